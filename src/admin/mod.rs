@@ -1,0 +1,93 @@
+//! The platform admin console: organisations, feature flags, users, and
+//! re-activating revoked keys.
+
+pub mod pages;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::keys::domain::KeySummary;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgSummary {
+    pub slug: String,
+    pub name: String,
+    pub developer_api: bool,
+    pub member_count: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub email: String,
+    pub is_platform_admin: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(feature = "ssr")]
+async fn platform_admin() -> Result<(crate::server::AppState, crate::auth::session::SessionUser), AppError> {
+    let state = crate::auth::session::state()?;
+    let user = crate::auth::session::require_user().await?;
+    user.require_platform_admin()?;
+    Ok((state, user))
+}
+
+#[server(input = Json)]
+pub async fn list_organisations() -> Result<Vec<OrgSummary>, AppError> {
+    let (state, _) = platform_admin().await?;
+    Ok(crate::orgs::data::list_organisations(&state.db)
+        .await?
+        .into_iter()
+        .map(|o| OrgSummary {
+            slug: o.slug,
+            name: o.name,
+            developer_api: o.developer_api,
+            member_count: o.member_count,
+            created_at: crate::server::clock::from_millis(o.created_at),
+        })
+        .collect())
+}
+
+#[server(input = Json)]
+pub async fn create_organisation(name: String) -> Result<String, AppError> {
+    let (state, _) = platform_admin().await?;
+    Ok(crate::orgs::service::create_organisation(&state, &name).await?.as_str().to_owned())
+}
+
+/// Only platform admins change feature flags: the flag is not self-serve.
+#[server(input = Json)]
+pub async fn set_developer_api(slug: String, on: bool) -> Result<(), AppError> {
+    let (state, _) = platform_admin().await?;
+    crate::orgs::service::set_flag(&state, &slug, crate::orgs::domain::Flag::DeveloperApi, on).await
+}
+
+#[server(input = Json)]
+pub async fn find_users(q: String) -> Result<Vec<UserSummary>, AppError> {
+    let (state, _) = platform_admin().await?;
+    Ok(crate::auth::data::search_users(&state.db, q.trim(), 50)
+        .await?
+        .into_iter()
+        .map(|u| UserSummary {
+            email: u.email,
+            is_platform_admin: u.is_platform_admin,
+            created_at: crate::server::clock::from_millis(u.created_at),
+        })
+        .collect())
+}
+
+#[server(input = Json)]
+pub async fn find_key(prefix: String) -> Result<Option<KeySummary>, AppError> {
+    let (state, _) = platform_admin().await?;
+    crate::keys::service::find_by_prefix(&state, &prefix).await
+}
+
+/// "Revoke first when in doubt, it's reversible (we can re-activate)."
+#[server(input = Json)]
+pub async fn reactivate_key(prefix: String) -> Result<KeySummary, AppError> {
+    let (state, user) = platform_admin().await?;
+    crate::keys::service::reactivate(&state, &user.email, &prefix).await
+}

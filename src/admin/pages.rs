@@ -1,0 +1,137 @@
+//! Dashboard → Admin (platform admins only).
+
+use leptos::prelude::*;
+
+use super::{find_key, find_users, list_organisations, CreateOrganisation, ReactivateKey, SetDeveloperApi};
+use crate::keys::domain::KeyStatus;
+use crate::ui::{error_parts, format_time, signed_in, AccessDenied, ErrorBanner};
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    signed_in(|viewer| {
+        if viewer.is_platform_admin {
+            view! { <Console/> }.into_any()
+        } else {
+            view! { <AccessDenied title="Platform admins only" message="This console is for the people who run this Leadline installation."/> }.into_any()
+        }
+    })
+}
+
+#[component]
+fn Console() -> impl IntoView {
+    let version = RwSignal::new(0u32);
+    let orgs = Resource::new(move || version.get(), |_| list_organisations());
+    let set_flag = ServerAction::<SetDeveloperApi>::new();
+    let create = ServerAction::<CreateOrganisation>::new();
+    Effect::new(move |_| {
+        if set_flag.value().get().is_some() || create.value().get().is_some() {
+            version.update(|v| *v += 1);
+        }
+    });
+    let new_name = RwSignal::new(String::new());
+    let user_q = RwSignal::new(String::new());
+    let users = Resource::new(move || user_q.get(), find_users);
+    let key_prefix = RwSignal::new(String::new());
+    let key_version = RwSignal::new(0u32);
+    let key = Resource::new(move || (key_prefix.get(), key_version.get()), |(p, _)| find_key(p));
+    let reactivate = ServerAction::<ReactivateKey>::new();
+    Effect::new(move |_| {
+        if reactivate.value().get().is_some() {
+            key_version.update(|v| *v += 1);
+        }
+    });
+
+    view! {
+        <div class="page-header"><div>
+            <h1>"Admin"</h1>
+            <p class="muted">"Organisations, feature flags, users and key re-activation."</p>
+        </div></div>
+        <section class="card">
+            <h2>"Organisations"</h2>
+            {move || error_parts(set_flag.value().get()).0.map(|m| view! { <ErrorBanner message=m/> })}
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match orgs.await {
+                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-wrap"><table class="data">
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Slug"</th><th scope="col">"Members"</th><th scope="col">"Developer API"</th><th scope="col">"Created"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|o| {
+                                        let slug = o.slug.clone();
+                                        view! {
+                                            <tr data-org=o.slug.clone()>
+                                                <td data-label="Name">{o.name.clone()}</td>
+                                                <td data-label="Slug"><code>{o.slug.clone()}</code></td>
+                                                <td data-label="Members">{o.member_count}</td>
+                                                <td data-label="Developer API">
+                                                    <label class="switch">
+                                                        <input type="checkbox" role="switch" aria-label=format!("Developer API for {}", o.name)
+                                                            prop:checked=o.developer_api
+                                                            on:change=move |ev| { set_flag.dispatch(SetDeveloperApi { slug: slug.clone(), on: event_target_checked(&ev) }); }/>
+                                                        {if o.developer_api { "On" } else { "Off" }}
+                                                    </label>
+                                                </td>
+                                                <td data-label="Created">{format_time(o.created_at)}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table></div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <form class="inline-form" on:submit=move |ev| { ev.prevent_default(); create.dispatch(CreateOrganisation { name: new_name.get() }); new_name.set(String::new()); }>
+                <label for="new-org">"New organisation"</label>
+                <input id="new-org" placeholder="Organisation name" bind:value=new_name/>
+                <button class="button" type="submit">"Create organisation"</button>
+            </form>
+            {move || error_parts(create.value().get().map(|r| r.map(|_| ()))).0.map(|m| view! { <ErrorBanner message=m/> })}
+            {move || error_parts(create.value().get().map(|r| r.map(|_| ()))).1.first().map(|f| view! { <ErrorBanner message=f.message.clone()/> })}
+        </section>
+        <section class="card">
+            <h2>"Users"</h2>
+            <input type="search" aria-label="Find users by email" placeholder="Find users by email" on:input=move |ev| user_q.set(event_target_value(&ev))/>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="plain-list">
+                                {list.into_iter().map(|u| view! {
+                                    <li>{u.email.clone()} {u.is_platform_admin.then_some(" · platform admin")} <span class="muted small">" · joined " {format_time(u.created_at)}</span></li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <section class="card">
+            <h2>"Re-activate a revoked key"</h2>
+            <label for="find-prefix">"Key prefix"</label>
+            <input id="find-prefix" placeholder="sk_AbCd1234_Xy" on:input=move |ev| key_prefix.set(event_target_value(&ev))/>
+            {move || error_parts(reactivate.value().get().map(|r| r.map(|_| ()))).0.map(|m| view! { <ErrorBanner message=m/> })}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match key.await {
+                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                        Ok(None) => view! { <p class="muted">"Enter the 14-character prefix shown in the keys list or the audit log."</p> }.into_any(),
+                        Ok(Some(k)) => {
+                            let prefix = k.prefix.clone();
+                            view! {
+                                <div class="found-key">
+                                    <p><strong>{k.name.clone()}</strong> " " <code>{k.prefix.clone()}</code> " · " {k.status.label()}</p>
+                                    {(k.status == KeyStatus::Revoked).then(|| view! {
+                                        <button class="button" type="button" on:click=move |_| { reactivate.dispatch(ReactivateKey { prefix: prefix.clone() }); }>"Re-activate"</button>
+                                    })}
+                                </div>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,203 @@
+//! Bearer authentication for the public API (RFC 6750), as middleware: it
+//! resolves the key once, puts the caller in the request, and adds the
+//! RateLimit headers to whatever the handler answers.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::AppError;
+use crate::keys::data::{find_credential, Credential};
+use crate::keys::domain::{ApiKey, KeyPrefix, Permission, Permissions};
+use crate::server::AppState;
+
+/// The key a request was authenticated with.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub key_id: i64,
+    pub organisation_id: i64,
+    pub prefix: String,
+    pub name: String,
+    pub permissions: Permissions,
+}
+
+impl Caller {
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.permissions.allows(permission) {
+            Ok(())
+        } else {
+            Err(AppError::InsufficientPermission {
+                key_prefix: self.prefix.clone(),
+                scope: permission.scope().to_owned(),
+            })
+        }
+    }
+}
+
+/// Query parameters that would put a credential in a URL (and so in logs).
+const CREDENTIAL_PARAMS: [&str; 5] = ["access_token", "api_key", "apikey", "key", "token"];
+
+fn key_in_query(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        q.split('&').any(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            CREDENTIAL_PARAMS.contains(&name.to_ascii_lowercase().as_str()) || value.starts_with("sk_")
+        })
+    })
+}
+
+/// Extracts the token of `Authorization: Bearer <token>`; the scheme is
+/// case-insensitive.
+fn bearer_token(headers: &HeaderMap) -> Result<&str, AppError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let value = values.next().ok_or(AppError::MissingCredentials)?;
+    if values.next().is_some() {
+        return Err(AppError::BadRequest("Send exactly one Authorization header.".into()));
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| AppError::BadRequest("The Authorization header is not valid text.".into()))?;
+    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AppError::MissingCredentials);
+    }
+    Ok(token.trim())
+}
+
+fn client_address(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Checks a credential found by hash: revoked, expired, flag off.
+fn check(credential: Credential, now: i64) -> Result<Caller, AppError> {
+    let key_prefix = credential.prefix.clone();
+    if credential.revoked_at.is_some() {
+        return Err(AppError::KeyRevoked { key_prefix });
+    }
+    if credential.expires_at.is_some_and(|at| at <= now) {
+        return Err(AppError::KeyExpired { key_prefix });
+    }
+    if !credential.developer_api {
+        return Err(AppError::FeatureDisabled { key_prefix });
+    }
+    Ok(Caller {
+        key_id: credential.id,
+        organisation_id: credential.organisation_id,
+        permissions: Permissions {
+            read: credential.can_read,
+            create: credential.can_create,
+            update: credential.can_update,
+            delete: credential.can_delete,
+        },
+        prefix: credential.prefix,
+        name: credential.name,
+    })
+}
+
+/// Takes only owned, `Sync` parts of the request, so the future stays `Send`.
+async fn authenticate(state: &AppState, query: Option<&str>, headers: &HeaderMap, address: String) -> Result<Caller, AppError> {
+    if key_in_query(query) {
+        return Err(AppError::BadRequest(
+            "API keys are not accepted in the URL. Send them as `Authorization: Bearer <key>`.".into(),
+        ));
+    }
+    let token = bearer_token(headers)?;
+    let now = state.clock.now();
+    let failures = &state.limits.api_auth_failures_per_ip;
+    if let Some(retry_after_secs) = failures.is_blocked(&address, now) {
+        return Err(AppError::RateLimited {
+            key_prefix: Some(KeyPrefix::echo_untrusted(token)),
+            retry_after_secs,
+            limit: failures.limit,
+        });
+    }
+    let outcome = match ApiKey::parse(token) {
+        // Garbage costs no database access.
+        Err(_) => Err(AppError::MalformedKey {
+            key_prefix: KeyPrefix::echo_untrusted(token),
+        }),
+        Ok(key) => match find_credential(&state.db, key.hash().as_str()).await? {
+            // A known prefix with the wrong secret lands here too: same answer.
+            None => Err(AppError::InvalidKey {
+                key_prefix: key.prefix().to_string(),
+            }),
+            Some(credential) => check(credential, now.timestamp_millis()),
+        },
+    };
+    if outcome.is_err() {
+        failures.hit(&address, now);
+    }
+    outcome
+}
+
+pub async fn require_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let query = request.uri().query().map(str::to_owned);
+    let headers = request.headers().clone();
+    let address = client_address(&request);
+    let caller = match authenticate(&state, query.as_deref(), &headers, address).await {
+        Ok(caller) => caller,
+        Err(error) => {
+            if let Some(prefix) = error.key_prefix() {
+                tracing::info!(code = error.code(), key_prefix = prefix, "API authentication refused");
+            }
+            return error.into_response();
+        }
+    };
+    let now = state.clock.now();
+    let limits = &state.limits.api_per_key;
+    let verdict = limits.hit(&caller.key_id.to_string(), now);
+    if !verdict.allowed {
+        return AppError::RateLimited {
+            key_prefix: Some(caller.prefix.clone()),
+            retry_after_secs: verdict.reset_secs,
+            limit: limits.limit,
+        }
+        .into_response();
+    }
+    state.usage.record(caller.key_id, now.timestamp_millis());
+    request.extensions_mut().insert(caller);
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert("ratelimit-limit", HeaderValue::from(limits.limit));
+    headers.insert("ratelimit-remaining", HeaderValue::from(verdict.remaining));
+    headers.insert("ratelimit-reset", HeaderValue::from(verdict.reset_secs));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_the_query_string_are_spotted() {
+        assert!(key_in_query(Some("access_token=abc")));
+        assert!(key_in_query(Some("limit=5&API_KEY=abc")));
+        assert!(key_in_query(Some("q=sk_AbCd1234_xx")));
+        assert!(!key_in_query(Some("limit=5&q=acme")));
+        assert!(!key_in_query(None));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("bEaReR  abc "));
+        assert_eq!(bearer_token(&h).unwrap(), "abc");
+    }
+
+    #[test]
+    fn other_schemes_and_duplicates_are_refused() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer_token(&h), Err(AppError::MissingCredentials));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer_token(&h), Err(AppError::MissingCredentials));
+        h.append(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        assert!(matches!(bearer_token(&h), Err(AppError::BadRequest(_))));
+    }
+}

@@ -1,0 +1,220 @@
+//! `/api/v1/leads`: the public REST API over the organisation's leads.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Extension, FromRequest, Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::auth::Caller;
+use crate::error::{AppError, FieldError};
+use crate::keys::domain::Permission;
+use crate::leads::data::{self, LeadFilter};
+use crate::leads::domain::{Lead, LeadDraft, LeadPatch, LeadStatus};
+use crate::leads::service::{self, Actor};
+use crate::server::AppState;
+
+/// JSON body extractor whose rejections are problem details.
+pub struct Body<T>(pub T);
+
+impl<T, S> FromRequest<S> for Body<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest(
+                "Send the body as JSON with `Content-Type: application/json`.".into(),
+            )),
+            Err(rejection) => Err(AppError::BadRequest(format!("Invalid JSON body: {}", rejection.body_text()))),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[derive(utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// 1 to 100, default 25.
+    pub limit: Option<String>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+    /// One of new, contacted, qualified, won, lost.
+    pub status: Option<String>,
+    /// RFC 3339 time: only leads updated at or after it.
+    pub updated_since: Option<String>,
+    /// Name, email or company contains this text.
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LeadList {
+    pub data: Vec<Lead>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
+    let mut errors = Vec::new();
+    let limit = match params.limit.as_deref() {
+        None => 25,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => {
+                errors.push(FieldError::new("limit", "limit must be a whole number from 1 to 100."));
+                25
+            }
+        },
+    };
+    let before_id = match params.cursor.as_deref() {
+        None | Some("") => None,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => {
+                errors.push(FieldError::new("cursor", "cursor must be a next_cursor value from a previous page."));
+                None
+            }
+        },
+    };
+    let status = match params.status.as_deref() {
+        None | Some("") => None,
+        Some(raw) => {
+            let status = LeadStatus::parse(raw);
+            if status.is_none() {
+                errors.push(FieldError::new("status", "status must be one of new, contacted, qualified, won, lost."));
+            }
+            status
+        }
+    };
+    let updated_since = match params.updated_since.as_deref() {
+        None | Some("") => None,
+        Some(raw) => match DateTime::parse_from_rfc3339(raw) {
+            Ok(t) => Some(t.with_timezone(&Utc).timestamp_millis()),
+            Err(_) => {
+                errors.push(FieldError::new("updated_since", "updated_since must be an RFC 3339 time, like 2026-01-31T09:00:00Z."));
+                None
+            }
+        },
+    };
+    let q = params.q.unwrap_or_default();
+    if q.chars().count() > 200 {
+        errors.push(FieldError::new("q", "q must be at most 200 characters."));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    Ok((LeadFilter { status, updated_since, q, before_id }, limit))
+}
+
+/// Lead ids in paths are numbers; anything else is simply not found.
+fn lead_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or(AppError::NotFound)
+}
+
+/// List leads, newest first.
+#[utoipa::path(get, path = "/api/v1/leads", tag = "Leads", params(ListParams),
+    responses((status = 200, description = "A page of leads", body = LeadList),
+              (status = 401, description = "Missing, malformed, unknown, revoked or expired key"),
+              (status = 403, description = "The key lacks leads:read, or the Developer API flag is off"),
+              (status = 422, description = "Invalid query parameters")),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Json<LeadList>, AppError> {
+    caller.require(Permission::Read)?;
+    let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let (filter, limit) = parse_list(params)?;
+    let mut leads = data::list(&state.db, caller.organisation_id, &filter, limit + 1).await?;
+    let next_cursor = if leads.len() as i64 > limit {
+        leads.truncate(limit as usize);
+        leads.last().map(|l| l.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(LeadList { data: leads, next_cursor }))
+}
+
+/// Create a lead.
+#[utoipa::path(post, path = "/api/v1/leads", tag = "Leads", request_body = LeadDraft,
+    responses((status = 201, description = "Created; Location names the new lead", body = Lead),
+              (status = 400, description = "Invalid JSON or unknown fields"),
+              (status = 401, description = "Missing or invalid key"),
+              (status = 403, description = "The key lacks leads:create"),
+              (status = 413, description = "Body over 64 KiB"),
+              (status = 422, description = "Invalid field values")),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Body<LeadDraft>,
+) -> Result<Response, AppError> {
+    caller.require(Permission::Create)?;
+    let actor = Actor::Key { prefix: &caller.prefix, name: &caller.name };
+    let lead = service::create(&state, caller.organisation_id, &body.0, actor).await?;
+    let location = format!("/api/v1/leads/{}", lead.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(lead)).into_response())
+}
+
+/// Get one lead.
+#[utoipa::path(get, path = "/api/v1/leads/{id}", tag = "Leads", params(("id" = i64, Path, description = "Lead id")),
+    responses((status = 200, description = "The lead", body = Lead),
+              (status = 401, description = "Missing or invalid key"),
+              (status = 403, description = "The key lacks leads:read"),
+              (status = 404, description = "No such lead in this organisation")),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Lead>, AppError> {
+    caller.require(Permission::Read)?;
+    Ok(Json(service::get(&state, caller.organisation_id, lead_id(&id)?).await?))
+}
+
+/// Change some fields of a lead.
+#[utoipa::path(patch, path = "/api/v1/leads/{id}", tag = "Leads", params(("id" = i64, Path, description = "Lead id")),
+    request_body = LeadPatch,
+    responses((status = 200, description = "The updated lead", body = Lead),
+              (status = 400, description = "Invalid JSON or unknown fields"),
+              (status = 401, description = "Missing or invalid key"),
+              (status = 403, description = "The key lacks leads:update"),
+              (status = 404, description = "No such lead in this organisation"),
+              (status = 422, description = "Invalid field values")),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body<LeadPatch>,
+) -> Result<Json<Lead>, AppError> {
+    caller.require(Permission::Update)?;
+    let actor = Actor::Key { prefix: &caller.prefix, name: &caller.name };
+    Ok(Json(service::update(&state, caller.organisation_id, lead_id(&id)?, body.0, actor).await?))
+}
+
+/// Delete a lead.
+#[utoipa::path(delete, path = "/api/v1/leads/{id}", tag = "Leads", params(("id" = i64, Path, description = "Lead id")),
+    responses((status = 204, description = "Deleted"),
+              (status = 401, description = "Missing or invalid key"),
+              (status = 403, description = "The key lacks leads:delete"),
+              (status = 404, description = "No such lead in this organisation")),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    caller.require(Permission::Delete)?;
+    let actor = Actor::Key { prefix: &caller.prefix, name: &caller.name };
+    service::delete(&state, caller.organisation_id, lead_id(&id)?, actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

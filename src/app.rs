@@ -1,0 +1,188 @@
+//! The HTML shell, the router and the dashboard layout.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
+use leptos_router::hooks::use_location;
+use leptos_router::path;
+
+use crate::auth::{get_viewer, sign_out, switch_organisation, DeveloperAccess, SignOut, SwitchOrganisation, Viewer};
+use crate::ui::{reload_to, ViewerResource};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let viewer = Resource::new(|| (), |_| get_viewer());
+    provide_context(ViewerResource(viewer));
+    // Lets browser tests wait until the page is interactive.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/leadline.css"/>
+        <Title text="Leadline"/>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/sign-in") view=crate::auth::pages::SignInPage/>
+                <ParentRoute path=path!("") view=Layout>
+                    <Route path=path!("") view=|| view! { <Redirect path="/leads"/> }/>
+                    <Route path=path!("leads") view=crate::leads::pages::LeadsPage/>
+                    <Route path=path!("developer") view=crate::keys::pages::DeveloperPage/>
+                    <Route path=path!("audit") view=crate::audit::pages::AuditPage/>
+                    <Route path=path!("members") view=crate::orgs::pages::MembersPage/>
+                    <Route path=path!("admin") view=crate::admin::pages::AdminPage/>
+                    <Route path=path!("docs") view=crate::docs::pages::DocsIndex/>
+                    <Route path=path!("docs/:endpoint") view=crate::docs::pages::EndpointPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="centered">
+            <section class="card empty">
+                <h1>"Page not found"</h1>
+                <a class="button" href="/leads">"Back to the dashboard"</a>
+            </section>
+        </main>
+    }
+}
+
+#[component]
+fn Layout() -> impl IntoView {
+    let viewer = crate::ui::use_viewer();
+    view! {
+        <div class="layout">
+            <header class="topbar">
+                <a class="brand" href="/leads">"Leadline"</a>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match viewer.await {
+                            Ok(Some(v)) => view! { <AccountMenu viewer=v/> }.into_any(),
+                            _ => view! { <a class="button small" href="/sign-in">"Sign in"</a> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </header>
+            <Suspense fallback=|| view! { <nav class="sidebar" aria-label="Main"></nav> }>
+                {move || Suspend::new(async move {
+                    let v = viewer.await.ok().flatten();
+                    view! { <Nav viewer=v/> }
+                })}
+            </Suspense>
+            <main class="content" id="main">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn Nav(viewer: Option<Viewer>) -> impl IntoView {
+    let location = use_location();
+    let link = move |href: &'static str, label: &'static str| {
+        let current = move || location.pathname.get().starts_with(href).then_some("page");
+        view! { <A href=href attr:aria-current=current>{label}</A> }
+    };
+    let active = viewer.as_ref().and_then(|v| v.active.clone());
+    let show_developer = active
+        .as_ref()
+        .is_some_and(|o| o.developer_access() == DeveloperAccess::Granted);
+    let member = active.is_some();
+    let org_admin = active.as_ref().is_some_and(|o| o.permissions.admin);
+    let platform_admin = viewer.as_ref().is_some_and(|v| v.is_platform_admin);
+    view! {
+        <nav class="sidebar" aria-label="Main">
+            {member.then(|| link("/leads", "Leads"))}
+            {member.then(|| link("/developer", "Developer"))}
+            {show_developer.then(|| link("/audit", "Audit log"))}
+            {link("/docs", "Docs")}
+            {org_admin.then(|| link("/members", "Members"))}
+            {platform_admin.then(|| link("/admin", "Admin"))}
+        </nav>
+    }
+}
+
+#[component]
+fn AccountMenu(viewer: Viewer) -> impl IntoView {
+    let switch = ServerAction::<SwitchOrganisation>::new();
+    let sign_out_action = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = switch.value().get() {
+            reload_to("/leads");
+        }
+    });
+    Effect::new(move |_| {
+        if sign_out_action.value().get().is_some() {
+            reload_to("/sign-in");
+        }
+    });
+    let _ = (switch_organisation, sign_out);
+    let active_slug = viewer.active.as_ref().map(|o| o.slug.clone()).unwrap_or_default();
+    let several = viewer.organisations.len() > 1;
+    let single_name = viewer.active.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| "No organisation".into());
+    view! {
+        <div class="account">
+            {if several {
+                view! {
+                    <label class="org-switch">
+                        <span class="visually-hidden">"Organisation"</span>
+                        <select
+                            aria-label="Organisation"
+                            on:change=move |ev| {
+                                switch.dispatch(SwitchOrganisation { slug: event_target_value(&ev) });
+                            }
+                        >
+                            {viewer
+                                .organisations
+                                .iter()
+                                .map(|o| {
+                                    view! {
+                                        <option value=o.slug.clone() selected=o.slug == active_slug>
+                                            {o.name.clone()}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                }
+                    .into_any()
+            } else {
+                view! { <span class="org-name" data-testid="active-org">{single_name}</span> }.into_any()
+            }}
+            <span class="user-email">{viewer.email.clone()}</span>
+            <button class="button small ghost" type="button" on:click=move |_| { sign_out_action.dispatch(SignOut {}); }>
+                "Sign out"
+            </button>
+        </div>
+    }
+}

@@ -1,0 +1,87 @@
+//! SQL for audit entries. Entries are written inside the caller's transaction,
+//! so a change and its entry commit together or not at all.
+
+use sqlx::{FromRow, SqliteConnection};
+
+use super::{AuditAction, AuditEntry};
+use crate::auth::data::escape_like;
+use crate::server::clock::from_millis;
+use crate::server::Db;
+
+pub struct NewEntry<'a> {
+    pub organisation_id: i64,
+    pub occurred_at: i64,
+    pub actor: &'a str,
+    pub action: AuditAction,
+    pub key_prefix: Option<&'a str>,
+    pub key_name: Option<&'a str>,
+    pub details: String,
+}
+
+pub async fn record(conn: &mut SqliteConnection, entry: NewEntry<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_entries (organisation_id, occurred_at, actor, action, key_prefix, key_name, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(entry.organisation_id)
+    .bind(entry.occurred_at)
+    .bind(entry.actor)
+    .bind(entry.action.key())
+    .bind(entry.key_prefix)
+    .bind(entry.key_name)
+    .bind(entry.details)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct Row {
+    id: i64,
+    occurred_at: i64,
+    actor: String,
+    action: String,
+    key_prefix: Option<String>,
+    key_name: Option<String>,
+    details: String,
+}
+
+pub async fn list(
+    db: &Db,
+    organisation_id: i64,
+    prefix: &str,
+    action: Option<AuditAction>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, occurred_at, actor, action, key_prefix, key_name, details FROM audit_entries
+         WHERE organisation_id = ?
+           AND (? = '' OR key_prefix LIKE ? || '%' ESCAPE '\\')
+           AND (? IS NULL OR action = ?)
+           AND (? IS NULL OR id < ?)
+         ORDER BY id DESC LIMIT ?",
+    )
+    .bind(organisation_id)
+    .bind(prefix)
+    .bind(escape_like(prefix))
+    .bind(action.map(|a| a.key()))
+    .bind(action.map(|a| a.key()))
+    .bind(before)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            id: r.id,
+            occurred_at: from_millis(r.occurred_at),
+            actor: r.actor,
+            action: r.action,
+            key_prefix: r.key_prefix,
+            key_name: r.key_name,
+            details: r.details,
+        })
+        .collect())
+}

@@ -1,0 +1,96 @@
+//! The audit log: who changed which key (or, through the API, which lead), when.
+
+#[cfg(feature = "ssr")]
+pub mod data;
+pub mod pages;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditAction {
+    KeyCreated,
+    KeyUpdated,
+    KeyRevoked,
+    KeyReactivated,
+    KeyDeleted,
+    LeadCreated,
+    LeadUpdated,
+    LeadDeleted,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 8] = [
+        Self::KeyCreated,
+        Self::KeyUpdated,
+        Self::KeyRevoked,
+        Self::KeyReactivated,
+        Self::KeyDeleted,
+        Self::LeadCreated,
+        Self::LeadUpdated,
+        Self::LeadDeleted,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::KeyCreated => "key.created",
+            Self::KeyUpdated => "key.updated",
+            Self::KeyRevoked => "key.revoked",
+            Self::KeyReactivated => "key.reactivated",
+            Self::KeyDeleted => "key.deleted",
+            Self::LeadCreated => "lead.created",
+            Self::LeadUpdated => "lead.updated",
+            Self::LeadDeleted => "lead.deleted",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.key() == raw)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub key_prefix: Option<String>,
+    pub key_name: Option<String>,
+    pub details: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before` to get the next (older) page.
+    pub next_before: Option<i64>,
+}
+
+pub const AUDIT_PAGE_SIZE: i64 = 25;
+
+/// The active organisation's audit log, newest first. Needs the Developer
+/// permission and flag, like the keys it describes.
+#[server(input = Json)]
+pub async fn list_audit(prefix: String, action: String, before: Option<i64>) -> Result<AuditPage, AppError> {
+    let state = crate::auth::session::state()?;
+    let user = crate::auth::session::require_user().await?;
+    let org = user.require_developer()?;
+    let action = match action.trim() {
+        "" => None,
+        other => Some(AuditAction::parse(other).ok_or_else(|| AppError::validation("action", "Unknown action."))?),
+    };
+    let mut entries = data::list(&state.db, org.id, prefix.trim(), action, before, AUDIT_PAGE_SIZE + 1).await?;
+    let next_before = if entries.len() as i64 > AUDIT_PAGE_SIZE {
+        entries.truncate(AUDIT_PAGE_SIZE as usize);
+        entries.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok(AuditPage { entries, next_before })
+}

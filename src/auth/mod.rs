@@ -1,0 +1,132 @@
+//! Accounts, sign-in sessions and who may do what.
+
+pub mod domain;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod accounts;
+#[cfg(feature = "ssr")]
+pub mod data;
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::orgs::domain::MemberPermissions;
+
+/// The signed-in user as the dashboard sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub email: String,
+    pub is_platform_admin: bool,
+    pub organisations: Vec<OrgChoice>,
+    pub active: Option<ActiveOrg>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgChoice {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActiveOrg {
+    pub slug: String,
+    pub name: String,
+    pub permissions: MemberPermissions,
+    pub developer_api: bool,
+}
+
+/// Why the Developer area is, or is not, open to someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeveloperAccess {
+    Granted,
+    MissingPermission,
+    FlagOff,
+    MissingPermissionAndFlag,
+}
+
+impl ActiveOrg {
+    pub fn developer_access(&self) -> DeveloperAccess {
+        match (self.permissions.developer, self.developer_api) {
+            (true, true) => DeveloperAccess::Granted,
+            (false, true) => DeveloperAccess::MissingPermission,
+            (true, false) => DeveloperAccess::FlagOff,
+            (false, false) => DeveloperAccess::MissingPermissionAndFlag,
+        }
+    }
+}
+
+impl DeveloperAccess {
+    /// What is missing and who can grant it, in the docs page's words.
+    pub fn explain(self, org: &str) -> Option<String> {
+        let permission = format!(
+            "You need the Developer permission in {org}. An admin of {org} can grant it on the Members page."
+        );
+        let flag = format!(
+            "The Developer API feature flag is not enabled for {org}. It is enabled by your platform admin; it's not self-serve."
+        );
+        match self {
+            Self::Granted => None,
+            Self::MissingPermission => Some(permission),
+            Self::FlagOff => Some(flag),
+            Self::MissingPermissionAndFlag => Some(format!("{permission} {flag}")),
+        }
+    }
+}
+
+#[server(input = Json)]
+pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
+    Ok(session::current().await?.map(|s| s.viewer()))
+}
+
+#[server(input = Json)]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    session::sign_in(&email, &password).await
+}
+
+#[server(input = Json)]
+pub async fn sign_out() -> Result<(), AppError> {
+    session::sign_out().await
+}
+
+#[server(input = Json)]
+pub async fn switch_organisation(slug: String) -> Result<(), AppError> {
+    session::switch_organisation(&slug).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(developer: bool, flag: bool) -> ActiveOrg {
+        ActiveOrg {
+            slug: "acme".into(),
+            name: "Acme".into(),
+            permissions: MemberPermissions { admin: false, developer },
+            developer_api: flag,
+        }
+    }
+
+    #[test]
+    fn developer_access_needs_both_the_permission_and_the_flag() {
+        assert_eq!(org(true, true).developer_access(), DeveloperAccess::Granted);
+        assert_eq!(org(false, true).developer_access(), DeveloperAccess::MissingPermission);
+        assert_eq!(org(true, false).developer_access(), DeveloperAccess::FlagOff);
+        assert_eq!(org(false, false).developer_access(), DeveloperAccess::MissingPermissionAndFlag);
+    }
+
+    #[test]
+    fn the_explanation_says_who_can_grant_what() {
+        let text = DeveloperAccess::MissingPermission.explain("Acme").unwrap();
+        assert!(text.contains("Developer permission") && text.contains("admin of Acme"));
+        let text = DeveloperAccess::FlagOff.explain("Acme").unwrap();
+        assert!(text.contains("platform admin") && text.contains("not self-serve"));
+        assert!(DeveloperAccess::Granted.explain("Acme").is_none());
+    }
+}

@@ -1,0 +1,3 @@
+//! The API docs, readable without signing in.
+
+pub mod pages;

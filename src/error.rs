@@ -1,0 +1,258 @@
+//! The one error type, shared by server functions (serialised to the browser)
+//! and the REST API (rendered as RFC 9457 problem details).
+
+use serde::{Deserialize, Serialize};
+
+/// A message about one form or JSON field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Looks up the message for `field` in a list of field errors.
+pub fn field_message(errors: &[FieldError], field: &str) -> Option<String> {
+    errors
+        .iter()
+        .find(|e| e.field == field)
+        .map(|e| e.message.clone())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    // Dashboard and shared.
+    #[error("Please sign in to continue.")]
+    SignInRequired,
+    #[error("The email or password is incorrect.")]
+    WrongCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("Not found.")]
+    NotFound,
+    #[error("Please correct the highlighted fields.")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
+    Throttled { retry_after_secs: u64 },
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    #[error("Could not reach the server: {0}")]
+    Transport(String),
+
+    // Public REST API.
+    #[error("No API key was sent. Send it as `Authorization: Bearer <key>`.")]
+    MissingCredentials,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("The API key is not in the expected format (sk_xxxxxxxx_ followed by 32 characters).")]
+    MalformedKey { key_prefix: String },
+    #[error("The API key is not valid.")]
+    InvalidKey { key_prefix: String },
+    #[error("The API key has been revoked.")]
+    KeyRevoked { key_prefix: String },
+    #[error("The API key has expired.")]
+    KeyExpired { key_prefix: String },
+    #[error("The API key lacks the {scope} permission.")]
+    InsufficientPermission { key_prefix: String, scope: String },
+    #[error("The Developer API is not enabled for this organisation. Your platform admin can enable it.")]
+    FeatureDisabled { key_prefix: String },
+    #[error("Rate limit exceeded. Retry in {retry_after_secs} seconds.")]
+    RateLimited {
+        key_prefix: Option<String>,
+        retry_after_secs: u64,
+        limit: u32,
+    },
+    #[error("The request body is larger than 64 KiB.")]
+    PayloadTooLarge,
+    #[error("This method is not allowed here. Allowed: {allow}.")]
+    MethodNotAllowed { allow: String },
+}
+
+impl AppError {
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The field errors, if this is a validation error.
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            Self::Validation(errors) => errors,
+            _ => &[],
+        }
+    }
+
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::SignInRequired | Self::WrongCredentials => 401,
+            Self::MissingCredentials
+            | Self::MalformedKey { .. }
+            | Self::InvalidKey { .. }
+            | Self::KeyRevoked { .. }
+            | Self::KeyExpired { .. } => 401,
+            Self::Forbidden(_)
+            | Self::InsufficientPermission { .. }
+            | Self::FeatureDisabled { .. } => 403,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::Conflict(_) => 409,
+            Self::PayloadTooLarge => 413,
+            Self::Validation(_) => 422,
+            Self::Throttled { .. } | Self::RateLimited { .. } => 429,
+            Self::BadRequest(_) => 400,
+            Self::Internal => 500,
+            Self::Transport(_) => 502,
+        }
+    }
+
+    /// Stable machine-readable code, documented for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::SignInRequired => "sign_in_required",
+            Self::WrongCredentials => "wrong_credentials",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Validation(_) => "validation_failed",
+            Self::Conflict(_) => "conflict",
+            Self::Throttled { .. } => "too_many_attempts",
+            Self::Internal => "internal_error",
+            Self::Transport(_) => "transport_error",
+            Self::MissingCredentials => "missing_credentials",
+            Self::BadRequest(_) => "bad_request",
+            Self::MalformedKey { .. } => "malformed_key",
+            Self::InvalidKey { .. } => "invalid_key",
+            Self::KeyRevoked { .. } => "key_revoked",
+            Self::KeyExpired { .. } => "key_expired",
+            Self::InsufficientPermission { .. } => "insufficient_permission",
+            Self::FeatureDisabled { .. } => "feature_disabled",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+        }
+    }
+
+    /// The key prefix this error is about, if any (never more than 14 characters).
+    pub fn key_prefix(&self) -> Option<&str> {
+        match self {
+            Self::MalformedKey { key_prefix }
+            | Self::InvalidKey { key_prefix }
+            | Self::KeyRevoked { key_prefix }
+            | Self::KeyExpired { key_prefix }
+            | Self::InsufficientPermission { key_prefix, .. }
+            | Self::FeatureDisabled { key_prefix } => Some(key_prefix),
+            Self::RateLimited { key_prefix, .. } => key_prefix.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        Self::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        tracing::error!(%error, "database error");
+        Self::Internal
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod response {
+    use super::AppError;
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::{IntoResponse, Response};
+
+    const REALM: &str = "leadline";
+
+    impl AppError {
+        /// RFC 6750 section 3: what the WWW-Authenticate header says, if any.
+        fn www_authenticate(&self) -> Option<String> {
+            match self {
+                Self::MissingCredentials => Some(format!("Bearer realm=\"{REALM}\"")),
+                Self::MalformedKey { .. }
+                | Self::InvalidKey { .. }
+                | Self::KeyRevoked { .. }
+                | Self::KeyExpired { .. } => Some(format!(
+                    "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
+                    self.to_string().replace('"', "'")
+                )),
+                Self::BadRequest(_) => Some(format!(
+                    "Bearer realm=\"{REALM}\", error=\"invalid_request\""
+                )),
+                Self::InsufficientPermission { scope, .. } => Some(format!(
+                    "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""
+                )),
+                _ => None,
+            }
+        }
+    }
+
+    /// RFC 9457 problem details, plus our `code` and `key_prefix`.
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let status =
+                StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut body = serde_json::json!({
+                "type": format!("https://leadline.dev/docs/errors#{}", self.code()),
+                "title": status.canonical_reason().unwrap_or("Error"),
+                "status": status.as_u16(),
+                "detail": self.to_string(),
+                "code": self.code(),
+            });
+            if let Some(prefix) = self.key_prefix() {
+                body["key_prefix"] = prefix.into();
+            }
+            if let Self::Validation(errors) = &self {
+                body["errors"] = serde_json::to_value(errors).unwrap_or_default();
+            }
+            let mut response = (status, body.to_string()).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/problem+json"),
+            );
+            if let Some(value) = self.www_authenticate() {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            match &self {
+                Self::Throttled { retry_after_secs } | Self::RateLimited { retry_after_secs, .. } => {
+                    headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                }
+                Self::MethodNotAllowed { allow } => {
+                    if let Ok(value) = HeaderValue::from_str(allow) {
+                        headers.insert(header::ALLOW, value);
+                    }
+                }
+                _ => {}
+            }
+            if let Self::RateLimited {
+                limit,
+                retry_after_secs,
+                ..
+            } = &self
+            {
+                headers.insert("ratelimit-limit", HeaderValue::from(*limit));
+                headers.insert("ratelimit-remaining", HeaderValue::from(0u32));
+                headers.insert("ratelimit-reset", HeaderValue::from(*retry_after_secs));
+            }
+            response
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! SQL for API keys. Every dashboard query is scoped by organisation in SQL.
+
+use sqlx::{FromRow, SqliteConnection};
+
+use super::domain::{Expiry, KeyStatus, KeySummary, Permissions};
+use crate::server::clock::from_millis;
+use crate::server::Db;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct KeyRow {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub can_read: bool,
+    pub can_create: bool,
+    pub can_update: bool,
+    pub can_delete: bool,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub is_playground: bool,
+    pub created_at: i64,
+    pub created_by_email: Option<String>,
+    pub last_used_at: Option<i64>,
+    pub request_count: i64,
+}
+
+impl KeyRow {
+    pub fn permissions(&self) -> Permissions {
+        Permissions {
+            read: self.can_read,
+            create: self.can_create,
+            update: self.can_update,
+            delete: self.can_delete,
+        }
+    }
+
+    pub fn expiry(&self) -> Expiry {
+        self.expires_at.map_or(Expiry::NEVER, |ms| Expiry::at(from_millis(ms)))
+    }
+
+    pub fn summary(&self, now: chrono::DateTime<chrono::Utc>) -> KeySummary {
+        KeySummary {
+            id: self.id,
+            name: self.name.clone(),
+            prefix: self.prefix.clone(),
+            permissions: self.permissions(),
+            status: KeyStatus::of(self.revoked_at.is_some(), self.expiry(), now),
+            expires_at: self.expires_at.map(from_millis),
+            created_at: from_millis(self.created_at),
+            created_by: self.created_by_email.clone().unwrap_or_else(|| "(deleted user)".into()),
+            last_used_at: self.last_used_at.map(from_millis),
+            request_count: self.request_count,
+            is_playground: self.is_playground,
+        }
+    }
+}
+
+const COLUMNS: &str = "k.id, k.organisation_id, k.name, k.prefix, k.can_read, k.can_create, k.can_update, k.can_delete,
+    k.expires_at, k.revoked_at, k.is_playground, k.created_at, u.email AS created_by_email, k.last_used_at, k.request_count";
+
+pub struct InsertKey<'a> {
+    pub organisation_id: i64,
+    pub name: &'a str,
+    pub prefix: &'a str,
+    pub key_hash: &'a str,
+    pub permissions: Permissions,
+    pub expires_at: Option<i64>,
+    pub is_playground: bool,
+    pub created_by: i64,
+    pub created_at: i64,
+}
+
+pub async fn insert(conn: &mut SqliteConnection, key: InsertKey<'_>) -> Result<i64, sqlx::Error> {
+    let id: (i64,) = sqlx::query_as(
+        "INSERT INTO api_keys (organisation_id, name, prefix, key_hash, can_read, can_create, can_update, can_delete,
+                               expires_at, is_playground, created_by, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(key.organisation_id)
+    .bind(key.name)
+    .bind(key.prefix)
+    .bind(key.key_hash)
+    .bind(key.permissions.read)
+    .bind(key.permissions.create)
+    .bind(key.permissions.update)
+    .bind(key.permissions.delete)
+    .bind(key.expires_at)
+    .bind(key.is_playground)
+    .bind(key.created_by)
+    .bind(key.created_at)
+    .fetch_one(conn)
+    .await?;
+    Ok(id.0)
+}
+
+pub async fn list(db: &Db, organisation_id: i64, limit: i64, offset: i64) -> Result<Vec<KeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+         WHERE k.organisation_id = ? ORDER BY k.id DESC LIMIT ? OFFSET ?"
+    ))
+    .bind(organisation_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn count(db: &Db, organisation_id: i64) -> Result<i64, sqlx::Error> {
+    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys WHERE organisation_id = ?")
+        .bind(organisation_id)
+        .fetch_one(db)
+        .await?;
+    Ok(n.0)
+}
+
+pub async fn find(conn: &mut SqliteConnection, organisation_id: i64, id: i64) -> Result<Option<KeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+         WHERE k.organisation_id = ? AND k.id = ?"
+    ))
+    .bind(organisation_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Platform-admin look-up across organisations, by the displayed prefix.
+pub async fn find_by_prefix(conn: &mut SqliteConnection, prefix: &str) -> Result<Option<KeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by WHERE k.prefix = ?"
+    ))
+    .bind(prefix)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn update(
+    conn: &mut SqliteConnection,
+    organisation_id: i64,
+    id: i64,
+    name: &str,
+    permissions: Permissions,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE api_keys SET name = ?, can_read = ?, can_create = ?, can_update = ?, can_delete = ?
+         WHERE organisation_id = ? AND id = ?",
+    )
+    .bind(name)
+    .bind(permissions.read)
+    .bind(permissions.create)
+    .bind(permissions.update)
+    .bind(permissions.delete)
+    .bind(organisation_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_revoked_at(
+    conn: &mut SqliteConnection,
+    organisation_id: i64,
+    id: i64,
+    revoked_at: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE organisation_id = ? AND id = ?")
+        .bind(revoked_at)
+        .bind(organisation_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut SqliteConnection, organisation_id: i64, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM api_keys WHERE organisation_id = ? AND id = ?")
+        .bind(organisation_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Playground keys of one user that still work at `now`.
+pub async fn count_live_playground(conn: &mut SqliteConnection, user_id: i64, now: i64) -> Result<i64, sqlx::Error> {
+    let n: (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM api_keys
+         WHERE created_by = ? AND is_playground AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(n.0)
+}
+
+/// What the API needs to authenticate a request, found by the key's hash.
+#[derive(Debug, Clone, FromRow)]
+pub struct Credential {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub can_read: bool,
+    pub can_create: bool,
+    pub can_update: bool,
+    pub can_delete: bool,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub developer_api: bool,
+}
+
+pub async fn find_credential(db: &Db, key_hash: &str) -> Result<Option<Credential>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT k.id, k.organisation_id, k.name, k.prefix, k.can_read, k.can_create, k.can_update, k.can_delete,
+                k.expires_at, k.revoked_at,
+                EXISTS (SELECT 1 FROM organisation_flags f
+                        WHERE f.organisation_id = k.organisation_id AND f.flag = 'developer-api') AS developer_api
+         FROM api_keys k WHERE k.key_hash = ?",
+    )
+    .bind(key_hash)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn add_usage(conn: &mut SqliteConnection, id: i64, last_used_at: i64, requests: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?), request_count = request_count + ?
+         WHERE id = ?",
+    )
+    .bind(last_used_at)
+    .bind(requests)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

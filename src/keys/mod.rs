@@ -1,0 +1,85 @@
+//! API keys: the Developer page, its server functions and the key domain.
+
+#[cfg(feature = "ssr")]
+pub mod data;
+pub mod domain;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod usage;
+
+use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use domain::{CreatedKey, KeySummary, Permissions};
+
+pub const KEYS_PAGE_SIZE: i64 = 20;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeysPage {
+    pub keys: Vec<KeySummary>,
+    pub page: i64,
+    pub total: i64,
+    pub page_size: i64,
+}
+
+#[cfg(feature = "ssr")]
+async fn developer() -> Result<(crate::server::AppState, crate::auth::session::OrgScope), AppError> {
+    let state = crate::auth::session::state()?;
+    let user = crate::auth::session::require_user().await?;
+    let org = user.require_developer()?;
+    Ok((state, org))
+}
+
+/// The active organisation's keys, newest first.
+#[server(input = Json)]
+pub async fn list_keys(page: i64) -> Result<KeysPage, AppError> {
+    let (state, org) = developer().await?;
+    let page = page.max(1);
+    let rows = data::list(&state.db, org.id, KEYS_PAGE_SIZE, (page - 1) * KEYS_PAGE_SIZE).await?;
+    Ok(KeysPage {
+        keys: rows.iter().map(|r| service::summary(&state, r)).collect(),
+        page,
+        total: data::count(&state.db, org.id).await?,
+        page_size: KEYS_PAGE_SIZE,
+    })
+}
+
+/// "Create key". The response is the only time the plaintext is sent.
+#[server(input = Json)]
+pub async fn create_key(name: String, permissions: Permissions, expires_at: String) -> Result<CreatedKey, AppError> {
+    let (state, org) = developer().await?;
+    let new = domain::NewKey::parse(&name, permissions, &expires_at, state.clock.now())?;
+    service::create(&state, &org, new, false).await
+}
+
+/// Name and permissions only: expiry can't change once a key is created.
+#[server(input = Json)]
+pub async fn update_key(id: i64, name: String, permissions: Permissions) -> Result<KeySummary, AppError> {
+    let (state, org) = developer().await?;
+    service::update(&state, &org, id, &name, permissions).await
+}
+
+#[server(input = Json)]
+pub async fn revoke_key(id: i64) -> Result<KeySummary, AppError> {
+    let (state, org) = developer().await?;
+    service::revoke(&state, &org, id).await
+}
+
+#[server(input = Json)]
+pub async fn delete_key(id: i64) -> Result<(), AppError> {
+    let (state, org) = developer().await?;
+    service::delete(&state, &org, id).await
+}
+
+/// "Generate test token" on a docs endpoint page: a 1-hour leads CRUD key
+/// named "Docs playground (temp)".
+#[server(input = Json)]
+pub async fn generate_test_token() -> Result<CreatedKey, AppError> {
+    let (state, org) = developer().await?;
+    service::create_playground(&state, &org).await
+}

@@ -1,0 +1,259 @@
+//! Lead domain types, shared by the dashboard and the public REST API.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::domain::Email;
+use crate::error::{AppError, FieldError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LeadStatus {
+    New,
+    Contacted,
+    Qualified,
+    Won,
+    Lost,
+}
+
+impl LeadStatus {
+    pub const ALL: [LeadStatus; 5] = [Self::New, Self::Contacted, Self::Qualified, Self::Won, Self::Lost];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Contacted => "contacted",
+            Self::Qualified => "qualified",
+            Self::Won => "won",
+            Self::Lost => "lost",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::New => "New",
+            Self::Contacted => "Contacted",
+            Self::Qualified => "Qualified",
+            Self::Won => "Won",
+            Self::Lost => "Lost",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.key() == raw)
+    }
+}
+
+/// A lead as the dashboard and the API show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Lead {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub company: String,
+    pub phone: String,
+    pub status: LeadStatus,
+    pub source: String,
+    pub notes: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The fields of a lead as typed into a form or sent to the API, unvalidated.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LeadDraft {
+    /// 1 to 200 characters. Required.
+    pub name: String,
+    /// Empty, or a valid email address.
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub company: String,
+    #[serde(default)]
+    pub phone: String,
+    /// One of new, contacted, qualified, won, lost. Default: new.
+    #[serde(default = "default_status")]
+    pub status: String,
+    #[serde(default)]
+    pub source: String,
+    /// At most 5000 characters.
+    #[serde(default)]
+    pub notes: String,
+}
+
+fn default_status() -> String {
+    "new".to_owned()
+}
+
+/// A partial update: only the fields present change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LeadPatch {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub company: Option<String>,
+    pub phone: Option<String>,
+    pub status: Option<String>,
+    pub source: Option<String>,
+    pub notes: Option<String>,
+}
+
+impl LeadPatch {
+    /// Applies the patch to a lead's current fields, giving a draft to validate.
+    pub fn apply_to(self, lead: &Lead) -> LeadDraft {
+        LeadDraft {
+            name: self.name.unwrap_or_else(|| lead.name.clone()),
+            email: self.email.unwrap_or_else(|| lead.email.clone()),
+            company: self.company.unwrap_or_else(|| lead.company.clone()),
+            phone: self.phone.unwrap_or_else(|| lead.phone.clone()),
+            status: self.status.unwrap_or_else(|| lead.status.key().to_owned()),
+            source: self.source.unwrap_or_else(|| lead.source.clone()),
+            notes: self.notes.unwrap_or_else(|| lead.notes.clone()),
+        }
+    }
+}
+
+/// A validated lead: holding one means every field is acceptable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadInput {
+    pub name: String,
+    pub email: String,
+    pub company: String,
+    pub phone: String,
+    pub status: LeadStatus,
+    pub source: String,
+    pub notes: String,
+}
+
+fn bounded(field: &str, label: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+    let value = value.trim();
+    if value.chars().count() > max {
+        errors.push(FieldError::new(field, format!("{label} must be at most {max} characters.")));
+    }
+    value.to_owned()
+}
+
+impl LeadInput {
+    pub fn parse(draft: &LeadDraft) -> Result<Self, AppError> {
+        let mut errors = Vec::new();
+        let name = bounded("name", "Name", &draft.name, 200, &mut errors);
+        if name.is_empty() {
+            errors.push(FieldError::new("name", "Name is required."));
+        }
+        let email = draft.email.trim();
+        let email = if email.is_empty() {
+            String::new()
+        } else {
+            match Email::parse(email) {
+                Ok(email) => email.as_str().to_owned(),
+                Err(e) => {
+                    errors.push(e);
+                    String::new()
+                }
+            }
+        };
+        let company = bounded("company", "Company", &draft.company, 200, &mut errors);
+        let phone = bounded("phone", "Phone", &draft.phone, 50, &mut errors);
+        let source = bounded("source", "Source", &draft.source, 100, &mut errors);
+        let notes = bounded("notes", "Notes", &draft.notes, 5000, &mut errors);
+        let status = LeadStatus::parse(draft.status.trim());
+        if status.is_none() {
+            errors.push(FieldError::new(
+                "status",
+                "Status must be one of new, contacted, qualified, won, lost.",
+            ));
+        }
+        match status {
+            Some(status) if errors.is_empty() => Ok(Self {
+                name,
+                email,
+                company,
+                phone,
+                status,
+                source,
+                notes,
+            }),
+            _ => Err(AppError::Validation(errors)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(name: &str) -> LeadDraft {
+        LeadDraft {
+            name: name.into(),
+            status: "new".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_lead_needs_only_a_name() {
+        let lead = LeadInput::parse(&draft(" Ada Lovelace ")).unwrap();
+        assert_eq!(lead.name, "Ada Lovelace");
+        assert_eq!(lead.status, LeadStatus::New);
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let bad = LeadDraft {
+            name: " ".into(),
+            email: "not-an-email".into(),
+            status: "maybe".into(),
+            notes: "x".repeat(5001),
+            ..Default::default()
+        };
+        let err = LeadInput::parse(&bad).unwrap_err();
+        let mut fields: Vec<_> = err.field_errors().iter().map(|e| e.field.clone()).collect();
+        fields.sort();
+        assert_eq!(fields, ["email", "name", "notes", "status"]);
+    }
+
+    #[test]
+    fn emails_are_normalised() {
+        let mut d = draft("Ada");
+        d.email = "ADA@Example.com".into();
+        assert_eq!(LeadInput::parse(&d).unwrap().email, "ada@example.com");
+    }
+
+    #[test]
+    fn a_patch_keeps_fields_it_does_not_name() {
+        let now = Utc::now();
+        let lead = Lead {
+            id: 1,
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            company: "Engines".into(),
+            phone: String::new(),
+            status: LeadStatus::New,
+            source: String::new(),
+            notes: String::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        let patch = LeadPatch {
+            status: Some("won".into()),
+            ..Default::default()
+        };
+        let draft = patch.apply_to(&lead);
+        assert_eq!(draft.name, "Ada");
+        assert_eq!(draft.company, "Engines");
+        assert_eq!(draft.status, "won");
+    }
+
+    #[test]
+    fn unknown_json_fields_are_refused() {
+        let err = serde_json::from_str::<LeadDraft>(r#"{"name":"A","colour":"red"}"#);
+        assert!(err.is_err());
+        let ok: LeadDraft = serde_json::from_str(r#"{"name":"A"}"#).unwrap();
+        assert_eq!(ok.status, "new");
+    }
+}

@@ -1,0 +1,77 @@
+//! Leads: the organisation's data, edited in the dashboard and through the API.
+
+#[cfg(feature = "ssr")]
+pub mod data;
+pub mod domain;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use domain::{Lead, LeadDraft, LeadPatch};
+
+pub const LEADS_PAGE_SIZE: i64 = 25;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadsPage {
+    pub leads: Vec<Lead>,
+    pub next_before: Option<i64>,
+}
+
+#[cfg(feature = "ssr")]
+async fn member() -> Result<(crate::server::AppState, i64), AppError> {
+    let state = crate::auth::session::state()?;
+    let user = crate::auth::session::require_user().await?;
+    let org = user.require_member()?;
+    Ok((state, org.id))
+}
+
+#[server(input = Json)]
+pub async fn list_leads(q: String, before: Option<i64>) -> Result<LeadsPage, AppError> {
+    let (state, org) = member().await?;
+    let filter = data::LeadFilter {
+        q,
+        before_id: before,
+        ..Default::default()
+    };
+    let mut leads = data::list(&state.db, org, &filter, LEADS_PAGE_SIZE + 1).await?;
+    let next_before = if leads.len() as i64 > LEADS_PAGE_SIZE {
+        leads.truncate(LEADS_PAGE_SIZE as usize);
+        leads.last().map(|l| l.id)
+    } else {
+        None
+    };
+    Ok(LeadsPage { leads, next_before })
+}
+
+#[server(input = Json)]
+pub async fn create_lead(draft: LeadDraft) -> Result<Lead, AppError> {
+    let (state, org) = member().await?;
+    service::create(&state, org, &draft, service::Actor::User).await
+}
+
+#[server(input = Json)]
+pub async fn update_lead(id: i64, draft: LeadDraft) -> Result<Lead, AppError> {
+    let (state, org) = member().await?;
+    let patch = LeadPatch {
+        name: Some(draft.name),
+        email: Some(draft.email),
+        company: Some(draft.company),
+        phone: Some(draft.phone),
+        status: Some(draft.status),
+        source: Some(draft.source),
+        notes: Some(draft.notes),
+    };
+    service::update(&state, org, id, patch, service::Actor::User).await
+}
+
+#[server(input = Json)]
+pub async fn delete_lead(id: i64) -> Result<(), AppError> {
+    let (state, org) = member().await?;
+    service::delete(&state, org, id, service::Actor::User).await
+}

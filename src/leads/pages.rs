@@ -1,0 +1,254 @@
+//! The Leads page: list, search, create, edit, delete.
+
+use leptos::prelude::*;
+
+use super::domain::{Lead, LeadDraft, LeadStatus};
+use super::{CreateLead, DeleteLead, UpdateLead, list_leads};
+use crate::error::{AppError, FieldError};
+use crate::ui::{error_parts, field_error, format_time, signed_in, AccessDenied, ErrorBanner, Modal};
+
+#[component]
+pub fn LeadsPage() -> impl IntoView {
+    signed_in(|viewer| match viewer.active {
+        Some(_) => view! { <LeadsList/> }.into_any(),
+        None => view! {
+            <AccessDenied title="No organisation" message="You are not a member of any organisation yet. Ask an organisation admin to add you."/>
+        }
+        .into_any(),
+    })
+}
+
+/// Which form is open: none, "new", or editing a lead.
+#[derive(Clone, PartialEq)]
+enum Editing {
+    Closed,
+    New,
+    Lead(Lead),
+}
+
+#[component]
+fn LeadsList() -> impl IntoView {
+    let q = RwSignal::new(String::new());
+    let before = RwSignal::new(None::<i64>);
+    let history = RwSignal::new(Vec::<Option<i64>>::new());
+    let version = RwSignal::new(0u32);
+    let leads = Resource::new(
+        move || (q.get(), before.get(), version.get()),
+        |(q, before, _)| list_leads(q, before),
+    );
+    let editing = RwSignal::new(Editing::Closed);
+    let delete = ServerAction::<DeleteLead>::new();
+    let confirm_delete = RwSignal::new(None::<Lead>);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            confirm_delete.set(None);
+            version.update(|v| *v += 1);
+        }
+    });
+
+    view! {
+        <div class="page-header">
+            <div>
+                <h1>"Leads"</h1>
+                <p class="muted">"Your organisation's leads. The public API reads and changes the same data."</p>
+            </div>
+            <button class="button primary" type="button" on:click=move |_| editing.set(Editing::New)>
+                "New lead"
+            </button>
+        </div>
+        <div class="toolbar">
+            <input
+                type="search"
+                placeholder="Search name, email or company"
+                aria-label="Search leads"
+                on:input=move |ev| {
+                    before.set(None);
+                    history.set(vec![]);
+                    q.set(event_target_value(&ev));
+                }
+            />
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading leads…"</p> }>
+            {move || Suspend::new(async move {
+                match leads.await {
+                    Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                    Ok(page) if page.leads.is_empty() => view! {
+                        <section class="card empty">
+                            <h2>"No leads yet"</h2>
+                            <p>"Add one with New lead, or create them through the API."</p>
+                        </section>
+                    }.into_any(),
+                    Ok(page) => {
+                        let next = page.next_before;
+                        view! {
+                            <div class="table-wrap">
+                                <table class="data">
+                                    <thead><tr>
+                                        <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Company"</th>
+                                        <th scope="col">"Status"</th><th scope="col">"Updated"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.leads.into_iter().map(|lead| {
+                                            let for_edit = lead.clone();
+                                            let for_delete = lead.clone();
+                                            view! {
+                                                <tr>
+                                                    <td data-label="Name">{lead.name.clone()}</td>
+                                                    <td data-label="Email">{lead.email.clone()}</td>
+                                                    <td data-label="Company">{lead.company.clone()}</td>
+                                                    <td data-label="Status"><span class=format!("badge status-{}", lead.status.key())>{lead.status.label()}</span></td>
+                                                    <td data-label="Updated">{format_time(lead.updated_at)}</td>
+                                                    <td class="actions">
+                                                        <button class="button small" type="button" on:click=move |_| editing.set(Editing::Lead(for_edit.clone()))>"Edit"</button>
+                                                        <button class="button small danger" type="button" on:click=move |_| confirm_delete.set(Some(for_delete.clone()))>"Delete"</button>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <div class="pager">
+                                <button class="button small" type="button" disabled=move || history.get().is_empty()
+                                    on:click=move |_| {
+                                        let mut h = history.get();
+                                        let prev = h.pop().flatten();
+                                        history.set(h);
+                                        before.set(prev);
+                                    }>"Previous"</button>
+                                <button class="button small" type="button" disabled=next.is_none()
+                                    on:click=move |_| {
+                                        history.update(|h| h.push(before.get_untracked()));
+                                        before.set(next);
+                                    }>"Next"</button>
+                            </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        {move || match editing.get() {
+            Editing::Closed => None,
+            other => Some(view! {
+                <LeadForm
+                    lead=match other { Editing::Lead(l) => Some(l), _ => None }
+                    on_close=Callback::new(move |saved: bool| {
+                        editing.set(Editing::Closed);
+                        if saved { version.update(|v| *v += 1); }
+                    })
+                />
+            }),
+        }}
+        {move || confirm_delete.get().map(|lead| {
+            let id = lead.id;
+            let (general, _) = error_parts(delete.value().get());
+            view! {
+                <Modal title="Delete lead" id="delete-lead" on_close=Callback::new(move |_| confirm_delete.set(None))>
+                    <p>"Delete " <strong>{lead.name.clone()}</strong> "? This cannot be undone."</p>
+                    {general.map(|m| view! { <ErrorBanner message=m/> })}
+                    <div class="modal-actions">
+                        <button class="button" type="button" on:click=move |_| confirm_delete.set(None)>"Cancel"</button>
+                        <button class="button danger" type="button" on:click=move |_| { delete.dispatch(DeleteLead { id }); }>"Delete"</button>
+                    </div>
+                </Modal>
+            }
+        })}
+    }
+}
+
+#[component]
+fn LeadForm(lead: Option<Lead>, on_close: Callback<bool>) -> impl IntoView {
+    let id = lead.as_ref().map(|l| l.id);
+    let start = lead.map(|l| LeadDraft {
+        name: l.name,
+        email: l.email,
+        company: l.company,
+        phone: l.phone,
+        status: l.status.key().to_owned(),
+        source: l.source,
+        notes: l.notes,
+    }).unwrap_or_else(|| LeadDraft { status: "new".into(), ..Default::default() });
+    let name = RwSignal::new(start.name);
+    let email = RwSignal::new(start.email);
+    let company = RwSignal::new(start.company);
+    let phone = RwSignal::new(start.phone);
+    let status = RwSignal::new(start.status);
+    let source = RwSignal::new(start.source);
+    let notes = RwSignal::new(start.notes);
+    let create = ServerAction::<CreateLead>::new();
+    let update = ServerAction::<UpdateLead>::new();
+    let result = Signal::derive(move || {
+        let r: Option<Result<(), AppError>> = match id {
+            None => create.value().get().map(|r| r.map(|_| ())),
+            Some(_) => update.value().get().map(|r| r.map(|_| ())),
+        };
+        r
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = result.get() {
+            on_close.run(true);
+        }
+    });
+    let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
+    let general = move || error_parts(result.get()).0;
+    let title = if id.is_some() { "Edit lead" } else { "New lead" };
+    view! {
+        <Modal title=title id="lead-form" on_close=Callback::new(move |_| on_close.run(false))>
+            <form on:submit=move |ev| {
+                ev.prevent_default();
+                let draft = LeadDraft {
+                    name: name.get(), email: email.get(), company: company.get(), phone: phone.get(),
+                    status: status.get(), source: source.get(), notes: notes.get(),
+                };
+                match id {
+                    None => { create.dispatch(CreateLead { draft }); }
+                    Some(id) => { update.dispatch(UpdateLead { id, draft }); }
+                }
+            }>
+                {move || general().map(|m| view! { <ErrorBanner message=m/> })}
+                <label for="lead-name">"Name"</label>
+                <input id="lead-name" required maxlength="200" bind:value=name autofocus/>
+                {field_error(fields, "name")}
+                <label for="lead-email">"Email"</label>
+                <input id="lead-email" type="text" inputmode="email" bind:value=email/>
+                {field_error(fields, "email")}
+                <div class="grid-2">
+                    <div>
+                        <label for="lead-company">"Company"</label>
+                        <input id="lead-company" bind:value=company/>
+                        {field_error(fields, "company")}
+                    </div>
+                    <div>
+                        <label for="lead-phone">"Phone"</label>
+                        <input id="lead-phone" bind:value=phone/>
+                        {field_error(fields, "phone")}
+                    </div>
+                </div>
+                <div class="grid-2">
+                    <div>
+                        <label for="lead-status">"Status"</label>
+                        <select id="lead-status" on:change=move |ev| status.set(event_target_value(&ev))>
+                            {LeadStatus::ALL.iter().map(|s| {
+                                let key = s.key();
+                                view! { <option value=key selected=move || status.get() == key>{s.label()}</option> }
+                            }).collect_view()}
+                        </select>
+                        {field_error(fields, "status")}
+                    </div>
+                    <div>
+                        <label for="lead-source">"Source"</label>
+                        <input id="lead-source" bind:value=source/>
+                        {field_error(fields, "source")}
+                    </div>
+                </div>
+                <label for="lead-notes">"Notes"</label>
+                <textarea id="lead-notes" rows="3" bind:value=notes></textarea>
+                {field_error(fields, "notes")}
+                <div class="modal-actions">
+                    <button class="button" type="button" on:click=move |_| on_close.run(false)>"Cancel"</button>
+                    <button class="button primary" type="submit">"Save lead"</button>
+                </div>
+            </form>
+        </Modal>
+    }
+}

@@ -1,0 +1,25 @@
+//! Leadline: a leads CRM whose organisations create scoped API keys for its
+//! public REST API. One crate: `ssr` builds the server, `hydrate` the browser.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod docs;
+pub mod error;
+pub mod keys;
+pub mod leads;
+pub mod orgs;
+pub mod ui;
+pub mod admin;
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,51 @@
+use clap::Parser;
+use leadline::error::AppError;
+use leadline::server::cli::{Cli, Command};
+use leadline::server::{config::Config, startup, Clock};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LEADLINE_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    let state = match startup::prepare(Config::from_env(), Clock::system()).await {
+        Ok(state) => state,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = match command {
+        Command::Serve => startup::serve(state).await.map(|()| None),
+        Command::Migrate => {
+            eprintln!("Database is up to date.");
+            Ok(None)
+        }
+        other => leadline::server::cli::run(&state, other).await,
+    };
+    match result {
+        Ok(Some(output)) => {
+            println!("{output}");
+            std::process::ExitCode::SUCCESS
+        }
+        Ok(None) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            match error.downcast_ref::<AppError>() {
+                Some(AppError::Validation(fields)) => {
+                    for f in fields {
+                        eprintln!("error: {}", f.message);
+                    }
+                }
+                _ => eprintln!("error: {error}"),
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

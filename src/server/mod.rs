@@ -1,0 +1,17 @@
+//! Server-only plumbing: configuration, database, state, start-up and the CLI.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod seed;
+pub mod startup;
+pub mod state;
+pub mod throttle;
+
+pub use clock::Clock;
+pub use db::Db;
+pub use state::AppState;
+
+/// For start-up and the CLI, where the message is all that matters.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,0 +1,74 @@
+//! The demo: on the first start with an empty database, a platform admin, an
+//! organisation "Acme" with the Developer API on, a developer and some leads.
+
+use rand::{distributions::Alphanumeric, Rng};
+
+use super::{AppState, BoxError};
+use crate::auth::{accounts, data as users};
+use crate::leads::domain::LeadDraft;
+use crate::leads::service::{self as leads, Actor};
+use crate::orgs::domain::{Flag, MemberPermissions};
+use crate::orgs::service as orgs;
+
+pub const ADMIN_EMAIL: &str = "admin@leadline.test";
+pub const DEVELOPER_EMAIL: &str = "dev@acme.test";
+
+fn random_password() -> String {
+    rand::thread_rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect()
+}
+
+pub async fn seed_demo_if_empty(state: &AppState) -> Result<(), BoxError> {
+    if users::count_users(&state.db).await? > 0 {
+        return Ok(());
+    }
+    // LEADLINE_DEMO_PASSWORD fixes the password (for tests); otherwise random.
+    let password = std::env::var("LEADLINE_DEMO_PASSWORD").unwrap_or_else(|_| random_password());
+    let now = state.clock.now().timestamp_millis();
+    accounts::create_user(&state.db, ADMIN_EMAIL, &password, true, now).await?;
+    let acme = orgs::create_organisation(state, "Acme").await?;
+    orgs::set_flag(state, acme.as_str(), Flag::DeveloperApi, true).await?;
+    orgs::add_member(
+        state,
+        acme.as_str(),
+        ADMIN_EMAIL,
+        None,
+        MemberPermissions { admin: true, developer: true },
+    )
+    .await?;
+    orgs::add_member(
+        state,
+        acme.as_str(),
+        DEVELOPER_EMAIL,
+        Some(&password),
+        MemberPermissions { admin: false, developer: true },
+    )
+    .await?;
+    let org = crate::orgs::data::find_organisation(&state.db, acme.as_str())
+        .await?
+        .ok_or("demo organisation missing")?;
+    let demo = [
+        ("Ada Lovelace", "ada@analytical.example", "Analytical Engines", "qualified", "Conference"),
+        ("Grace Hopper", "grace@cobol.example", "Compilers Inc", "new", "Website"),
+        ("Katherine Johnson", "katherine@orbit.example", "Orbital Mechanics", "contacted", "Referral"),
+        ("Alan Turing", "alan@bletchley.example", "Bletchley Park", "won", "Cold email"),
+    ];
+    for (name, email, company, status, source) in demo {
+        let draft = LeadDraft {
+            name: name.into(),
+            email: email.into(),
+            company: company.into(),
+            status: status.into(),
+            source: source.into(),
+            ..Default::default()
+        };
+        leads::create(state, org.id, &draft, Actor::User).await?;
+    }
+    println!();
+    println!("  Leadline demo created. Sign in at http://{}/sign-in", state.leptos_options.site_addr);
+    println!("    platform admin:  {ADMIN_EMAIL}");
+    println!("    developer:       {DEVELOPER_EMAIL}");
+    println!("    password (both): {password}");
+    println!("  This is shown once; change it or create your own users with `leadline user create`.");
+    println!();
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! Builds the axum app (Leptos pages, server functions, REST API) and serves it.
+
+use std::net::SocketAddr;
+
+use axum::extract::Request;
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use super::{config::Config, db, AppState, BoxError, Clock};
+use crate::app::{shell, App};
+
+/// Server functions do no CSRF check by design: refuse state-changing
+/// requests that a browser marks as cross-site.
+async fn refuse_cross_site(request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let is_api = request.uri().path().starts_with("/api/v1/");
+    if !safe && !is_api {
+        let headers = request.headers();
+        let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        let cross_site = matches!(fetch_site, Some("cross-site"));
+        let origin_mismatch = match (
+            headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+            headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+        ) {
+            (Some(origin), Some(host)) => {
+                let origin_host = origin.split("://").nth(1).unwrap_or("");
+                origin != "null" && origin_host != host
+            }
+            (Some("null"), None) => true,
+            _ => false,
+        };
+        if cross_site || origin_mismatch {
+            return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
+        }
+    }
+    next.run(request).await
+}
+
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .nest("/api/v1", crate::api::router(state.clone()))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(refuse_cross_site))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            header::HeaderValue::from_static("nosniff"),
+        ))
+        .layer(
+            // Log the path only: a query string could carry a credential.
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+/// Opens and migrates the database and builds the state.
+pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, BoxError> {
+    let conf = get_configuration(None).map_err(|e| format!("Leptos configuration: {e}"))?;
+    let db = db::connect(&config.database_url).await?;
+    db::migrate(&db).await?;
+    Ok(AppState::new(conf.leptos_options, db, clock, config))
+}
+
+pub async fn serve(state: AppState) -> Result<(), BoxError> {
+    let addr: SocketAddr = state.leptos_options.site_addr;
+    super::seed::seed_demo_if_empty(&state).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("Leadline listening on http://{addr}");
+
+    let usage = state.usage.clone();
+    let every = state.config.usage_flush;
+    let flusher = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(error) = usage.flush().await {
+                tracing::warn!(%error, "could not record key usage; will retry");
+            }
+        }
+    });
+
+    let router = app(state.clone());
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    flusher.abort();
+    // Usage recorded since the last tick is written before we exit.
+    state.usage.flush().await?;
+    state.db.close().await;
+    tracing::info!("Leadline stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,104 @@
+//! Fixed-window counters for rate limits and failed-attempt throttling.
+//! Hand-rolled rather than `governor` because the API's RateLimit headers
+//! need the remaining count, which GCRA limiters do not expose.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+pub struct Window {
+    pub limit: u32,
+    pub period: Duration,
+    counts: Mutex<HashMap<String, (i64, u32)>>,
+}
+
+/// The outcome of counting one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub allowed: bool,
+    pub remaining: u32,
+    /// Seconds until the window resets.
+    pub reset_secs: u64,
+}
+
+impl Window {
+    pub fn new(limit: u32, period: Duration) -> Self {
+        Self {
+            limit,
+            period,
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn window_start(&self, now: DateTime<Utc>) -> (i64, u64) {
+        let period = self.period.as_millis().max(1) as i64;
+        let now = now.timestamp_millis();
+        let start = now - now.rem_euclid(period);
+        let reset = ((start + period - now) as u64).div_ceil(1000);
+        (start, reset.max(1))
+    }
+
+    /// Counts one event for `key` and says whether it is within the limit.
+    pub fn hit(&self, key: &str, now: DateTime<Utc>) -> Verdict {
+        let (start, reset_secs) = self.window_start(now);
+        let mut counts = self.counts.lock().expect("throttle lock");
+        if counts.len() > 100_000 {
+            counts.retain(|_, (s, _)| *s == start);
+        }
+        let entry = counts.entry(key.to_owned()).or_insert((start, 0));
+        if entry.0 != start {
+            *entry = (start, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        Verdict {
+            allowed: entry.1 <= self.limit,
+            remaining: self.limit.saturating_sub(entry.1),
+            reset_secs,
+        }
+    }
+
+    /// Whether `key` is already over the limit, without counting.
+    pub fn is_blocked(&self, key: &str, now: DateTime<Utc>) -> Option<u64> {
+        let (start, reset_secs) = self.window_start(now);
+        let counts = self.counts.lock().expect("throttle lock");
+        match counts.get(key) {
+            Some((s, n)) if *s == start && *n >= self.limit => Some(reset_secs),
+            _ => None,
+        }
+    }
+
+    pub fn clear(&self, key: &str) {
+        self.counts.lock().expect("throttle lock").remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn counts_up_to_the_limit_then_refuses_until_the_window_resets() {
+        let w = Window::new(2, Duration::from_secs(60));
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 10).unwrap();
+        assert_eq!(w.hit("k", t), Verdict { allowed: true, remaining: 1, reset_secs: 50 });
+        assert!(w.hit("k", t).allowed);
+        assert!(!w.hit("k", t).allowed);
+        assert_eq!(w.is_blocked("k", t), Some(50));
+        assert!(w.hit("other", t).allowed);
+        let later = t + chrono::Duration::seconds(50);
+        assert!(w.hit("k", later).allowed);
+    }
+
+    #[test]
+    fn clearing_forgets_a_key() {
+        let w = Window::new(1, Duration::from_secs(60));
+        let t = Utc::now();
+        w.hit("k", t);
+        assert!(w.is_blocked("k", t).is_some());
+        w.clear("k");
+        assert!(w.is_blocked("k", t).is_none());
+    }
+}

@@ -1,0 +1,150 @@
+//! Small shared UI pieces: dialogs, field errors, dates, the viewer gate.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+use crate::auth::Viewer;
+use crate::error::{field_message, AppError, FieldError};
+
+pub fn format_time(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub fn format_optional(at: Option<DateTime<Utc>>, none: &str) -> String {
+    at.map(format_time).unwrap_or_else(|| none.to_owned())
+}
+
+/// The signed-in viewer, loaded once per page and shared through context.
+#[derive(Clone, Copy)]
+pub struct ViewerResource(pub Resource<Result<Option<Viewer>, AppError>>);
+
+pub fn use_viewer() -> Resource<Result<Option<Viewer>, AppError>> {
+    expect_context::<ViewerResource>().0
+}
+
+/// Renders `page` for a signed-in viewer, or a sign-in prompt.
+pub fn signed_in<V: IntoView + 'static>(
+    page: impl Fn(Viewer) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let viewer = use_viewer();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let page = page.clone();
+                Suspend::new(async move {
+                    match viewer.await {
+                        Ok(Some(v)) => page(v).into_any(),
+                        Ok(None) => view! { <SignInPrompt/> }.into_any(),
+                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn SignInPrompt() -> impl IntoView {
+    view! {
+        <section class="card empty">
+            <h2>"Please sign in"</h2>
+            <p>"You need to be signed in to see this page."</p>
+            <a class="button primary" href="/sign-in">"Sign in"</a>
+        </section>
+    }
+}
+
+#[component]
+pub fn ErrorBanner(#[prop(into)] message: String) -> impl IntoView {
+    view! { <div class="banner error" role="alert">{message}</div> }
+}
+
+/// A page that says what access is missing and who can grant it.
+#[component]
+pub fn AccessDenied(#[prop(into)] title: String, #[prop(into)] message: String) -> impl IntoView {
+    view! {
+        <section class="card empty access-denied">
+            <h2>{title}</h2>
+            <p>{message}</p>
+        </section>
+    }
+}
+
+/// The error text for one field, if the last attempt reported one.
+pub fn field_error(errors: Signal<Vec<FieldError>>, field: &'static str) -> impl IntoView {
+    move || {
+        field_message(&errors.get(), field)
+            .map(|m| view! { <p class="field-error" id=format!("{field}-error") role="alert">{m}</p> })
+    }
+}
+
+/// Splits an action result into a general message and field messages.
+pub fn error_parts(result: Option<Result<(), AppError>>) -> (Option<String>, Vec<FieldError>) {
+    match result {
+        Some(Err(AppError::Validation(fields))) => (None, fields),
+        Some(Err(e)) => (Some(e.to_string()), vec![]),
+        _ => (None, vec![]),
+    }
+}
+
+/// A modal dialog. Escape or the backdrop closes it.
+#[component]
+pub fn Modal(
+    #[prop(into)] title: String,
+    #[prop(into)] id: String,
+    on_close: Callback<()>,
+    children: Children,
+) -> impl IntoView {
+    let title_id = format!("{id}-title");
+    let labelled_by = title_id.clone();
+    view! {
+        <div class="backdrop" on:click=move |_| on_close.run(())>
+            <div
+                class="modal"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby=labelled_by
+                id=id
+                on:click=|ev| ev.stop_propagation()
+                on:keydown=move |ev| {
+                    if ev.key() == "Escape" {
+                        on_close.run(());
+                    }
+                }
+            >
+                <header class="modal-header">
+                    <h2 id=title_id>{title}</h2>
+                    <button class="icon-button" type="button" aria-label="Close" on:click=move |_| on_close.run(())>
+                        "×"
+                    </button>
+                </header>
+                {children()}
+            </div>
+        </div>
+    }
+}
+
+/// Copies text to the clipboard; resolves to whether it worked.
+pub async fn copy_to_clipboard(text: String) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        let promise = window().navigator().clipboard().write_text(&text);
+        wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = text;
+        false
+    }
+}
+
+/// Full navigation, used after sign-in, sign-out and switching organisation so
+/// that every part of the page reflects the new session.
+pub fn reload_to(path: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().set_href(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
