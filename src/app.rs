@@ -6,7 +6,7 @@ use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Ro
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 
-use crate::auth::{get_viewer, sign_out, switch_organisation, DeveloperAccess, SignOut, SwitchOrganisation, Viewer};
+use crate::auth::{get_viewer, DeveloperAccess, SignOut, SwitchOrganisation, Viewer};
 use crate::ui::{reload_to, ViewerResource};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -145,7 +145,6 @@ fn AccountMenu(viewer: Viewer) -> impl IntoView {
             reload_to("/sign-in");
         }
     });
-    let _ = (switch_organisation, sign_out);
     let active_slug = viewer.active.as_ref().map(|o| o.slug.clone()).unwrap_or_default();
     let several = viewer.organisations.len() > 1;
     let single_name = viewer.active.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| "No organisation".into());

@@ -6,7 +6,6 @@ pub mod pages;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-#[cfg(feature = "ssr")]
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 

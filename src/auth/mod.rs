@@ -12,7 +12,6 @@ pub mod password;
 pub mod session;
 
 use leptos::prelude::*;
-#[cfg(feature = "ssr")]
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 

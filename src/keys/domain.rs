@@ -9,8 +9,8 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use crate::error::{AppError, FieldError};
 
-/// `sk_` + 8 base62 + `_` + 32 base62.
-pub const KEY_LEN: usize = 44;
+/// `sk_` + 8 base62 + `_` + 32 base62: 44 characters.
+pub const KEY_LEN: usize = 3 + ID_LEN + 1 + SECRET_LEN;
 /// The part of a key shown in the list, the audit log and error messages.
 pub const PREFIX_LEN: usize = 14;
 const ID_LEN: usize = 8;

@@ -10,7 +10,6 @@ pub mod service;
 pub mod usage;
 
 use leptos::prelude::*;
-#[cfg(feature = "ssr")]
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 

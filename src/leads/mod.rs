@@ -8,12 +8,11 @@ pub mod pages;
 pub mod service;
 
 use leptos::prelude::*;
-#[cfg(feature = "ssr")]
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use domain::{Lead, LeadDraft, LeadPatch};
+use domain::{Lead, LeadDraft};
 
 pub const LEADS_PAGE_SIZE: i64 = 25;
 
@@ -58,7 +57,7 @@ pub async fn create_lead(draft: LeadDraft) -> Result<Lead, AppError> {
 #[server(input = Json)]
 pub async fn update_lead(id: i64, draft: LeadDraft) -> Result<Lead, AppError> {
     let (state, org) = member().await?;
-    let patch = LeadPatch {
+    let patch = domain::LeadPatch {
         name: Some(draft.name),
         email: Some(draft.email),
         company: Some(draft.company),

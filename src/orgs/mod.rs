@@ -9,7 +9,6 @@ pub mod service;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-#[cfg(feature = "ssr")]
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
