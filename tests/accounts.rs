@@ -82,7 +82,7 @@ async fn sessions_expire_when_idle_and_absolutely() {
     let app = spawn_app().await;
     app.user("ada@acme.test", false).await;
     let idle = app.sign_in("ada@acme.test").await;
-    app.state.clock.advance(chrono::Duration::minutes(61));
+    app.state.clock.advance(chrono::Duration::minutes(121));
     assert_eq!(app.call(Some(&idle), GetViewer {}).await.unwrap(), None);
 
     let active = app.sign_in("ada@acme.test").await;

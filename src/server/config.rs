@@ -48,7 +48,7 @@ impl Config {
         Self {
             database_url: database_url.to_owned(),
             secure_cookies: false,
-            session_idle: Duration::from_secs(3600),
+            session_idle: Duration::from_secs(2 * 3600),
             session_absolute: Duration::from_secs(24 * 3600),
             api_rate_limit_per_minute: 600,
             usage_flush: Duration::from_secs(3600),
