@@ -1,0 +1,39 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// The server is the debug build from `cargo leptos build`, on a fresh database
+// every run, with a known demo password.
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  use: { baseURL: "http://127.0.0.1:3000", trace: "off" },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: "rm -rf ../target/e2e && mkdir -p ../target/e2e && ../target/debug/leadline serve",
+    cwd: ".",
+    url: "http://127.0.0.1:3000/sign-in",
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      DATABASE_URL: "sqlite://../target/e2e/leadline.db",
+      LEADLINE_DEMO_PASSWORD: "demo-password-e2e",
+      LEPTOS_SITE_ROOT: "../target/site",
+      LEPTOS_SITE_ADDR: "127.0.0.1:3000",
+      LEADLINE_LOG: "warn",
+    },
+  },
+});
