@@ -145,9 +145,17 @@ fn AccountMenu(viewer: Viewer) -> impl IntoView {
             reload_to("/sign-in");
         }
     });
-    let active_slug = viewer.active.as_ref().map(|o| o.slug.clone()).unwrap_or_default();
+    let active_slug = viewer
+        .active
+        .as_ref()
+        .map(|o| o.slug.clone())
+        .unwrap_or_default();
     let several = viewer.organisations.len() > 1;
-    let single_name = viewer.active.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| "No organisation".into());
+    let single_name = viewer
+        .active
+        .as_ref()
+        .map(|o| o.name.clone())
+        .unwrap_or_else(|| "No organisation".into());
     view! {
         <div class="account">
             {if several {

@@ -205,8 +205,8 @@ mod response {
     /// RFC 9457 problem details, plus our `code` and `key_prefix`.
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
-            let status =
-                StatusCode::from_u16(self.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status = StatusCode::from_u16(self.status_code())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut body = serde_json::json!({
                 "type": format!("https://leadline.dev/docs/errors#{}", self.code()),
                 "title": status.canonical_reason().unwrap_or("Error"),
@@ -232,7 +232,10 @@ mod response {
                 }
             }
             match &self {
-                Self::Throttled { retry_after_secs } | Self::RateLimited { retry_after_secs, .. } => {
+                Self::Throttled { retry_after_secs }
+                | Self::RateLimited {
+                    retry_after_secs, ..
+                } => {
                     headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
                 }
                 Self::MethodNotAllowed { allow } => {

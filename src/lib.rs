@@ -1,6 +1,7 @@
 //! Leadline: a leads CRM whose organisations create scoped API keys for its
 //! public REST API. One crate: `ssr` builds the server, `hydrate` the browser.
 
+pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -10,7 +11,6 @@ pub mod keys;
 pub mod leads;
 pub mod orgs;
 pub mod ui;
-pub mod admin;
 
 #[cfg(feature = "ssr")]
 pub mod api;

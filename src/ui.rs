@@ -73,8 +73,9 @@ pub fn AccessDenied(#[prop(into)] title: String, #[prop(into)] message: String) 
 /// The error text for one field, if the last attempt reported one.
 pub fn field_error(errors: Signal<Vec<FieldError>>, field: &'static str) -> impl IntoView {
     move || {
-        field_message(&errors.get(), field)
-            .map(|m| view! { <p class="field-error" id=format!("{field}-error") role="alert">{m}</p> })
+        field_message(&errors.get(), field).map(
+            |m| view! { <p class="field-error" id=format!("{field}-error") role="alert">{m}</p> },
+        )
     }
 }
 

@@ -17,12 +17,25 @@ async fn a_member_signs_in_and_sees_their_organisation() {
     let slug = app.org("Acme", true).await;
     app.member(&slug, "dev@acme.test", false, true).await;
     let (response, session) = app
-        .call_raw(None, SignIn { email: "DEV@acme.test".into(), password: PASSWORD.into() })
+        .call_raw(
+            None,
+            SignIn {
+                email: "DEV@acme.test".into(),
+                password: PASSWORD.into(),
+            },
+        )
         .await;
     assert!(response.status.is_success());
     let cookie = response.header("set-cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
-    let viewer = app.call(session.as_ref(), GetViewer {}).await.unwrap().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    let viewer = app
+        .call(session.as_ref(), GetViewer {})
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(viewer.email, "dev@acme.test");
     let active = viewer.active.unwrap();
     assert_eq!(active.name, "Acme");
@@ -33,8 +46,24 @@ async fn a_member_signs_in_and_sees_their_organisation() {
 async fn wrong_password_and_unknown_email_get_the_same_generic_message() {
     let app = spawn_app().await;
     app.user("ada@acme.test", false).await;
-    let wrong = app.call(None, SignIn { email: "ada@acme.test".into(), password: "nope nope nope".into() }).await;
-    let unknown = app.call(None, SignIn { email: "who@acme.test".into(), password: PASSWORD.into() }).await;
+    let wrong = app
+        .call(
+            None,
+            SignIn {
+                email: "ada@acme.test".into(),
+                password: "nope nope nope".into(),
+            },
+        )
+        .await;
+    let unknown = app
+        .call(
+            None,
+            SignIn {
+                email: "who@acme.test".into(),
+                password: PASSWORD.into(),
+            },
+        )
+        .await;
     assert_eq!(wrong, Err(AppError::WrongCredentials));
     assert_eq!(unknown, Err(AppError::WrongCredentials));
 }
@@ -44,13 +73,38 @@ async fn repeated_failures_are_throttled_even_for_the_right_password() {
     let app = spawn_app().await;
     app.user("ada@acme.test", false).await;
     for _ in 0..5 {
-        let r = app.call(None, SignIn { email: "ada@acme.test".into(), password: "wrong password".into() }).await;
+        let r = app
+            .call(
+                None,
+                SignIn {
+                    email: "ada@acme.test".into(),
+                    password: "wrong password".into(),
+                },
+            )
+            .await;
         assert_eq!(r, Err(AppError::WrongCredentials));
     }
-    let r = app.call(None, SignIn { email: "ada@acme.test".into(), password: PASSWORD.into() }).await;
+    let r = app
+        .call(
+            None,
+            SignIn {
+                email: "ada@acme.test".into(),
+                password: PASSWORD.into(),
+            },
+        )
+        .await;
     assert!(matches!(r, Err(AppError::Throttled { .. })), "{r:?}");
     app.state.clock.advance(chrono::Duration::minutes(16));
-    assert!(app.call(None, SignIn { email: "ada@acme.test".into(), password: PASSWORD.into() }).await.is_ok());
+    assert!(app
+        .call(
+            None,
+            SignIn {
+                email: "ada@acme.test".into(),
+                password: PASSWORD.into()
+            }
+        )
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
@@ -58,7 +112,11 @@ async fn signing_out_ends_the_session() {
     let app = spawn_app().await;
     app.user("ada@acme.test", false).await;
     let session = app.sign_in("ada@acme.test").await;
-    assert!(app.call(Some(&session), GetViewer {}).await.unwrap().is_some());
+    assert!(app
+        .call(Some(&session), GetViewer {})
+        .await
+        .unwrap()
+        .is_some());
     app.call(Some(&session), SignOut {}).await.unwrap();
     assert_eq!(app.call(Some(&session), GetViewer {}).await.unwrap(), None);
 }
@@ -69,12 +127,22 @@ async fn signing_in_again_rotates_the_session_token() {
     app.user("ada@acme.test", false).await;
     let first = app.sign_in("ada@acme.test").await;
     let (_, second) = app
-        .call_raw(Some(&first), SignIn { email: "ada@acme.test".into(), password: PASSWORD.into() })
+        .call_raw(
+            Some(&first),
+            SignIn {
+                email: "ada@acme.test".into(),
+                password: PASSWORD.into(),
+            },
+        )
         .await;
     let second = second.unwrap();
     assert_ne!(first.0, second.0);
     assert_eq!(app.call(Some(&first), GetViewer {}).await.unwrap(), None);
-    assert!(app.call(Some(&second), GetViewer {}).await.unwrap().is_some());
+    assert!(app
+        .call(Some(&second), GetViewer {})
+        .await
+        .unwrap()
+        .is_some());
 }
 
 #[tokio::test]
@@ -88,10 +156,18 @@ async fn sessions_expire_when_idle_and_absolutely() {
     let active = app.sign_in("ada@acme.test").await;
     for _ in 0..24 {
         app.state.clock.advance(chrono::Duration::minutes(59));
-        assert!(app.call(Some(&active), GetViewer {}).await.unwrap().is_some());
+        assert!(app
+            .call(Some(&active), GetViewer {})
+            .await
+            .unwrap()
+            .is_some());
     }
     app.state.clock.advance(chrono::Duration::minutes(59));
-    assert_eq!(app.call(Some(&active), GetViewer {}).await.unwrap(), None, "24h absolute limit");
+    assert_eq!(
+        app.call(Some(&active), GetViewer {}).await.unwrap(),
+        None,
+        "24h absolute limit"
+    );
 }
 
 #[tokio::test]
@@ -100,7 +176,10 @@ async fn the_session_token_is_stored_hashed() {
     app.user("ada@acme.test", false).await;
     let Session(cookie) = app.sign_in("ada@acme.test").await;
     let token = cookie.split_once('=').unwrap().1.to_owned();
-    let stored: Vec<(String,)> = sqlx::query_as("SELECT token_hash FROM sessions").fetch_all(&app.state.db).await.unwrap();
+    let stored: Vec<(String,)> = sqlx::query_as("SELECT token_hash FROM sessions")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0].0, token);
 }
@@ -115,12 +194,34 @@ async fn a_user_switches_between_their_organisations_only() {
     app.member(&globex, "ada@acme.test", true, false).await;
     let _ = other;
     let session = app.sign_in("ada@acme.test").await;
-    let viewer = app.call(Some(&session), GetViewer {}).await.unwrap().unwrap();
+    let viewer = app
+        .call(Some(&session), GetViewer {})
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(viewer.organisations.len(), 2);
-    app.call(Some(&session), SwitchOrganisation { slug: globex.clone() }).await.unwrap();
-    let viewer = app.call(Some(&session), GetViewer {}).await.unwrap().unwrap();
+    app.call(
+        Some(&session),
+        SwitchOrganisation {
+            slug: globex.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let viewer = app
+        .call(Some(&session), GetViewer {})
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(viewer.active.unwrap().slug, globex);
-    let refused = app.call(Some(&session), SwitchOrganisation { slug: "initech".into() }).await;
+    let refused = app
+        .call(
+            Some(&session),
+            SwitchOrganisation {
+                slug: "initech".into(),
+            },
+        )
+        .await;
     assert_eq!(refused, Err(AppError::NotFound));
 }
 
@@ -130,14 +231,30 @@ async fn only_platform_admins_change_feature_flags() {
     let acme = app.org("Acme", false).await;
     app.member(&acme, "owner@acme.test", true, true).await;
     let owner = app.sign_in("owner@acme.test").await;
-    let refused = app.call(Some(&owner), SetDeveloperApi { slug: acme.clone(), on: true }).await;
+    let refused = app
+        .call(
+            Some(&owner),
+            SetDeveloperApi {
+                slug: acme.clone(),
+                on: true,
+            },
+        )
+        .await;
     assert!(matches!(refused, Err(AppError::Forbidden(_))));
     let viewer = app.call(Some(&owner), GetViewer {}).await.unwrap().unwrap();
     assert!(!viewer.active.unwrap().developer_api, "nothing changed");
 
     app.user("root@leadline.test", true).await;
     let root = app.sign_in("root@leadline.test").await;
-    app.call(Some(&root), SetDeveloperApi { slug: acme.clone(), on: true }).await.unwrap();
+    app.call(
+        Some(&root),
+        SetDeveloperApi {
+            slug: acme.clone(),
+            on: true,
+        },
+    )
+    .await
+    .unwrap();
     let orgs = app.call(Some(&root), ListOrganisations {}).await.unwrap();
     assert!(orgs.iter().find(|o| o.slug == acme).unwrap().developer_api);
     let viewer = app.call(Some(&owner), GetViewer {}).await.unwrap().unwrap();
@@ -147,8 +264,14 @@ async fn only_platform_admins_change_feature_flags() {
 #[tokio::test]
 async fn signed_out_visitors_reach_no_server_function() {
     let app = spawn_app().await;
-    assert_eq!(app.call(None, ListMembers {}).await, Err(AppError::SignInRequired));
-    assert_eq!(app.call(None, ListOrganisations {}).await, Err(AppError::SignInRequired));
+    assert_eq!(
+        app.call(None, ListMembers {}).await,
+        Err(AppError::SignInRequired)
+    );
+    assert_eq!(
+        app.call(None, ListOrganisations {}).await,
+        Err(AppError::SignInRequired)
+    );
     assert_eq!(app.call(None, GetViewer {}).await, Ok(None));
 }
 
@@ -159,15 +282,36 @@ async fn only_org_admins_manage_members() {
     app.member(&acme, "owner@acme.test", true, false).await;
     app.member(&acme, "dev@acme.test", false, false).await;
     let dev = app.sign_in("dev@acme.test").await;
-    assert!(matches!(app.call(Some(&dev), ListMembers {}).await, Err(AppError::Forbidden(_))));
-    let grant = SetMemberPermissions { email: "dev@acme.test".into(), permissions: MemberPermissions { admin: false, developer: true } };
-    assert!(matches!(app.call(Some(&dev), grant).await, Err(AppError::Forbidden(_))));
+    assert!(matches!(
+        app.call(Some(&dev), ListMembers {}).await,
+        Err(AppError::Forbidden(_))
+    ));
+    let grant = SetMemberPermissions {
+        email: "dev@acme.test".into(),
+        permissions: MemberPermissions {
+            admin: false,
+            developer: true,
+        },
+    };
+    assert!(matches!(
+        app.call(Some(&dev), grant).await,
+        Err(AppError::Forbidden(_))
+    ));
 
     let owner = app.sign_in("owner@acme.test").await;
-    let grant = SetMemberPermissions { email: "dev@acme.test".into(), permissions: MemberPermissions { admin: false, developer: true } };
+    let grant = SetMemberPermissions {
+        email: "dev@acme.test".into(),
+        permissions: MemberPermissions {
+            admin: false,
+            developer: true,
+        },
+    };
     app.call(Some(&owner), grant).await.unwrap();
     let viewer = app.call(Some(&dev), GetViewer {}).await.unwrap().unwrap();
-    assert!(viewer.active.unwrap().permissions.developer, "takes effect on the next request");
+    assert!(
+        viewer.active.unwrap().permissions.developer,
+        "takes effect on the next request"
+    );
 
     let members = app.call(Some(&owner), ListMembers {}).await.unwrap();
     assert_eq!(members.members.len(), 2);
@@ -179,13 +323,28 @@ async fn an_admin_adds_a_member_with_an_initial_password() {
     let acme = app.org("Acme", true).await;
     app.member(&acme, "owner@acme.test", true, false).await;
     let owner = app.sign_in("owner@acme.test").await;
-    let short = AddMember { email: "new@acme.test".into(), initial_password: "short".into(), permissions: MemberPermissions::default() };
+    let short = AddMember {
+        email: "new@acme.test".into(),
+        initial_password: "short".into(),
+        permissions: MemberPermissions::default(),
+    };
     let err = app.call(Some(&owner), short).await.unwrap_err();
     assert_eq!(err.field_errors()[0].field, "password");
-    let add = AddMember { email: "new@acme.test".into(), initial_password: PASSWORD.into(), permissions: MemberPermissions { admin: false, developer: true } };
+    let add = AddMember {
+        email: "new@acme.test".into(),
+        initial_password: PASSWORD.into(),
+        permissions: MemberPermissions {
+            admin: false,
+            developer: true,
+        },
+    };
     app.call(Some(&owner), add).await.unwrap();
     let newcomer = app.sign_in("new@acme.test").await;
-    let viewer = app.call(Some(&newcomer), GetViewer {}).await.unwrap().unwrap();
+    let viewer = app
+        .call(Some(&newcomer), GetViewer {})
+        .await
+        .unwrap()
+        .unwrap();
     assert!(viewer.active.unwrap().permissions.developer);
 }
 
@@ -195,8 +354,14 @@ async fn an_admin_cannot_remove_their_own_admin_permission() {
     let acme = app.org("Acme", true).await;
     app.member(&acme, "owner@acme.test", true, false).await;
     let owner = app.sign_in("owner@acme.test").await;
-    let demote = SetMemberPermissions { email: "owner@acme.test".into(), permissions: MemberPermissions::default() };
-    assert!(matches!(app.call(Some(&owner), demote).await, Err(AppError::Conflict(_))));
+    let demote = SetMemberPermissions {
+        email: "owner@acme.test".into(),
+        permissions: MemberPermissions::default(),
+    };
+    assert!(matches!(
+        app.call(Some(&owner), demote).await,
+        Err(AppError::Conflict(_))
+    ));
 }
 
 #[tokio::test]
@@ -224,9 +389,13 @@ async fn cross_site_state_changes_are_refused() {
 #[tokio::test]
 async fn pages_render_on_the_server() {
     let app = spawn_app().await;
-    let response = app.send(Request::get("/sign-in").body(Body::empty()).unwrap()).await;
+    let response = app
+        .send(Request::get("/sign-in").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(response.status, StatusCode::OK);
     assert!(String::from_utf8_lossy(&response.body).contains("Sign in to Leadline"));
-    let response = app.send(Request::get("/no-such-page").body(Body::empty()).unwrap()).await;
+    let response = app
+        .send(Request::get("/no-such-page").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
 }

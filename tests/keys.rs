@@ -10,10 +10,19 @@ use leadline::error::AppError;
 use leadline::keys::domain::{KeyStatus, Permissions, PLAYGROUND_KEY_NAME};
 use leadline::keys::{CreateKey, DeleteKey, GenerateTestToken, ListKeys, RevokeKey, UpdateKey};
 
-const READ: Permissions = Permissions { read: true, create: false, update: false, delete: false };
+const READ: Permissions = Permissions {
+    read: true,
+    create: false,
+    update: false,
+    delete: false,
+};
 
 fn create(name: &str) -> CreateKey {
-    CreateKey { name: name.into(), permissions: READ, expires_at: String::new() }
+    CreateKey {
+        name: name.into(),
+        permissions: READ,
+        expires_at: String::new(),
+    }
 }
 
 #[tokio::test]
@@ -42,7 +51,16 @@ async fn the_plaintext_is_never_stored_nor_returned_again() {
     let created = app.create_key(&dev, "CI", READ).await;
     let (response, _) = app.call_raw(Some(&dev), ListKeys { page: 1 }).await;
     assert!(!String::from_utf8_lossy(&response.body).contains(&created.plaintext));
-    let (response, _) = app.call_raw(Some(&dev), ListAudit { prefix: String::new(), action: String::new(), before: None }).await;
+    let (response, _) = app
+        .call_raw(
+            Some(&dev),
+            ListAudit {
+                prefix: String::new(),
+                action: String::new(),
+                before: None,
+            },
+        )
+        .await;
     assert!(!String::from_utf8_lossy(&response.body).contains(&created.plaintext[14..]));
 
     app.state.db.close().await;
@@ -50,9 +68,15 @@ async fn the_plaintext_is_never_stored_nor_returned_again() {
         let path = format!("{}{suffix}", app.db_path.display());
         if let Ok(bytes) = std::fs::read(&path) {
             let secret = created.plaintext.as_bytes();
-            assert!(!bytes.windows(secret.len()).any(|w| w == secret), "plaintext found in {path}");
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret),
+                "plaintext found in {path}"
+            );
             let tail = &created.plaintext.as_bytes()[14..];
-            assert!(!bytes.windows(tail.len()).any(|w| w == tail), "secret part found in {path}");
+            assert!(
+                !bytes.windows(tail.len()).any(|w| w == tail),
+                "secret part found in {path}"
+            );
         }
     }
 }
@@ -76,14 +100,27 @@ async fn key_names_are_validated() {
 async fn permissions_default_to_none_and_expiry_in_the_past_is_refused() {
     let app = spawn_app().await;
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
-    let none = app.create_key(&dev, "nothing", Permissions::default()).await;
+    let none = app
+        .create_key(&dev, "nothing", Permissions::default())
+        .await;
     assert_eq!(none.key.permissions, Permissions::default());
-    let past = CreateKey { name: "old".into(), permissions: READ, expires_at: "2026-11-26".into() };
+    let past = CreateKey {
+        name: "old".into(),
+        permissions: READ,
+        expires_at: "2026-11-26".into(),
+    };
     let err = app.call(Some(&dev), past).await.unwrap_err();
     assert_eq!(err.field_errors()[0].field, "expires_at");
-    let future = CreateKey { name: "soon".into(), permissions: READ, expires_at: "2026-12-31".into() };
+    let future = CreateKey {
+        name: "soon".into(),
+        permissions: READ,
+        expires_at: "2026-12-31".into(),
+    };
     let key = app.call(Some(&dev), future).await.unwrap();
-    assert_eq!(key.key.expires_at.unwrap().to_rfc3339(), "2026-12-31T23:59:59+00:00");
+    assert_eq!(
+        key.key.expires_at.unwrap().to_rfc3339(),
+        "2026-12-31T23:59:59+00:00"
+    );
 }
 
 #[tokio::test]
@@ -91,22 +128,65 @@ async fn editing_changes_name_and_permissions_but_never_expiry() {
     let app = spawn_app().await;
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
     let created = app
-        .call(Some(&dev), CreateKey { name: "CI".into(), permissions: READ, expires_at: "2027-01-01".into() })
+        .call(
+            Some(&dev),
+            CreateKey {
+                name: "CI".into(),
+                permissions: READ,
+                expires_at: "2027-01-01".into(),
+            },
+        )
         .await
         .unwrap();
     let all = Permissions::LEADS_CRUD;
-    let updated = app.call(Some(&dev), UpdateKey { id: created.key.id, name: "CI job".into(), permissions: all }).await.unwrap();
+    let updated = app
+        .call(
+            Some(&dev),
+            UpdateKey {
+                id: created.key.id,
+                name: "CI job".into(),
+                permissions: all,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(updated.name, "CI job");
     assert_eq!(updated.permissions, all);
     assert_eq!(updated.expires_at, created.key.expires_at);
-    let err = app.call(Some(&dev), UpdateKey { id: created.key.id, name: " ".into(), permissions: all }).await.unwrap_err();
+    let err = app
+        .call(
+            Some(&dev),
+            UpdateKey {
+                id: created.key.id,
+                name: " ".into(),
+                permissions: all,
+            },
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.field_errors()[0].field, "name");
 
-    let audit = app.call(Some(&dev), ListAudit { prefix: String::new(), action: "key.updated".into(), before: None }).await.unwrap();
+    let audit = app
+        .call(
+            Some(&dev),
+            ListAudit {
+                prefix: String::new(),
+                action: "key.updated".into(),
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(audit.entries.len(), 1);
     let details = &audit.entries[0].details;
-    assert!(details.contains("\"before\":\"CI\"") && details.contains("\"after\":\"CI job\""), "{details}");
-    assert!(details.contains("Leads: read, create, update, delete"), "{details}");
+    assert!(
+        details.contains("\"before\":\"CI\"") && details.contains("\"after\":\"CI job\""),
+        "{details}"
+    );
+    assert!(
+        details.contains("Leads: read, create, update, delete"),
+        "{details}"
+    );
 }
 
 #[tokio::test]
@@ -114,23 +194,65 @@ async fn revoke_marks_the_key_revoked_and_a_platform_admin_can_reactivate_it() {
     let app = spawn_app().await;
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
     let created = app.create_key(&dev, "CI", READ).await;
-    let revoked = app.call(Some(&dev), RevokeKey { id: created.key.id }).await.unwrap();
+    let revoked = app
+        .call(Some(&dev), RevokeKey { id: created.key.id })
+        .await
+        .unwrap();
     assert_eq!(revoked.status, KeyStatus::Revoked);
     let page = app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap();
     assert_eq!(page.keys[0].status, KeyStatus::Revoked, "stays in the list");
 
-    assert!(matches!(app.call(Some(&dev), ReactivateKey { prefix: created.key.prefix.clone() }).await, Err(AppError::Forbidden(_))));
+    assert!(matches!(
+        app.call(
+            Some(&dev),
+            ReactivateKey {
+                prefix: created.key.prefix.clone()
+            }
+        )
+        .await,
+        Err(AppError::Forbidden(_))
+    ));
     app.user("root@leadline.test", true).await;
     let root = app.sign_in("root@leadline.test").await;
-    let found = app.call(Some(&root), FindKey { prefix: created.key.prefix.clone() }).await.unwrap().unwrap();
+    let found = app
+        .call(
+            Some(&root),
+            FindKey {
+                prefix: created.key.prefix.clone(),
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.status, KeyStatus::Revoked);
-    let active = app.call(Some(&root), ReactivateKey { prefix: created.key.prefix.clone() }).await.unwrap();
+    let active = app
+        .call(
+            Some(&root),
+            ReactivateKey {
+                prefix: created.key.prefix.clone(),
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(active.status, KeyStatus::Active);
 
-    let audit = app.call(Some(&dev), ListAudit { prefix: created.key.prefix.clone(), action: String::new(), before: None }).await.unwrap();
+    let audit = app
+        .call(
+            Some(&dev),
+            ListAudit {
+                prefix: created.key.prefix.clone(),
+                action: String::new(),
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
     let actions: Vec<_> = audit.entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["key.reactivated", "key.revoked", "key.created"]);
-    assert_eq!(audit.entries[0].actor, "root@leadline.test (platform admin)");
+    assert_eq!(
+        audit.entries[0].actor,
+        "root@leadline.test (platform admin)"
+    );
 }
 
 #[tokio::test]
@@ -138,13 +260,37 @@ async fn delete_removes_the_key_but_keeps_its_audit_entries() {
     let app = spawn_app().await;
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
     let created = app.create_key(&dev, "Temporary", READ).await;
-    app.call(Some(&dev), DeleteKey { id: created.key.id }).await.unwrap();
-    assert_eq!(app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap().total, 0);
-    assert_eq!(app.call(Some(&dev), DeleteKey { id: created.key.id }).await, Err(AppError::NotFound));
-    let audit = app.call(Some(&dev), ListAudit { prefix: String::new(), action: String::new(), before: None }).await.unwrap();
+    app.call(Some(&dev), DeleteKey { id: created.key.id })
+        .await
+        .unwrap();
+    assert_eq!(
+        app.call(Some(&dev), ListKeys { page: 1 })
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        app.call(Some(&dev), DeleteKey { id: created.key.id }).await,
+        Err(AppError::NotFound)
+    );
+    let audit = app
+        .call(
+            Some(&dev),
+            ListAudit {
+                prefix: String::new(),
+                action: String::new(),
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(audit.entries.len(), 2);
     assert_eq!(audit.entries[0].action, "key.deleted");
-    assert_eq!(audit.entries[0].key_prefix.as_deref(), Some(created.key.prefix.as_str()));
+    assert_eq!(
+        audit.entries[0].key_prefix.as_deref(),
+        Some(created.key.prefix.as_str())
+    );
     assert_eq!(audit.entries[0].key_name.as_deref(), Some("Temporary"));
     assert_eq!(audit.entries[0].actor, "dev@acme.test");
 }
@@ -157,23 +303,81 @@ async fn every_key_operation_needs_the_developer_permission_and_the_flag() {
     app.member(&acme, "sales@acme.test", false, false).await;
     let sales = app.sign_in("sales@acme.test").await;
     let denied = |r: Result<_, AppError>| matches!(r, Err(AppError::Forbidden(m)) if m.contains("Developer permission"));
-    assert!(denied(app.call(Some(&sales), ListKeys { page: 1 }).await.map(|_| ())));
-    assert!(denied(app.call(Some(&sales), create("x")).await.map(|_| ())));
-    assert!(denied(app.call(Some(&sales), UpdateKey { id: key.id, name: "x".into(), permissions: READ }).await.map(|_| ())));
-    assert!(denied(app.call(Some(&sales), RevokeKey { id: key.id }).await.map(|_| ())));
-    assert!(denied(app.call(Some(&sales), DeleteKey { id: key.id }).await));
-    assert!(denied(app.call(Some(&sales), GenerateTestToken {}).await.map(|_| ())));
-    assert!(denied(app.call(Some(&sales), ListAudit { prefix: String::new(), action: String::new(), before: None }).await.map(|_| ())));
+    assert!(denied(
+        app.call(Some(&sales), ListKeys { page: 1 })
+            .await
+            .map(|_| ())
+    ));
+    assert!(denied(
+        app.call(Some(&sales), create("x")).await.map(|_| ())
+    ));
+    assert!(denied(
+        app.call(
+            Some(&sales),
+            UpdateKey {
+                id: key.id,
+                name: "x".into(),
+                permissions: READ
+            }
+        )
+        .await
+        .map(|_| ())
+    ));
+    assert!(denied(
+        app.call(Some(&sales), RevokeKey { id: key.id })
+            .await
+            .map(|_| ())
+    ));
+    assert!(denied(
+        app.call(Some(&sales), DeleteKey { id: key.id }).await
+    ));
+    assert!(denied(
+        app.call(Some(&sales), GenerateTestToken {})
+            .await
+            .map(|_| ())
+    ));
+    assert!(denied(
+        app.call(
+            Some(&sales),
+            ListAudit {
+                prefix: String::new(),
+                action: String::new(),
+                before: None
+            }
+        )
+        .await
+        .map(|_| ())
+    ));
 
     // Flag off: even a developer is refused, and told why.
-    leadline::orgs::service::set_flag(&app.state, &acme, leadline::orgs::domain::Flag::DeveloperApi, false).await.unwrap();
+    leadline::orgs::service::set_flag(
+        &app.state,
+        &acme,
+        leadline::orgs::domain::Flag::DeveloperApi,
+        false,
+    )
+    .await
+    .unwrap();
     let flag_off = |r: Result<_, AppError>| matches!(r, Err(AppError::Forbidden(m)) if m.contains("platform admin"));
-    assert!(flag_off(app.call(Some(&dev), ListKeys { page: 1 }).await.map(|_| ())));
-    assert!(flag_off(app.call(Some(&dev), create("x")).await.map(|_| ())));
-    assert!(flag_off(app.call(Some(&dev), RevokeKey { id: key.id }).await.map(|_| ())));
-    assert!(flag_off(app.call(Some(&dev), DeleteKey { id: key.id }).await));
+    assert!(flag_off(
+        app.call(Some(&dev), ListKeys { page: 1 }).await.map(|_| ())
+    ));
+    assert!(flag_off(
+        app.call(Some(&dev), create("x")).await.map(|_| ())
+    ));
+    assert!(flag_off(
+        app.call(Some(&dev), RevokeKey { id: key.id })
+            .await
+            .map(|_| ())
+    ));
+    assert!(flag_off(
+        app.call(Some(&dev), DeleteKey { id: key.id }).await
+    ));
 
-    assert_eq!(app.call(None, ListKeys { page: 1 }).await, Err(AppError::SignInRequired));
+    assert_eq!(
+        app.call(None, ListKeys { page: 1 }).await,
+        Err(AppError::SignInRequired)
+    );
 }
 
 #[tokio::test]
@@ -182,10 +386,33 @@ async fn another_organisations_keys_are_invisible_and_untouchable() {
     let (_, acme) = app.developer("Acme", "dev@acme.test").await;
     let (_, globex) = app.developer("Globex", "dev@globex.test").await;
     let key = app.create_key(&acme, "Acme key", READ).await.key;
-    assert_eq!(app.call(Some(&globex), ListKeys { page: 1 }).await.unwrap().total, 0);
-    assert_eq!(app.call(Some(&globex), UpdateKey { id: key.id, name: "mine".into(), permissions: READ }).await, Err(AppError::NotFound));
-    assert_eq!(app.call(Some(&globex), RevokeKey { id: key.id }).await, Err(AppError::NotFound));
-    assert_eq!(app.call(Some(&globex), DeleteKey { id: key.id }).await, Err(AppError::NotFound));
+    assert_eq!(
+        app.call(Some(&globex), ListKeys { page: 1 })
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        app.call(
+            Some(&globex),
+            UpdateKey {
+                id: key.id,
+                name: "mine".into(),
+                permissions: READ
+            }
+        )
+        .await,
+        Err(AppError::NotFound)
+    );
+    assert_eq!(
+        app.call(Some(&globex), RevokeKey { id: key.id }).await,
+        Err(AppError::NotFound)
+    );
+    assert_eq!(
+        app.call(Some(&globex), DeleteKey { id: key.id }).await,
+        Err(AppError::NotFound)
+    );
     let page = app.call(Some(&acme), ListKeys { page: 1 }).await.unwrap();
     assert_eq!(page.keys[0].name, "Acme key");
     assert_eq!(page.keys[0].status, KeyStatus::Active);
@@ -210,10 +437,33 @@ async fn keys_list_newest_first_in_pages() {
 async fn expired_keys_show_as_expired_at_request_time() {
     let app = spawn_app().await;
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
-    app.call(Some(&dev), CreateKey { name: "short".into(), permissions: READ, expires_at: "2026-11-27T13:00".into() }).await.unwrap();
-    assert_eq!(app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap().keys[0].status, KeyStatus::Active);
+    app.call(
+        Some(&dev),
+        CreateKey {
+            name: "short".into(),
+            permissions: READ,
+            expires_at: "2026-11-27T13:00".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.call(Some(&dev), ListKeys { page: 1 })
+            .await
+            .unwrap()
+            .keys[0]
+            .status,
+        KeyStatus::Active
+    );
     app.state.clock.advance(chrono::Duration::minutes(90));
-    assert_eq!(app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap().keys[0].status, KeyStatus::Expired);
+    assert_eq!(
+        app.call(Some(&dev), ListKeys { page: 1 })
+            .await
+            .unwrap()
+            .keys[0]
+            .status,
+        KeyStatus::Expired
+    );
 }
 
 #[tokio::test]
@@ -225,8 +475,21 @@ async fn a_test_token_is_a_one_hour_leads_crud_key_owned_by_its_creator() {
     assert_eq!(token.key.permissions, Permissions::LEADS_CRUD);
     assert!(token.key.is_playground);
     assert_eq!(token.key.created_by, "dev@acme.test");
-    assert_eq!(token.key.expires_at.unwrap() - token.key.created_at, chrono::Duration::hours(1));
-    let audit = app.call(Some(&dev), ListAudit { prefix: token.key.prefix.clone(), action: String::new(), before: None }).await.unwrap();
+    assert_eq!(
+        token.key.expires_at.unwrap() - token.key.created_at,
+        chrono::Duration::hours(1)
+    );
+    let audit = app
+        .call(
+            Some(&dev),
+            ListAudit {
+                prefix: token.key.prefix.clone(),
+                action: String::new(),
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
     assert!(audit.entries[0].details.contains("docs playground"));
 }
 
@@ -238,9 +501,17 @@ async fn at_most_five_live_playground_keys_per_user_even_under_concurrent_clicks
     let results = futures::future::join_all(clicks).await;
     let made = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(made, 5);
-    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, AppError::Conflict(m) if m.contains("5 active playground keys"))));
+    assert!(results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .all(|e| matches!(e, AppError::Conflict(m) if m.contains("5 active playground keys"))));
     // Revoking one frees a place; so does expiry.
-    let first = app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap().keys[0].id;
+    let first = app
+        .call(Some(&dev), ListKeys { page: 1 })
+        .await
+        .unwrap()
+        .keys[0]
+        .id;
     app.call(Some(&dev), RevokeKey { id: first }).await.unwrap();
     assert!(app.call(Some(&dev), GenerateTestToken {}).await.is_ok());
     assert!(app.call(Some(&dev), GenerateTestToken {}).await.is_err());

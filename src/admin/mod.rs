@@ -28,7 +28,8 @@ pub struct UserSummary {
 }
 
 #[cfg(feature = "ssr")]
-async fn platform_admin() -> Result<(crate::server::AppState, crate::auth::session::SessionUser), AppError> {
+async fn platform_admin(
+) -> Result<(crate::server::AppState, crate::auth::session::SessionUser), AppError> {
     let state = crate::auth::session::state()?;
     let user = crate::auth::session::require_user().await?;
     user.require_platform_admin()?;
@@ -54,7 +55,10 @@ pub async fn list_organisations() -> Result<Vec<OrgSummary>, AppError> {
 #[server(input = Json)]
 pub async fn create_organisation(name: String) -> Result<String, AppError> {
     let (state, _) = platform_admin().await?;
-    Ok(crate::orgs::service::create_organisation(&state, &name).await?.as_str().to_owned())
+    Ok(crate::orgs::service::create_organisation(&state, &name)
+        .await?
+        .as_str()
+        .to_owned())
 }
 
 /// Only platform admins change feature flags: the flag is not self-serve.

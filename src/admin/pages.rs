@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::{find_key, find_users, list_organisations, CreateOrganisation, ReactivateKey, SetDeveloperApi};
+use super::{
+    find_key, find_users, list_organisations, CreateOrganisation, ReactivateKey, SetDeveloperApi,
+};
 use crate::keys::domain::KeyStatus;
 use crate::ui::{error_parts, format_time, signed_in, AccessDenied, ErrorBanner};
 
@@ -33,7 +35,10 @@ fn Console() -> impl IntoView {
     let users = Resource::new(move || user_q.get(), find_users);
     let key_prefix = RwSignal::new(String::new());
     let key_version = RwSignal::new(0u32);
-    let key = Resource::new(move || (key_prefix.get(), key_version.get()), |(p, _)| find_key(p));
+    let key = Resource::new(
+        move || (key_prefix.get(), key_version.get()),
+        |(p, _)| find_key(p),
+    );
     let reactivate = ServerAction::<ReactivateKey>::new();
     Effect::new(move |_| {
         if reactivate.value().get().is_some() {

@@ -44,7 +44,8 @@ fn key_in_query(query: Option<&str>) -> bool {
     query.is_some_and(|q| {
         q.split('&').any(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            CREDENTIAL_PARAMS.contains(&name.to_ascii_lowercase().as_str()) || value.starts_with("sk_")
+            CREDENTIAL_PARAMS.contains(&name.to_ascii_lowercase().as_str())
+                || value.starts_with("sk_")
         })
     })
 }
@@ -55,7 +56,9 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AppError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let value = values.next().ok_or(AppError::MissingCredentials)?;
     if values.next().is_some() {
-        return Err(AppError::BadRequest("Send exactly one Authorization header.".into()));
+        return Err(AppError::BadRequest(
+            "Send exactly one Authorization header.".into(),
+        ));
     }
     let value = value
         .to_str()
@@ -102,10 +105,16 @@ fn check(credential: Credential, now: i64) -> Result<Caller, AppError> {
 }
 
 /// Takes only owned, `Sync` parts of the request, so the future stays `Send`.
-async fn authenticate(state: &AppState, query: Option<&str>, headers: &HeaderMap, address: String) -> Result<Caller, AppError> {
+async fn authenticate(
+    state: &AppState,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    address: String,
+) -> Result<Caller, AppError> {
     if key_in_query(query) {
         return Err(AppError::BadRequest(
-            "API keys are not accepted in the URL. Send them as `Authorization: Bearer <key>`.".into(),
+            "API keys are not accepted in the URL. Send them as `Authorization: Bearer <key>`."
+                .into(),
         ));
     }
     let token = bearer_token(headers)?;
@@ -137,7 +146,11 @@ async fn authenticate(state: &AppState, query: Option<&str>, headers: &HeaderMap
     outcome
 }
 
-pub async fn require_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn require_key(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let query = request.uri().query().map(str::to_owned);
     let headers = request.headers().clone();
     let address = client_address(&request);
@@ -145,7 +158,11 @@ pub async fn require_key(State(state): State<AppState>, mut request: Request, ne
         Ok(caller) => caller,
         Err(error) => {
             if let Some(prefix) = error.key_prefix() {
-                tracing::info!(code = error.code(), key_prefix = prefix, "API authentication refused");
+                tracing::info!(
+                    code = error.code(),
+                    key_prefix = prefix,
+                    "API authentication refused"
+                );
             }
             return error.into_response();
         }
@@ -187,7 +204,10 @@ mod tests {
     #[test]
     fn the_bearer_scheme_is_case_insensitive() {
         let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("bEaReR  abc "));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bEaReR  abc "),
+        );
         assert_eq!(bearer_token(&h).unwrap(), "abc");
     }
 
@@ -197,7 +217,10 @@ mod tests {
         assert_eq!(bearer_token(&h), Err(AppError::MissingCredentials));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
         assert_eq!(bearer_token(&h), Err(AppError::MissingCredentials));
-        h.append(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        h.append(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
         assert!(matches!(bearer_token(&h), Err(AppError::BadRequest(_))));
     }
 }

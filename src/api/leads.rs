@@ -29,17 +29,21 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::PayloadTooLarge)
+            }
             Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest(
                 "Send the body as JSON with `Content-Type: application/json`.".into(),
             )),
-            Err(rejection) => Err(AppError::BadRequest(format!("Invalid JSON body: {}", rejection.body_text()))),
+            Err(rejection) => Err(AppError::BadRequest(format!(
+                "Invalid JSON body: {}",
+                rejection.body_text()
+            ))),
         }
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[derive(utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// 1 to 100, default 25.
@@ -68,7 +72,10 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
         Some(raw) => match raw.parse::<i64>() {
             Ok(n) if (1..=100).contains(&n) => n,
             _ => {
-                errors.push(FieldError::new("limit", "limit must be a whole number from 1 to 100."));
+                errors.push(FieldError::new(
+                    "limit",
+                    "limit must be a whole number from 1 to 100.",
+                ));
                 25
             }
         },
@@ -78,7 +85,10 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
         Some(raw) => match raw.parse::<i64>() {
             Ok(id) if id > 0 => Some(id),
             _ => {
-                errors.push(FieldError::new("cursor", "cursor must be a next_cursor value from a previous page."));
+                errors.push(FieldError::new(
+                    "cursor",
+                    "cursor must be a next_cursor value from a previous page.",
+                ));
                 None
             }
         },
@@ -88,7 +98,10 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
         Some(raw) => {
             let status = LeadStatus::parse(raw);
             if status.is_none() {
-                errors.push(FieldError::new("status", "status must be one of new, contacted, qualified, won, lost."));
+                errors.push(FieldError::new(
+                    "status",
+                    "status must be one of new, contacted, qualified, won, lost.",
+                ));
             }
             status
         }
@@ -98,7 +111,10 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
         Some(raw) => match DateTime::parse_from_rfc3339(raw) {
             Ok(t) => Some(t.with_timezone(&Utc).timestamp_millis()),
             Err(_) => {
-                errors.push(FieldError::new("updated_since", "updated_since must be an RFC 3339 time, like 2026-01-31T09:00:00Z."));
+                errors.push(FieldError::new(
+                    "updated_since",
+                    "updated_since must be an RFC 3339 time, like 2026-01-31T09:00:00Z.",
+                ));
                 None
             }
         },
@@ -110,12 +126,23 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    Ok((LeadFilter { status, updated_since, q, before_id }, limit))
+    Ok((
+        LeadFilter {
+            status,
+            updated_since,
+            q,
+            before_id,
+        },
+        limit,
+    ))
 }
 
 /// Lead ids in paths are numbers; anything else is simply not found.
 fn lead_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or(AppError::NotFound)
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)
 }
 
 /// List leads, newest first.
@@ -140,7 +167,10 @@ pub async fn list(
     } else {
         None
     };
-    Ok(Json(LeadList { data: leads, next_cursor }))
+    Ok(Json(LeadList {
+        data: leads,
+        next_cursor,
+    }))
 }
 
 /// Create a lead.
@@ -158,10 +188,18 @@ pub async fn create(
     body: Body<LeadDraft>,
 ) -> Result<Response, AppError> {
     caller.require(Permission::Create)?;
-    let actor = Actor::Key { prefix: &caller.prefix, name: &caller.name };
+    let actor = Actor::Key {
+        prefix: &caller.prefix,
+        name: &caller.name,
+    };
     let lead = service::create(&state, caller.organisation_id, &body.0, actor).await?;
     let location = format!("/api/v1/leads/{}", lead.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(lead)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(lead),
+    )
+        .into_response())
 }
 
 /// Get one lead.
@@ -177,7 +215,9 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Lead>, AppError> {
     caller.require(Permission::Read)?;
-    Ok(Json(service::get(&state, caller.organisation_id, lead_id(&id)?).await?))
+    Ok(Json(
+        service::get(&state, caller.organisation_id, lead_id(&id)?).await?,
+    ))
 }
 
 /// Change some fields of a lead.
@@ -197,8 +237,13 @@ pub async fn update(
     body: Body<LeadPatch>,
 ) -> Result<Json<Lead>, AppError> {
     caller.require(Permission::Update)?;
-    let actor = Actor::Key { prefix: &caller.prefix, name: &caller.name };
-    Ok(Json(service::update(&state, caller.organisation_id, lead_id(&id)?, body.0, actor).await?))
+    let actor = Actor::Key {
+        prefix: &caller.prefix,
+        name: &caller.name,
+    };
+    Ok(Json(
+        service::update(&state, caller.organisation_id, lead_id(&id)?, body.0, actor).await?,
+    ))
 }
 
 /// Delete a lead.
@@ -214,7 +259,10 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     caller.require(Permission::Delete)?;
-    let actor = Actor::Key { prefix: &caller.prefix, name: &caller.name };
+    let actor = Actor::Key {
+        prefix: &caller.prefix,
+        name: &caller.name,
+    };
     service::delete(&state, caller.organisation_id, lead_id(&id)?, actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -34,7 +34,10 @@ struct BearerScheme;
 impl utoipa::Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
@@ -42,17 +45,26 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-/// Turns axum's bare 405 (which carries `Allow`) into problem details.
-async fn problem_for_405(response: Response) -> Response {
+/// Turns axum's bare 405 into problem details with an `Allow` header.
+async fn problem_for_405(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let is_collection = request
+        .uri()
+        .path()
+        .trim_end_matches('/')
+        .ends_with("/leads");
+    let response = next.run(request).await;
     if response.status() != StatusCode::METHOD_NOT_ALLOWED {
         return response;
     }
-    let allow = response
+    let allow = match response
         .headers()
         .get(header::ALLOW)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    {
+        Some(allow) if !allow.is_empty() => allow.to_owned(),
+        _ if is_collection => "GET, POST".to_owned(),
+        _ => "GET, PATCH, DELETE".to_owned(),
+    };
     AppError::MethodNotAllowed { allow }.into_response()
 }
 
@@ -63,12 +75,15 @@ async fn not_found() -> AppError {
 pub fn router(state: AppState) -> Router<AppState> {
     let leads = Router::new()
         .route("/leads", get(leads::list).post(leads::create))
-        .route("/leads/{id}", get(leads::get).patch(leads::update).delete(leads::delete))
+        .route(
+            "/leads/{id}",
+            get(leads::get).patch(leads::update).delete(leads::delete),
+        )
         .route_layer(middleware::from_fn_with_state(state, auth::require_key));
     Router::new()
         .merge(leads)
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
-        .layer(middleware::map_response(problem_for_405))
+        .layer(middleware::from_fn(problem_for_405))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

@@ -76,20 +76,38 @@ pub const AUDIT_PAGE_SIZE: i64 = 25;
 /// The active organisation's audit log, newest first. Needs the Developer
 /// permission and flag, like the keys it describes.
 #[server(input = Json)]
-pub async fn list_audit(prefix: String, action: String, before: Option<i64>) -> Result<AuditPage, AppError> {
+pub async fn list_audit(
+    prefix: String,
+    action: String,
+    before: Option<i64>,
+) -> Result<AuditPage, AppError> {
     let state = crate::auth::session::state()?;
     let user = crate::auth::session::require_user().await?;
     let org = user.require_developer()?;
     let action = match action.trim() {
         "" => None,
-        other => Some(AuditAction::parse(other).ok_or_else(|| AppError::validation("action", "Unknown action."))?),
+        other => Some(
+            AuditAction::parse(other)
+                .ok_or_else(|| AppError::validation("action", "Unknown action."))?,
+        ),
     };
-    let mut entries = data::list(&state.db, org.id, prefix.trim(), action, before, AUDIT_PAGE_SIZE + 1).await?;
+    let mut entries = data::list(
+        &state.db,
+        org.id,
+        prefix.trim(),
+        action,
+        before,
+        AUDIT_PAGE_SIZE + 1,
+    )
+    .await?;
     let next_before = if entries.len() as i64 > AUDIT_PAGE_SIZE {
         entries.truncate(AUDIT_PAGE_SIZE as usize);
         entries.last().map(|e| e.id)
     } else {
         None
     };
-    Ok(AuditPage { entries, next_before })
+    Ok(AuditPage {
+        entries,
+        next_before,
+    })
 }

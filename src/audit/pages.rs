@@ -9,7 +9,10 @@ use crate::ui::{format_time, signed_in, AccessDenied, ErrorBanner};
 #[component]
 pub fn AuditPage() -> impl IntoView {
     signed_in(|viewer| {
-        let access = viewer.active.as_ref().map(|o| (o.developer_access(), o.name.clone()));
+        let access = viewer
+            .active
+            .as_ref()
+            .map(|o| (o.developer_access(), o.name.clone()));
         match access {
             Some((DeveloperAccess::Granted, _)) => view! { <AuditLog/> }.into_any(),
             Some((access, name)) => view! {

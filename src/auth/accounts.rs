@@ -1,6 +1,10 @@
 //! Creating accounts: shared by the CLI, the admin pages and the demo seed.
 
-use super::{data, domain::{Email, Password}, password};
+use super::{
+    data,
+    domain::{Email, Password},
+    password,
+};
 use crate::error::{AppError, FieldError};
 use crate::server::Db;
 
@@ -21,7 +25,10 @@ pub async fn create_user(
             ))
         }
     };
-    if data::find_user_by_email(db, email.as_str()).await?.is_some() {
+    if data::find_user_by_email(db, email.as_str())
+        .await?
+        .is_some()
+    {
         return Err(AppError::Validation(vec![FieldError::new(
             "email",
             format!("A user with email {} already exists.", email.as_str()),

@@ -33,10 +33,12 @@ pub async fn insert_user(
 }
 
 pub async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, email, password_hash, is_platform_admin, created_at FROM users WHERE email = ?")
-        .bind(email)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(
+        "SELECT id, email, password_hash, is_platform_admin, created_at FROM users WHERE email = ?",
+    )
+    .bind(email)
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn search_users(db: &Db, needle: &str, limit: i64) -> Result<Vec<UserRow>, sqlx::Error> {
@@ -51,13 +53,17 @@ pub async fn search_users(db: &Db, needle: &str, limit: i64) -> Result<Vec<UserR
 }
 
 pub async fn count_users(db: &Db) -> Result<i64, sqlx::Error> {
-    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(db).await?;
+    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(db)
+        .await?;
     Ok(n.0)
 }
 
 /// Escapes LIKE wildcards so user input matches literally.
 pub fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -109,7 +115,11 @@ pub async fn touch_session(db: &Db, token_hash: &str, now: i64) -> Result<(), sq
     Ok(())
 }
 
-pub async fn set_active_organisation(db: &Db, token_hash: &str, organisation_id: i64) -> Result<(), sqlx::Error> {
+pub async fn set_active_organisation(
+    db: &Db,
+    token_hash: &str,
+    organisation_id: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sessions SET active_organisation_id = ? WHERE token_hash = ?")
         .bind(organisation_id)
         .bind(token_hash)

@@ -1,11 +1,11 @@
 //! Accounts, sign-in sessions and who may do what.
 
-pub mod domain;
-pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod accounts;
 #[cfg(feature = "ssr")]
 pub mod data;
+pub mod domain;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
@@ -107,7 +107,10 @@ mod tests {
         ActiveOrg {
             slug: "acme".into(),
             name: "Acme".into(),
-            permissions: MemberPermissions { admin: false, developer },
+            permissions: MemberPermissions {
+                admin: false,
+                developer,
+            },
             developer_api: flag,
         }
     }
@@ -115,9 +118,18 @@ mod tests {
     #[test]
     fn developer_access_needs_both_the_permission_and_the_flag() {
         assert_eq!(org(true, true).developer_access(), DeveloperAccess::Granted);
-        assert_eq!(org(false, true).developer_access(), DeveloperAccess::MissingPermission);
-        assert_eq!(org(true, false).developer_access(), DeveloperAccess::FlagOff);
-        assert_eq!(org(false, false).developer_access(), DeveloperAccess::MissingPermissionAndFlag);
+        assert_eq!(
+            org(false, true).developer_access(),
+            DeveloperAccess::MissingPermission
+        );
+        assert_eq!(
+            org(true, false).developer_access(),
+            DeveloperAccess::FlagOff
+        );
+        assert_eq!(
+            org(false, false).developer_access(),
+            DeveloperAccess::MissingPermissionAndFlag
+        );
     }
 
     #[test]

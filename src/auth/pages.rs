@@ -15,7 +15,13 @@ pub fn SignInPage() -> impl IntoView {
             reload_to("/leads");
         }
     });
-    let error = move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string());
+    let error = move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    };
     view! {
         <main class="centered">
             <form

@@ -76,9 +76,9 @@ impl SessionUser {
     }
 
     fn active(&self) -> Result<&MembershipRow, AppError> {
-        self.active
-            .as_ref()
-            .ok_or_else(|| AppError::Forbidden("You are not a member of any organisation yet.".into()))
+        self.active.as_ref().ok_or_else(|| {
+            AppError::Forbidden("You are not a member of any organisation yet.".into())
+        })
     }
 
     /// Any member of the active organisation (the Leads pages).
@@ -114,7 +114,9 @@ impl SessionUser {
         if self.is_platform_admin {
             Ok(())
         } else {
-            Err(AppError::Forbidden("Only platform admins can do this.".into()))
+            Err(AppError::Forbidden(
+                "Only platform admins can do this.".into(),
+            ))
         }
     }
 }
@@ -140,7 +142,11 @@ fn session_token(parts: &Parts, name: &str) -> Option<String> {
 }
 
 fn set_cookie(state: &AppState, value: &str, max_age_secs: u64) {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
         "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}",
         cookie_name(state)

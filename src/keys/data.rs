@@ -36,7 +36,8 @@ impl KeyRow {
     }
 
     pub fn expiry(&self) -> Expiry {
-        self.expires_at.map_or(Expiry::NEVER, |ms| Expiry::at(from_millis(ms)))
+        self.expires_at
+            .map_or(Expiry::NEVER, |ms| Expiry::at(from_millis(ms)))
     }
 
     pub fn summary(&self, now: chrono::DateTime<chrono::Utc>) -> KeySummary {
@@ -48,7 +49,10 @@ impl KeyRow {
             status: KeyStatus::of(self.revoked_at.is_some(), self.expiry(), now),
             expires_at: self.expires_at.map(from_millis),
             created_at: from_millis(self.created_at),
-            created_by: self.created_by_email.clone().unwrap_or_else(|| "(deleted user)".into()),
+            created_by: self
+                .created_by_email
+                .clone()
+                .unwrap_or_else(|| "(deleted user)".into()),
             last_used_at: self.last_used_at.map(from_millis),
             request_count: self.request_count,
             is_playground: self.is_playground,
@@ -94,7 +98,12 @@ pub async fn insert(conn: &mut SqliteConnection, key: InsertKey<'_>) -> Result<i
     Ok(id.0)
 }
 
-pub async fn list(db: &Db, organisation_id: i64, limit: i64, offset: i64) -> Result<Vec<KeyRow>, sqlx::Error> {
+pub async fn list(
+    db: &Db,
+    organisation_id: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<KeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
          WHERE k.organisation_id = ? ORDER BY k.id DESC LIMIT ? OFFSET ?"
@@ -114,7 +123,11 @@ pub async fn count(db: &Db, organisation_id: i64) -> Result<i64, sqlx::Error> {
     Ok(n.0)
 }
 
-pub async fn find(conn: &mut SqliteConnection, organisation_id: i64, id: i64) -> Result<Option<KeyRow>, sqlx::Error> {
+pub async fn find(
+    conn: &mut SqliteConnection,
+    organisation_id: i64,
+    id: i64,
+) -> Result<Option<KeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
          WHERE k.organisation_id = ? AND k.id = ?"
@@ -126,7 +139,10 @@ pub async fn find(conn: &mut SqliteConnection, organisation_id: i64, id: i64) ->
 }
 
 /// Platform-admin look-up across organisations, by the displayed prefix.
-pub async fn find_by_prefix(conn: &mut SqliteConnection, prefix: &str) -> Result<Option<KeyRow>, sqlx::Error> {
+pub async fn find_by_prefix(
+    conn: &mut SqliteConnection,
+    prefix: &str,
+) -> Result<Option<KeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by WHERE k.prefix = ?"
     ))
@@ -173,7 +189,11 @@ pub async fn set_revoked_at(
     Ok(())
 }
 
-pub async fn delete(conn: &mut SqliteConnection, organisation_id: i64, id: i64) -> Result<(), sqlx::Error> {
+pub async fn delete(
+    conn: &mut SqliteConnection,
+    organisation_id: i64,
+    id: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM api_keys WHERE organisation_id = ? AND id = ?")
         .bind(organisation_id)
         .bind(id)
@@ -183,7 +203,11 @@ pub async fn delete(conn: &mut SqliteConnection, organisation_id: i64, id: i64) 
 }
 
 /// Playground keys of one user that still work at `now`.
-pub async fn count_live_playground(conn: &mut SqliteConnection, user_id: i64, now: i64) -> Result<i64, sqlx::Error> {
+pub async fn count_live_playground(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
     let n: (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM api_keys
          WHERE created_by = ? AND is_playground AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
@@ -224,7 +248,12 @@ pub async fn find_credential(db: &Db, key_hash: &str) -> Result<Option<Credentia
     .await
 }
 
-pub async fn add_usage(conn: &mut SqliteConnection, id: i64, last_used_at: i64, requests: i64) -> Result<(), sqlx::Error> {
+pub async fn add_usage(
+    conn: &mut SqliteConnection,
+    id: i64,
+    last_used_at: i64,
+    requests: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?), request_count = request_count + ?
          WHERE id = ?",

@@ -287,7 +287,10 @@ impl Expiry {
         };
         let when = when.and_utc();
         if when <= now {
-            return Err(FieldError::new("expires_at", "Expiry must be in the future."));
+            return Err(FieldError::new(
+                "expires_at",
+                "Expiry must be in the future.",
+            ));
         }
         Ok(Self(Some(when)))
     }
@@ -354,7 +357,9 @@ pub struct CreatedKey {
 
 impl fmt::Debug for CreatedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatedKey").field("key", &self.key).finish_non_exhaustive()
+        f.debug_struct("CreatedKey")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
     }
 }
 
@@ -480,7 +485,10 @@ mod tests {
         assert_eq!(KeyPrefix::echo_untrusted(SAMPLE), "sk_AbCd1234_01");
         assert_eq!(KeyPrefix::echo_untrusted("short"), "short");
         assert_eq!(KeyPrefix::echo_untrusted("a\nb\"c"), "a?b\"c");
-        assert_eq!(KeyPrefix::echo_untrusted(&"é".repeat(40)).chars().count(), 14);
+        assert_eq!(
+            KeyPrefix::echo_untrusted(&"é".repeat(40)).chars().count(),
+            14
+        );
     }
 
     #[test]
@@ -507,7 +515,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_counted_as_a_person_sees_them() {
-        assert_eq!(KeyName::parse("  Zapier, leads sync ").unwrap().as_str(), "Zapier, leads sync");
+        assert_eq!(
+            KeyName::parse("  Zapier, leads sync ").unwrap().as_str(),
+            "Zapier, leads sync"
+        );
         // "é" written as e + combining acute accent: 100 visible characters, 200 chars.
         let combining = "e\u{301}".repeat(100);
         assert!(KeyName::parse(&combining).is_ok());
@@ -527,7 +538,10 @@ mod tests {
         let p = Permissions::default();
         assert!(Permission::ALL.iter().all(|x| !p.allows(*x)));
         assert_eq!(p.describe(), "None");
-        assert_eq!(Permissions::LEADS_CRUD.describe(), "Leads: read, create, update, delete");
+        assert_eq!(
+            Permissions::LEADS_CRUD.describe(),
+            "Leads: read, create, update, delete"
+        );
     }
 
     #[test]
@@ -547,9 +561,15 @@ mod tests {
     #[test]
     fn a_date_expiry_lasts_through_that_day() {
         let e = Expiry::parse("2026-12-01", now()).unwrap();
-        assert_eq!(e.get().unwrap(), Utc.with_ymd_and_hms(2026, 12, 1, 23, 59, 59).unwrap());
+        assert_eq!(
+            e.get().unwrap(),
+            Utc.with_ymd_and_hms(2026, 12, 1, 23, 59, 59).unwrap()
+        );
         let e = Expiry::parse("2026-11-27T13:30", now()).unwrap();
-        assert_eq!(e.get().unwrap(), Utc.with_ymd_and_hms(2026, 11, 27, 13, 30, 0).unwrap());
+        assert_eq!(
+            e.get().unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 27, 13, 30, 0).unwrap()
+        );
     }
 
     #[test]
@@ -566,13 +586,20 @@ mod tests {
         assert_eq!(KeyStatus::of(false, future, now()), KeyStatus::Active);
         assert_eq!(KeyStatus::of(false, past, now()), KeyStatus::Expired);
         assert_eq!(KeyStatus::of(true, future, now()), KeyStatus::Revoked);
-        assert_eq!(KeyStatus::of(false, Expiry::at(now()), now()), KeyStatus::Expired);
+        assert_eq!(
+            KeyStatus::of(false, Expiry::at(now()), now()),
+            KeyStatus::Expired
+        );
     }
 
     #[test]
     fn new_key_reports_every_invalid_field_at_once() {
         let err = NewKey::parse("", Permissions::default(), "yesterday", now()).unwrap_err();
-        let fields: Vec<_> = err.field_errors().iter().map(|e| e.field.as_str()).collect();
+        let fields: Vec<_> = err
+            .field_errors()
+            .iter()
+            .map(|e| e.field.as_str())
+            .collect();
         assert_eq!(fields, ["name", "expires_at"]);
     }
 }

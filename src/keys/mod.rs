@@ -27,7 +27,8 @@ pub struct KeysPage {
 }
 
 #[cfg(feature = "ssr")]
-async fn developer() -> Result<(crate::server::AppState, crate::auth::session::OrgScope), AppError> {
+async fn developer() -> Result<(crate::server::AppState, crate::auth::session::OrgScope), AppError>
+{
     let state = crate::auth::session::state()?;
     let user = crate::auth::session::require_user().await?;
     let org = user.require_developer()?;
@@ -39,7 +40,13 @@ async fn developer() -> Result<(crate::server::AppState, crate::auth::session::O
 pub async fn list_keys(page: i64) -> Result<KeysPage, AppError> {
     let (state, org) = developer().await?;
     let page = page.max(1);
-    let rows = data::list(&state.db, org.id, KEYS_PAGE_SIZE, (page - 1) * KEYS_PAGE_SIZE).await?;
+    let rows = data::list(
+        &state.db,
+        org.id,
+        KEYS_PAGE_SIZE,
+        (page - 1) * KEYS_PAGE_SIZE,
+    )
+    .await?;
     Ok(KeysPage {
         keys: rows.iter().map(|r| service::summary(&state, r)).collect(),
         page,
@@ -50,7 +57,11 @@ pub async fn list_keys(page: i64) -> Result<KeysPage, AppError> {
 
 /// "Create key". The response is the only time the plaintext is sent.
 #[server(input = Json)]
-pub async fn create_key(name: String, permissions: Permissions, expires_at: String) -> Result<CreatedKey, AppError> {
+pub async fn create_key(
+    name: String,
+    permissions: Permissions,
+    expires_at: String,
+) -> Result<CreatedKey, AppError> {
     let (state, org) = developer().await?;
     let new = domain::NewKey::parse(&name, permissions, &expires_at, state.clock.now())?;
     service::create(&state, &org, new, false).await
@@ -58,7 +69,11 @@ pub async fn create_key(name: String, permissions: Permissions, expires_at: Stri
 
 /// Name and permissions only: expiry can't change once a key is created.
 #[server(input = Json)]
-pub async fn update_key(id: i64, name: String, permissions: Permissions) -> Result<KeySummary, AppError> {
+pub async fn update_key(
+    id: i64,
+    name: String,
+    permissions: Permissions,
+) -> Result<KeySummary, AppError> {
     let (state, org) = developer().await?;
     service::update(&state, &org, id, &name, permissions).await
 }

@@ -8,8 +8,8 @@ use super::{list_keys, CreateKey, DeleteKey, RevokeKey, UpdateKey};
 use crate::auth::DeveloperAccess;
 use crate::error::FieldError;
 use crate::ui::{
-    copy_to_clipboard, error_parts, field_error, format_optional, format_time, signed_in, AccessDenied,
-    ErrorBanner, Modal,
+    copy_to_clipboard, error_parts, field_error, format_optional, format_time, signed_in,
+    AccessDenied, ErrorBanner, Modal,
 };
 
 #[component]
@@ -49,7 +49,10 @@ enum Dialog {
 fn KeysPanel() -> impl IntoView {
     let page = RwSignal::new(1i64);
     let version = RwSignal::new(0u32);
-    let keys = Resource::new(move || (page.get(), version.get()), |(page, _)| list_keys(page));
+    let keys = Resource::new(
+        move || (page.get(), version.get()),
+        |(page, _)| list_keys(page),
+    );
     let dialog = RwSignal::new(Dialog::None);
     let refresh = move || version.update(|v| *v += 1);
     let close = Callback::new(move |_: ()| dialog.set(Dialog::None));
@@ -333,7 +336,11 @@ fn EditKey(key: KeySummary, on_close: Callback<()>, on_saved: Callback<()>) -> i
 }
 
 #[component]
-fn RevokeKeyDialog(key: KeySummary, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
+fn RevokeKeyDialog(
+    key: KeySummary,
+    on_close: Callback<()>,
+    on_done: Callback<()>,
+) -> impl IntoView {
     let revoke = ServerAction::<RevokeKey>::new();
     Effect::new(move |_| {
         if let Some(Ok(_)) = revoke.value().get() {
@@ -356,7 +363,11 @@ fn RevokeKeyDialog(key: KeySummary, on_close: Callback<()>, on_done: Callback<()
 }
 
 #[component]
-fn DeleteKeyDialog(key: KeySummary, on_close: Callback<()>, on_done: Callback<()>) -> impl IntoView {
+fn DeleteKeyDialog(
+    key: KeySummary,
+    on_close: Callback<()>,
+    on_done: Callback<()>,
+) -> impl IntoView {
     let delete = ServerAction::<DeleteKey>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {

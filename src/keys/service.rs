@@ -3,7 +3,9 @@
 use serde_json::json;
 
 use super::data::{self, InsertKey, KeyRow};
-use super::domain::{ApiKey, CreatedKey, Expiry, KeyName, KeySummary, NewKey, Permissions, PLAYGROUND_KEY_NAME};
+use super::domain::{
+    ApiKey, CreatedKey, Expiry, KeyName, KeySummary, NewKey, Permissions, PLAYGROUND_KEY_NAME,
+};
 use crate::audit::data::{record, NewEntry};
 use crate::audit::AuditAction;
 use crate::auth::session::OrgScope;
@@ -14,7 +16,13 @@ use crate::server::{db::begin_write, AppState};
 pub const PLAYGROUND_CAP: i64 = 5;
 pub const PLAYGROUND_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
 
-fn entry<'a>(org: &'a OrgScope, now: i64, action: AuditAction, key: &'a KeyRow, details: String) -> NewEntry<'a> {
+fn entry<'a>(
+    org: &'a OrgScope,
+    now: i64,
+    action: AuditAction,
+    key: &'a KeyRow,
+    details: String,
+) -> NewEntry<'a> {
     NewEntry {
         organisation_id: org.id,
         occurred_at: now,
@@ -32,12 +40,21 @@ pub fn summary(state: &AppState, row: &KeyRow) -> KeySummary {
     if let Some(p) = state.usage.pending(row.id) {
         summary.request_count += p.requests;
         let pending_at = crate::server::clock::from_millis(p.last_used_at);
-        summary.last_used_at = Some(summary.last_used_at.map_or(pending_at, |t| t.max(pending_at)));
+        summary.last_used_at = Some(
+            summary
+                .last_used_at
+                .map_or(pending_at, |t| t.max(pending_at)),
+        );
     }
     summary
 }
 
-pub async fn create(state: &AppState, org: &OrgScope, new: NewKey, playground: bool) -> Result<CreatedKey, AppError> {
+pub async fn create(
+    state: &AppState,
+    org: &OrgScope,
+    new: NewKey,
+    playground: bool,
+) -> Result<CreatedKey, AppError> {
     let now = state.clock.now().timestamp_millis();
     let mut tx = begin_write(&state.db).await?;
     if playground {
@@ -65,14 +82,20 @@ pub async fn create(state: &AppState, org: &OrgScope, new: NewKey, playground: b
         },
     )
     .await?;
-    let row = data::find(&mut tx, org.id, id).await?.ok_or(AppError::Internal)?;
+    let row = data::find(&mut tx, org.id, id)
+        .await?
+        .ok_or(AppError::Internal)?;
     let details = json!({
         "permissions": new.permissions.describe(),
         "expires_at": new.expiry.get(),
         "source": if playground { "docs playground" } else { "dashboard" },
     })
     .to_string();
-    record(&mut tx, entry(org, now, AuditAction::KeyCreated, &row, details)).await?;
+    record(
+        &mut tx,
+        entry(org, now, AuditAction::KeyCreated, &row, details),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(org = org.id, prefix = %prefix, playground, "API key created");
     Ok(CreatedKey {
@@ -101,10 +124,15 @@ pub async fn update(
     let name = KeyName::parse(name).map_err(|e| AppError::Validation(vec![e]))?;
     let now = state.clock.now().timestamp_millis();
     let mut tx = begin_write(&state.db).await?;
-    let before = data::find(&mut tx, org.id, id).await?.ok_or(AppError::NotFound)?;
+    let before = data::find(&mut tx, org.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut changes = serde_json::Map::new();
     if before.name != name.as_str() {
-        changes.insert("name".into(), json!({"before": before.name, "after": name.as_str()}));
+        changes.insert(
+            "name".into(),
+            json!({"before": before.name, "after": name.as_str()}),
+        );
     }
     if before.permissions() != permissions {
         changes.insert(
@@ -116,9 +144,15 @@ pub async fn update(
         return Ok(summary(state, &before));
     }
     data::update(&mut tx, org.id, id, name.as_str(), permissions).await?;
-    let after = data::find(&mut tx, org.id, id).await?.ok_or(AppError::Internal)?;
+    let after = data::find(&mut tx, org.id, id)
+        .await?
+        .ok_or(AppError::Internal)?;
     let details = serde_json::Value::Object(changes).to_string();
-    record(&mut tx, entry(org, now, AuditAction::KeyUpdated, &after, details)).await?;
+    record(
+        &mut tx,
+        entry(org, now, AuditAction::KeyUpdated, &after, details),
+    )
+    .await?;
     tx.commit().await?;
     Ok(summary(state, &after))
 }
@@ -126,25 +160,42 @@ pub async fn update(
 pub async fn revoke(state: &AppState, org: &OrgScope, id: i64) -> Result<KeySummary, AppError> {
     let now = state.clock.now().timestamp_millis();
     let mut tx = begin_write(&state.db).await?;
-    let key = data::find(&mut tx, org.id, id).await?.ok_or(AppError::NotFound)?;
+    let key = data::find(&mut tx, org.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if key.revoked_at.is_some() {
         return Ok(summary(state, &key));
     }
     data::set_revoked_at(&mut tx, org.id, id, Some(now)).await?;
-    record(&mut tx, entry(org, now, AuditAction::KeyRevoked, &key, String::new())).await?;
-    let after = data::find(&mut tx, org.id, id).await?.ok_or(AppError::Internal)?;
+    record(
+        &mut tx,
+        entry(org, now, AuditAction::KeyRevoked, &key, String::new()),
+    )
+    .await?;
+    let after = data::find(&mut tx, org.id, id)
+        .await?
+        .ok_or(AppError::Internal)?;
     tx.commit().await?;
     Ok(summary(state, &after))
 }
 
 /// Platform admins only: finds a key by prefix in any organisation and makes
 /// it active again.
-pub async fn reactivate(state: &AppState, actor: &str, prefix: &str) -> Result<KeySummary, AppError> {
+pub async fn reactivate(
+    state: &AppState,
+    actor: &str,
+    prefix: &str,
+) -> Result<KeySummary, AppError> {
     let now = state.clock.now().timestamp_millis();
     let mut tx = begin_write(&state.db).await?;
-    let key = data::find_by_prefix(&mut tx, prefix.trim()).await?.ok_or(AppError::NotFound)?;
+    let key = data::find_by_prefix(&mut tx, prefix.trim())
+        .await?
+        .ok_or(AppError::NotFound)?;
     if key.revoked_at.is_none() {
-        return Err(AppError::Conflict(format!("Key {} is not revoked.", key.prefix)));
+        return Err(AppError::Conflict(format!(
+            "Key {} is not revoked.",
+            key.prefix
+        )));
     }
     data::set_revoked_at(&mut tx, key.organisation_id, key.id, None).await?;
     record(
@@ -160,22 +211,35 @@ pub async fn reactivate(state: &AppState, actor: &str, prefix: &str) -> Result<K
         },
     )
     .await?;
-    let after = data::find(&mut tx, key.organisation_id, key.id).await?.ok_or(AppError::Internal)?;
+    let after = data::find(&mut tx, key.organisation_id, key.id)
+        .await?
+        .ok_or(AppError::Internal)?;
     tx.commit().await?;
     Ok(summary(state, &after))
 }
 
-pub async fn find_by_prefix(state: &AppState, prefix: &str) -> Result<Option<KeySummary>, AppError> {
+pub async fn find_by_prefix(
+    state: &AppState,
+    prefix: &str,
+) -> Result<Option<KeySummary>, AppError> {
     let mut conn = state.db.acquire().await?;
-    Ok(data::find_by_prefix(&mut conn, prefix.trim()).await?.map(|k| summary(state, &k)))
+    Ok(data::find_by_prefix(&mut conn, prefix.trim())
+        .await?
+        .map(|k| summary(state, &k)))
 }
 
 pub async fn delete(state: &AppState, org: &OrgScope, id: i64) -> Result<(), AppError> {
     let now = state.clock.now().timestamp_millis();
     let mut tx = begin_write(&state.db).await?;
-    let key = data::find(&mut tx, org.id, id).await?.ok_or(AppError::NotFound)?;
+    let key = data::find(&mut tx, org.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     data::delete(&mut tx, org.id, id).await?;
-    record(&mut tx, entry(org, now, AuditAction::KeyDeleted, &key, String::new())).await?;
+    record(
+        &mut tx,
+        entry(org, now, AuditAction::KeyDeleted, &key, String::new()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -37,7 +37,11 @@ impl Usage {
 
     /// Not yet flushed usage of one key, so the dashboard is never behind.
     pub fn pending(&self, key_id: i64) -> Option<Pending> {
-        self.pending.lock().expect("usage lock").get(&key_id).copied()
+        self.pending
+            .lock()
+            .expect("usage lock")
+            .get(&key_id)
+            .copied()
     }
 
     /// Writes everything recorded so far in one transaction.

@@ -39,7 +39,8 @@ impl From<Row> for Lead {
     }
 }
 
-const COLUMNS: &str = "id, name, email, company, phone, status, source, notes, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, email, company, phone, status, source, notes, created_at, updated_at";
 
 #[derive(Debug, Clone, Default)]
 pub struct LeadFilter {
@@ -51,7 +52,12 @@ pub struct LeadFilter {
     pub before_id: Option<i64>,
 }
 
-pub async fn list(db: &Db, organisation_id: i64, filter: &LeadFilter, limit: i64) -> Result<Vec<Lead>, sqlx::Error> {
+pub async fn list(
+    db: &Db,
+    organisation_id: i64,
+    filter: &LeadFilter,
+    limit: i64,
+) -> Result<Vec<Lead>, sqlx::Error> {
     let q = escape_like(filter.q.trim());
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM leads
@@ -80,16 +86,27 @@ pub async fn list(db: &Db, organisation_id: i64, filter: &LeadFilter, limit: i64
     Ok(rows.into_iter().map(Lead::from).collect())
 }
 
-pub async fn find(conn: &mut SqliteConnection, organisation_id: i64, id: i64) -> Result<Option<Lead>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM leads WHERE organisation_id = ? AND id = ?"))
-        .bind(organisation_id)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+pub async fn find(
+    conn: &mut SqliteConnection,
+    organisation_id: i64,
+    id: i64,
+) -> Result<Option<Lead>, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM leads WHERE organisation_id = ? AND id = ?"
+    ))
+    .bind(organisation_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.map(Lead::from))
 }
 
-pub async fn insert(conn: &mut SqliteConnection, organisation_id: i64, lead: &LeadInput, now: i64) -> Result<Lead, sqlx::Error> {
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    organisation_id: i64,
+    lead: &LeadInput,
+    now: i64,
+) -> Result<Lead, sqlx::Error> {
     let row: Row = sqlx::query_as(&format!(
         "INSERT INTO leads (organisation_id, name, email, company, phone, status, source, notes, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
@@ -135,7 +152,11 @@ pub async fn update(
     Ok(row.map(Lead::from))
 }
 
-pub async fn delete(conn: &mut SqliteConnection, organisation_id: i64, id: i64) -> Result<Option<Lead>, sqlx::Error> {
+pub async fn delete(
+    conn: &mut SqliteConnection,
+    organisation_id: i64,
+    id: i64,
+) -> Result<Option<Lead>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(&format!(
         "DELETE FROM leads WHERE organisation_id = ? AND id = ? RETURNING {COLUMNS}"
     ))

@@ -18,7 +18,13 @@ pub enum LeadStatus {
 }
 
 impl LeadStatus {
-    pub const ALL: [LeadStatus; 5] = [Self::New, Self::Contacted, Self::Qualified, Self::Won, Self::Lost];
+    pub const ALL: [LeadStatus; 5] = [
+        Self::New,
+        Self::Contacted,
+        Self::Qualified,
+        Self::Won,
+        Self::Lost,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -130,10 +136,19 @@ pub struct LeadInput {
     pub notes: String,
 }
 
-fn bounded(field: &str, label: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+fn bounded(
+    field: &str,
+    label: &str,
+    value: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> String {
     let value = value.trim();
     if value.chars().count() > max {
-        errors.push(FieldError::new(field, format!("{label} must be at most {max} characters.")));
+        errors.push(FieldError::new(
+            field,
+            format!("{label} must be at most {max} characters."),
+        ));
     }
     value.to_owned()
 }

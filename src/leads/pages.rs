@@ -3,18 +3,22 @@
 use leptos::prelude::*;
 
 use super::domain::{Lead, LeadDraft, LeadStatus};
-use super::{CreateLead, DeleteLead, UpdateLead, list_leads};
+use super::{list_leads, CreateLead, DeleteLead, UpdateLead};
 use crate::error::{AppError, FieldError};
-use crate::ui::{error_parts, field_error, format_time, signed_in, AccessDenied, ErrorBanner, Modal};
+use crate::ui::{
+    error_parts, field_error, format_time, signed_in, AccessDenied, ErrorBanner, Modal,
+};
 
 #[component]
 pub fn LeadsPage() -> impl IntoView {
-    signed_in(|viewer| match viewer.active {
+    signed_in(|viewer| {
+        match viewer.active {
         Some(_) => view! { <LeadsList/> }.into_any(),
         None => view! {
             <AccessDenied title="No organisation" message="You are not a member of any organisation yet. Ask an organisation admin to add you."/>
         }
         .into_any(),
+    }
     })
 }
 
@@ -159,15 +163,20 @@ fn LeadsList() -> impl IntoView {
 #[component]
 fn LeadForm(lead: Option<Lead>, on_close: Callback<bool>) -> impl IntoView {
     let id = lead.as_ref().map(|l| l.id);
-    let start = lead.map(|l| LeadDraft {
-        name: l.name,
-        email: l.email,
-        company: l.company,
-        phone: l.phone,
-        status: l.status.key().to_owned(),
-        source: l.source,
-        notes: l.notes,
-    }).unwrap_or_else(|| LeadDraft { status: "new".into(), ..Default::default() });
+    let start = lead
+        .map(|l| LeadDraft {
+            name: l.name,
+            email: l.email,
+            company: l.company,
+            phone: l.phone,
+            status: l.status.key().to_owned(),
+            source: l.source,
+            notes: l.notes,
+        })
+        .unwrap_or_else(|| LeadDraft {
+            status: "new".into(),
+            ..Default::default()
+        });
     let name = RwSignal::new(start.name);
     let email = RwSignal::new(start.email);
     let company = RwSignal::new(start.company);
@@ -191,7 +200,11 @@ fn LeadForm(lead: Option<Lead>, on_close: Callback<bool>) -> impl IntoView {
     });
     let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
     let general = move || error_parts(result.get()).0;
-    let title = if id.is_some() { "Edit lead" } else { "New lead" };
+    let title = if id.is_some() {
+        "Edit lead"
+    } else {
+        "New lead"
+    };
     view! {
         <Modal title=title id="lead-form" on_close=Callback::new(move |_| on_close.run(false))>
             <form on:submit=move |ev| {

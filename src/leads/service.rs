@@ -41,12 +41,25 @@ async fn audit(
     Ok(())
 }
 
-pub async fn create(state: &AppState, organisation_id: i64, draft: &LeadDraft, actor: Actor<'_>) -> Result<Lead, AppError> {
+pub async fn create(
+    state: &AppState,
+    organisation_id: i64,
+    draft: &LeadDraft,
+    actor: Actor<'_>,
+) -> Result<Lead, AppError> {
     let input = LeadInput::parse(draft)?;
     let now = state.clock.now().timestamp_millis();
     let mut tx = state.db.begin().await?;
     let lead = data::insert(&mut tx, organisation_id, &input, now).await?;
-    audit(&mut tx, organisation_id, now, &actor, AuditAction::LeadCreated, &lead).await?;
+    audit(
+        &mut tx,
+        organisation_id,
+        now,
+        &actor,
+        AuditAction::LeadCreated,
+        &lead,
+    )
+    .await?;
     tx.commit().await?;
     Ok(lead)
 }
@@ -60,26 +73,53 @@ pub async fn update(
 ) -> Result<Lead, AppError> {
     let now = state.clock.now().timestamp_millis();
     let mut tx = begin_write(&state.db).await?;
-    let current = data::find(&mut tx, organisation_id, id).await?.ok_or(AppError::NotFound)?;
+    let current = data::find(&mut tx, organisation_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let input = LeadInput::parse(&patch.apply_to(&current))?;
     let lead = data::update(&mut tx, organisation_id, id, &input, now)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit(&mut tx, organisation_id, now, &actor, AuditAction::LeadUpdated, &lead).await?;
+    audit(
+        &mut tx,
+        organisation_id,
+        now,
+        &actor,
+        AuditAction::LeadUpdated,
+        &lead,
+    )
+    .await?;
     tx.commit().await?;
     Ok(lead)
 }
 
-pub async fn delete(state: &AppState, organisation_id: i64, id: i64, actor: Actor<'_>) -> Result<(), AppError> {
+pub async fn delete(
+    state: &AppState,
+    organisation_id: i64,
+    id: i64,
+    actor: Actor<'_>,
+) -> Result<(), AppError> {
     let now = state.clock.now().timestamp_millis();
     let mut tx = state.db.begin().await?;
-    let lead = data::delete(&mut tx, organisation_id, id).await?.ok_or(AppError::NotFound)?;
-    audit(&mut tx, organisation_id, now, &actor, AuditAction::LeadDeleted, &lead).await?;
+    let lead = data::delete(&mut tx, organisation_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit(
+        &mut tx,
+        organisation_id,
+        now,
+        &actor,
+        AuditAction::LeadDeleted,
+        &lead,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn get(state: &AppState, organisation_id: i64, id: i64) -> Result<Lead, AppError> {
     let mut conn = state.db.acquire().await?;
-    data::find(&mut conn, organisation_id, id).await?.ok_or(AppError::NotFound)
+    data::find(&mut conn, organisation_id, id)
+        .await?
+        .ok_or(AppError::NotFound)
 }

@@ -43,29 +43,49 @@ const ORG_COLUMNS: &str = "o.id, o.slug, o.name, o.created_at,
     (SELECT COUNT(*) FROM memberships m WHERE m.organisation_id = o.id) AS member_count";
 
 pub async fn list_organisations(db: &Db) -> Result<Vec<OrganisationRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {ORG_COLUMNS} FROM organisations o ORDER BY o.name, o.id"))
-        .fetch_all(db)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {ORG_COLUMNS} FROM organisations o ORDER BY o.name, o.id"
+    ))
+    .fetch_all(db)
+    .await
 }
 
-pub async fn find_organisation(db: &Db, slug: &str) -> Result<Option<OrganisationRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {ORG_COLUMNS} FROM organisations o WHERE o.slug = ?"))
-        .bind(slug)
-        .fetch_optional(db)
-        .await
+pub async fn find_organisation(
+    db: &Db,
+    slug: &str,
+) -> Result<Option<OrganisationRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {ORG_COLUMNS} FROM organisations o WHERE o.slug = ?"
+    ))
+    .bind(slug)
+    .fetch_optional(db)
+    .await
 }
 
-pub async fn insert_organisation(db: &Db, slug: &str, name: &str, now: i64) -> Result<i64, sqlx::Error> {
-    let id: (i64,) = sqlx::query_as("INSERT INTO organisations (slug, name, created_at) VALUES (?, ?, ?) RETURNING id")
-        .bind(slug)
-        .bind(name)
-        .bind(now)
-        .fetch_one(db)
-        .await?;
+pub async fn insert_organisation(
+    db: &Db,
+    slug: &str,
+    name: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let id: (i64,) = sqlx::query_as(
+        "INSERT INTO organisations (slug, name, created_at) VALUES (?, ?, ?) RETURNING id",
+    )
+    .bind(slug)
+    .bind(name)
+    .bind(now)
+    .fetch_one(db)
+    .await?;
     Ok(id.0)
 }
 
-pub async fn set_flag(db: &Db, organisation_id: i64, flag: Flag, on: bool, now: i64) -> Result<(), sqlx::Error> {
+pub async fn set_flag(
+    db: &Db,
+    organisation_id: i64,
+    flag: Flag,
+    on: bool,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     if on {
         sqlx::query(
             "INSERT INTO organisation_flags (organisation_id, flag, enabled_at) VALUES (?, ?, ?)

@@ -12,7 +12,9 @@ impl OrgSlug {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let slug = raw.trim();
         let ok = (2..=40).contains(&slug.len())
-            && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && slug
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !slug.starts_with('-')
             && !slug.ends_with('-');
         if ok {
@@ -108,7 +110,16 @@ mod tests {
     fn slugs_accept_lower_case_letters_digits_and_inner_hyphens() {
         assert!(OrgSlug::parse("acme").is_ok());
         assert!(OrgSlug::parse("acme-2").is_ok());
-        for bad in ["", "a", "Acme", "acme_", "-acme", "acme-", "ac me", &"a".repeat(41)] {
+        for bad in [
+            "",
+            "a",
+            "Acme",
+            "acme_",
+            "-acme",
+            "acme-",
+            "ac me",
+            &"a".repeat(41),
+        ] {
             assert!(OrgSlug::parse(bad).is_err(), "{bad:?}");
         }
     }

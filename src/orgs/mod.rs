@@ -65,11 +65,21 @@ pub async fn add_member(
     let state = crate::auth::session::state()?;
     let user = crate::auth::session::require_user().await?;
     let org = user.require_org_admin()?;
-    service::add_member(&state, &org.slug, &email, Some(&initial_password), permissions).await
+    service::add_member(
+        &state,
+        &org.slug,
+        &email,
+        Some(&initial_password),
+        permissions,
+    )
+    .await
 }
 
 #[server(input = Json)]
-pub async fn set_member_permissions(email: String, permissions: MemberPermissions) -> Result<(), AppError> {
+pub async fn set_member_permissions(
+    email: String,
+    permissions: MemberPermissions,
+) -> Result<(), AppError> {
     let state = crate::auth::session::state()?;
     let user = crate::auth::session::require_user().await?;
     let org = user.require_org_admin()?;

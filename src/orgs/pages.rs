@@ -9,12 +9,14 @@ use crate::ui::{error_parts, field_error, format_time, signed_in, AccessDenied, 
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
-    signed_in(|viewer| match viewer.active {
+    signed_in(|viewer| {
+        match viewer.active {
         Some(org) if org.permissions.admin => view! { <Members/> }.into_any(),
         Some(org) => view! {
             <AccessDenied title="Admin permission needed" message=format!("You need the Admin permission in {} to manage members.", org.name)/>
         }.into_any(),
         None => view! { <AccessDenied title="No organisation" message="You are not a member of any organisation yet."/> }.into_any(),
+    }
     })
 }
 
@@ -40,7 +42,8 @@ fn Members() -> impl IntoView {
         }
     });
     let add_result = Signal::derive(move || add.value().get());
-    let add_fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(add_result.get()).1);
+    let add_fields: Signal<Vec<FieldError>> =
+        Signal::derive(move || error_parts(add_result.get()).1);
     view! {
         <div class="page-header"><div>
             <h1>"Members"</h1>

@@ -19,24 +19,41 @@ pub async fn create_organisation(state: &AppState, name: &str) -> Result<OrgSlug
             format!("{}-{n}", base.as_str().chars().take(36).collect::<String>())
         };
         let slug = OrgSlug::parse(&candidate).map_err(|e| AppError::Validation(vec![e]))?;
-        if data::find_organisation(&state.db, slug.as_str()).await?.is_none() {
+        if data::find_organisation(&state.db, slug.as_str())
+            .await?
+            .is_none()
+        {
             data::insert_organisation(&state.db, slug.as_str(), name.as_str(), now).await?;
             tracing::info!(slug = slug.as_str(), "organisation created");
             return Ok(slug);
         }
     }
-    Err(AppError::Conflict("Too many organisations with this name.".into()))
+    Err(AppError::Conflict(
+        "Too many organisations with this name.".into(),
+    ))
 }
 
 async fn organisation(state: &AppState, slug: &str) -> Result<data::OrganisationRow, AppError> {
     data::find_organisation(&state.db, slug.trim())
         .await?
-        .ok_or_else(|| AppError::validation("org", format!("No organisation with slug {:?}.", slug.trim())))
+        .ok_or_else(|| {
+            AppError::validation(
+                "org",
+                format!("No organisation with slug {:?}.", slug.trim()),
+            )
+        })
 }
 
 pub async fn set_flag(state: &AppState, slug: &str, flag: Flag, on: bool) -> Result<(), AppError> {
     let org = organisation(state, slug).await?;
-    data::set_flag(&state.db, org.id, flag, on, state.clock.now().timestamp_millis()).await?;
+    data::set_flag(
+        &state.db,
+        org.id,
+        flag,
+        on,
+        state.clock.now().timestamp_millis(),
+    )
+    .await?;
     tracing::info!(org = slug, flag = flag.key(), on, "feature flag changed");
     Ok(())
 }
@@ -56,7 +73,9 @@ pub async fn add_member(
     let user_id = match users::find_user_by_email(&state.db, email.as_str()).await? {
         Some(user) => user.id,
         None => match new_password {
-            Some(password) => accounts::create_user(&state.db, email.as_str(), password, false, now).await?,
+            Some(password) => {
+                accounts::create_user(&state.db, email.as_str(), password, false, now).await?
+            }
             None => {
                 return Err(AppError::Validation(vec![FieldError::new(
                     "email",

@@ -10,7 +10,11 @@ use crate::orgs::domain::{Flag, MemberPermissions};
 use crate::orgs::service as orgs;
 
 #[derive(Parser)]
-#[command(name = "leadline", version, about = "Leadline: leads CRM with scoped API keys")]
+#[command(
+    name = "leadline",
+    version,
+    about = "Leadline: leads CRM with scoped API keys"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -91,7 +95,11 @@ pub async fn run(state: &AppState, command: Command) -> Result<Option<String>, B
     let now = state.clock.now().timestamp_millis();
     match command {
         Command::Serve | Command::Migrate => Ok(None),
-        Command::User(UserCommand::Create { email, platform_admin, .. }) => {
+        Command::User(UserCommand::Create {
+            email,
+            platform_admin,
+            ..
+        }) => {
             let password = read_password()?;
             accounts::create_user(&state.db, &email, &password, platform_admin, now).await?;
             eprintln!("User {email} created.");
@@ -101,8 +109,20 @@ pub async fn run(state: &AppState, command: Command) -> Result<Option<String>, B
             let slug = orgs::create_organisation(state, &name).await?;
             Ok(Some(slug.as_str().to_owned()))
         }
-        Command::Org(OrgCommand::AddMember { org, email, developer, admin }) => {
-            orgs::add_member(state, &org, &email, None, MemberPermissions { admin, developer }).await?;
+        Command::Org(OrgCommand::AddMember {
+            org,
+            email,
+            developer,
+            admin,
+        }) => {
+            orgs::add_member(
+                state,
+                &org,
+                &email,
+                None,
+                MemberPermissions { admin, developer },
+            )
+            .await?;
             eprintln!("{email} is a member of {org}.");
             Ok(None)
         }
@@ -112,7 +132,11 @@ pub async fn run(state: &AppState, command: Command) -> Result<Option<String>, B
                 format!("Unknown flag {flag:?}. Known flags: {}.", known.join(", "))
             })?;
             orgs::set_flag(state, &org, parsed, on).await?;
-            eprintln!("{} is {} for {org}.", parsed.label(), if on { "on" } else { "off" });
+            eprintln!(
+                "{} is {} for {org}.",
+                parsed.label(),
+                if on { "on" } else { "off" }
+            );
             Ok(None)
         }
     }

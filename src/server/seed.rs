@@ -14,7 +14,11 @@ pub const ADMIN_EMAIL: &str = "admin@leadline.test";
 pub const DEVELOPER_EMAIL: &str = "dev@acme.test";
 
 fn random_password() -> String {
-    rand::thread_rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect()
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect()
 }
 
 pub async fn seed_demo_if_empty(state: &AppState) -> Result<(), BoxError> {
@@ -32,7 +36,10 @@ pub async fn seed_demo_if_empty(state: &AppState) -> Result<(), BoxError> {
         acme.as_str(),
         ADMIN_EMAIL,
         None,
-        MemberPermissions { admin: true, developer: true },
+        MemberPermissions {
+            admin: true,
+            developer: true,
+        },
     )
     .await?;
     orgs::add_member(
@@ -40,17 +47,44 @@ pub async fn seed_demo_if_empty(state: &AppState) -> Result<(), BoxError> {
         acme.as_str(),
         DEVELOPER_EMAIL,
         Some(&password),
-        MemberPermissions { admin: false, developer: true },
+        MemberPermissions {
+            admin: false,
+            developer: true,
+        },
     )
     .await?;
     let org = crate::orgs::data::find_organisation(&state.db, acme.as_str())
         .await?
         .ok_or("demo organisation missing")?;
     let demo = [
-        ("Ada Lovelace", "ada@analytical.example", "Analytical Engines", "qualified", "Conference"),
-        ("Grace Hopper", "grace@cobol.example", "Compilers Inc", "new", "Website"),
-        ("Katherine Johnson", "katherine@orbit.example", "Orbital Mechanics", "contacted", "Referral"),
-        ("Alan Turing", "alan@bletchley.example", "Bletchley Park", "won", "Cold email"),
+        (
+            "Ada Lovelace",
+            "ada@analytical.example",
+            "Analytical Engines",
+            "qualified",
+            "Conference",
+        ),
+        (
+            "Grace Hopper",
+            "grace@cobol.example",
+            "Compilers Inc",
+            "new",
+            "Website",
+        ),
+        (
+            "Katherine Johnson",
+            "katherine@orbit.example",
+            "Orbital Mechanics",
+            "contacted",
+            "Referral",
+        ),
+        (
+            "Alan Turing",
+            "alan@bletchley.example",
+            "Bletchley Park",
+            "won",
+            "Cold email",
+        ),
     ];
     for (name, email, company, status, source) in demo {
         let draft = LeadDraft {
@@ -64,11 +98,16 @@ pub async fn seed_demo_if_empty(state: &AppState) -> Result<(), BoxError> {
         leads::create(state, org.id, &draft, Actor::User).await?;
     }
     println!();
-    println!("  Leadline demo created. Sign in at http://{}/sign-in", state.leptos_options.site_addr);
+    println!(
+        "  Leadline demo created. Sign in at http://{}/sign-in",
+        state.leptos_options.site_addr
+    );
     println!("    platform admin:  {ADMIN_EMAIL}");
     println!("    developer:       {DEVELOPER_EMAIL}");
     println!("    password (both): {password}");
-    println!("  This is shown once; change it or create your own users with `leadline user create`.");
+    println!(
+        "  This is shown once; change it or create your own users with `leadline user create`."
+    );
     println!();
     Ok(())
 }

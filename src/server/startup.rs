@@ -18,7 +18,10 @@ use crate::app::{shell, App};
 /// Server functions do no CSRF check by design: refuse state-changing
 /// requests that a browser marks as cross-site.
 async fn refuse_cross_site(request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     let is_api = request.uri().path().starts_with("/api/v1/");
     if !safe && !is_api {
         let headers = request.headers();
@@ -90,9 +93,12 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
     });
 
     let router = app(state.clone());
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     flusher.abort();
     // Usage recorded since the last tick is written before we exit.
     state.usage.flush().await?;

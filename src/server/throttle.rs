@@ -83,7 +83,14 @@ mod tests {
     fn counts_up_to_the_limit_then_refuses_until_the_window_resets() {
         let w = Window::new(2, Duration::from_secs(60));
         let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 10).unwrap();
-        assert_eq!(w.hit("k", t), Verdict { allowed: true, remaining: 1, reset_secs: 50 });
+        assert_eq!(
+            w.hit("k", t),
+            Verdict {
+                allowed: true,
+                remaining: 1,
+                reset_secs: 50
+            }
+        );
         assert!(w.hit("k", t).allowed);
         assert!(!w.hit("k", t).allowed);
         assert_eq!(w.is_blocked("k", t), Some(50));

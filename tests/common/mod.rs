@@ -38,11 +38,15 @@ pub struct Response {
 
 impl Response {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {:?}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {:?}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn header(&self, name: &str) -> String {
-        self.headers.get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
     }
 }
 
@@ -51,9 +55,16 @@ pub async fn spawn_app() -> TestApp {
     let db_path = dir.path().join("leadline.db");
     let url = format!("sqlite://{}", db_path.display());
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap());
-    let state = startup::prepare(Config::for_tests(&url), clock).await.unwrap();
+    let state = startup::prepare(Config::for_tests(&url), clock)
+        .await
+        .unwrap();
     let router = startup::app(state.clone());
-    TestApp { state, router, db_path, _dir: dir }
+    TestApp {
+        state,
+        router,
+        db_path,
+        _dir: dir,
+    }
 }
 
 /// A signed-in browser: its session cookie.
@@ -66,24 +77,43 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.into_body().collect().await.unwrap().to_bytes();
-        Response { status, headers, body }
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn user(&self, email: &str, platform_admin: bool) {
-        create_user(&self.state.db, email, PASSWORD, platform_admin, 0).await.unwrap();
+        create_user(&self.state.db, email, PASSWORD, platform_admin, 0)
+            .await
+            .unwrap();
     }
 
     /// An organisation with its Developer API flag as given.
     pub async fn org(&self, name: &str, developer_api: bool) -> String {
         let slug = orgs::create_organisation(&self.state, name).await.unwrap();
-        orgs::set_flag(&self.state, slug.as_str(), Flag::DeveloperApi, developer_api).await.unwrap();
+        orgs::set_flag(
+            &self.state,
+            slug.as_str(),
+            Flag::DeveloperApi,
+            developer_api,
+        )
+        .await
+        .unwrap();
         slug.as_str().to_owned()
     }
 
     pub async fn member(&self, slug: &str, email: &str, admin: bool, developer: bool) {
-        orgs::add_member(&self.state, slug, email, Some(PASSWORD), MemberPermissions { admin, developer })
-            .await
-            .unwrap();
+        orgs::add_member(
+            &self.state,
+            slug,
+            email,
+            Some(PASSWORD),
+            MemberPermissions { admin, developer },
+        )
+        .await
+        .unwrap();
     }
 
     /// Calls a server function the way the browser does (JSON POST).
@@ -100,7 +130,11 @@ impl TestApp {
         }
     }
 
-    pub async fn call_raw<S: ServerFn + Serialize>(&self, session: Option<&Session>, input: S) -> (Response, Option<Session>) {
+    pub async fn call_raw<S: ServerFn + Serialize>(
+        &self,
+        session: Option<&Session>,
+        input: S,
+    ) -> (Response, Option<Session>) {
         let mut request = Request::builder()
             .method(Method::POST)
             .uri(S::PATH)
@@ -109,7 +143,13 @@ impl TestApp {
         if let Some(Session(cookie)) = session {
             request = request.header(header::COOKIE, cookie);
         }
-        let response = self.send(request.body(Body::from(serde_json::to_vec(&input).unwrap())).unwrap()).await;
+        let response = self
+            .send(
+                request
+                    .body(Body::from(serde_json::to_vec(&input).unwrap()))
+                    .unwrap(),
+            )
+            .await;
         let cookie = response
             .headers
             .get_all(header::SET_COOKIE)
@@ -122,9 +162,19 @@ impl TestApp {
 
     pub async fn sign_in(&self, email: &str) -> Session {
         let (response, session) = self
-            .call_raw(None, SignIn { email: email.into(), password: PASSWORD.into() })
+            .call_raw(
+                None,
+                SignIn {
+                    email: email.into(),
+                    password: PASSWORD.into(),
+                },
+            )
             .await;
-        assert!(response.status.is_success(), "sign-in failed: {:?}", response.body);
+        assert!(
+            response.status.is_success(),
+            "sign-in failed: {:?}",
+            response.body
+        );
         session.expect("session cookie")
     }
 
@@ -135,13 +185,31 @@ impl TestApp {
         (slug, self.sign_in(email).await)
     }
 
-    pub async fn create_key(&self, session: &Session, name: &str, permissions: Permissions) -> CreatedKey {
-        self.call(Some(session), CreateKey { name: name.into(), permissions, expires_at: String::new() })
-            .await
-            .unwrap()
+    pub async fn create_key(
+        &self,
+        session: &Session,
+        name: &str,
+        permissions: Permissions,
+    ) -> CreatedKey {
+        self.call(
+            Some(session),
+            CreateKey {
+                name: name.into(),
+                permissions,
+                expires_at: String::new(),
+            },
+        )
+        .await
+        .unwrap()
     }
 
-    pub async fn api(&self, method: Method, path: &str, key: Option<&str>, body: Option<serde_json::Value>) -> Response {
+    pub async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Response {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(key) = key {
             request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));

@@ -1,0 +1,535 @@
+//! The public REST API, as a table of outcomes: one section per status.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::{spawn_app, TestApp};
+use leadline::keys::domain::Permissions;
+use leadline::keys::{RevokeKey, UpdateKey};
+use serde_json::json;
+
+const ALL: Permissions = Permissions::LEADS_CRUD;
+const READ: Permissions = Permissions {
+    read: true,
+    create: false,
+    update: false,
+    delete: false,
+};
+
+async fn app_with_key(permissions: Permissions) -> (TestApp, common::Session, String, i64) {
+    let app = spawn_app().await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    let created = app.create_key(&dev, "CI", permissions).await;
+    (app, dev, created.plaintext, created.key.id)
+}
+
+async fn create_lead(app: &TestApp, key: &str, name: &str) -> i64 {
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/leads",
+            Some(key),
+            Some(json!({ "name": name })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    r.json()["id"].as_i64().unwrap()
+}
+
+// 200 / 201 / 204
+
+#[tokio::test]
+async fn crud_round_trip_with_a_full_key() {
+    let (app, _, key, _) = app_with_key(ALL).await;
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/leads",
+            Some(&key),
+            Some(json!({"name": "Ada", "email": "ADA@example.com", "status": "qualified"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let id = r.json()["id"].as_i64().unwrap();
+    assert_eq!(r.header("location"), format!("/api/v1/leads/{id}"));
+    assert_eq!(r.json()["email"], "ada@example.com");
+
+    let r = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/leads/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["name"].as_str()),
+        (StatusCode::OK, Some("Ada"))
+    );
+    assert_eq!(r.header("ratelimit-limit"), "600");
+
+    let r = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/leads/{id}"),
+            Some(&key),
+            Some(json!({"status": "won"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        (r.json()["status"].as_str(), r.json()["name"].as_str()),
+        (Some("won"), Some("Ada"))
+    );
+
+    let r = app
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/leads/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/leads/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn listing_pages_with_a_cursor_and_filters() {
+    let (app, _, key, _) = app_with_key(ALL).await;
+    for i in 0..5 {
+        create_lead(&app, &key, &format!("Lead {i}")).await;
+    }
+    let r = app
+        .api(Method::GET, "/api/v1/leads?limit=2", Some(&key), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let page = r.json();
+    assert_eq!(page["data"].as_array().unwrap().len(), 2);
+    assert_eq!(page["data"][0]["name"], "Lead 4");
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let r = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/leads?limit=2&cursor={cursor}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["data"][0]["name"], "Lead 2");
+    let r = app
+        .api(Method::GET, "/api/v1/leads?q=lead%203", Some(&key), None)
+        .await;
+    assert_eq!(r.json()["data"].as_array().unwrap().len(), 1);
+    let r = app
+        .api(Method::GET, "/api/v1/leads?status=won", Some(&key), None)
+        .await;
+    assert_eq!(r.json()["data"].as_array().unwrap().len(), 0);
+    let r = app
+        .api(
+            Method::GET,
+            "/api/v1/leads?updated_since=2026-11-27T11:00:00Z",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["data"].as_array().unwrap().len(), 5);
+    assert!(r.json()["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let (app, _, key, _) = app_with_key(READ).await;
+    let request = Request::get("/api/v1/leads")
+        .header(header::AUTHORIZATION, format!("bearer {key}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(request).await.status, StatusCode::OK);
+}
+
+// 400
+
+#[tokio::test]
+async fn a_key_in_the_query_string_is_refused() {
+    let (app, _, key, _) = app_with_key(READ).await;
+    let r = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/leads?access_token={key}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r
+        .header("www-authenticate")
+        .contains("error=\"invalid_request\""));
+    assert!(!String::from_utf8_lossy(&r.body).contains(&key));
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_refused() {
+    let (app, _, key, _) = app_with_key(READ).await;
+    let request = Request::get("/api/v1/leads")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(request).await.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn invalid_json_and_unknown_fields_are_400() {
+    let (app, _, key, _) = app_with_key(ALL).await;
+    let request = Request::post("/api/v1/leads")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    let r = app.send(request).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.header("content-type"), "application/problem+json");
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/leads",
+            Some(&key),
+            Some(json!({"name": "A", "colour": "red"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.json()["detail"].as_str().unwrap().contains("colour"));
+}
+
+// 401
+
+#[tokio::test]
+async fn no_credentials_get_a_bare_bearer_challenge() {
+    let (app, _, _, _) = app_with_key(READ).await;
+    let r = app.api(Method::GET, "/api/v1/leads", None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.header("www-authenticate"), "Bearer realm=\"leadline\"");
+    assert_eq!(r.json()["code"], "missing_credentials");
+    assert_eq!(r.header("content-type"), "application/problem+json");
+}
+
+#[tokio::test]
+async fn bad_keys_get_invalid_token_with_at_most_the_prefix() {
+    let (app, _, key, _) = app_with_key(READ).await;
+    let garbage = "definitely-not-a-key-but-rather-long-text";
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(garbage), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r
+        .header("www-authenticate")
+        .starts_with("Bearer realm=\"leadline\", error=\"invalid_token\""));
+    assert_eq!(
+        (r.json()["code"].as_str(), r.json()["key_prefix"].as_str()),
+        (Some("malformed_key"), Some(&garbage[..14]))
+    );
+
+    // A known prefix with the wrong secret answers exactly like an unknown key.
+    let wrong_secret = format!("{}{}", &key[..14], "x".repeat(30));
+    let unknown = format!("sk_ZZZZZZZZ_{}", "y".repeat(32));
+    let a = app
+        .api(Method::GET, "/api/v1/leads", Some(&wrong_secret), None)
+        .await;
+    let b = app
+        .api(Method::GET, "/api/v1/leads", Some(&unknown), None)
+        .await;
+    assert_eq!(
+        (a.status, a.json()["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_key"))
+    );
+    assert_eq!(b.json()["code"], "invalid_key");
+    assert_eq!(a.json()["detail"], b.json()["detail"]);
+    assert_eq!(a.json()["key_prefix"].as_str(), Some(&key[..14]));
+
+    // The prefix alone can't authenticate.
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&key[..14]), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn revoke_and_expiry_take_effect_on_the_very_next_request() {
+    let (app, dev, key, id) = app_with_key(READ).await;
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/leads", Some(&key), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.call(Some(&dev), RevokeKey { id }).await.unwrap();
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&key), None)
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("key_revoked"))
+    );
+    assert!(r.header("www-authenticate").contains("invalid_token"));
+
+    let token = app
+        .call(Some(&dev), leadline::keys::GenerateTestToken {})
+        .await
+        .unwrap();
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&token.plaintext), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    app.state.clock.advance(chrono::Duration::minutes(60));
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&token.plaintext), None)
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("key_expired"))
+    );
+}
+
+// 403
+
+#[tokio::test]
+async fn each_method_needs_its_permission_and_names_the_missing_scope() {
+    let (app, dev, key, id) = app_with_key(Permissions::default()).await;
+    for (method, path, scope) in [
+        (Method::GET, "/api/v1/leads", "leads:read"),
+        (Method::POST, "/api/v1/leads", "leads:create"),
+        (Method::GET, "/api/v1/leads/1", "leads:read"),
+        (Method::PATCH, "/api/v1/leads/1", "leads:update"),
+        (Method::DELETE, "/api/v1/leads/1", "leads:delete"),
+    ] {
+        let body =
+            (method == Method::POST || method == Method::PATCH).then(|| json!({"name": "X"}));
+        let r = app.api(method.clone(), path, Some(&key), body).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {path}");
+        assert_eq!(
+            r.header("www-authenticate"),
+            format!("Bearer realm=\"leadline\", error=\"insufficient_scope\", scope=\"{scope}\"")
+        );
+        assert_eq!(r.json()["code"], "insufficient_permission");
+    }
+    // A permission edit takes effect on the next request.
+    app.call(
+        Some(&dev),
+        UpdateKey {
+            id,
+            name: "CI".into(),
+            permissions: READ,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/leads", Some(&key), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn keys_of_an_organisation_without_the_flag_get_feature_disabled() {
+    let (app, _, key, _) = app_with_key(READ).await;
+    leadline::orgs::service::set_flag(
+        &app.state,
+        "acme",
+        leadline::orgs::domain::Flag::DeveloperApi,
+        false,
+    )
+    .await
+    .unwrap();
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&key), None)
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("feature_disabled"))
+    );
+}
+
+// 404
+
+#[tokio::test]
+async fn another_organisations_lead_is_not_found_for_every_method() {
+    let (app, _, acme_key, _) = app_with_key(ALL).await;
+    let (_, globex) = app.developer("Globex", "dev@globex.test").await;
+    let globex_key = app.create_key(&globex, "Globex", ALL).await.plaintext;
+    let id = create_lead(&app, &globex_key, "Globex secret").await;
+    let path = format!("/api/v1/leads/{id}");
+    for method in [Method::GET, Method::PATCH, Method::DELETE] {
+        let body = (method == Method::PATCH).then(|| json!({"name": "stolen"}));
+        let r = app.api(method.clone(), &path, Some(&acme_key), body).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{method}");
+    }
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&acme_key), None)
+        .await;
+    assert!(!String::from_utf8_lossy(&r.body).contains("Globex secret"));
+    let r = app.api(Method::GET, &path, Some(&globex_key), None).await;
+    assert_eq!(r.json()["name"], "Globex secret", "untouched");
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/leads/abc", Some(&acme_key), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+// 405, 413, 422, 429
+
+#[tokio::test]
+async fn unsupported_methods_get_405_with_allow() {
+    let (app, _, key, _) = app_with_key(ALL).await;
+    let r = app
+        .api(Method::PUT, "/api/v1/leads", Some(&key), None)
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        r.header("allow").contains("GET") && r.header("allow").contains("POST"),
+        "{}",
+        r.header("allow")
+    );
+    assert_eq!(r.json()["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn bodies_over_64_kib_get_413() {
+    let (app, _, key, _) = app_with_key(ALL).await;
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/leads",
+            Some(&key),
+            Some(json!({"name": "A", "notes": "x".repeat(70_000)})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.json()["code"], "payload_too_large");
+}
+
+#[tokio::test]
+async fn invalid_values_get_422_with_field_errors() {
+    let (app, _, key, _) = app_with_key(ALL).await;
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/leads",
+            Some(&key),
+            Some(json!({"name": "", "email": "nope", "status": "maybe"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<_> = r.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        fields.contains(&"name".into())
+            && fields.contains(&"email".into())
+            && fields.contains(&"status".into())
+    );
+    let r = app
+        .api(Method::GET, "/api/v1/leads?limit=101", Some(&key), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .api(
+            Method::GET,
+            "/api/v1/leads?updated_since=yesterday",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn failed_authentication_is_throttled_per_client() {
+    let (app, _, key, _) = app_with_key(READ).await;
+    for _ in 0..30 {
+        app.api(Method::GET, "/api/v1/leads", Some("garbage"), None)
+            .await;
+    }
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&key), None)
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(!r.header("retry-after").is_empty());
+}
+
+// Operations
+
+#[tokio::test]
+async fn api_changes_are_audited_with_the_key_as_actor_and_usage_is_recorded() {
+    let (app, dev, key, _) = app_with_key(ALL).await;
+    create_lead(&app, &key, "From Zapier").await;
+    let audit = app
+        .call(
+            Some(&dev),
+            leadline::audit::ListAudit {
+                prefix: key[..14].into(),
+                action: "lead.created".into(),
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.entries.len(), 1);
+    assert_eq!(
+        audit.entries[0].actor,
+        format!("API key {} (CI)", &key[..14])
+    );
+    let listed = app
+        .call(Some(&dev), leadline::keys::ListKeys { page: 1 })
+        .await
+        .unwrap();
+    assert_eq!(listed.keys[0].request_count, 1);
+    assert!(listed.keys[0].last_used_at.is_some());
+    assert_eq!(app.state.usage.flush().await.unwrap(), 1);
+    let listed = app
+        .call(Some(&dev), leadline::keys::ListKeys { page: 1 })
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.keys[0].request_count, 1,
+        "flushed, not double-counted"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route() {
+    let app = spawn_app().await;
+    let r = app
+        .api(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for (path, method) in [
+        ("/api/v1/leads", "get"),
+        ("/api/v1/leads", "post"),
+        ("/api/v1/leads/{id}", "get"),
+        ("/api/v1/leads/{id}", "patch"),
+        ("/api/v1/leads/{id}", "delete"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing"
+        );
+    }
+}
