@@ -71,14 +71,13 @@ pub enum OrgCommand {
 }
 
 #[derive(Args)]
-#[group(id = "state", required = true, multiple = false, args = ["on", "off"])]
 pub struct SetFlag {
     #[arg(long)]
     org: String,
     /// The flag's name, e.g. developer-api.
     #[arg(long)]
     flag: String,
-    #[arg(long)]
+    #[arg(long, conflicts_with = "off", required_unless_present = "off")]
     on: bool,
     #[arg(long)]
     off: bool,
