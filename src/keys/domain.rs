@@ -402,7 +402,7 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap()
     }
 
-    const SAMPLE: &str = "sk_AbCd1234_0123456789abcdefghijABCDEFGHIJ";
+    const SAMPLE: &str = "sk_AbCd1234_0123456789abcdefghijABCDEFGHIJKL";
 
     #[test]
     fn a_well_formed_key_parses() {
@@ -421,9 +421,9 @@ mod tests {
             &format!("{SAMPLE}x"),
             &SAMPLE.replace("sk_", "pk_"),
             &SAMPLE.replacen('_', "-", 2),
-            "sk_AbCd1234_0123456789abcdefghijABCDEFGHI!",
-            "sk_AbCd-234_0123456789abcdefghijABCDEFGHIJ",
-            "sk_AbCd1234_0123456789abcdefghijABCDEFGHIé",
+            "sk_AbCd1234_0123456789abcdefghijABCDEFGHIJK!",
+            "sk_AbCd-234_0123456789abcdefghijABCDEFGHIJKL",
+            "sk_AbCd1234_0123456789abcdefghijABCDEFGHIJé",
         ] {
             assert_eq!(ApiKey::parse(bad), Err(MalformedKey), "{bad:?}");
         }
