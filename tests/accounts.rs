@@ -384,6 +384,53 @@ async fn cross_site_state_changes_are_refused() {
         .body(Body::from("{}"))
         .unwrap();
     assert_eq!(app.send(request).await.status, StatusCode::FORBIDDEN);
+    // An opaque origin (sandboxed frame, data: URL) is cross-site too.
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(<SignOut as leptos::server_fn::ServerFn>::PATH)
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::ORIGIN, "null")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_eq!(app.send(request).await.status, StatusCode::FORBIDDEN);
+    // The same origin passes.
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(<SignOut as leptos::server_fn::ServerFn>::PATH)
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::ORIGIN, "http://127.0.0.1:3000")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_eq!(app.send(request).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn server_function_errors_carry_the_status_they_mean() {
+    let app = spawn_app().await;
+    let (response, _) = app.call_raw(None, ListMembers {}).await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    let (response, _) = app
+        .call_raw(
+            None,
+            SignIn {
+                email: "x@y.test".into(),
+                password: "nope nope nope".into(),
+            },
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    let acme = app.org("Acme", true).await;
+    app.member(&acme, "owner@acme.test", true, false).await;
+    let owner = app.sign_in("owner@acme.test").await;
+    let bad = AddMember {
+        email: "not an email".into(),
+        initial_password: PASSWORD.into(),
+        permissions: MemberPermissions::default(),
+    };
+    let (response, _) = app.call_raw(Some(&owner), bad).await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ use crate::keys::domain::Permission;
 use crate::leads::data::{self, LeadFilter};
 use crate::leads::domain::{Lead, LeadDraft, LeadPatch, LeadStatus};
 use crate::leads::service::{self, Actor};
+use crate::server::db::next_cursor;
 use crate::server::AppState;
 
 /// JSON body extractor whose rejections are problem details.
@@ -161,12 +162,7 @@ pub async fn list(
     let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let (filter, limit) = parse_list(params)?;
     let mut leads = data::list(&state.db, caller.organisation_id, &filter, limit + 1).await?;
-    let next_cursor = if leads.len() as i64 > limit {
-        leads.truncate(limit as usize);
-        leads.last().map(|l| l.id.to_string())
-    } else {
-        None
-    };
+    let next_cursor = next_cursor(&mut leads, limit, |l| l.id).map(|id| id.to_string());
     Ok(Json(LeadList {
         data: leads,
         next_cursor,

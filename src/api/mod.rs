@@ -4,8 +4,6 @@ pub mod auth;
 pub mod leads;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -45,27 +43,16 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-/// Turns axum's bare 405 into problem details with an `Allow` header.
-async fn problem_for_405(request: axum::extract::Request, next: middleware::Next) -> Response {
-    let is_collection = request
-        .uri()
-        .path()
-        .trim_end_matches('/')
-        .ends_with("/leads");
-    let response = next.run(request).await;
-    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
-        return response;
+/// The answer to a method a route does not support. Each route names its own
+/// methods: axum adds no `Allow` header to routes of a nested router.
+fn not_allowed(
+    allow: &'static str,
+) -> impl Fn() -> std::future::Ready<AppError> + Clone + Send + Sync + 'static {
+    move || {
+        std::future::ready(AppError::MethodNotAllowed {
+            allow: allow.to_owned(),
+        })
     }
-    let allow = match response
-        .headers()
-        .get(header::ALLOW)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(allow) if !allow.is_empty() => allow.to_owned(),
-        _ if is_collection => "GET, POST".to_owned(),
-        _ => "GET, PATCH, DELETE".to_owned(),
-    };
-    AppError::MethodNotAllowed { allow }.into_response()
 }
 
 async fn not_found() -> AppError {
@@ -74,16 +61,23 @@ async fn not_found() -> AppError {
 
 pub fn router(state: AppState) -> Router<AppState> {
     let leads = Router::new()
-        .route("/leads", get(leads::list).post(leads::create))
+        .route(
+            "/leads",
+            get(leads::list)
+                .post(leads::create)
+                .fallback(not_allowed("GET, POST")),
+        )
         .route(
             "/leads/{id}",
-            get(leads::get).patch(leads::update).delete(leads::delete),
+            get(leads::get)
+                .patch(leads::update)
+                .delete(leads::delete)
+                .fallback(not_allowed("GET, PATCH, DELETE")),
         )
         .route_layer(middleware::from_fn_with_state(state, auth::require_key));
     Router::new()
         .merge(leads)
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
-        .layer(middleware::from_fn(problem_for_405))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

@@ -100,12 +100,7 @@ pub async fn list_audit(
         AUDIT_PAGE_SIZE + 1,
     )
     .await?;
-    let next_before = if entries.len() as i64 > AUDIT_PAGE_SIZE {
-        entries.truncate(AUDIT_PAGE_SIZE as usize);
-        entries.last().map(|e| e.id)
-    } else {
-        None
-    };
+    let next_before = crate::server::db::next_cursor(&mut entries, AUDIT_PAGE_SIZE, |e| e.id);
     Ok(AuditPage {
         entries,
         next_before,

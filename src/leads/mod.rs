@@ -39,12 +39,7 @@ pub async fn list_leads(q: String, before: Option<i64>) -> Result<LeadsPage, App
         ..Default::default()
     };
     let mut leads = data::list(&state.db, org, &filter, LEADS_PAGE_SIZE + 1).await?;
-    let next_before = if leads.len() as i64 > LEADS_PAGE_SIZE {
-        leads.truncate(LEADS_PAGE_SIZE as usize);
-        leads.last().map(|l| l.id)
-    } else {
-        None
-    };
+    let next_before = crate::server::db::next_cursor(&mut leads, LEADS_PAGE_SIZE, |l| l.id);
     Ok(LeadsPage { leads, next_before })
 }
 

@@ -35,6 +35,18 @@ pub async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Sql
     db.begin_with("BEGIN IMMEDIATE").await
 }
 
+/// Keyset pagination: callers fetch `limit + 1` rows; if the extra row came,
+/// it is dropped and the last kept row's id is the cursor for the next page.
+pub fn next_cursor<T>(rows: &mut Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Option<i64> {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(id)
+    } else {
+        None
+    }
+}
+
 fn database_dir(url: &str) -> Option<std::path::PathBuf> {
     let path = url
         .strip_prefix("sqlite://")

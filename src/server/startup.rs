@@ -14,6 +14,8 @@ use tower_http::trace::TraceLayer;
 
 use super::{config::Config, db, AppState, BoxError, Clock};
 use crate::app::{shell, App};
+use crate::error::AppError;
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
 /// Server functions do no CSRF check by design: refuse state-changing
 /// requests that a browser marks as cross-site.
@@ -27,22 +29,35 @@ async fn refuse_cross_site(request: Request, next: Next) -> Response {
         let headers = request.headers();
         let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
         let cross_site = matches!(fetch_site, Some("cross-site"));
-        let origin_mismatch = match (
-            headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-            headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-        ) {
-            (Some(origin), Some(host)) => {
-                let origin_host = origin.split("://").nth(1).unwrap_or("");
-                origin != "null" && origin_host != host
-            }
-            (Some("null"), None) => true,
-            _ => false,
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        // An opaque ("null") origin or one naming another host is cross-site.
+        let origin_mismatch = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            None => false,
+            Some(origin) => origin.split_once("://").map(|(_, h)| h) != host || origin == "null",
         };
         if cross_site || origin_mismatch {
             return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
         }
     }
     next.run(request).await
+}
+
+/// server_fn answers every error with 500. Give each error the status it
+/// means (401, 403, 404, 422...), so logs and clients can tell a user's
+/// mistake from a fault. The browser treats any 4xx/5xx as an error, as before.
+async fn server_fn_error_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.status_code()).unwrap_or(parts.status);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 pub fn app(state: AppState) -> Router {
@@ -52,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", crate::api::router(state.clone()))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(refuse_cross_site))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
