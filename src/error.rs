@@ -54,17 +54,17 @@ pub enum AppError {
     MissingCredentials,
     #[error("{0}")]
     BadRequest(String),
-    #[error("The API key is not in the expected format (sk_xxxxxxxx_ followed by 32 characters).")]
+    #[error("The API key {key_prefix}… is not in the expected format (sk_xxxxxxxx_ followed by 32 characters).")]
     MalformedKey { key_prefix: String },
-    #[error("The API key is not valid.")]
+    #[error("The API key {key_prefix}… is not valid.")]
     InvalidKey { key_prefix: String },
-    #[error("The API key has been revoked.")]
+    #[error("The API key {key_prefix}… has been revoked.")]
     KeyRevoked { key_prefix: String },
-    #[error("The API key has expired.")]
+    #[error("The API key {key_prefix}… has expired.")]
     KeyExpired { key_prefix: String },
-    #[error("The API key lacks the {scope} permission.")]
+    #[error("The API key {key_prefix}… lacks the {scope} permission.")]
     InsufficientPermission { key_prefix: String, scope: String },
-    #[error("The Developer API is not enabled for this organisation. Your platform admin can enable it.")]
+    #[error("The API key {key_prefix}… belongs to an organisation without the Developer API feature flag. Your platform admin can enable it.")]
     FeatureDisabled { key_prefix: String },
     #[error("Rate limit exceeded. Retry in {retry_after_secs} seconds.")]
     RateLimited {
@@ -179,18 +179,23 @@ mod response {
 
     const REALM: &str = "leadline";
 
+    fn invalid_token(description: &str) -> String {
+        format!("Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{description}\"")
+    }
+
     impl AppError {
         /// RFC 6750 section 3: what the WWW-Authenticate header says, if any.
         fn www_authenticate(&self) -> Option<String> {
             match self {
                 Self::MissingCredentials => Some(format!("Bearer realm=\"{REALM}\"")),
-                Self::MalformedKey { .. }
-                | Self::InvalidKey { .. }
-                | Self::KeyRevoked { .. }
-                | Self::KeyExpired { .. } => Some(format!(
-                    "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
-                    self.to_string().replace('"', "'")
-                )),
+                // RFC 6750 allows only plain ASCII here, so a fixed text
+                // rather than the detail (which echoes the prefix).
+                Self::MalformedKey { .. } => {
+                    Some(invalid_token("The key is not in the expected format"))
+                }
+                Self::InvalidKey { .. } => Some(invalid_token("The key is not valid")),
+                Self::KeyRevoked { .. } => Some(invalid_token("The key has been revoked")),
+                Self::KeyExpired { .. } => Some(invalid_token("The key has expired")),
                 Self::BadRequest(_) => Some(format!(
                     "Bearer realm=\"{REALM}\", error=\"invalid_request\""
                 )),

@@ -252,7 +252,17 @@ async fn bad_keys_get_invalid_token_with_at_most_the_prefix() {
         (StatusCode::UNAUTHORIZED, Some("invalid_key"))
     );
     assert_eq!(b.json()["code"], "invalid_key");
-    assert_eq!(a.json()["detail"], b.json()["detail"]);
+    let same = |r: &common::Response, prefix: &str| {
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .replace(prefix, "PREFIX")
+    };
+    assert_eq!(
+        same(&a, &wrong_secret[..14]),
+        same(&b, &unknown[..14]),
+        "identical but for the echoed prefix"
+    );
     assert_eq!(a.json()["key_prefix"].as_str(), Some(&key[..14]));
 
     // The prefix alone can't authenticate.
@@ -279,7 +289,10 @@ async fn revoke_and_expiry_take_effect_on_the_very_next_request() {
         (r.status, r.json()["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("key_revoked"))
     );
-    assert!(r.header("www-authenticate").contains("invalid_token"));
+    assert_eq!(
+        r.header("www-authenticate"),
+        "Bearer realm=\"leadline\", error=\"invalid_token\", error_description=\"The key has been revoked\""
+    );
 
     let token = app
         .call(Some(&dev), leadline::keys::GenerateTestToken {})
