@@ -546,3 +546,12 @@ async fn the_openapi_document_lists_every_route() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_unauthenticated_benchmark_route_is_off_by_default() {
+    let (app, _, _, _) = app_with_key(READ).await;
+    let r = app
+        .api(Method::GET, "/api/v1/_bench/orgs/1/leads/1", None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::AppError;
 use crate::keys::data::{find_credential, Credential};
 use crate::keys::domain::{ApiKey, KeyPrefix, Permission, Permissions};
-use crate::server::AppState;
+use crate::server::{AppState, Db};
 
 /// The key a request was authenticated with.
 #[derive(Debug, Clone)]
@@ -104,6 +104,23 @@ fn check(credential: Credential, now: i64) -> Result<Caller, AppError> {
     })
 }
 
+/// Verifies a bearer token: one shape check (garbage costs no database
+/// access), one SHA-256, at most one indexed look-up by hash.
+pub async fn verify(db: &Db, token: &str, now: i64) -> Result<Caller, AppError> {
+    let Ok(key) = ApiKey::parse(token) else {
+        return Err(AppError::MalformedKey {
+            key_prefix: KeyPrefix::echo_untrusted(token),
+        });
+    };
+    match find_credential(db, key.hash().as_str()).await? {
+        // A known prefix with the wrong secret lands here too: same answer.
+        None => Err(AppError::InvalidKey {
+            key_prefix: key.prefix().to_string(),
+        }),
+        Some(credential) => check(credential, now),
+    }
+}
+
 /// Takes only owned, `Sync` parts of the request, so the future stays `Send`.
 async fn authenticate(
     state: &AppState,
@@ -127,19 +144,7 @@ async fn authenticate(
             limit: failures.limit,
         });
     }
-    let outcome = match ApiKey::parse(token) {
-        // Garbage costs no database access.
-        Err(_) => Err(AppError::MalformedKey {
-            key_prefix: KeyPrefix::echo_untrusted(token),
-        }),
-        Ok(key) => match find_credential(&state.db, key.hash().as_str()).await? {
-            // A known prefix with the wrong secret lands here too: same answer.
-            None => Err(AppError::InvalidKey {
-                key_prefix: key.prefix().to_string(),
-            }),
-            Some(credential) => check(credential, now.timestamp_millis()),
-        },
-    };
+    let outcome = verify(&state.db, token, now.timestamp_millis()).await;
     if outcome.is_err() {
         failures.hit(&address, now);
     }

@@ -5,7 +5,11 @@ use std::io::Read;
 use clap::{Args, Parser, Subcommand};
 
 use super::{AppState, BoxError};
-use crate::auth::accounts;
+use crate::auth::session::OrgScope;
+use crate::auth::{accounts, data as users};
+use crate::keys::domain::{NewKey, Permission, Permissions};
+use crate::keys::service as keys;
+use crate::orgs::data::memberships_of;
 use crate::orgs::domain::{Flag, MemberPermissions};
 use crate::orgs::service as orgs;
 
@@ -32,6 +36,30 @@ pub enum Command {
     /// Manage organisations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key on behalf of a member with the Developer permission
+    /// (audited as theirs); prints only the key, once.
+    Create {
+        #[arg(long)]
+        org: String,
+        /// The member the key is created for.
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: read,create,update,delete. Default: none.
+        #[arg(long, default_value = "")]
+        permissions: String,
+        /// Optional expiry: YYYY-MM-DD (end of that day, UTC) or YYYY-MM-DDTHH:MM.
+        #[arg(long, default_value = "")]
+        expires: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -83,6 +111,46 @@ pub struct SetFlag {
     off: bool,
 }
 
+fn parse_permissions(raw: &str) -> Result<Permissions, BoxError> {
+    let mut permissions = Permissions::default();
+    for word in raw.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let permission = Permission::ALL
+            .into_iter()
+            .find(|p| p.label() == word)
+            .ok_or_else(|| {
+                format!("Unknown permission {word:?}. Use read, create, update, delete.")
+            })?;
+        permissions.set(permission, true);
+    }
+    Ok(permissions)
+}
+
+/// The same gate as the Developer page: a member with the Developer
+/// permission, in an organisation whose Developer API flag is on.
+async fn developer_scope(state: &AppState, slug: &str, email: &str) -> Result<OrgScope, BoxError> {
+    let user = users::find_user_by_email(&state.db, &email.trim().to_lowercase())
+        .await?
+        .ok_or_else(|| format!("No user with email {email}."))?;
+    let membership = memberships_of(&state.db, user.id)
+        .await?
+        .into_iter()
+        .find(|m| m.slug == slug)
+        .ok_or_else(|| format!("{email} is not a member of {slug}."))?;
+    if !membership.is_developer {
+        return Err(format!("{email} does not have the Developer permission in {slug}.").into());
+    }
+    if !membership.developer_api {
+        return Err(format!("The Developer API feature flag is off for {slug}.").into());
+    }
+    Ok(OrgScope {
+        id: membership.organisation_id,
+        slug: membership.slug,
+        name: membership.name,
+        user_id: user.id,
+        actor: format!("{} (CLI)", user.email),
+    })
+}
+
 fn read_password() -> Result<String, BoxError> {
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input)?;
@@ -124,6 +192,23 @@ pub async fn run(state: &AppState, command: Command) -> Result<Option<String>, B
             .await?;
             eprintln!("{email} is a member of {org}.");
             Ok(None)
+        }
+        Command::Key(KeyCommand::Create {
+            org,
+            email,
+            name,
+            permissions,
+            expires,
+        }) => {
+            let scope = developer_scope(state, &org, &email).await?;
+            let permissions = parse_permissions(&permissions)?;
+            let new = NewKey::parse(&name, permissions, &expires, state.clock.now())?;
+            let created = keys::create(state, &scope, new, false).await?;
+            eprintln!(
+                "Key {} created for {email} in {org}. It is shown only once.",
+                created.key.prefix
+            );
+            Ok(Some(created.plaintext))
         }
         Command::Org(OrgCommand::SetFlag(SetFlag { org, flag, on, .. })) => {
             let parsed = Flag::parse(&flag).ok_or_else(|| {
