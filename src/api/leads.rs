@@ -147,12 +147,13 @@ fn lead_id(raw: &str) -> Result<i64, AppError> {
 }
 
 /// List leads, newest first.
-#[utoipa::path(get, path = "/api/v1/leads", tag = "Leads", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/leads", operation_id = "list-leads", tag = "Leads", params(ListParams),
     responses((status = 200, description = "A page of leads", body = LeadList),
               (status = 401, description = "Missing, malformed, unknown, revoked or expired key"),
               (status = 403, description = "The key lacks leads:read, or the Developer API flag is off"),
-              (status = 422, description = "Invalid query parameters")),
-    security(("bearer" = [])))]
+              (status = 422, description = "Invalid query parameters"),
+              (status = 429, description = "Rate limit exceeded; see Retry-After")),
+    security(("bearer" = ["leads:read"])))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -170,14 +171,15 @@ pub async fn list(
 }
 
 /// Create a lead.
-#[utoipa::path(post, path = "/api/v1/leads", tag = "Leads", request_body = LeadDraft,
+#[utoipa::path(post, path = "/api/v1/leads", operation_id = "create-lead", tag = "Leads", request_body = LeadDraft,
     responses((status = 201, description = "Created; Location names the new lead", body = Lead),
               (status = 400, description = "Invalid JSON or unknown fields"),
               (status = 401, description = "Missing or invalid key"),
               (status = 403, description = "The key lacks leads:create"),
               (status = 413, description = "Body over 64 KiB"),
-              (status = 422, description = "Invalid field values")),
-    security(("bearer" = [])))]
+              (status = 422, description = "Invalid field values"),
+              (status = 429, description = "Rate limit exceeded; see Retry-After")),
+    security(("bearer" = ["leads:create"])))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -199,12 +201,13 @@ pub async fn create(
 }
 
 /// Get one lead.
-#[utoipa::path(get, path = "/api/v1/leads/{id}", tag = "Leads", params(("id" = i64, Path, description = "Lead id")),
+#[utoipa::path(get, path = "/api/v1/leads/{id}", operation_id = "get-lead", tag = "Leads", params(("id" = i64, Path, description = "Lead id")),
     responses((status = 200, description = "The lead", body = Lead),
               (status = 401, description = "Missing or invalid key"),
               (status = 403, description = "The key lacks leads:read"),
-              (status = 404, description = "No such lead in this organisation")),
-    security(("bearer" = [])))]
+              (status = 404, description = "No such lead in this organisation"),
+              (status = 429, description = "Rate limit exceeded; see Retry-After")),
+    security(("bearer" = ["leads:read"])))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -216,16 +219,27 @@ pub async fn get(
     ))
 }
 
+/// The same read as [`get`] with no authentication, mounted only with
+/// LEADLINE_BENCH_ROUTES=true so the load script can measure what
+/// authentication costs.
+pub async fn get_unauthenticated(
+    State(state): State<AppState>,
+    Path((org, id)): Path<(i64, String)>,
+) -> Result<Json<Lead>, AppError> {
+    Ok(Json(service::get(&state, org, lead_id(&id)?).await?))
+}
+
 /// Change some fields of a lead.
-#[utoipa::path(patch, path = "/api/v1/leads/{id}", tag = "Leads", params(("id" = i64, Path, description = "Lead id")),
+#[utoipa::path(patch, path = "/api/v1/leads/{id}", operation_id = "update-lead", tag = "Leads", params(("id" = i64, Path, description = "Lead id")),
     request_body = LeadPatch,
     responses((status = 200, description = "The updated lead", body = Lead),
               (status = 400, description = "Invalid JSON or unknown fields"),
               (status = 401, description = "Missing or invalid key"),
               (status = 403, description = "The key lacks leads:update"),
               (status = 404, description = "No such lead in this organisation"),
-              (status = 422, description = "Invalid field values")),
-    security(("bearer" = [])))]
+              (status = 422, description = "Invalid field values"),
+              (status = 429, description = "Rate limit exceeded; see Retry-After")),
+    security(("bearer" = ["leads:update"])))]
 pub async fn update(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -243,12 +257,13 @@ pub async fn update(
 }
 
 /// Delete a lead.
-#[utoipa::path(delete, path = "/api/v1/leads/{id}", tag = "Leads", params(("id" = i64, Path, description = "Lead id")),
+#[utoipa::path(delete, path = "/api/v1/leads/{id}", operation_id = "delete-lead", tag = "Leads", params(("id" = i64, Path, description = "Lead id")),
     responses((status = 204, description = "Deleted"),
               (status = 401, description = "Missing or invalid key"),
               (status = 403, description = "The key lacks leads:delete"),
-              (status = 404, description = "No such lead in this organisation")),
-    security(("bearer" = [])))]
+              (status = 404, description = "No such lead in this organisation"),
+              (status = 429, description = "Rate limit exceeded; see Retry-After")),
+    security(("bearer" = ["leads:delete"])))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -1,121 +1,446 @@
-//! `/docs`: the overview, and one page per endpoint with "Generate test token".
+//! `/docs`: the overview and API-keys guide, and one page per endpoint with
+//! "Generate test token" and a playground that calls the real API.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use super::{get_api_reference, ApiReference, EndpointDoc, SchemaDoc};
+use crate::auth::Viewer;
+use crate::error::AppError;
 use crate::keys::GenerateTestToken;
-use crate::ui::{use_viewer, ErrorBanner};
+use crate::ui::{format_optional, use_viewer, ErrorBanner};
 
-/// One documented endpoint.
-pub struct Endpoint {
-    pub slug: &'static str,
-    pub method: &'static str,
-    pub path: &'static str,
-    pub title: &'static str,
-    pub permission: &'static str,
-    pub summary: &'static str,
+fn reference() -> Resource<Result<ApiReference, AppError>> {
+    Resource::new(|| (), |_| get_api_reference())
 }
 
-pub const ENDPOINTS: [Endpoint; 5] = [
-    Endpoint { slug: "list-leads", method: "GET", path: "/api/v1/leads", title: "List leads", permission: "leads:read",
-        summary: "Newest first. Query: limit (1 to 100, default 25), cursor (next_cursor of the previous page), status, updated_since (RFC 3339), q (name, email or company contains)." },
-    Endpoint { slug: "create-lead", method: "POST", path: "/api/v1/leads", title: "Create a lead", permission: "leads:create",
-        summary: "JSON body: name (required), email, company, phone, status, source, notes. Answers 201 with a Location header." },
-    Endpoint { slug: "get-lead", method: "GET", path: "/api/v1/leads/{id}", title: "Get a lead", permission: "leads:read",
-        summary: "One lead by id. Another organisation's lead answers 404." },
-    Endpoint { slug: "update-lead", method: "PATCH", path: "/api/v1/leads/{id}", title: "Update a lead", permission: "leads:update",
-        summary: "JSON body with only the fields to change." },
-    Endpoint { slug: "delete-lead", method: "DELETE", path: "/api/v1/leads/{id}", title: "Delete a lead", permission: "leads:delete",
-        summary: "Answers 204 with no body." },
-];
+fn method_badge(method: &str) -> impl IntoView {
+    view! { <span class=format!("method {}", method.to_lowercase())>{method.to_owned()}</span> }
+}
 
 #[component]
 pub fn DocsIndex() -> impl IntoView {
+    let reference = reference();
     view! {
         <article class="docs">
             <h1>"API docs"</h1>
-            <p>"API keys let scripts and integrations talk to your organisation's data through the public REST API. Create keys in Dashboard → Developer."</p>
-            <h2>"Authentication"</h2>
+            <p>"The public REST API reads and changes your organisation's leads. Every request carries an API key."</p>
+
+            <h2 id="authentication">"Authentication"</h2>
             <p>"Send the key as a Bearer token in the Authorization header:"</p>
             <pre><code>"Authorization: Bearer sk_xxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"</code></pre>
-            <p>"The first 14 characters are your key prefix: you'll see it on the keys list, in the audit log, and in error messages. The prefix alone can't be used to authenticate."</p>
-            <h2>"Errors"</h2>
-            <p>"Errors are application/problem+json with a stable code: missing_credentials, malformed_key, invalid_key, key_revoked, key_expired (401); insufficient_permission, feature_disabled (403); not_found (404); validation_failed (422); rate_limited (429)."</p>
-            <h2>"Endpoints"</h2>
-            <ul class="endpoint-list">
-                {ENDPOINTS.iter().map(|e| view! {
-                    <li><a href=format!("/docs/{}", e.slug)><span class=format!("method {}", e.method.to_lowercase())>{e.method}</span> <code>{e.path}</code> " " {e.title}</a></li>
-                }).collect_view()}
-            </ul>
-            <p><a href="/api/v1/openapi.json">"OpenAPI document"</a></p>
+            <p>"The first 14 characters (sk_xxxxxxxx_...) are your key prefix: you'll see it on the keys list, in the audit log, and in error messages. The prefix alone can't be used to authenticate. Keys in the URL are refused."</p>
+
+            <h2 id="errors">"Errors"</h2>
+            <p>"Errors are " <code>"application/problem+json"</code> " (RFC 9457) with a stable " <code>"code"</code> " and, where a key was sent, its " <code>"key_prefix"</code> "."</p>
+            <div class="table-wrap"><table class="data">
+                <thead><tr><th scope="col">"Status"</th><th scope="col">"code"</th><th scope="col">"Meaning"</th></tr></thead>
+                <tbody>
+                    {[
+                        ("400", "bad_request", "Invalid JSON, unknown fields, a key in the URL, or two Authorization headers."),
+                        ("401", "missing_credentials", "No key was sent."),
+                        ("401", "malformed_key", "The token is not shaped like a key."),
+                        ("401", "invalid_key", "No such key (or a wrong secret)."),
+                        ("401", "key_revoked", "The key was revoked."),
+                        ("401", "key_expired", "The key's expiry has passed."),
+                        ("403", "insufficient_permission", "The key lacks the permission named in scope."),
+                        ("403", "feature_disabled", "The organisation's Developer API flag is off."),
+                        ("404", "not_found", "No such lead in your organisation."),
+                        ("405", "method_not_allowed", "See the Allow header."),
+                        ("413", "payload_too_large", "The body is over 64 KiB."),
+                        ("422", "validation_failed", "Field values are invalid; see errors."),
+                        ("429", "rate_limited", "Too many requests; see Retry-After."),
+                    ].into_iter().map(|(s, c, m)| view! { <tr><td>{s}</td><td><code>{c}</code></td><td>{m}</td></tr> }).collect_view()}
+                </tbody>
+            </table></div>
+
+            <h2 id="rate-limits">"Rate limits"</h2>
+            <p>"Each key may make 600 requests a minute by default. Every response carries " <code>"RateLimit-Limit"</code> ", " <code>"RateLimit-Remaining"</code> " and " <code>"RateLimit-Reset"</code> "; a 429 adds " <code>"Retry-After"</code> ". Repeated failed authentication from one address is throttled too."</p>
+
+            <h2 id="pagination">"Pagination"</h2>
+            <p>"Lists are newest first. Pass " <code>"limit"</code> " (1 to 100, default 25); when more remain, the response's " <code>"next_cursor"</code> " goes into the next request's " <code>"cursor"</code> ". A sync job can ask only for " <code>"updated_since"</code> " a time."</p>
+
+            <h2 id="endpoints">"Endpoints"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match reference.await {
+                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                        Ok(r) => view! {
+                            <ul class="endpoint-list">
+                                {r.endpoints.into_iter().map(|e| view! {
+                                    <li><a href=format!("/docs/{}", e.slug)>{method_badge(&e.method)} " " <code>{e.path.clone()}</code> " " {e.summary.clone()}</a></li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <p><a href="/api/v1/openapi.json">"OpenAPI document (JSON)"</a></p>
+
+            <KeysGuide/>
         </article>
+    }
+}
+
+/// The API-keys guide, in the product's own words.
+#[component]
+fn KeysGuide() -> impl IntoView {
+    view! {
+        <section class="guide" id="api-keys">
+            <h2>"API keys"</h2>
+            <p>"API keys let scripts and integrations talk to your organisation's data through the public REST API. Keys are scoped: each one carries its own permissions and (optionally) an expiry date."</p>
+            <h3>"Creating a key"</h3>
+            <ol>
+                <li>"Open Dashboard → " <a href="/developer">"Developer"</a> "."</li>
+                <li>"Click " <strong>"New key"</strong> " (top-right)."</li>
+                <li>"Fill in " <strong>"Key name"</strong> " (1–100 characters, required), " <strong>"Permissions"</strong> " (Leads: read, create, update, delete; all unticked by default) and, optionally, " <strong>"Expiry"</strong> "."</li>
+                <li>"Click " <strong>"Create key"</strong> "."</li>
+            </ol>
+            <p>"A modal shows the raw key, masked by default. Click the eye icon to reveal it, then Copy it. You only see the raw key once: we never store the plaintext, only a SHA-256 hash."</p>
+            <h3>"Editing, revoking and deleting"</h3>
+            <p>"Click a row in the keys list to change its name and permissions; the expiry can't change. Revoke marks a key inactive (its requests get a 401; it stays in the list, and your platform admin can re-activate it). Delete removes it permanently, apart from its audit log entries."</p>
+            <h3>"Temp keys from the docs playground"</h3>
+            <p>"Generate test token on an endpoint page creates a 1-hour key on your behalf, named \"Docs playground (temp)\", scoped to leads CRUD. It shows in the same keys list and auto-expires; revoke it early if you're worried."</p>
+            <h3>"Permissions you'll need"</h3>
+            <p>"The Developer permission, plus the Developer API feature flag on your organisation. The flag is enabled by your platform admin; it's not self-serve."</p>
+        </section>
     }
 }
 
 #[component]
 pub fn EndpointPage() -> impl IntoView {
     let params = use_params_map();
-    let endpoint = move || {
-        let slug = params.read().get("endpoint").unwrap_or_default();
-        ENDPOINTS.iter().find(|e| e.slug == slug)
-    };
+    let reference = reference();
     view! {
-        {move || match endpoint() {
-            None => view! { <ErrorBanner message="No such endpoint."/> }.into_any(),
-            Some(e) => view! {
-                <article class="docs">
-                    <p><a href="/docs">"← API docs"</a></p>
-                    <h1>{e.title}</h1>
-                    <p><span class=format!("method {}", e.method.to_lowercase())>{e.method}</span> " " <code>{e.path}</code></p>
-                    <p>{e.summary}</p>
-                    <p>"Needs the " <code>{e.permission}</code> " permission."</p>
-                    <pre><code>{format!("curl -X {} -H \"Authorization: Bearer $LEADLINE_KEY\" http://127.0.0.1:3000{}", e.method, e.path.replace("{id}", "1"))}</code></pre>
-                    <TestToken/>
-                </article>
-            }.into_any(),
-        }}
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let slug = params.read().get("endpoint").unwrap_or_default();
+                match reference.await {
+                    Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                    Ok(r) => match r.endpoints.into_iter().find(|e| e.slug == slug) {
+                        None => view! { <ErrorBanner message="No such endpoint."/> }.into_any(),
+                        Some(e) => view! { <Endpoint endpoint=e/> }.into_any(),
+                    },
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn schema_table(schema: &SchemaDoc) -> impl IntoView {
+    view! {
+        <p class="muted small">"Schema " <code>{schema.name.clone()}</code></p>
+        <div class="table-wrap"><table class="data">
+            <thead><tr><th scope="col">"Field"</th><th scope="col">"Type"</th><th scope="col">"Description"</th></tr></thead>
+            <tbody>
+                {schema.fields.iter().map(|f| view! {
+                    <tr>
+                        <td><code>{f.name.clone()}</code>{f.required.then_some(" (required)")}</td>
+                        <td>{f.kind.clone()}</td>
+                        <td>{f.description.clone()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table></div>
     }
 }
 
 #[component]
-fn TestToken() -> impl IntoView {
-    let viewer = use_viewer();
-    let generate = ServerAction::<GenerateTestToken>::new();
-    let revealed = RwSignal::new(false);
+fn Endpoint(endpoint: EndpointDoc) -> impl IntoView {
+    let e = endpoint.clone();
     view! {
-        <section class="card playground">
-            <h2>"Try it"</h2>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match viewer.await {
-                        Ok(Some(_)) => view! {
-                            <button class="button primary" type="button" on:click=move |_| { generate.dispatch(GenerateTestToken {}); }>"Generate test token"</button>
-                            <p class="muted small">"Creates a 1-hour key named \"Docs playground (temp)\", scoped to leads CRUD. It shows in your keys list; revoke it early if you're worried."</p>
-                        }.into_any(),
-                        _ => view! {
-                            <button class="button" type="button" disabled=true>"Generate test token"</button>
-                            <p><a href="/sign-in">"Sign in"</a> " to generate a test token."</p>
-                        }.into_any(),
-                    }
-                })}
-            </Suspense>
-            {move || generate.value().get().map(|r| match r {
-                Ok(created) => {
-                    let token = created.plaintext.clone();
-                    view! {
-                        <label for="playground-token">"Authorization"</label>
-                        <div class="secret-row">
-                            <input id="playground-token" class="secret" readonly
-                                type=move || if revealed.get() { "text" } else { "password" }
-                                prop:value=format!("Bearer {token}")/>
-                            <button class="icon-button" type="button" aria-label=move || if revealed.get() { "Hide key" } else { "Reveal key" }
-                                on:click=move |_| revealed.update(|r| *r = !*r)>"👁"</button>
-                        </div>
-                        <p class="muted small">{format!("Key {} expires {}.", created.key.prefix, crate::ui::format_optional(created.key.expires_at, "never"))}</p>
-                    }.into_any()
-                }
-                Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+        <article class="docs">
+            <p><a href="/docs">"← API docs"</a></p>
+            <h1>{e.summary.clone()}</h1>
+            <p class="endpoint-line">{method_badge(&e.method)} " " <code>{e.path.clone()}</code></p>
+            {(!e.description.is_empty()).then(|| view! { <p>{e.description.clone()}</p> })}
+            <p>"Needs a key with the " <code>{e.scope.clone()}</code> " permission."</p>
+
+            {(!e.parameters.is_empty()).then(|| view! {
+                <h2>"Parameters"</h2>
+                <div class="table-wrap"><table class="data">
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"In"</th><th scope="col">"Type"</th><th scope="col">"Description"</th></tr></thead>
+                    <tbody>
+                        {e.parameters.iter().map(|p| view! {
+                            <tr>
+                                <td><code>{p.name.clone()}</code>{p.required.then_some(" (required)")}</td>
+                                <td>{p.location.clone()}</td><td>{p.kind.clone()}</td><td>{p.description.clone()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table></div>
             })}
+
+            {e.request.clone().map(|body| view! {
+                <h2>"Request body"</h2>
+                {schema_table(&body.schema)}
+                <p class="muted small">"Example"</p>
+                <pre><code>{body.example.clone()}</code></pre>
+            })}
+
+            <h2>"Responses"</h2>
+            <div class="table-wrap"><table class="data">
+                <thead><tr><th scope="col">"Status"</th><th scope="col">"Meaning"</th><th scope="col">"Body"</th></tr></thead>
+                <tbody>
+                    {e.responses.iter().map(|r| view! {
+                        <tr>
+                            <td><code>{r.status.clone()}</code></td>
+                            <td>{r.description.clone()}</td>
+                            <td>{r.schema.as_ref().map(|s| view! { <code>{s.name.clone()}</code> }.into_any()).unwrap_or_else(|| {
+                                if r.status.starts_with('2') { view! { "–" }.into_any() } else { view! { <code>"application/problem+json"</code> }.into_any() }
+                            })}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table></div>
+            {e.responses.iter().find_map(|r| r.schema.clone().filter(|_| r.status.starts_with('2'))).map(|s| schema_table(&s))}
+
+            <h2>"Example"</h2>
+            <pre><code>{e.curl()}</code></pre>
+
+            <Playground endpoint=endpoint/>
+        </article>
+    }
+}
+
+/// What the playground shows of a response.
+#[derive(Clone, Debug, PartialEq)]
+struct Exchange {
+    status: u16,
+    status_text: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+#[component]
+fn Playground(endpoint: EndpointDoc) -> impl IntoView {
+    let viewer = use_viewer();
+    view! {
+        <section class="card playground" aria-labelledby="playground-title">
+            <h2 id="playground-title">"Try it"</h2>
+            <Suspense fallback=|| ()>
+                {move || {
+                    let endpoint = endpoint.clone();
+                    Suspend::new(async move {
+                        match viewer.await {
+                            Ok(Some(v)) => view! { <PlaygroundForm endpoint=endpoint viewer=v/> }.into_any(),
+                            _ => view! {
+                                <button class="button" type="button" disabled=true>"Generate test token"</button>
+                                <p class="muted"><a href="/sign-in">"Sign in"</a> " to generate a test token and send requests from this page."</p>
+                            }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
         </section>
+    }
+}
+
+#[component]
+fn PlaygroundForm(endpoint: EndpointDoc, viewer: Viewer) -> impl IntoView {
+    let missing = viewer
+        .active
+        .as_ref()
+        .map(|o| o.developer_access().explain(&o.name))
+        .unwrap_or_else(|| Some("You are not a member of any organisation yet.".into()));
+    let generate = ServerAction::<GenerateTestToken>::new();
+    let authorization = RwSignal::new(String::new());
+    let revealed = RwSignal::new(false);
+    let token_note = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = generate.value().get() {
+            // The token goes into the field and is dropped from the action.
+            authorization.set(format!("Bearer {}", created.plaintext));
+            revealed.set(false);
+            token_note.set(Some(format!(
+                "Key {} was added to your keys list as \"Docs playground (temp)\". It expires {}.",
+                created.key.prefix,
+                format_optional(created.key.expires_at, "never")
+            )));
+            generate.value().set(None);
+        }
+    });
+    let token_error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Err(e)) = generate.value().get() {
+            token_error.set(Some(e.to_string()));
+        }
+    });
+
+    let params: Vec<(String, String, RwSignal<String>)> = endpoint
+        .parameters
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.location.clone(),
+                RwSignal::new(String::new()),
+            )
+        })
+        .collect();
+    let body = RwSignal::new(
+        endpoint
+            .request
+            .as_ref()
+            .map(|b| b.example.clone())
+            .unwrap_or_default(),
+    );
+    let has_body = endpoint.request.is_some();
+    let method = endpoint.method.clone();
+    let path = endpoint.path.clone();
+    let send_params = params.clone();
+    let send = Action::new_local(move |_: &()| {
+        let mut url = path.clone();
+        let mut query = Vec::new();
+        for (name, location, value) in &send_params {
+            let value = value.get_untracked();
+            if location == "path" {
+                url = url.replace(&format!("{{{name}}}"), &encode(&value));
+            } else if !value.is_empty() {
+                query.push(format!("{name}={}", encode(&value)));
+            }
+        }
+        if !query.is_empty() {
+            url = format!("{url}?{}", query.join("&"));
+        }
+        let method = method.clone();
+        let auth = authorization.get_untracked();
+        let body = has_body.then(|| body.get_untracked());
+        async move { send_request(method, url, auth, body).await }
+    });
+
+    view! {
+        {missing.map(|why| view! { <p class="banner error" role="alert">{why}</p> })}
+        <div class="playground-token">
+            <button class="button primary" type="button" disabled=move || generate.pending().get()
+                on:click=move |_| { token_error.set(None); generate.dispatch(GenerateTestToken {}); }>
+                "Generate test token"
+            </button>
+            <span class="muted small">"A 1-hour key named \"Docs playground (temp)\", scoped to leads CRUD."</span>
+        </div>
+        {move || token_error.get().map(|m| view! { <ErrorBanner message=m/> })}
+        <label for="playground-authorization">"Authorization"</label>
+        <div class="secret-row">
+            <input id="playground-authorization" class="secret" spellcheck="false" autocomplete="off"
+                placeholder="Bearer sk_…"
+                type=move || if revealed.get() { "text" } else { "password" }
+                bind:value=authorization/>
+            <button class="icon-button" type="button"
+                aria-label=move || if revealed.get() { "Hide key" } else { "Reveal key" }
+                aria-pressed=move || revealed.get().to_string()
+                on:click=move |_| revealed.update(|r| *r = !*r)>"👁"</button>
+        </div>
+        {move || token_note.get().map(|n| view! { <p class="muted small">{n}</p> })}
+        {params.into_iter().map(|(name, location, value)| {
+            let id = format!("param-{name}");
+            let label_for = id.clone();
+            view! {
+                <label for=label_for>{name.clone()} <span class="muted small">{format!(" ({location})")}</span></label>
+                <input id=id bind:value=value placeholder=if location == "path" { "1" } else { "" }/>
+            }
+        }).collect_view()}
+        {has_body.then(|| view! {
+            <label for="playground-body">"Request body (JSON)"</label>
+            <textarea id="playground-body" class="code" rows="9" spellcheck="false" bind:value=body></textarea>
+        })}
+        <div class="modal-actions">
+            <button class="button primary" type="button" disabled=move || send.pending().get()
+                on:click=move |_| { send.dispatch(()); }>"Send request"</button>
+        </div>
+        <div aria-live="polite">
+            {move || send.value().get().map(|result| match result {
+                Err(message) => view! { <ErrorBanner message=message/> }.into_any(),
+                Ok(x) => view! {
+                    <div class="response" data-testid="response">
+                        <p class="response-status"><strong data-testid="response-status">{x.status}</strong> " " {x.status_text.clone()}</p>
+                        <details>
+                            <summary>"Headers"</summary>
+                            <ul class="plain-list small">
+                                {x.headers.iter().map(|(k, v)| view! { <li><code>{k.clone()}</code> ": " {v.clone()}</li> }).collect_view()}
+                            </ul>
+                        </details>
+                        <pre><code data-testid="response-body">{x.body.clone()}</code></pre>
+                    </div>
+                }.into_any(),
+            })}
+        </div>
+    }
+}
+
+fn encode(value: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        String::from(js_sys::encode_uri_component(value))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        value.to_owned()
+    }
+}
+
+fn pretty(body: String) -> String {
+    serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or(body)
+}
+
+/// Calls the real public API from the browser.
+async fn send_request(
+    method: String,
+    url: String,
+    authorization: String,
+    body: Option<String>,
+) -> Result<Exchange, String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::{JsCast, JsValue};
+        use wasm_bindgen_futures::JsFuture;
+        let fail = |e: JsValue| format!("The request could not be sent: {e:?}");
+        let headers = web_sys::Headers::new().map_err(fail)?;
+        if !authorization.trim().is_empty() {
+            headers
+                .set("Authorization", authorization.trim())
+                .map_err(fail)?;
+        }
+        let init = web_sys::RequestInit::new();
+        init.set_method(&method);
+        if let Some(body) = body {
+            headers
+                .set("Content-Type", "application/json")
+                .map_err(fail)?;
+            init.set_body(&JsValue::from_str(&body));
+        }
+        init.set_headers(&headers);
+        let request = web_sys::Request::new_with_str_and_init(&url, &init).map_err(fail)?;
+        let response: web_sys::Response = JsFuture::from(window().fetch_with_request(&request))
+            .await
+            .map_err(fail)?
+            .dyn_into()
+            .map_err(fail)?;
+        let mut pairs = Vec::new();
+        if let Ok(Some(iter)) = js_sys::try_iter(&response.headers()) {
+            for entry in iter.flatten() {
+                let entry: js_sys::Array = entry.unchecked_into();
+                pairs.push((
+                    entry.get(0).as_string().unwrap_or_default(),
+                    entry.get(1).as_string().unwrap_or_default(),
+                ));
+            }
+        }
+        let text = JsFuture::from(response.text().map_err(fail)?)
+            .await
+            .map_err(fail)?;
+        Ok(Exchange {
+            status: response.status(),
+            status_text: response.status_text(),
+            headers: pairs,
+            body: pretty(text.as_string().unwrap_or_default()),
+        })
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (method, url, authorization, body, pretty);
+        Err("The playground runs in the browser.".to_owned())
     }
 }

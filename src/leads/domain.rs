@@ -70,6 +70,10 @@ pub struct Lead {
 /// The fields of a lead as typed into a form or sent to the API, unvalidated.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", schema(example = json!({
+    "name": "Margaret Hamilton", "email": "margaret@apollo.example", "company": "Apollo Guidance",
+    "phone": "+1 555 0100", "status": "new", "source": "Zapier", "notes": "Met at the launch event."
+})))]
 #[serde(deny_unknown_fields)]
 pub struct LeadDraft {
     /// 1 to 200 characters. Required.
@@ -98,6 +102,7 @@ fn default_status() -> String {
 /// A partial update: only the fields present change.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", schema(example = json!({ "status": "contacted", "notes": "Called back on Monday." })))]
 #[serde(deny_unknown_fields)]
 pub struct LeadPatch {
     pub name: Option<String>,
