@@ -57,16 +57,16 @@ test("leads: create, edit, delete with field errors", async ({ page }) => {
 
   await page.getByRole("button", { name: "New lead" }).click();
   const form = page.getByRole("dialog", { name: "New lead" });
-  await form.getByLabel("Name").fill("Margaret Hamilton");
+  await form.getByLabel("Name").fill("Mary Jackson");
   await form.getByLabel("Email").fill("not-an-email");
   await form.getByRole("button", { name: "Save lead" }).click();
   await expect(form.getByText("Enter a valid email address")).toBeVisible();
-  await form.getByLabel("Email").fill("margaret@apollo.example");
-  await form.getByLabel("Company").fill("Apollo");
+  await form.getByLabel("Email").fill("mary@langley.example");
+  await form.getByLabel("Company").fill("Langley");
   await form.getByRole("button", { name: "Save lead" }).click();
   await expect(form).toBeHidden();
-  const row = page.locator("tr", { hasText: "Margaret Hamilton" });
-  await expect(row).toContainText("Apollo");
+  const row = page.locator("tr", { hasText: "Mary Jackson" });
+  await expect(row).toContainText("Langley");
 
   await row.getByRole("button", { name: "Edit" }).click();
   const edit = page.getByRole("dialog", { name: "Edit lead" });
@@ -76,7 +76,7 @@ test("leads: create, edit, delete with field errors", async ({ page }) => {
 
   await row.getByRole("button", { name: "Delete" }).click();
   await page.getByRole("dialog", { name: "Delete lead" }).getByRole("button", { name: "Delete" }).click();
-  await expect(page.locator("tr", { hasText: "Margaret Hamilton" })).toHaveCount(0);
+  await expect(page.locator("tr", { hasText: "Mary Jackson" })).toHaveCount(0);
 });
 
 test("wrong credentials get one generic message", async ({ page }) => {

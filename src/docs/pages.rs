@@ -289,7 +289,11 @@ fn PlaygroundForm(endpoint: EndpointDoc, viewer: Viewer) -> impl IntoView {
     let method = endpoint.method.clone();
     let path = endpoint.path.clone();
     let send_params = params.clone();
-    let send = Action::new_local(move |_: &()| {
+    // A local task started by the click, not an Action: its future holds
+    // browser-only values, and nothing of it needs to exist on the server.
+    let response = RwSignal::new(None::<Result<Exchange, String>>);
+    let sending = RwSignal::new(false);
+    let send = move || {
         let mut url = path.clone();
         let mut query = Vec::new();
         for (name, location, value) in &send_params {
@@ -306,9 +310,12 @@ fn PlaygroundForm(endpoint: EndpointDoc, viewer: Viewer) -> impl IntoView {
         let method = method.clone();
         let auth = authorization.get_untracked();
         let body = has_body.then(|| body.get_untracked());
-        async move { send_request(method, url, auth, body).await }
-    });
-
+        sending.set(true);
+        leptos::task::spawn_local(async move {
+            response.set(Some(send_request(method, url, auth, body).await));
+            sending.set(false);
+        });
+    };
     view! {
         {missing.map(|why| view! { <p class="banner error" role="alert">{why}</p> })}
         <div class="playground-token">
@@ -344,11 +351,11 @@ fn PlaygroundForm(endpoint: EndpointDoc, viewer: Viewer) -> impl IntoView {
             <textarea id="playground-body" class="code" rows="9" spellcheck="false" bind:value=body></textarea>
         })}
         <div class="modal-actions">
-            <button class="button primary" type="button" disabled=move || send.pending().get()
-                on:click=move |_| { send.dispatch(()); }>"Send request"</button>
+            <button class="button primary" type="button" disabled=move || sending.get()
+                on:click=move |_| send()>"Send request"</button>
         </div>
         <div aria-live="polite">
-            {move || send.value().get().map(|result| match result {
+            {move || response.get().map(|result| match result {
                 Err(message) => view! { <ErrorBanner message=message/> }.into_any(),
                 Ok(x) => view! {
                     <div class="response" data-testid="response">

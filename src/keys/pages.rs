@@ -239,10 +239,10 @@ fn RevealKey(created: CreatedKey, on_close: Callback<()>) -> impl IntoView {
     let revealed = RwSignal::new(false);
     let copied = RwSignal::new(None::<bool>);
     let plaintext = StoredValue::new(created.plaintext);
-    let copy = Action::new_local(move |_: &()| {
+    let copy = move || {
         let text = plaintext.get_value();
-        async move { copied.set(Some(copy_to_clipboard(text).await)) }
-    });
+        leptos::task::spawn_local(async move { copied.set(Some(copy_to_clipboard(text).await)) });
+    };
     view! {
         <Modal title="Your new API key" id="reveal-key" on_close=on_close>
             <p>"Key " <strong>{created.key.name.clone()}</strong> " was created with prefix " <code>{created.key.prefix.clone()}</code> "."</p>
@@ -257,7 +257,7 @@ fn RevealKey(created: CreatedKey, on_close: Callback<()>) -> impl IntoView {
                     on:click=move |_| revealed.update(|r| *r = !*r)>
                     {move || if revealed.get() { view! { <EyeOffIcon/> }.into_any() } else { view! { <EyeIcon/> }.into_any() }}
                 </button>
-                <button class="button" type="button" on:click=move |_| { copy.dispatch(()); }>"Copy"</button>
+                <button class="button" type="button" on:click=move |_| copy()>"Copy"</button>
             </div>
             <p class="status-line" aria-live="polite">
                 {move || match copied.get() {
