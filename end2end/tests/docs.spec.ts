@@ -58,7 +58,7 @@ test("a signed-out visitor reads the docs and is asked to sign in to try them", 
   await expect(page.getByRole("heading", { name: "API docs" })).toBeVisible();
   await expect(page.getByRole("link", { name: /GET \/api\/v1\/leads List leads/ })).toBeVisible();
   await page.getByRole("link", { name: /POST \/api\/v1\/leads/ }).click();
-  await expect(page.getByRole("heading", { name: "Create a lead." })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Create a lead" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Generate test token" })).toBeDisabled();
   await expect(page.getByText("to generate a test token and send requests")).toBeVisible();
 });

@@ -8,7 +8,7 @@ use super::{get_api_reference, ApiReference, EndpointDoc, SchemaDoc};
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::keys::GenerateTestToken;
-use crate::ui::{format_optional, use_viewer, ErrorBanner};
+use crate::ui::{format_optional, use_viewer, ErrorBanner, EyeIcon, EyeOffIcon};
 
 fn reference() -> Resource<Result<ApiReference, AppError>> {
     Resource::new(|| (), |_| get_api_reference())
@@ -335,7 +335,9 @@ fn PlaygroundForm(endpoint: EndpointDoc, viewer: Viewer) -> impl IntoView {
             <button class="icon-button" type="button"
                 aria-label=move || if revealed.get() { "Hide key" } else { "Reveal key" }
                 aria-pressed=move || revealed.get().to_string()
-                on:click=move |_| revealed.update(|r| *r = !*r)>"👁"</button>
+                on:click=move |_| revealed.update(|r| *r = !*r)>
+                {move || if revealed.get() { view! { <EyeOffIcon/> }.into_any() } else { view! { <EyeIcon/> }.into_any() }}
+            </button>
         </div>
         {move || token_note.get().map(|n| view! { <p class="muted small">{n}</p> })}
         {params.into_iter().map(|(name, location, value)| {

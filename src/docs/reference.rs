@@ -130,7 +130,7 @@ fn endpoint(doc: &Value, path: &str, method: &str, op: &Value) -> EndpointDoc {
         slug: text(&op["operationId"]),
         method: method.to_uppercase(),
         path: path.to_owned(),
-        summary: text(&op["summary"]),
+        summary: text(&op["summary"]).trim_end_matches('.').to_owned(),
         description: text(&op["description"]),
         scope: op["security"][0]["bearer"][0]
             .as_str()

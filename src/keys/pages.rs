@@ -9,7 +9,7 @@ use crate::auth::DeveloperAccess;
 use crate::error::FieldError;
 use crate::ui::{
     copy_to_clipboard, error_parts, field_error, format_optional, format_time, signed_in,
-    AccessDenied, ErrorBanner, Modal,
+    AccessDenied, ErrorBanner, EyeIcon, EyeOffIcon, Modal,
 };
 
 #[component]
@@ -142,17 +142,23 @@ fn KeyRow(key: KeySummary, dialog: RwSignal<Dialog>) -> impl IntoView {
             on:click=move |_| open()
             on:keydown=move |ev| if ev.key() == "Enter" { open_on_key() }>
             <td data-label="Name">
-                <span class="key-name">{key.name.clone()}</span>
-                {key.is_playground.then(|| view! { <span class="badge info">"Playground"</span> })}
+                <span>
+                    <span class="key-name">{key.name.clone()}</span>
+                    {key.is_playground.then(|| view! { <span class="badge info">"Playground"</span> })}
+                </span>
             </td>
             <td data-label="Prefix"><code>{key.prefix.clone()}"…"</code></td>
             <td data-label="Permissions">{key.permissions.describe()}</td>
             <td data-label="Status"><span class=status_class>{status.label()}</span></td>
             <td data-label="Expiry">{format_optional(key.expires_at, "Never")}</td>
-            <td data-label="Created">{format_time(key.created_at)}<br/><span class="muted small">"by " {key.created_by.clone()}</span></td>
+            <td data-label="Created">
+                <span>{format_time(key.created_at)}<br/><span class="muted small">"by " {key.created_by.clone()}</span></span>
+            </td>
             <td data-label="Last used">
-                {format_optional(key.last_used_at, "Never")}
-                {(key.request_count > 0).then(|| view! { <br/><span class="muted small">{format!("{} requests", key.request_count)}</span> })}
+                <span>
+                    {format_optional(key.last_used_at, "Never")}
+                    {(key.request_count > 0).then(|| view! { <br/><span class="muted small">{format!("{} requests", key.request_count)}</span> })}
+                </span>
             </td>
             <td class="actions" on:click=|ev| ev.stop_propagation() on:keydown=|ev| ev.stop_propagation()>
                 {(status != KeyStatus::Revoked).then(|| view! {
@@ -274,25 +280,6 @@ fn RevealKey(created: CreatedKey, on_close: Callback<()>) -> impl IntoView {
                 <button class="button primary" type="button" on:click=move |_| on_close.run(())>"Done"</button>
             </div>
         </Modal>
-    }
-}
-
-#[component]
-fn EyeIcon() -> impl IntoView {
-    view! {
-        <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2">
-            <path d="M1 12s4-7 11-7 11 7 11 7-4 7-11 7S1 12 1 12z"/><circle cx="12" cy="12" r="3"/>
-        </svg>
-    }
-}
-
-#[component]
-fn EyeOffIcon() -> impl IntoView {
-    view! {
-        <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2">
-            <path d="M17.94 17.94A10.07 10.07 0 0 1 12 19C5 19 1 12 1 12a18.45 18.45 0 0 1 5.06-5.94M9.9 4.24A9.12 9.12 0 0 1 12 4c7 0 11 8 11 8a18.5 18.5 0 0 1-2.16 3.19"/>
-            <line x1="1" y1="1" x2="23" y2="23"/>
-        </svg>
     }
 }
 
