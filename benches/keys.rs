@@ -82,27 +82,38 @@ fn verification(c: &mut Criterion) {
         (state, created.plaintext)
     });
     let now = chrono::Utc::now().timestamp_millis();
-    c.bench_function("verify a valid key (SQLite)", |b| {
+    c.bench_function("verify a valid key (cached)", |b| {
         b.iter(|| {
             runtime
-                .block_on(verify(&state.db, black_box(&raw), now))
+                .block_on(verify(&state, black_box(&raw), now))
+                .unwrap()
+        })
+    });
+    c.bench_function("verify a valid key (SQLite look-up)", |b| {
+        b.iter(|| {
+            state.credentials.invalidate();
+            runtime
+                .block_on(verify(&state, black_box(&raw), now))
                 .unwrap()
         })
     });
     let unknown = format!("sk_ZZZZZZZZ_{}", "y".repeat(32));
-    c.bench_function("verify an unknown key (SQLite)", |b| {
+    c.bench_function("verify an unknown key (SQLite look-up)", |b| {
         b.iter(|| {
             runtime
-                .block_on(verify(&state.db, black_box(&unknown), now))
+                .block_on(verify(&state, black_box(&unknown), now))
                 .unwrap_err()
         })
     });
     c.bench_function("verify a malformed key (no database)", |b| {
         b.iter(|| {
             runtime
-                .block_on(verify(&state.db, black_box("garbage"), now))
+                .block_on(verify(&state, black_box("garbage"), now))
                 .unwrap_err()
         })
+    });
+    c.bench_function("invalidate the cache (file lock + write)", |b| {
+        b.iter(|| state.credentials.invalidate())
     });
 }
 

@@ -312,6 +312,50 @@ async fn revoke_and_expiry_take_effect_on_the_very_next_request() {
     );
 }
 
+#[tokio::test]
+async fn a_deleted_or_reactivated_key_is_seen_on_the_next_request_despite_the_cache() {
+    let (app, dev, key, id) = app_with_key(READ).await;
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/leads", Some(&key), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.call(Some(&dev), RevokeKey { id }).await.unwrap();
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/leads", Some(&key), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.user("root@leadline.test", true).await;
+    let root = app.sign_in("root@leadline.test").await;
+    app.call(
+        Some(&root),
+        leadline::admin::ReactivateKey {
+            prefix: key[..14].into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/leads", Some(&key), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.call(Some(&dev), leadline::keys::DeleteKey { id })
+        .await
+        .unwrap();
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&key), None)
+        .await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_key"))
+    );
+}
+
 // 403
 
 #[tokio::test]
@@ -356,6 +400,13 @@ async fn each_method_needs_its_permission_and_names_the_missing_scope() {
 #[tokio::test]
 async fn keys_of_an_organisation_without_the_flag_get_feature_disabled() {
     let (app, _, key, _) = app_with_key(READ).await;
+    // A first request caches the credential; the flag change must still count.
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/leads", Some(&key), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
     leadline::orgs::service::set_flag(
         &app.state,
         "acme",

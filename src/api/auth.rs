@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::AppError;
 use crate::keys::data::{find_credential, Credential};
 use crate::keys::domain::{ApiKey, KeyPrefix, Permission, Permissions};
-use crate::server::{AppState, Db};
+use crate::server::AppState;
 
 /// The key a request was authenticated with.
 #[derive(Debug, Clone)]
@@ -105,19 +105,32 @@ fn check(credential: Credential, now: i64) -> Result<Caller, AppError> {
 }
 
 /// Verifies a bearer token: one shape check (garbage costs no database
-/// access), one SHA-256, at most one indexed look-up by hash.
-pub async fn verify(db: &Db, token: &str, now: i64) -> Result<Caller, AppError> {
+/// access), one SHA-256, and an indexed look-up by hash unless the key's
+/// credential is cached and still current.
+pub async fn verify(state: &AppState, token: &str, now: i64) -> Result<Caller, AppError> {
     let Ok(key) = ApiKey::parse(token) else {
         return Err(AppError::MalformedKey {
             key_prefix: KeyPrefix::echo_untrusted(token),
         });
     };
-    match find_credential(db, key.hash().as_str()).await? {
+    let hash = key.hash();
+    if let Some(credential) = state.credentials.get(hash.as_str()) {
+        return check(credential, now);
+    }
+    // Read the epoch before the row, so a change committed meanwhile makes
+    // this entry stale rather than letting it through.
+    let epoch = state.credentials.epoch();
+    match find_credential(&state.db, hash.as_str()).await? {
         // A known prefix with the wrong secret lands here too: same answer.
         None => Err(AppError::InvalidKey {
             key_prefix: key.prefix().to_string(),
         }),
-        Some(credential) => check(credential, now),
+        Some(credential) => {
+            state
+                .credentials
+                .put(hash.as_str(), epoch, credential.clone());
+            check(credential, now)
+        }
     }
 }
 
@@ -144,7 +157,7 @@ async fn authenticate(
             limit: failures.limit,
         });
     }
-    let outcome = verify(&state.db, token, now.timestamp_millis()).await;
+    let outcome = verify(state, token, now.timestamp_millis()).await;
     if outcome.is_err() {
         failures.hit(&address, now);
     }

@@ -118,10 +118,12 @@ pub struct KeyHash(String);
 
 impl KeyHash {
     pub fn of(raw: &str) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let digest = Sha256::digest(raw.as_bytes());
         let mut hex = String::with_capacity(64);
         for byte in digest {
-            hex.push_str(&format!("{byte:02x}"));
+            hex.push(HEX[usize::from(byte >> 4)] as char);
+            hex.push(HEX[usize::from(byte & 0x0f)] as char);
         }
         Self(hex)
     }

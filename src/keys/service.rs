@@ -154,6 +154,8 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    // Cached credentials must not outlive this change.
+    state.credentials.invalidate();
     Ok(summary(state, &after))
 }
 
@@ -176,6 +178,8 @@ pub async fn revoke(state: &AppState, org: &OrgScope, id: i64) -> Result<KeySumm
         .await?
         .ok_or(AppError::Internal)?;
     tx.commit().await?;
+    // Cached credentials must not outlive this change.
+    state.credentials.invalidate();
     Ok(summary(state, &after))
 }
 
@@ -215,6 +219,8 @@ pub async fn reactivate(
         .await?
         .ok_or(AppError::Internal)?;
     tx.commit().await?;
+    // Cached credentials must not outlive this change.
+    state.credentials.invalidate();
     Ok(summary(state, &after))
 }
 
@@ -241,5 +247,7 @@ pub async fn delete(state: &AppState, org: &OrgScope, id: i64) -> Result<(), App
     )
     .await?;
     tx.commit().await?;
+    // Cached credentials must not outlive this change.
+    state.credentials.invalidate();
     Ok(())
 }

@@ -54,6 +54,8 @@ pub async fn set_flag(state: &AppState, slug: &str, flag: Flag, on: bool) -> Res
         state.clock.now().timestamp_millis(),
     )
     .await?;
+    // Keys of this organisation must feel the flag on the next request.
+    state.credentials.invalidate();
     tracing::info!(org = slug, flag = flag.key(), on, "feature flag changed");
     Ok(())
 }

@@ -15,7 +15,7 @@ pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
-    if let Some(dir) = database_dir(url) {
+    if let Some(dir) = database_path(url).and_then(|p| p.parent().map(|d| d.to_path_buf())) {
         let _ = std::fs::create_dir_all(dir);
     }
     SqlitePoolOptions::new()
@@ -47,7 +47,8 @@ pub fn next_cursor<T>(rows: &mut Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> 
     }
 }
 
-fn database_dir(url: &str) -> Option<std::path::PathBuf> {
+/// The file behind a `sqlite:` URL; `None` for an in-memory database.
+pub fn database_path(url: &str) -> Option<std::path::PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -55,5 +56,5 @@ fn database_dir(url: &str) -> Option<std::path::PathBuf> {
     if path.is_empty() || path == ":memory:" {
         return None;
     }
-    std::path::Path::new(path).parent().map(|p| p.to_path_buf())
+    Some(std::path::PathBuf::from(path))
 }

@@ -9,6 +9,7 @@ use leptos::config::LeptosOptions;
 use super::config::Config;
 use super::throttle::Window;
 use super::{Clock, Db};
+use crate::keys::cache::CredentialCache;
 use crate::keys::usage::Usage;
 
 #[derive(Clone)]
@@ -19,6 +20,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub usage: Usage,
     pub limits: Arc<Limits>,
+    pub credentials: Arc<CredentialCache>,
 }
 
 /// The throttles, one window each.
@@ -47,6 +49,7 @@ impl AppState {
         Self {
             leptos_options,
             usage: Usage::new(db.clone()),
+            credentials: Arc::new(CredentialCache::for_database(&config.database_url)),
             db,
             clock,
             config: Arc::new(config),
