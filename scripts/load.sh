@@ -2,11 +2,14 @@
 # The price of authentication, measured with wrk against the release server
 # on SQLite: GET /api/v1/leads/{id} with a valid key, against the same read on
 # an unauthenticated route (mounted only with LEADLINE_BENCH_ROUTES=true).
-# Usage: scripts/load.sh [seconds] [connections]
+# The two alternate for [rounds] rounds and the medians are compared, since
+# wrk and the server share this machine's cores and single runs are noisy.
+# Usage: scripts/load.sh [seconds] [connections] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-15}"
 connections="${2:-16}"
+rounds="${3:-3}"
 port=3100
 base="http://127.0.0.1:$port"
 
@@ -39,11 +42,16 @@ run() { # label url [header]
   p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
   errors="$(awk '/Non-2xx/ {print $NF} /Socket errors/ {print}' <<<"$out")"
   printf '%-16s %10s req/s   p50 %-9s p99 %-9s errors: %s\n' "$1" "$rps" "$p50" "$p99" "${errors:-0}"
-  echo "$rps" >"$work/$1.rps"
+  echo "$rps" >>"$work/$1.rps"
 }
 
-echo "wrk: ${duration}s, $connections connections, 2 threads, on $(nproc) cores (client and server share them)"
-run unauthenticated "$plain"
-run authenticated "$authed" "Authorization: Bearer $key"
-awk -v a="$(cat "$work/authenticated.rps")" -v u="$(cat "$work/unauthenticated.rps")" \
-  'BEGIN { printf "ratio authenticated/unauthenticated: %.3f (target >= 0.9)\n", a / u }'
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "wrk: ${duration}s x $rounds rounds each, $connections connections, 2 threads, on $(nproc) cores (client and server share them)"
+for _ in $(seq "$rounds"); do
+  run unauthenticated "$plain"
+  run authenticated "$authed" "Authorization: Bearer $key"
+done
+a="$(median "$work/authenticated.rps")"
+u="$(median "$work/unauthenticated.rps")"
+awk -v a="$a" -v u="$u" 'BEGIN { printf "median req/s: authenticated %.0f, unauthenticated %.0f, ratio %.3f (target >= 0.9)\n", a, u, a / u }'

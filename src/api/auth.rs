@@ -2,7 +2,8 @@
 //! resolves the key once, puts the caller in the request, and adds the
 //! RateLimit headers to whatever the handler answers.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -14,19 +15,31 @@ use crate::keys::data::{find_credential, Credential};
 use crate::keys::domain::{ApiKey, KeyPrefix, Permission, Permissions};
 use crate::server::AppState;
 
-/// The key a request was authenticated with.
+/// The key a request was authenticated with: its credential as loaded (or
+/// cached), shared rather than copied.
 #[derive(Debug, Clone)]
-pub struct Caller {
-    pub key_id: i64,
-    pub organisation_id: i64,
-    pub prefix: String,
-    pub name: String,
-    pub permissions: Permissions,
+pub struct Caller(Arc<Credential>);
+
+impl std::ops::Deref for Caller {
+    type Target = Credential;
+
+    fn deref(&self) -> &Credential {
+        &self.0
+    }
 }
 
 impl Caller {
+    pub fn permissions(&self) -> Permissions {
+        Permissions {
+            read: self.can_read,
+            create: self.can_create,
+            update: self.can_update,
+            delete: self.can_delete,
+        }
+    }
+
     pub fn require(&self, permission: Permission) -> Result<(), AppError> {
-        if self.permissions.allows(permission) {
+        if self.permissions().allows(permission) {
             Ok(())
         } else {
             Err(AppError::InsufficientPermission {
@@ -70,38 +83,34 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AppError> {
     Ok(token.trim())
 }
 
-fn client_address(request: &Request) -> String {
+fn client_address(request: &Request) -> IpAddr {
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| {
+            addr.ip()
+        })
 }
 
 /// Checks a credential found by hash: revoked, expired, flag off.
-fn check(credential: Credential, now: i64) -> Result<Caller, AppError> {
-    let key_prefix = credential.prefix.clone();
+fn check(credential: Arc<Credential>, now: i64) -> Result<Caller, AppError> {
+    let key_prefix = || credential.prefix.clone();
     if credential.revoked_at.is_some() {
-        return Err(AppError::KeyRevoked { key_prefix });
+        return Err(AppError::KeyRevoked {
+            key_prefix: key_prefix(),
+        });
     }
     if credential.expires_at.is_some_and(|at| at <= now) {
-        return Err(AppError::KeyExpired { key_prefix });
+        return Err(AppError::KeyExpired {
+            key_prefix: key_prefix(),
+        });
     }
     if !credential.developer_api {
-        return Err(AppError::FeatureDisabled { key_prefix });
+        return Err(AppError::FeatureDisabled {
+            key_prefix: key_prefix(),
+        });
     }
-    Ok(Caller {
-        key_id: credential.id,
-        organisation_id: credential.organisation_id,
-        permissions: Permissions {
-            read: credential.can_read,
-            create: credential.can_create,
-            update: credential.can_update,
-            delete: credential.can_delete,
-        },
-        prefix: credential.prefix,
-        name: credential.name,
-    })
+    Ok(Caller(credential))
 }
 
 /// Verifies a bearer token: one shape check (garbage costs no database
@@ -126,28 +135,28 @@ pub async fn verify(state: &AppState, token: &str, now: i64) -> Result<Caller, A
             key_prefix: key.prefix().to_string(),
         }),
         Some(credential) => {
+            let credential = Arc::new(credential);
             state
                 .credentials
-                .put(hash.as_str(), epoch, credential.clone());
+                .put(hash.as_str(), epoch, Arc::clone(&credential));
             check(credential, now)
         }
     }
 }
 
-/// Takes only owned, `Sync` parts of the request, so the future stays `Send`.
-async fn authenticate(
-    state: &AppState,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    address: String,
-) -> Result<Caller, AppError> {
-    if key_in_query(query) {
+/// The request checks that need no I/O: no key in the URL, exactly one
+/// well-formed Authorization header. Returns the token.
+fn credentials(request: &Request) -> Result<String, AppError> {
+    if key_in_query(request.uri().query()) {
         return Err(AppError::BadRequest(
             "API keys are not accepted in the URL. Send them as `Authorization: Bearer <key>`."
                 .into(),
         ));
     }
-    let token = bearer_token(headers)?;
+    bearer_token(request.headers()).map(str::to_owned)
+}
+
+async fn authenticate(state: &AppState, token: &str, address: IpAddr) -> Result<Caller, AppError> {
     let now = state.clock.now();
     let failures = &state.limits.api_auth_failures_per_ip;
     if let Some(retry_after_secs) = failures.is_blocked(&address, now) {
@@ -169,10 +178,14 @@ pub async fn require_key(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let query = request.uri().query().map(str::to_owned);
-    let headers = request.headers().clone();
+    // Only owned values cross the await: the request body is not `Sync`.
+    let checked = credentials(&request);
     let address = client_address(&request);
-    let caller = match authenticate(&state, query.as_deref(), &headers, address).await {
+    let authenticated = match checked {
+        Ok(token) => authenticate(&state, &token, address).await,
+        Err(error) => Err(error),
+    };
+    let caller = match authenticated {
         Ok(caller) => caller,
         Err(error) => {
             if let Some(prefix) = error.key_prefix() {
@@ -187,7 +200,7 @@ pub async fn require_key(
     };
     let now = state.clock.now();
     let limits = &state.limits.api_per_key;
-    let verdict = limits.hit(&caller.key_id.to_string(), now);
+    let verdict = limits.hit(&caller.id, now);
     if !verdict.allowed {
         return AppError::RateLimited {
             key_prefix: Some(caller.prefix.clone()),
@@ -196,7 +209,7 @@ pub async fn require_key(
         }
         .into_response();
     }
-    state.usage.record(caller.key_id, now.timestamp_millis());
+    state.usage.record(caller.id, now.timestamp_millis());
     request.extensions_mut().insert(caller);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::data::Credential;
 
@@ -21,7 +21,7 @@ const CAPACITY: usize = 10_000;
 
 pub struct CredentialCache {
     epoch: Option<File>,
-    entries: Mutex<HashMap<String, (u64, Credential)>>,
+    entries: Mutex<HashMap<String, (u64, Arc<Credential>)>>,
 }
 
 impl CredentialCache {
@@ -59,17 +59,17 @@ impl CredentialCache {
         self.epoch.as_ref().map(Self::read_epoch)
     }
 
-    pub fn get(&self, key_hash: &str) -> Option<Credential> {
+    pub fn get(&self, key_hash: &str) -> Option<Arc<Credential>> {
         let current = self.epoch()?;
         let entries = self.entries.lock().expect("credential cache lock");
         match entries.get(key_hash) {
-            Some((epoch, credential)) if *epoch == current => Some(credential.clone()),
+            Some((epoch, credential)) if *epoch == current => Some(Arc::clone(credential)),
             _ => None,
         }
     }
 
     /// Remembers a credential loaded while `epoch` was current.
-    pub fn put(&self, key_hash: &str, epoch: Option<u64>, credential: Credential) {
+    pub fn put(&self, key_hash: &str, epoch: Option<u64>, credential: Arc<Credential>) {
         let Some(epoch) = epoch else { return };
         let mut entries = self.entries.lock().expect("credential cache lock");
         if entries.len() >= CAPACITY {
@@ -122,7 +122,7 @@ mod tests {
         let server = CredentialCache::for_database(&url);
         let cli = CredentialCache::for_database(&url);
         let epoch = server.epoch();
-        server.put("h", epoch, credential("CI"));
+        server.put("h", epoch, Arc::new(credential("CI")));
         assert_eq!(server.get("h").unwrap().name, "CI");
         cli.invalidate();
         assert!(
@@ -138,14 +138,14 @@ mod tests {
         let cache = CredentialCache::for_database(&url);
         let epoch = cache.epoch();
         cache.invalidate(); // a change commits while the credential loads
-        cache.put("h", epoch, credential("stale"));
+        cache.put("h", epoch, Arc::new(credential("stale")));
         assert!(cache.get("h").is_none());
     }
 
     #[test]
     fn an_in_memory_database_caches_nothing() {
         let cache = CredentialCache::for_database("sqlite::memory:");
-        cache.put("h", cache.epoch(), credential("CI"));
+        cache.put("h", cache.epoch(), Arc::new(credential("CI")));
         assert!(cache.get("h").is_none());
     }
 }

@@ -12,15 +12,26 @@ use super::{Clock, Db};
 use crate::keys::cache::CredentialCache;
 use crate::keys::usage::Usage;
 
+/// Cheap to clone: every handler and server function gets its own copy.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub clock: Clock,
-    pub config: Arc<Config>,
+    pub config: Config,
     pub usage: Usage,
-    pub limits: Arc<Limits>,
-    pub credentials: Arc<CredentialCache>,
+    pub limits: Limits,
+    pub credentials: CredentialCache,
 }
 
 /// The throttles, one window each.
@@ -28,9 +39,9 @@ pub struct Limits {
     /// Failed sign-ins per account.
     pub sign_in_per_account: Window,
     /// Failed API authentications per client address.
-    pub api_auth_failures_per_ip: Window,
-    /// API requests per key.
-    pub api_per_key: Window,
+    pub api_auth_failures_per_ip: Window<std::net::IpAddr>,
+    /// API requests per key id.
+    pub api_per_key: Window<i64>,
 }
 
 impl Limits {
@@ -45,16 +56,16 @@ impl Limits {
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, clock: Clock, config: Config) -> Self {
-        let limits = Arc::new(Limits::new(&config));
-        Self {
+        let limits = Limits::new(&config);
+        Self(Arc::new(Shared {
             leptos_options,
             usage: Usage::new(db.clone()),
-            credentials: Arc::new(CredentialCache::for_database(&config.database_url)),
+            credentials: CredentialCache::for_database(&config.database_url),
             db,
             clock,
-            config: Arc::new(config),
+            config,
             limits,
-        }
+        }))
     }
 }
 

@@ -2,16 +2,19 @@
 //! Hand-rolled rather than `governor` because the API's RateLimit headers
 //! need the remaining count, which GCRA limiters do not expose.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-pub struct Window {
+/// Counts per key: an account's email, a client address, a key id.
+pub struct Window<K = String> {
     pub limit: u32,
     pub period: Duration,
-    counts: Mutex<HashMap<String, (i64, u32)>>,
+    counts: Mutex<HashMap<K, (i64, u32)>>,
 }
 
 /// The outcome of counting one request.
@@ -23,7 +26,7 @@ pub struct Verdict {
     pub reset_secs: u64,
 }
 
-impl Window {
+impl<K: Hash + Eq + Clone> Window<K> {
     pub fn new(limit: u32, period: Duration) -> Self {
         Self {
             limit,
@@ -41,13 +44,20 @@ impl Window {
     }
 
     /// Counts one event for `key` and says whether it is within the limit.
-    pub fn hit(&self, key: &str, now: DateTime<Utc>) -> Verdict {
+    pub fn hit<Q>(&self, key: &Q, now: DateTime<Utc>) -> Verdict
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
         let (start, reset_secs) = self.window_start(now);
         let mut counts = self.counts.lock().expect("throttle lock");
         if counts.len() > 100_000 {
             counts.retain(|_, (s, _)| *s == start);
         }
-        let entry = counts.entry(key.to_owned()).or_insert((start, 0));
+        if !counts.contains_key(key) {
+            counts.insert(key.to_owned(), (start, 0));
+        }
+        let entry = counts.get_mut(key).expect("inserted above");
         if entry.0 != start {
             *entry = (start, 0);
         }
@@ -60,7 +70,11 @@ impl Window {
     }
 
     /// Whether `key` is already over the limit, without counting.
-    pub fn is_blocked(&self, key: &str, now: DateTime<Utc>) -> Option<u64> {
+    pub fn is_blocked<Q>(&self, key: &Q, now: DateTime<Utc>) -> Option<u64>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let (start, reset_secs) = self.window_start(now);
         let counts = self.counts.lock().expect("throttle lock");
         match counts.get(key) {
@@ -69,7 +83,11 @@ impl Window {
         }
     }
 
-    pub fn clear(&self, key: &str) {
+    pub fn clear<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.counts.lock().expect("throttle lock").remove(key);
     }
 }
