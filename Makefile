@@ -8,7 +8,7 @@ CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p;}' Cargo.lock)
 APT_UPDATED := target/.apt-updated
 
-.PHONY: run test setup setup-test build lint apt
+.PHONY: run test setup setup-test build lint apt bench load
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 run: setup build
@@ -22,6 +22,13 @@ test: setup setup-test build
 build:
 	cargo leptos build
 
+# Benchmarks (not part of `make test`): criterion, then wrk against the release server.
+bench:
+	cargo bench --features ssr --bench keys
+
+load:
+	scripts/load.sh
+
 lint:
 	cargo fmt --check
 	cargo clippy --features ssr --all-targets -- -D warnings
@@ -34,6 +41,7 @@ setup:
 
 setup-test:
 	@command -v chromium >/dev/null || $(MAKE) --no-print-directory apt PKGS="chromium"
+	@command -v curl >/dev/null || $(MAKE) --no-print-directory apt PKGS="curl"
 	@test -d end2end/node_modules/@playwright/test || (cd end2end && npm ci --no-audit --no-fund)
 
 # apt-get update once per checkout, then install.

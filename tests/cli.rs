@@ -166,3 +166,79 @@ fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("Unknown flag"));
 }
+
+/// One HTTP/1.1 request over a raw socket; returns the status line.
+fn http_get(port: u16, target: &str, authorization: Option<&str>) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = authorization
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn the_server_never_logs_a_full_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_leadline"))
+        .arg("serve")
+        .env("DATABASE_URL", &db)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEADLINE_DEMO_PASSWORD", "long enough password")
+        .env("LEADLINE_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(ready, "server did not start");
+
+    let args = [
+        "key",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "dev@acme.test",
+        "--name",
+        "logs",
+        "--permissions",
+        "read",
+    ];
+    let out = leadline(&db, &args, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let key = text(&out.stdout).trim().to_owned();
+
+    assert!(http_get(port, "/api/v1/leads", Some(&format!("Bearer {key}"))).contains("200"));
+    assert!(http_get(port, &format!("/api/v1/leads?access_token={key}"), None).contains("400"));
+    let wrong = format!("{}{}", &key[..14], "x".repeat(30));
+    assert!(http_get(port, "/api/v1/leads", Some(&format!("Bearer {wrong}"))).contains("401"));
+    assert!(http_get(port, "/api/v1/leads", Some(&format!("Bearer {key}x"))).contains("401"));
+
+    server.kill().unwrap();
+    let output = server.wait_with_output().unwrap();
+    let logs = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(
+        logs.contains("/api/v1/leads"),
+        "requests were logged at all"
+    );
+    for secret in [&key[14..], &wrong[14..]] {
+        assert!(!logs.contains(secret), "a key's secret part is in the logs");
+    }
+}

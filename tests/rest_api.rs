@@ -523,6 +523,51 @@ async fn invalid_values_get_422_with_field_errors() {
 }
 
 #[tokio::test]
+async fn each_key_is_rate_limited_with_ratelimit_headers() {
+    let app = common::spawn_app_with(|c| c.api_rate_limit_per_minute = 3).await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    let key = app.create_key(&dev, "CI", READ).await.plaintext;
+    let other = app.create_key(&dev, "Other", READ).await.plaintext;
+    for remaining in ["2", "1", "0"] {
+        let r = app
+            .api(Method::GET, "/api/v1/leads", Some(&key), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            (r.header("ratelimit-limit"), r.header("ratelimit-remaining")),
+            ("3".into(), remaining.into())
+        );
+    }
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&key), None)
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        (r.json()["code"].as_str(), r.json()["key_prefix"].as_str()),
+        (Some("rate_limited"), Some(&key[..14]))
+    );
+    let retry: u64 = r.header("retry-after").parse().unwrap();
+    assert!((1..=60).contains(&retry));
+    assert_eq!(r.header("ratelimit-remaining"), "0");
+    // Another key has its own budget; the next window starts afresh.
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/leads", Some(&other), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.state
+        .clock
+        .advance(chrono::Duration::seconds(retry as i64));
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/leads", Some(&key), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
 async fn failed_authentication_is_throttled_per_client() {
     let (app, _, key, _) = app_with_key(READ).await;
     for _ in 0..30 {

@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import { open, signIn } from "./helpers";
 
 test.use({ permissions: ["clipboard-read", "clipboard-write"] });
@@ -50,10 +51,9 @@ test("the docs page's key flow: create, reveal, copy, use, edit, revoke, delete"
   await expect(row).toContainText("Leads: read, create");
   await expect(row).toContainText("Active");
 
-  // Using the key, exactly as the docs page shows.
-  const ok = await request.get("/api/v1/leads", { headers: { Authorization: `Bearer ${key}` } });
-  expect(ok.status()).toBe(200);
-  expect((await ok.json()).data.length).toBeGreaterThan(0);
+  // Using the key, exactly as the docs page shows: curl with a Bearer header.
+  const listed = execFileSync("curl", ["-s", "-H", `Authorization: Bearer ${key}`, "http://127.0.0.1:3000/api/v1/leads"]).toString();
+  expect(JSON.parse(listed).data.map((l: { name: string }) => l.name)).toContain("Ada Lovelace");
 
   // Click the row to edit name and permissions; expiry is read-only.
   await row.click();

@@ -60,6 +60,11 @@ pub struct ListParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({ "data": [{
+    "id": 42, "name": "Ada Lovelace", "email": "ada@analytical.example", "company": "Analytical Engines",
+    "phone": "", "status": "qualified", "source": "Conference", "notes": "",
+    "created_at": "2026-11-27T09:00:00Z", "updated_at": "2026-11-27T09:30:00Z"
+}], "next_cursor": "42" }))]
 pub struct LeadList {
     pub data: Vec<Lead>,
     /// Pass as `cursor` for the next page; null on the last page.

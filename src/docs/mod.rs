@@ -69,6 +69,8 @@ pub struct ResponseDoc {
     pub status: String,
     pub description: String,
     pub schema: Option<SchemaDoc>,
+    /// Pretty-printed JSON, where the schema has an example.
+    pub example: Option<String>,
 }
 
 impl EndpointDoc {

@@ -193,7 +193,11 @@ fn Endpoint(endpoint: EndpointDoc) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table></div>
-            {e.responses.iter().find_map(|r| r.schema.clone().filter(|_| r.status.starts_with('2'))).map(|s| schema_table(&s))}
+            {e.responses.iter().find(|r| r.status.starts_with('2') && r.schema.is_some()).map(|r| view! {
+                <h3>{format!("{} response", r.status)}</h3>
+                {r.schema.as_ref().map(schema_table)}
+                {r.example.clone().map(|x| view! { <p class="muted small">"Example"</p><pre><code>{x}</code></pre> })}
+            })}
 
             <h2>"Example"</h2>
             <pre><code>{e.curl()}</code></pre>

@@ -121,6 +121,10 @@ fn endpoint(doc: &Value, path: &str, method: &str, op: &Value) -> EndpointDoc {
                     schema: r["content"]["application/json"]["schema"]
                         .as_object()
                         .map(|_| schema_doc(doc, &r["content"]["application/json"]["schema"])),
+                    example: Some(resolve(doc, &r["content"]["application/json"]["schema"]).1)
+                        .map(|s| &s["example"])
+                        .filter(|e| !e.is_null())
+                        .and_then(|e| serde_json::to_string_pretty(e).ok()),
                 })
                 .collect()
         })
@@ -224,5 +228,11 @@ mod tests {
         assert_eq!(names, ["limit", "cursor", "status", "updated_since", "q"]);
         let ok = list.responses.iter().find(|r| r.status == "200").unwrap();
         assert_eq!(ok.schema.as_ref().unwrap().name, "LeadList");
+        let example: crate::api::leads::LeadList =
+            serde_json::from_str(ok.example.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            example.data[0].name, "Ada Lovelace",
+            "the example is a valid response"
+        );
     }
 }

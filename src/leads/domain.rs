@@ -54,6 +54,11 @@ impl LeadStatus {
 /// A lead as the dashboard and the API show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", schema(example = json!({
+    "id": 42, "name": "Ada Lovelace", "email": "ada@analytical.example", "company": "Analytical Engines",
+    "phone": "", "status": "qualified", "source": "Conference", "notes": "",
+    "created_at": "2026-11-27T09:00:00Z", "updated_at": "2026-11-27T09:30:00Z"
+})))]
 pub struct Lead {
     pub id: i64,
     pub name: String,

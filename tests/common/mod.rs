@@ -51,13 +51,18 @@ impl Response {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like `spawn_app`, with settings changed first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("leadline.db");
     let url = format!("sqlite://{}", db_path.display());
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap());
-    let state = startup::prepare(Config::for_tests(&url), clock)
-        .await
-        .unwrap();
+    let mut config = Config::for_tests(&url);
+    configure(&mut config);
+    let state = startup::prepare(config, clock).await.unwrap();
     let router = startup::app(state.clone());
     TestApp {
         state,
