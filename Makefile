@@ -1,26 +1,47 @@
-# Two commands for a fresh Debian machine with Rust and Node:
-#   make run   install what is missing, build, serve on http://127.0.0.1:3000
-#   make test  install what the tests need, run cargo tests and Playwright
-# Both are idempotent: installed tools are detected and skipped.
+# Commands for a fresh Debian machine with Rust and Node:
+#   make run   install what is missing, build the optimized site, serve it on http://127.0.0.1:3000
+#   make dev   the debug build, rebuilt and restarted on every change
+#   make test  install what the tests need, run cargo tests, then Playwright against the optimized build
+# All are idempotent: installed tools are detected and skipped.
 
 SHELL := /bin/bash
+# Tools installed by `cargo install` come first, so that binaryen's wasm-opt
+# from crates.io wins over an older Debian one (see docs/optimized-build.md).
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO_LEPTOS_VERSION := 0.3.10
+# The wasm-opt crate 0.116.1 builds binaryen 116 from source.
+WASM_OPT_CRATE_VERSION := 0.116.1
+WASM_OPT_BINARYEN := 116
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p;}' Cargo.lock)
 APT_UPDATED := target/.apt-updated
 
-.PHONY: run test setup setup-test build lint apt bench load
+.PHONY: run dev test setup setup-test build release budget lint apt bench load
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-run: setup build
+run: setup release
 	mkdir -p data
-	LEPTOS_SITE_ROOT=target/site ./target/debug/leadline serve
+	LEPTOS_SITE_ROOT=target/site ./target/release/leadline serve
 
-test: setup setup-test build
+dev: setup
+	mkdir -p data
+	cargo leptos watch
+
+test: setup setup-test release
 	cargo test --features ssr
+	scripts/wasm-budget.sh
 	cd end2end && npx playwright test
 
-build:
+# The debug build (server and wasm).
+build: setup
 	cargo leptos build
+
+# The optimized build that users run: release server, size-optimized wasm,
+# content-hashed file names, gzip and brotli copies of every static file.
+release: setup
+	cargo leptos build --release --precompress
+
+budget:
+	scripts/wasm-budget.sh
 
 # Benchmarks (not part of `make test`): criterion, then wrk against the release server.
 bench:
@@ -32,11 +53,13 @@ load:
 lint:
 	cargo fmt --check
 	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
 
 setup:
 	@rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@wasm-opt --version 2>/dev/null | grep -q "version $(WASM_OPT_BINARYEN)" || cargo install wasm-opt --version $(WASM_OPT_CRATE_VERSION) --locked
 	@command -v mold >/dev/null || $(MAKE) --no-print-directory apt PKGS="mold"
 
 setup-test:

@@ -1,6 +1,7 @@
 import { defineConfig, devices } from "@playwright/test";
 
-// The server is the debug build from `cargo leptos build`, on a fresh database
+// The server is the optimized build users run (`make release`: release binary,
+// size-optimized wasm, hashed and precompressed assets), on a fresh database
 // every run, with a known demo password.
 export default defineConfig({
   testDir: "./tests",
@@ -23,7 +24,7 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: "rm -rf ../target/e2e && mkdir -p ../target/e2e && ../target/debug/leadline serve",
+    command: "rm -rf ../target/e2e && mkdir -p ../target/e2e && ../target/release/leadline serve",
     cwd: ".",
     url: "http://127.0.0.1:3000/sign-in",
     reuseExistingServer: false,

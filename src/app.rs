@@ -1,7 +1,8 @@
 //! The HTML shell, the router and the dashboard layout.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
@@ -16,6 +17,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="icon" href="/favicon.ico" sizes="32x32"/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -40,7 +44,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/leadline.css"/>
         <Title text="Leadline"/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
@@ -187,9 +190,9 @@ fn AccountMenu(viewer: Viewer) -> impl IntoView {
                 view! { <span class="org-name" data-testid="active-org">{single_name}</span> }.into_any()
             }}
             <span class="user-email">{viewer.email.clone()}</span>
-            <button class="button small ghost" type="button" on:click=move |_| { sign_out_action.dispatch(SignOut {}); }>
-                "Sign out"
-            </button>
+            <ActionForm action=sign_out_action attr:class="bare-form">
+                <button class="button small ghost" type="submit">"Sign out"</button>
+            </ActionForm>
         </div>
     }
 }

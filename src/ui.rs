@@ -88,16 +88,32 @@ pub fn error_parts(result: Option<Result<(), AppError>>) -> (Option<String>, Vec
     }
 }
 
-/// A modal dialog. Escape or the backdrop closes it.
+/// A modal dialog. Escape or the backdrop closes it. A dialog that a page
+/// can open from its URL (so that it works before the wasm has loaded) gives
+/// `close_href`: its close button is then a link back to the plain page.
 #[component]
 pub fn Modal(
     #[prop(into)] title: String,
     #[prop(into)] id: String,
     on_close: Callback<()>,
+    #[prop(optional, into)] close_href: Option<String>,
     children: Children,
 ) -> impl IntoView {
     let title_id = format!("{id}-title");
     let labelled_by = title_id.clone();
+    let close = match close_href {
+        Some(href) => view! {
+            <a class="icon-button" href=href aria-label="Close"
+                on:click=move |ev| { ev.prevent_default(); on_close.run(()); }>"×"</a>
+        }
+        .into_any(),
+        None => view! {
+            <button class="icon-button" type="button" aria-label="Close" on:click=move |_| on_close.run(())>
+                "×"
+            </button>
+        }
+        .into_any(),
+    };
     view! {
         <div class="backdrop" on:click=move |_| on_close.run(())>
             <div
@@ -115,14 +131,28 @@ pub fn Modal(
             >
                 <header class="modal-header">
                     <h2 id=title_id>{title}</h2>
-                    <button class="icon-button" type="button" aria-label="Close" on:click=move |_| on_close.run(())>
-                        "×"
-                    </button>
+                    {close}
                 </header>
                 {children()}
             </div>
         </div>
     }
+}
+
+/// A cancel control for a dialog opened from the URL: a link to the plain
+/// page, which the hydrated page turns into a plain close.
+#[component]
+pub fn CancelLink(#[prop(into)] href: String, on_close: Callback<()>) -> impl IntoView {
+    view! {
+        <a class="button" href=href on:click=move |ev| { ev.prevent_default(); on_close.run(()); }>"Cancel"</a>
+    }
+}
+
+/// The value of `name` in the page's query string when the page was opened.
+/// Dialogs that must work before hydration are opened this way; once the
+/// page is hydrated they open from clicks, without changing the URL.
+pub fn opened_with(name: &str) -> Option<String> {
+    leptos_router::hooks::use_query_map().with_untracked(|q| q.get(name))
 }
 
 #[component]

@@ -84,14 +84,20 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
     Ok(session::current().await?.map(|s| s.viewer()))
 }
 
-#[server(input = Json)]
+/// A form post (URL-encoded), so that signing in works before the wasm has
+/// loaded.
+#[server]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    session::sign_in(&email, &password).await
+    session::sign_in(&email, &password).await?;
+    crate::server::forms::redirect_plain_form_post("/leads");
+    Ok(())
 }
 
-#[server(input = Json)]
+#[server]
 pub async fn sign_out() -> Result<(), AppError> {
-    session::sign_out().await
+    session::sign_out().await?;
+    crate::server::forms::redirect_plain_form_post("/sign-in");
+    Ok(())
 }
 
 #[server(input = Json)]

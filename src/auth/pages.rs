@@ -1,5 +1,7 @@
-//! The sign-in page.
+//! The sign-in page. A real HTML form: it signs in before the wasm has
+//! loaded, and without JavaScript at all.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use super::SignIn;
@@ -7,8 +9,6 @@ use crate::ui::reload_to;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
     let action = ServerAction::<SignIn>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
@@ -24,24 +24,18 @@ pub fn SignInPage() -> impl IntoView {
     };
     view! {
         <main class="centered">
-            <form
-                class="card sign-in"
-                on:submit=move |ev| {
-                    ev.prevent_default();
-                    action.dispatch(SignIn { email: email.get(), password: password.get() });
-                }
-            >
+            <ActionForm action=action attr:class="card sign-in">
                 <h1>"Sign in to Leadline"</h1>
                 {move || error().map(|m| view! { <div class="banner error" role="alert">{m}</div> })}
                 <label for="email">"Email"</label>
-                <input id="email" type="email" autocomplete="username" required bind:value=email/>
+                <input id="email" name="email" type="email" autocomplete="username" required maxlength="254"/>
                 <label for="password">"Password"</label>
-                <input id="password" type="password" autocomplete="current-password" required bind:value=password/>
+                <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"/>
                 <button class="button primary" type="submit" disabled=move || action.pending().get()>
                     "Sign in"
                 </button>
                 <p class="muted small">"New here? Ask your organisation's admin to add you."</p>
-            </form>
+            </ActionForm>
         </main>
     }
 }

@@ -175,8 +175,10 @@ impl KeyName {
     }
 }
 
-/// What a key may do with the organisation's leads.
+/// What a key may do with the organisation's leads. A permission left out
+/// (an unticked box in a form post) is not granted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Permissions {
     pub read: bool,
     pub create: bool,

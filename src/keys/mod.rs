@@ -57,16 +57,38 @@ pub async fn list_keys(page: i64) -> Result<KeysPage, AppError> {
     })
 }
 
-/// "Create key". The response is the only time the plaintext is sent.
-#[server(input = Json)]
+/// "Create key". The response is the only time the plaintext is sent. A
+/// form post (URL-encoded) so that it works before the wasm has loaded; then
+/// the key waits for the one page view that reveals it.
+#[server]
 pub async fn create_key(
     name: String,
-    permissions: Permissions,
-    expires_at: String,
+    #[server(default)] permissions: Permissions,
+    #[server(default)] expires_at: String,
 ) -> Result<CreatedKey, AppError> {
     let (state, org) = developer().await?;
     let new = domain::NewKey::parse(&name, permissions, &expires_at, state.clock.now())?;
-    service::create(&state, &org, new, false).await
+    let created = service::create(&state, &org, new, false).await?;
+    if crate::server::forms::is_plain_form_post() {
+        let user = crate::auth::session::require_user().await?;
+        let key = created.key.clone();
+        state.reveals.put(&user.token_hash, created);
+        leptos_axum::redirect("/developer?dialog=reveal");
+        // The browser follows the redirect; the key is not in this answer.
+        return Ok(CreatedKey {
+            key,
+            plaintext: String::new(),
+        });
+    }
+    Ok(created)
+}
+
+/// The key a plain form post just created, once.
+#[server(input = Json)]
+pub async fn take_new_key() -> Result<Option<CreatedKey>, AppError> {
+    let (state, _) = developer().await?;
+    let user = crate::auth::session::require_user().await?;
+    Ok(state.reveals.take(&user.token_hash))
 }
 
 /// Name and permissions only: expiry can't change once a key is created.

@@ -1,15 +1,16 @@
 //! Dashboard → Developer: the keys list, "New key", the one-time reveal,
 //! editing, revoking and deleting.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use super::domain::{CreatedKey, KeyStatus, KeySummary, Permission, Permissions, KEY_NAME_MAX};
-use super::{list_keys, CreateKey, DeleteKey, RevokeKey, UpdateKey};
+use super::{list_keys, take_new_key, CreateKey, DeleteKey, RevokeKey, UpdateKey};
 use crate::auth::DeveloperAccess;
-use crate::error::FieldError;
+use crate::error::{AppError, FieldError};
 use crate::ui::{
-    copy_to_clipboard, error_parts, field_error, format_optional, format_time, signed_in,
-    AccessDenied, ErrorBanner, EyeIcon, EyeOffIcon, Modal,
+    copy_to_clipboard, error_parts, field_error, format_optional, format_time, opened_with,
+    signed_in, AccessDenied, CancelLink, ErrorBanner, EyeIcon, EyeOffIcon, Modal,
 };
 
 #[component]
@@ -53,9 +54,16 @@ fn KeysPanel() -> impl IntoView {
         move || (page.get(), version.get()),
         |(page, _)| list_keys(page),
     );
-    let dialog = RwSignal::new(Dialog::None);
+    // "New key" and the reveal after a plain form post open from the URL.
+    let opened = opened_with("dialog");
+    let dialog = RwSignal::new(match opened.as_deref() {
+        Some("new-key") => Dialog::NewKey,
+        _ => Dialog::None,
+    });
     let refresh = move || version.update(|v| *v += 1);
     let close = Callback::new(move |_: ()| dialog.set(Dialog::None));
+    let posted_key =
+        (opened.as_deref() == Some("reveal")).then(|| Resource::new(|| (), |_| take_new_key()));
 
     view! {
         <div class="page-header">
@@ -63,10 +71,9 @@ fn KeysPanel() -> impl IntoView {
                 <h1>"Developer"</h1>
                 <p class="muted">"Create, manage, and revoke keys for the public REST API."</p>
             </div>
-            <button class="button primary" type="button" on:click=move |_| dialog.set(Dialog::NewKey)>
-                "New key"
-            </button>
+            <NewKeyButton dialog=dialog/>
         </div>
+        {posted_key.map(|created| view! { <PostedKeyReveal created=created/> })}
         <Transition fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
             {move || Suspend::new(async move {
                 match keys.await {
@@ -75,7 +82,7 @@ fn KeysPanel() -> impl IntoView {
                         <section class="card empty">
                             <h2>"No API keys yet"</h2>
                             <p>"API keys let scripts and integrations, like a Zapier leads sync or a CI job, read and change your organisation's leads through the public REST API. Each key carries its own permissions and, optionally, an expiry date."</p>
-                            <button class="button primary" type="button" on:click=move |_| dialog.set(Dialog::NewKey)>"New key"</button>
+                            <NewKeyButton dialog=dialog/>
                         </section>
                     }.into_any(),
                     Ok(p) => {
@@ -120,6 +127,19 @@ fn KeysPanel() -> impl IntoView {
             Dialog::Revoke(key) => view! { <RevokeKeyDialog key=key on_close=close on_done=Callback::new(move |_| { refresh(); dialog.set(Dialog::None); })/> }.into_any(),
             Dialog::Delete(key) => view! { <DeleteKeyDialog key=key on_close=close on_done=Callback::new(move |_| { refresh(); dialog.set(Dialog::None); })/> }.into_any(),
         }}
+    }
+}
+
+/// "New key": a real button in a GET form, so that it opens the form from
+/// the URL before the wasm has loaded, and in place once it has.
+#[component]
+fn NewKeyButton(dialog: RwSignal<Dialog>) -> impl IntoView {
+    view! {
+        <form method="get" action="/developer" class="bare-form"
+            on:submit=move |ev| { ev.prevent_default(); dialog.set(Dialog::NewKey); }>
+            <input type="hidden" name="dialog" value="new-key"/>
+            <button class="button primary" type="submit">"New key"</button>
+        </form>
     }
 }
 
@@ -183,7 +203,7 @@ fn PermissionBoxes(permissions: RwSignal<Permissions>) -> impl IntoView {
                     let for_label = id.clone();
                     view! {
                         <label class="check" for=for_label>
-                            <input type="checkbox" id=id
+                            <input type="checkbox" id=id name=format!("permissions[{}]", p.label()) value="true"
                                 prop:checked=move || permissions.get().allows(p)
                                 on:change=move |ev| {
                                     let on = event_target_checked(&ev);
@@ -198,11 +218,10 @@ fn PermissionBoxes(permissions: RwSignal<Permissions>) -> impl IntoView {
     }
 }
 
+/// A real HTML form (URL-encoded post): it creates a key before the wasm has
+/// loaded too, and the key is then revealed on the page it redirects to.
 #[component]
 fn NewKeyForm(on_close: Callback<()>, on_created: Callback<CreatedKey>) -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let permissions = RwSignal::new(Permissions::default());
-    let expires_at = RwSignal::new(String::new());
     let create = ServerAction::<CreateKey>::new();
     Effect::new(move |_| {
         if let Some(Ok(created)) = create.value().get() {
@@ -215,28 +234,43 @@ fn NewKeyForm(on_close: Callback<()>, on_created: Callback<CreatedKey>) -> impl 
     let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
     let general = move || error_parts(result.get()).0;
     view! {
-        <Modal title="New key" id="new-key" on_close=on_close>
-            <form novalidate on:submit=move |ev| {
-                ev.prevent_default();
-                create.dispatch(CreateKey { name: name.get(), permissions: permissions.get(), expires_at: expires_at.get() });
-            }>
+        <Modal title="New key" id="new-key" on_close=on_close close_href="/developer">
+            <ActionForm action=create attr:novalidate=true>
                 {move || general().map(|m| view! { <ErrorBanner message=m/> })}
                 <label for="key-name">"Key name"</label>
-                <input id="key-name" autofocus placeholder="Zapier, leads sync" bind:value=name
+                <input id="key-name" name="name" autofocus placeholder="Zapier, leads sync"
                     aria-describedby="key-name-help"/>
                 <p class="muted small" id="key-name-help">{format!("A label for you. 1–{KEY_NAME_MAX} characters, required.")}</p>
                 {field_error(fields, "name")}
-                <PermissionBoxes permissions=permissions/>
+                <PermissionBoxes permissions=RwSignal::new(Permissions::default())/>
                 <label for="key-expiry">"Expiry"</label>
-                <input id="key-expiry" type="date" bind:value=expires_at aria-describedby="key-expiry-help"/>
+                <input id="key-expiry" name="expires_at" type="date" aria-describedby="key-expiry-help"/>
                 <p class="muted small" id="key-expiry-help">"Optional. The key stops working after that date (end of day, UTC). It can't be changed later."</p>
                 {field_error(fields, "expires_at")}
                 <div class="modal-actions">
-                    <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <CancelLink href="/developer" on_close=on_close/>
                     <button class="button primary" type="submit" disabled=move || create.pending().get()>"Create key"</button>
                 </div>
-            </form>
+            </ActionForm>
         </Modal>
+    }
+}
+
+/// The reveal for a key created by a plain form post, on the page the post
+/// redirected to.
+#[component]
+fn PostedKeyReveal(created: Resource<Result<Option<CreatedKey>, AppError>>) -> impl IntoView {
+    let dismissed = RwSignal::new(false);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                created.await.ok().flatten().map(|created| view! {
+                    <Show when=move || !dismissed.get()>
+                        <RevealKey created=created.clone() on_close=Callback::new(move |_| dismissed.set(true))/>
+                    </Show>
+                })
+            })}
+        </Suspense>
     }
 }
 
@@ -256,7 +290,7 @@ fn RevealKey(created: CreatedKey, on_close: Callback<()>) -> impl IntoView {
                 <label class="visually-hidden" for="raw-key">"API key"</label>
                 <input id="raw-key" class="secret" readonly spellcheck="false" autocomplete="off"
                     type=move || if revealed.get() { "text" } else { "password" }
-                    prop:value=move || plaintext.get_value()/>
+                    value=plaintext.get_value()/>
                 <button class="icon-button" type="button"
                     aria-label=move || if revealed.get() { "Hide key" } else { "Reveal key" }
                     aria-pressed=move || revealed.get().to_string()
@@ -265,6 +299,11 @@ fn RevealKey(created: CreatedKey, on_close: Callback<()>) -> impl IntoView {
                 </button>
                 <button class="button" type="button" on:click=move |_| copy()>"Copy"</button>
             </div>
+            // Without JavaScript the eye button can't switch the field; this can.
+            <noscript inner_html=format!(
+                "<details class=\"reveal-plain\"><summary>Reveal key</summary><code>{}</code></details>",
+                plaintext.get_value(),
+            )/>
             <p class="status-line" aria-live="polite">
                 {move || match copied.get() {
                     Some(true) => "Copied to the clipboard.",

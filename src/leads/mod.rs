@@ -43,13 +43,17 @@ pub async fn list_leads(q: String, before: Option<i64>) -> Result<LeadsPage, App
     Ok(LeadsPage { leads, next_before })
 }
 
-#[server(input = Json)]
+/// Form posts (URL-encoded), so that the lead forms work before the wasm has
+/// loaded.
+#[server]
 pub async fn create_lead(draft: LeadDraft) -> Result<Lead, AppError> {
     let (state, org) = member().await?;
-    service::create(&state, org, &draft, service::Actor::User).await
+    let lead = service::create(&state, org, &draft, service::Actor::User).await?;
+    crate::server::forms::redirect_plain_form_post("/leads");
+    Ok(lead)
 }
 
-#[server(input = Json)]
+#[server]
 pub async fn update_lead(id: i64, draft: LeadDraft) -> Result<Lead, AppError> {
     let (state, org) = member().await?;
     let patch = domain::LeadPatch {
@@ -61,7 +65,9 @@ pub async fn update_lead(id: i64, draft: LeadDraft) -> Result<Lead, AppError> {
         source: Some(draft.source),
         notes: Some(draft.notes),
     };
-    service::update(&state, org, id, patch, service::Actor::User).await
+    let lead = service::update(&state, org, id, patch, service::Actor::User).await?;
+    crate::server::forms::redirect_plain_form_post("/leads");
+    Ok(lead)
 }
 
 #[server(input = Json)]

@@ -1,12 +1,14 @@
 //! The Leads page: list, search, create, edit, delete.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use super::domain::{Lead, LeadDraft, LeadStatus};
 use super::{list_leads, CreateLead, DeleteLead, UpdateLead};
 use crate::error::{AppError, FieldError};
 use crate::ui::{
-    error_parts, field_error, format_time, signed_in, AccessDenied, ErrorBanner, Modal,
+    error_parts, field_error, format_time, opened_with, signed_in, AccessDenied, CancelLink,
+    ErrorBanner, Modal,
 };
 
 #[component]
@@ -22,12 +24,14 @@ pub fn LeadsPage() -> impl IntoView {
     })
 }
 
-/// Which form is open: none, "new", or editing a lead.
+/// Which form is open: none, "new", editing a lead, or (opened from the URL
+/// before the list has loaded) editing the lead with this id.
 #[derive(Clone, PartialEq)]
 enum Editing {
     Closed,
     New,
     Lead(Lead),
+    LeadId(i64),
 }
 
 #[component]
@@ -40,7 +44,14 @@ fn LeadsList() -> impl IntoView {
         move || (q.get(), before.get(), version.get()),
         |(q, before, _)| list_leads(q, before),
     );
-    let editing = RwSignal::new(Editing::Closed);
+    // The forms open from the URL too, so that they work before hydration.
+    let editing = RwSignal::new(
+        match (opened_with("dialog").as_deref(), opened_with("edit")) {
+            (Some("new-lead"), _) => Editing::New,
+            (_, Some(id)) => id.parse().map(Editing::LeadId).unwrap_or(Editing::Closed),
+            _ => Editing::Closed,
+        },
+    );
     let delete = ServerAction::<DeleteLead>::new();
     let confirm_delete = RwSignal::new(None::<Lead>);
     Effect::new(move |_| {
@@ -56,9 +67,11 @@ fn LeadsList() -> impl IntoView {
                 <h1>"Leads"</h1>
                 <p class="muted">"Your organisation's leads. The public API reads and changes the same data."</p>
             </div>
-            <button class="button primary" type="button" on:click=move |_| editing.set(Editing::New)>
-                "New lead"
-            </button>
+            <form method="get" action="/leads" class="bare-form"
+                on:submit=move |ev| { ev.prevent_default(); editing.set(Editing::New); }>
+                <input type="hidden" name="dialog" value="new-lead"/>
+                <button class="button primary" type="submit">"New lead"</button>
+            </form>
         </div>
         <div class="toolbar">
             <input
@@ -103,7 +116,11 @@ fn LeadsList() -> impl IntoView {
                                                     <td data-label="Status"><span class=format!("badge status-{}", lead.status.key())>{lead.status.label()}</span></td>
                                                     <td data-label="Updated">{format_time(lead.updated_at)}</td>
                                                     <td class="actions">
-                                                        <button class="button small" type="button" on:click=move |_| editing.set(Editing::Lead(for_edit.clone()))>"Edit"</button>
+                                                        <form method="get" action="/leads" class="bare-form"
+                                                            on:submit=move |ev| { ev.prevent_default(); editing.set(Editing::Lead(for_edit.clone())); }>
+                                                            <input type="hidden" name="edit" value=lead.id/>
+                                                            <button class="button small" type="submit">"Edit"</button>
+                                                        </form>
                                                         <button class="button small danger" type="button" on:click=move |_| confirm_delete.set(Some(for_delete.clone()))>"Delete"</button>
                                                     </td>
                                                 </tr>
@@ -131,17 +148,24 @@ fn LeadsList() -> impl IntoView {
                 }
             })}
         </Transition>
-        {move || match editing.get() {
-            Editing::Closed => None,
-            other => Some(view! {
-                <LeadForm
-                    lead=match other { Editing::Lead(l) => Some(l), _ => None }
-                    on_close=Callback::new(move |saved: bool| {
-                        editing.set(Editing::Closed);
-                        if saved { version.update(|v| *v += 1); }
-                    })
-                />
-            }),
+        {move || {
+            let on_close = Callback::new(move |saved: bool| {
+                editing.set(Editing::Closed);
+                if saved { version.update(|v| *v += 1); }
+            });
+            match editing.get() {
+                Editing::Closed => ().into_any(),
+                Editing::New => view! { <LeadForm lead=None on_close=on_close/> }.into_any(),
+                Editing::Lead(lead) => view! { <LeadForm lead=Some(lead) on_close=on_close/> }.into_any(),
+                Editing::LeadId(id) => view! {
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let lead = leads.await.ok().and_then(|p| p.leads.into_iter().find(|l| l.id == id));
+                            lead.map(|lead| view! { <LeadForm lead=Some(lead) on_close=on_close/> })
+                        })}
+                    </Suspense>
+                }.into_any(),
+            }
         }}
         {move || confirm_delete.get().map(|lead| {
             let id = lead.id;
@@ -160,6 +184,8 @@ fn LeadsList() -> impl IntoView {
     }
 }
 
+/// A real HTML form (URL-encoded post), so that it saves before the wasm has
+/// loaded too.
 #[component]
 fn LeadForm(lead: Option<Lead>, on_close: Callback<bool>) -> impl IntoView {
     let id = lead.as_ref().map(|l| l.id);
@@ -177,13 +203,6 @@ fn LeadForm(lead: Option<Lead>, on_close: Callback<bool>) -> impl IntoView {
             status: "new".into(),
             ..Default::default()
         });
-    let name = RwSignal::new(start.name);
-    let email = RwSignal::new(start.email);
-    let company = RwSignal::new(start.company);
-    let phone = RwSignal::new(start.phone);
-    let status = RwSignal::new(start.status);
-    let source = RwSignal::new(start.source);
-    let notes = RwSignal::new(start.notes);
     let create = ServerAction::<CreateLead>::new();
     let update = ServerAction::<UpdateLead>::new();
     let result = Signal::derive(move || {
@@ -205,63 +224,60 @@ fn LeadForm(lead: Option<Lead>, on_close: Callback<bool>) -> impl IntoView {
     } else {
         "New lead"
     };
+    let status = start.status.clone();
+    let inputs = view! {
+        {move || general().map(|m| view! { <ErrorBanner message=m/> })}
+        {id.map(|id| view! { <input type="hidden" name="id" value=id/> })}
+        <label for="lead-name">"Name"</label>
+        <input id="lead-name" name="draft[name]" required maxlength="200" value=start.name autofocus/>
+        {field_error(fields, "name")}
+        <label for="lead-email">"Email"</label>
+        <input id="lead-email" name="draft[email]" type="text" inputmode="email" value=start.email/>
+        {field_error(fields, "email")}
+        <div class="grid-2">
+            <div>
+                <label for="lead-company">"Company"</label>
+                <input id="lead-company" name="draft[company]" value=start.company/>
+                {field_error(fields, "company")}
+            </div>
+            <div>
+                <label for="lead-phone">"Phone"</label>
+                <input id="lead-phone" name="draft[phone]" value=start.phone/>
+                {field_error(fields, "phone")}
+            </div>
+        </div>
+        <div class="grid-2">
+            <div>
+                <label for="lead-status">"Status"</label>
+                <select id="lead-status" name="draft[status]">
+                    {LeadStatus::ALL.iter().map(|s| {
+                        let key = s.key();
+                        view! { <option value=key selected=status == key>{s.label()}</option> }
+                    }).collect_view()}
+                </select>
+                {field_error(fields, "status")}
+            </div>
+            <div>
+                <label for="lead-source">"Source"</label>
+                <input id="lead-source" name="draft[source]" value=start.source/>
+                {field_error(fields, "source")}
+            </div>
+        </div>
+        <label for="lead-notes">"Notes"</label>
+        <textarea id="lead-notes" name="draft[notes]" rows="3" maxlength="5000">{start.notes}</textarea>
+        {field_error(fields, "notes")}
+        <div class="modal-actions">
+            <CancelLink href="/leads" on_close=Callback::new(move |_| on_close.run(false))/>
+            <button class="button primary" type="submit">"Save lead"</button>
+        </div>
+    };
+    let form = match id {
+        None => view! { <ActionForm action=create>{inputs}</ActionForm> }.into_any(),
+        Some(_) => view! { <ActionForm action=update>{inputs}</ActionForm> }.into_any(),
+    };
     view! {
-        <Modal title=title id="lead-form" on_close=Callback::new(move |_| on_close.run(false))>
-            <form on:submit=move |ev| {
-                ev.prevent_default();
-                let draft = LeadDraft {
-                    name: name.get(), email: email.get(), company: company.get(), phone: phone.get(),
-                    status: status.get(), source: source.get(), notes: notes.get(),
-                };
-                match id {
-                    None => { create.dispatch(CreateLead { draft }); }
-                    Some(id) => { update.dispatch(UpdateLead { id, draft }); }
-                }
-            }>
-                {move || general().map(|m| view! { <ErrorBanner message=m/> })}
-                <label for="lead-name">"Name"</label>
-                <input id="lead-name" required maxlength="200" bind:value=name autofocus/>
-                {field_error(fields, "name")}
-                <label for="lead-email">"Email"</label>
-                <input id="lead-email" type="text" inputmode="email" bind:value=email/>
-                {field_error(fields, "email")}
-                <div class="grid-2">
-                    <div>
-                        <label for="lead-company">"Company"</label>
-                        <input id="lead-company" bind:value=company/>
-                        {field_error(fields, "company")}
-                    </div>
-                    <div>
-                        <label for="lead-phone">"Phone"</label>
-                        <input id="lead-phone" bind:value=phone/>
-                        {field_error(fields, "phone")}
-                    </div>
-                </div>
-                <div class="grid-2">
-                    <div>
-                        <label for="lead-status">"Status"</label>
-                        <select id="lead-status" on:change=move |ev| status.set(event_target_value(&ev))>
-                            {LeadStatus::ALL.iter().map(|s| {
-                                let key = s.key();
-                                view! { <option value=key selected=move || status.get() == key>{s.label()}</option> }
-                            }).collect_view()}
-                        </select>
-                        {field_error(fields, "status")}
-                    </div>
-                    <div>
-                        <label for="lead-source">"Source"</label>
-                        <input id="lead-source" bind:value=source/>
-                        {field_error(fields, "source")}
-                    </div>
-                </div>
-                <label for="lead-notes">"Notes"</label>
-                <textarea id="lead-notes" rows="3" bind:value=notes></textarea>
-                {field_error(fields, "notes")}
-                <div class="modal-actions">
-                    <button class="button" type="button" on:click=move |_| on_close.run(false)>"Cancel"</button>
-                    <button class="button primary" type="submit">"Save lead"</button>
-                </div>
-            </form>
+        <Modal title=title id="lead-form" on_close=Callback::new(move |_| on_close.run(false)) close_href="/leads">
+            {form}
         </Modal>
     }
 }

@@ -1,9 +1,11 @@
 //! Server-only plumbing: configuration, database, state, start-up and the CLI.
 
+pub mod assets;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod forms;
 pub mod seed;
 pub mod startup;
 pub mod state;

@@ -2,17 +2,18 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{config::Config, db, AppState, BoxError, Clock};
+use super::{assets, config::Config, db, AppState, BoxError, Clock};
 use crate::app::{shell, App};
 use crate::error::AppError;
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
@@ -47,7 +48,10 @@ async fn refuse_cross_site(request: Request, next: Next) -> Response {
 /// mistake from a fault. The browser treats any 4xx/5xx as an error, as before.
 async fn server_fn_error_status(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    if !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+    // A plain HTML form post is answered with a redirect that carries the
+    // error in its URL; it must stay a redirect for the browser to follow it.
+    let is_redirect = response.headers().contains_key(header::LOCATION);
+    if is_redirect || !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -63,16 +67,22 @@ async fn server_fn_error_status(request: Request, next: Next) -> Response {
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let assets = assets::router(&state.leptos_options);
     Router::new()
         .nest("/api/v1", crate::api::router(state.clone()))
         .leptos_routes(&state, routes, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(assets::never_store_by_default))
+        .merge(assets)
+        .fallback(not_found)
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(refuse_cross_site))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             header::HeaderValue::from_static("nosniff"),
         ))
+        // Precompressed files keep their own encoding; this compresses the
+        // rest (pages, server functions, the API) for clients that ask.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(
             // Log the path only: a query string could carry a credential.
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -82,12 +92,45 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Any path nothing else answers: the dashboard's "Page not found", never
+/// stored by a cache.
+async fn not_found(State(state): State<AppState>, request: Request) -> Response {
+    let options = state.leptos_options.clone();
+    let handler = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(state.clone()),
+        move || shell(options.clone()),
+    );
+    let mut response = handler(request).await.into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static(assets::NEVER_STORE),
+    );
+    response
+}
+
+/// Reads the Leptos settings from the environment (`LEPTOS_*`).
+pub fn leptos_options() -> Result<LeptosOptions, BoxError> {
+    let mut options = get_configuration(None)
+        .map_err(|e| format!("Leptos configuration: {e}"))?
+        .leptos_options;
+    assets::detect_hashed_files(&mut options);
+    Ok(options)
+}
+
 /// Opens and migrates the database and builds the state.
 pub async fn prepare(config: Config, clock: Clock) -> Result<AppState, BoxError> {
-    let conf = get_configuration(None).map_err(|e| format!("Leptos configuration: {e}"))?;
+    prepare_with(config, clock, leptos_options()?).await
+}
+
+/// `prepare` with the Leptos settings given, for tests of a particular site.
+pub async fn prepare_with(
+    config: Config,
+    clock: Clock,
+    options: LeptosOptions,
+) -> Result<AppState, BoxError> {
     let db = db::connect(&config.database_url).await?;
     db::migrate(&db).await?;
-    Ok(AppState::new(conf.leptos_options, db, clock, config))
+    Ok(AppState::new(options, db, clock, config))
 }
 
 pub async fn serve(state: AppState) -> Result<(), BoxError> {

@@ -32,6 +32,7 @@ pub struct Shared {
     pub usage: Usage,
     pub limits: Limits,
     pub credentials: CredentialCache,
+    pub reveals: super::forms::PendingReveals,
 }
 
 /// The throttles, one window each.
@@ -61,6 +62,7 @@ impl AppState {
             leptos_options,
             usage: Usage::new(db.clone()),
             credentials: CredentialCache::for_database(&config.database_url),
+            reveals: Default::default(),
             db,
             clock,
             config,

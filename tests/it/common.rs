@@ -1,6 +1,5 @@
 //! `spawn_app()`: the real router on a fresh SQLite file, driven over HTTP
 //! semantics with `tower::ServiceExt::oneshot`.
-#![allow(dead_code)]
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
@@ -22,6 +21,15 @@ use leadline::orgs::service as orgs;
 use leadline::server::{config::Config, startup, AppState, Clock};
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// The content type a server function's input is sent in.
+pub trait InputEncoding {
+    const CONTENT_TYPE: &'static str;
+}
+
+impl<I: leptos::server_fn::codec::Encoding, O> InputEncoding for leptos::server_fn::Http<I, O> {
+    const CONTENT_TYPE: &'static str = I::CONTENT_TYPE;
+}
 
 pub struct TestApp {
     pub state: AppState,
@@ -56,13 +64,28 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like `spawn_app`, with settings changed first.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn(configure, startup::leptos_options().unwrap()).await
+}
+
+/// Like `spawn_app`, serving the static files of the site at `site_root`.
+pub async fn spawn_app_with_site(site_root: &std::path::Path, hashed_files: bool) -> TestApp {
+    let mut options = startup::leptos_options().unwrap();
+    options.site_root = site_root.to_string_lossy().as_ref().into();
+    options.hash_files = hashed_files;
+    spawn(|_| {}, options).await
+}
+
+async fn spawn(
+    configure: impl FnOnce(&mut Config),
+    options: leptos::config::LeptosOptions,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("leadline.db");
     let url = format!("sqlite://{}", db_path.display());
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap());
     let mut config = Config::for_tests(&url);
     configure(&mut config);
-    let state = startup::prepare(config, clock).await.unwrap();
+    let state = startup::prepare_with(config, clock, options).await.unwrap();
     let router = startup::app(state.clone());
     TestApp {
         state,
@@ -77,6 +100,25 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 pub struct Session(pub String);
 
 impl TestApp {
+    /// A GET, as a browser sends it, with the session cookie if given.
+    pub async fn get(
+        &self,
+        path: &str,
+        session: Option<&Session>,
+        accept_encoding: Option<&str>,
+    ) -> Response {
+        let mut request = Request::builder()
+            .uri(path)
+            .header(header::ACCEPT, "text/html");
+        if let Some(Session(cookie)) = session {
+            request = request.header(header::COOKIE, cookie);
+        }
+        if let Some(encoding) = accept_encoding {
+            request = request.header(header::ACCEPT_ENCODING, encoding);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Response {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
@@ -121,11 +163,14 @@ impl TestApp {
         .unwrap();
     }
 
-    /// Calls a server function the way the browser does (JSON POST).
+    /// Calls a server function the way the hydrated page does: a POST in the
+    /// function's own encoding (JSON, or URL-encoded for the form ones),
+    /// asking for JSON back.
     pub async fn call<S>(&self, session: Option<&Session>, input: S) -> Result<S::Output, AppError>
     where
         S: ServerFn + Serialize,
         S::Output: DeserializeOwned,
+        S::Protocol: InputEncoding,
     {
         let (response, _) = self.call_raw(session, input).await;
         if response.status.is_success() {
@@ -135,26 +180,64 @@ impl TestApp {
         }
     }
 
-    pub async fn call_raw<S: ServerFn + Serialize>(
+    pub async fn call_raw<S>(
         &self,
         session: Option<&Session>,
         input: S,
-    ) -> (Response, Option<Session>) {
+    ) -> (Response, Option<Session>)
+    where
+        S: ServerFn + Serialize,
+        S::Protocol: InputEncoding,
+    {
+        self.post_server_fn::<S>(session, &input, "application/json")
+            .await
+    }
+
+    /// A plain HTML form post to a server function, as a browser sends it
+    /// before the wasm has loaded: the answer is a redirect.
+    pub async fn post_form<S>(&self, session: Option<&Session>, input: S, referer: &str) -> Response
+    where
+        S: ServerFn + Serialize,
+        S::Protocol: InputEncoding,
+    {
         let mut request = Request::builder()
             .method(Method::POST)
             .uri(S::PATH)
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ACCEPT, "application/json");
+            .header(header::CONTENT_TYPE, S::Protocol::CONTENT_TYPE)
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::REFERER, referer);
         if let Some(Session(cookie)) = session {
             request = request.header(header::COOKIE, cookie);
         }
-        let response = self
-            .send(
-                request
-                    .body(Body::from(serde_json::to_vec(&input).unwrap()))
-                    .unwrap(),
-            )
-            .await;
+        let body = serde_qs::to_string(&input).unwrap();
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    async fn post_server_fn<S>(
+        &self,
+        session: Option<&Session>,
+        input: &S,
+        accept: &str,
+    ) -> (Response, Option<Session>)
+    where
+        S: ServerFn + Serialize,
+        S::Protocol: InputEncoding,
+    {
+        let content_type = S::Protocol::CONTENT_TYPE;
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(S::PATH)
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::ACCEPT, accept);
+        if let Some(Session(cookie)) = session {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let body = if content_type == "application/json" {
+            serde_json::to_vec(input).unwrap()
+        } else {
+            serde_qs::to_string(input).unwrap().into_bytes()
+        };
+        let response = self.send(request.body(Body::from(body)).unwrap()).await;
         let cookie = response
             .headers
             .get_all(header::SET_COOKIE)

@@ -1,9 +1,7 @@
 //! The Developer page's server functions: creating, listing, editing,
 //! revoking, re-activating and deleting keys, with their gates and audit.
 
-mod common;
-
-use common::spawn_app;
+use crate::common::spawn_app;
 use leadline::admin::{FindKey, ReactivateKey};
 use leadline::audit::ListAudit;
 use leadline::error::AppError;

@@ -1,10 +1,8 @@
 //! The public REST API, as a table of outcomes: one section per status.
 
-mod common;
-
+use crate::common::{spawn_app, TestApp};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{spawn_app, TestApp};
 use leadline::keys::domain::Permissions;
 use leadline::keys::{RevokeKey, UpdateKey};
 use serde_json::json;
@@ -17,7 +15,7 @@ const READ: Permissions = Permissions {
     delete: false,
 };
 
-async fn app_with_key(permissions: Permissions) -> (TestApp, common::Session, String, i64) {
+async fn app_with_key(permissions: Permissions) -> (TestApp, crate::common::Session, String, i64) {
     let app = spawn_app().await;
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
     let created = app.create_key(&dev, "CI", permissions).await;
@@ -252,7 +250,7 @@ async fn bad_keys_get_invalid_token_with_at_most_the_prefix() {
         (StatusCode::UNAUTHORIZED, Some("invalid_key"))
     );
     assert_eq!(b.json()["code"], "invalid_key");
-    let same = |r: &common::Response, prefix: &str| {
+    let same = |r: &crate::common::Response, prefix: &str| {
         r.json()["detail"]
             .as_str()
             .unwrap()
@@ -524,7 +522,7 @@ async fn invalid_values_get_422_with_field_errors() {
 
 #[tokio::test]
 async fn each_key_is_rate_limited_with_ratelimit_headers() {
-    let app = common::spawn_app_with(|c| c.api_rate_limit_per_minute = 3).await;
+    let app = crate::common::spawn_app_with(|c| c.api_rate_limit_per_minute = 3).await;
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
     let key = app.create_key(&dev, "CI", READ).await.plaintext;
     let other = app.create_key(&dev, "Other", READ).await.plaintext;

@@ -1,10 +1,8 @@
 //! Sign-in, sessions, organisations and every permission gate of the dashboard.
 
-mod common;
-
+use crate::common::{spawn_app, Session, PASSWORD};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{spawn_app, Session, PASSWORD};
 use leadline::admin::{ListOrganisations, SetDeveloperApi};
 use leadline::auth::{GetViewer, SignIn, SignOut, SwitchOrganisation};
 use leadline::error::AppError;

@@ -1,0 +1,12 @@
+//! The integration tests: one binary (cheaper to link than one per file),
+//! one module per area. Each test drives the real router on a fresh SQLite
+//! file, or the real binary for the CLI.
+
+#[allow(dead_code)]
+mod common;
+
+mod accounts;
+mod cli;
+mod keys;
+mod rest_api;
+mod site;

@@ -1,0 +1,352 @@
+//! The site as a browser meets it: static files cached and compressed like a
+//! production site, pages never stored, and the dashboard's main forms
+//! working as plain HTML form posts, before the wasm has loaded.
+
+use std::path::Path;
+
+use axum::http::StatusCode;
+use leadline::auth::{GetViewer, SignIn, SignOut};
+use leadline::keys::domain::Permissions;
+use leadline::keys::{CreateKey, ListKeys};
+use leadline::leads::domain::LeadDraft;
+use leadline::leads::{CreateLead, ListLeads};
+use leadline::server::assets::{IMMUTABLE, NEVER_STORE, PUBLIC_FILE, REVALIDATE};
+
+use crate::common::{spawn_app, spawn_app_with_site, PASSWORD};
+
+const WASM: &[u8] = b"\0asm\x01\0\0\0 the wasm";
+const WASM_BR: &[u8] = b"brotli bytes";
+const WASM_GZ: &[u8] = b"gzip bytes";
+
+/// A built site as `cargo leptos build --release --precompress` leaves it.
+fn built_site(root: &Path) {
+    let pkg = root.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("leadline.Xy12ab.wasm"), WASM).unwrap();
+    std::fs::write(pkg.join("leadline.Xy12ab.wasm.br"), WASM_BR).unwrap();
+    std::fs::write(pkg.join("leadline.Xy12ab.wasm.gz"), WASM_GZ).unwrap();
+    std::fs::write(pkg.join("leadline.Cd34ef.css"), "body{}").unwrap();
+    std::fs::write(root.join("favicon.ico"), b"\0\0\x01\0").unwrap();
+    std::fs::write(root.join("robots.txt"), "User-agent: *\n").unwrap();
+}
+
+#[tokio::test]
+async fn hashed_files_are_immutable_and_sent_precompressed() {
+    let site = tempfile::tempdir().unwrap();
+    built_site(site.path());
+    let app = spawn_app_with_site(site.path(), true).await;
+
+    let br = app
+        .get("/pkg/leadline.Xy12ab.wasm", None, Some("gzip, deflate, br"))
+        .await;
+    assert_eq!(br.status, StatusCode::OK);
+    assert_eq!(br.header("content-encoding"), "br");
+    assert_eq!(br.header("content-type"), "application/wasm");
+    assert_eq!(br.header("cache-control"), IMMUTABLE);
+    assert_eq!(&br.body[..], WASM_BR);
+
+    let gzip = app
+        .get("/pkg/leadline.Xy12ab.wasm", None, Some("gzip"))
+        .await;
+    assert_eq!(gzip.header("content-encoding"), "gzip");
+    assert_eq!(&gzip.body[..], WASM_GZ);
+
+    let plain = app.get("/pkg/leadline.Xy12ab.wasm", None, None).await;
+    assert_eq!(plain.header("content-encoding"), "");
+    assert_eq!(&plain.body[..], WASM);
+    assert_eq!(plain.header("cache-control"), IMMUTABLE);
+
+    // Without a precompressed copy, the file is compressed on the way out.
+    let css = app.get("/pkg/leadline.Cd34ef.css", None, Some("br")).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.header("cache-control"), IMMUTABLE);
+}
+
+#[tokio::test]
+async fn a_missing_file_is_a_404_that_no_cache_keeps() {
+    let site = tempfile::tempdir().unwrap();
+    built_site(site.path());
+    let app = spawn_app_with_site(site.path(), true).await;
+    let missing = app.get("/pkg/leadline.Old999.wasm", None, None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_ne!(missing.header("cache-control"), IMMUTABLE);
+}
+
+#[tokio::test]
+async fn files_without_hashes_in_their_names_are_revalidated() {
+    let site = tempfile::tempdir().unwrap();
+    built_site(site.path());
+    let app = spawn_app_with_site(site.path(), false).await;
+    let wasm = app.get("/pkg/leadline.Xy12ab.wasm", None, None).await;
+    assert_eq!(wasm.status, StatusCode::OK);
+    assert_eq!(wasm.header("cache-control"), REVALIDATE);
+}
+
+#[tokio::test]
+async fn favicon_and_robots_come_from_public_and_are_cached_for_a_day() {
+    let site = tempfile::tempdir().unwrap();
+    built_site(site.path());
+    let app = spawn_app_with_site(site.path(), true).await;
+    for path in ["/favicon.ico", "/robots.txt"] {
+        let response = app.get(path, None, None).await;
+        assert_eq!(response.status, StatusCode::OK, "{path}");
+        assert_eq!(response.header("cache-control"), PUBLIC_FILE, "{path}");
+    }
+}
+
+#[test]
+fn the_public_folder_has_a_favicon_and_robots_txt() {
+    let public = Path::new(env!("CARGO_MANIFEST_DIR")).join("public");
+    let svg = std::fs::read_to_string(public.join("favicon.svg")).unwrap();
+    assert!(svg.starts_with("<svg"));
+    let ico = std::fs::read(public.join("favicon.ico")).unwrap();
+    assert_eq!(&ico[..4], &[0, 0, 1, 0], "an ICO header");
+    let robots = std::fs::read_to_string(public.join("robots.txt")).unwrap();
+    assert!(robots.contains("User-agent"));
+}
+
+#[tokio::test]
+async fn pages_link_the_favicons_and_are_never_stored() {
+    let app = spawn_app().await;
+    let (_, session) = app.developer("Acme", "dev@acme.test").await;
+
+    let sign_in = app.get("/sign-in", None, None).await;
+    assert_eq!(sign_in.status, StatusCode::OK);
+    assert!(sign_in.header("content-type").starts_with("text/html"));
+    assert_eq!(sign_in.header("cache-control"), NEVER_STORE);
+    let html = String::from_utf8_lossy(&sign_in.body);
+    assert!(html.contains(r#"<link rel="icon" href="/favicon.svg" type="image/svg+xml""#));
+    assert!(html.contains(r#"<link rel="icon" href="/favicon.ico""#));
+
+    // A page with the organisation's data in it.
+    let leads = app.get("/leads", Some(&session), None).await;
+    assert_eq!(leads.status, StatusCode::OK);
+    assert_eq!(leads.header("cache-control"), NEVER_STORE);
+
+    let not_found = app.get("/no-such-page", None, None).await;
+    assert_eq!(not_found.status, StatusCode::NOT_FOUND);
+    assert_eq!(not_found.header("cache-control"), NEVER_STORE);
+
+    // Server functions and the API carry data too.
+    let (viewer, _) = app.call_raw(Some(&session), GetViewer {}).await;
+    assert_eq!(viewer.header("cache-control"), NEVER_STORE);
+    let api = app
+        .api(axum::http::Method::GET, "/api/v1/leads", None, None)
+        .await;
+    assert_eq!(api.header("cache-control"), NEVER_STORE);
+}
+
+#[tokio::test]
+async fn pages_are_compressed_for_browsers_that_ask() {
+    let app = spawn_app().await;
+    let br = app.get("/sign-in", None, Some("gzip, deflate, br")).await;
+    assert_eq!(br.status, StatusCode::OK);
+    assert_eq!(br.header("content-encoding"), "br");
+    let gzip = app.get("/sign-in", None, Some("gzip")).await;
+    assert_eq!(gzip.header("content-encoding"), "gzip");
+}
+
+#[tokio::test]
+async fn signing_in_works_as_a_plain_form_post() {
+    let app = spawn_app().await;
+    let slug = app.org("Acme", true).await;
+    app.member(&slug, "dev@acme.test", false, true).await;
+    let response = app
+        .post_form(
+            None,
+            SignIn {
+                email: "dev@acme.test".into(),
+                password: PASSWORD.into(),
+            },
+            "http://127.0.0.1:3000/sign-in",
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::FOUND);
+    assert_eq!(response.header("location"), "/leads");
+    let cookie = response.header("set-cookie");
+    assert!(cookie.starts_with("leadline_session="), "{cookie}");
+    let session = crate::common::Session(cookie.split(';').next().unwrap().to_owned());
+    let viewer = app.call(Some(&session), GetViewer {}).await.unwrap();
+    assert_eq!(viewer.unwrap().email, "dev@acme.test");
+
+    // Signing out the same way ends the session and goes to the sign-in page.
+    let out = app
+        .post_form(Some(&session), SignOut {}, "http://127.0.0.1:3000/leads")
+        .await;
+    assert_eq!(out.status, StatusCode::FOUND);
+    assert_eq!(out.header("location"), "/sign-in");
+    assert_eq!(app.call(Some(&session), GetViewer {}).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_failed_plain_sign_in_returns_to_the_form_with_the_error_and_no_password() {
+    let app = spawn_app().await;
+    app.user("dev@acme.test", false).await;
+    let response = app
+        .post_form(
+            None,
+            SignIn {
+                email: "dev@acme.test".into(),
+                password: "wrong-password-123".into(),
+            },
+            "http://127.0.0.1:3000/sign-in",
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::FOUND);
+    let location = response.header("location");
+    assert!(
+        location.starts_with("http://127.0.0.1:3000/sign-in?__path="),
+        "{location}"
+    );
+    assert!(!location.contains("wrong-password"), "{location}");
+    let path = location.trim_start_matches("http://127.0.0.1:3000");
+    let page = app.get(path, None, None).await;
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains("The email or password is incorrect."));
+}
+
+/// The one page view after a plain "Create key" post shows the key; the next
+/// does not.
+#[tokio::test]
+async fn a_key_created_by_a_plain_form_post_is_revealed_once() {
+    let app = spawn_app().await;
+    let (_, session) = app.developer("Acme", "dev@acme.test").await;
+    let response = app
+        .post_form(
+            Some(&session),
+            CreateKey {
+                name: "CI job".into(),
+                permissions: Permissions {
+                    read: true,
+                    ..Default::default()
+                },
+                expires_at: String::new(),
+            },
+            "http://127.0.0.1:3000/developer?dialog=new-key",
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::FOUND);
+    assert_eq!(response.header("location"), "/developer?dialog=reveal");
+    let redirect_body = String::from_utf8_lossy(&response.body).into_owned();
+
+    let page = app
+        .get("/developer?dialog=reveal", Some(&session), None)
+        .await;
+    assert_eq!(page.header("cache-control"), NEVER_STORE);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    let start = html
+        .find("value=\"sk_")
+        .expect("the key in the masked field")
+        + 7;
+    let key = &html[start..start + 44];
+    assert!(html.contains(r#"type="password""#));
+    assert!(
+        html.contains("Reveal key"),
+        "a way to reveal it without JavaScript"
+    );
+    assert!(
+        !redirect_body.contains(key),
+        "the redirect does not carry the key"
+    );
+
+    let keys = app
+        .call(Some(&session), ListKeys { page: 1 })
+        .await
+        .unwrap();
+    assert_eq!(keys.keys[0].name, "CI job");
+    assert!(keys.keys[0].permissions.read && !keys.keys[0].permissions.create);
+    let api = app
+        .api(axum::http::Method::GET, "/api/v1/leads", Some(key), None)
+        .await;
+    assert_eq!(api.status, StatusCode::OK);
+
+    let again = app
+        .get("/developer?dialog=reveal", Some(&session), None)
+        .await;
+    assert!(!String::from_utf8_lossy(&again.body).contains(key));
+}
+
+#[tokio::test]
+async fn a_plain_create_key_post_with_bad_input_returns_to_the_form_with_field_errors() {
+    let app = spawn_app().await;
+    let (_, session) = app.developer("Acme", "dev@acme.test").await;
+    let response = app
+        .post_form(
+            Some(&session),
+            CreateKey {
+                name: "  ".into(),
+                permissions: Permissions::default(),
+                expires_at: String::new(),
+            },
+            "http://127.0.0.1:3000/developer?dialog=new-key",
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::FOUND);
+    let location = response.header("location");
+    let page = app
+        .get(
+            location.trim_start_matches("http://127.0.0.1:3000"),
+            Some(&session),
+            None,
+        )
+        .await;
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains(r#"id="new-key""#), "the form is open again");
+    assert!(html.contains("name-error"), "with the name's error");
+    let keys = app
+        .call(Some(&session), ListKeys { page: 1 })
+        .await
+        .unwrap();
+    assert!(keys.keys.is_empty());
+}
+
+#[tokio::test]
+async fn a_lead_is_created_by_a_plain_form_post() {
+    let app = spawn_app().await;
+    let (_, session) = app.developer("Acme", "dev@acme.test").await;
+    let response = app
+        .post_form(
+            Some(&session),
+            CreateLead {
+                draft: LeadDraft {
+                    name: "Mary Jackson".into(),
+                    email: "mary@langley.example".into(),
+                    status: "new".into(),
+                    ..Default::default()
+                },
+            },
+            "http://127.0.0.1:3000/leads?dialog=new-lead",
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::FOUND);
+    assert_eq!(response.header("location"), "/leads");
+    let leads = app
+        .call(
+            Some(&session),
+            ListLeads {
+                q: "Mary".into(),
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(leads.leads.len(), 1);
+}
+
+#[tokio::test]
+async fn the_forms_open_from_the_url_before_the_wasm_has_loaded() {
+    let app = spawn_app().await;
+    let (_, session) = app.developer("Acme", "dev@acme.test").await;
+    let new_key = app
+        .get("/developer?dialog=new-key", Some(&session), None)
+        .await;
+    let html = String::from_utf8_lossy(&new_key.body);
+    assert!(html.contains(r#"id="new-key""#) && html.contains("Create key"));
+    assert!(html.contains(r#"name="permissions[read]""#));
+
+    let new_lead = app
+        .get("/leads?dialog=new-lead", Some(&session), None)
+        .await;
+    let html = String::from_utf8_lossy(&new_lead.body);
+    assert!(html.contains(r#"id="lead-form""#) && html.contains(r#"name="draft[name]""#));
+}
