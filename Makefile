@@ -38,7 +38,7 @@ build: setup
 # The optimized build that users run: release server, size-optimized wasm,
 # content-hashed file names, gzip and brotli copies of every static file.
 release: setup
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 
 budget:
 	scripts/wasm-budget.sh

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
-use leptos_router::path;
+use leptos_router::{path, Lazy, SsrMode};
 
 use crate::auth::{get_viewer, DeveloperAccess, SignOut, SwitchOrganisation, Viewer};
 use crate::ui::{reload_to, ViewerResource};
@@ -47,16 +47,20 @@ pub fn App() -> impl IntoView {
         <Title text="Leadline"/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/sign-in") view=crate::auth::pages::SignInPage/>
-                <ParentRoute path=path!("") view=Layout>
+                // In order: each page arrives complete, without needing a
+                // script to slot streamed parts in, so it reads (and its forms
+                // post) before the wasm has loaded or with JavaScript off.
+                <Route path=path!("/sign-in") view=crate::auth::pages::SignInPage ssr=SsrMode::InOrder/>
+                <ParentRoute path=path!("") view=Layout ssr=SsrMode::InOrder>
                     <Route path=path!("") view=|| view! { <Redirect path="/leads"/> }/>
                     <Route path=path!("leads") view=crate::leads::pages::LeadsPage/>
-                    <Route path=path!("developer") view=crate::keys::pages::DeveloperPage/>
-                    <Route path=path!("audit") view=crate::audit::pages::AuditPage/>
-                    <Route path=path!("members") view=crate::orgs::pages::MembersPage/>
-                    <Route path=path!("admin") view=crate::admin::pages::AdminPage/>
-                    <Route path=path!("docs") view=crate::docs::pages::DocsIndex/>
-                    <Route path=path!("docs/:endpoint") view=crate::docs::pages::EndpointPage/>
+                    // Lazy: each loads its own wasm chunk on first visit.
+                    <Route path=path!("developer") view={Lazy::<crate::keys::pages::DeveloperRoute>::new()}/>
+                    <Route path=path!("audit") view={Lazy::<crate::audit::pages::AuditRoute>::new()}/>
+                    <Route path=path!("members") view={Lazy::<crate::orgs::pages::MembersRoute>::new()}/>
+                    <Route path=path!("admin") view={Lazy::<crate::admin::pages::AdminRoute>::new()}/>
+                    <Route path=path!("docs") view={Lazy::<crate::docs::pages::DocsRoute>::new()}/>
+                    <Route path=path!("docs/:endpoint") view={Lazy::<crate::docs::pages::EndpointRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,12 +1,28 @@
 //! Dashboard → Admin (platform admins only).
 
 use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
 
 use super::{
     find_key, find_users, list_organisations, CreateOrganisation, ReactivateKey, SetDeveloperApi,
 };
 use crate::keys::domain::KeyStatus;
 use crate::ui::{error_parts, format_time, signed_in, AccessDenied, ErrorBanner};
+
+/// The platform console, loaded as its own wasm chunk when first visited (`--split`), so
+/// that the first dashboard load stays small.
+pub struct AdminRoute;
+
+#[lazy_route]
+impl LazyRoute for AdminRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <AdminPage/> }.into_any()
+    }
+}
 
 #[component]
 pub fn AdminPage() -> impl IntoView {

@@ -3,6 +3,7 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
 
 use super::domain::{CreatedKey, KeyStatus, KeySummary, Permission, Permissions, KEY_NAME_MAX};
 use super::{list_keys, take_new_key, CreateKey, DeleteKey, RevokeKey, UpdateKey};
@@ -13,9 +14,28 @@ use crate::ui::{
     signed_in, AccessDenied, CancelLink, ErrorBanner, EyeIcon, EyeOffIcon, Modal,
 };
 
+/// The Developer page, loaded as its own wasm chunk when first visited (`--split`), so
+/// that the first dashboard load stays small.
+pub struct DeveloperRoute;
+
+#[lazy_route]
+impl LazyRoute for DeveloperRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <DeveloperPage/> }.into_any()
+    }
+}
+
 #[component]
 pub fn DeveloperPage() -> impl IntoView {
-    signed_in(|viewer| {
+    // Created once per page view, outside anything that may render twice: a
+    // key created by a plain form post can be taken only once.
+    let posted_key = (opened_with("dialog").as_deref() == Some("reveal"))
+        .then(|| Resource::new(|| (), |_| take_new_key()));
+    signed_in(move |viewer| {
         let Some(org) = viewer.active else {
             return view! {
                 <AccessDenied title="No organisation" message="You are not a member of any organisation yet."/>
@@ -23,7 +43,7 @@ pub fn DeveloperPage() -> impl IntoView {
             .into_any();
         };
         match org.developer_access().explain(&org.name) {
-            None => view! { <KeysPanel/> }.into_any(),
+            None => view! { <KeysPanel posted_key=posted_key/> }.into_any(),
             Some(why) => {
                 let title = match org.developer_access() {
                     DeveloperAccess::FlagOff => "Developer API not enabled",
@@ -47,7 +67,7 @@ enum Dialog {
 }
 
 #[component]
-fn KeysPanel() -> impl IntoView {
+fn KeysPanel(posted_key: Option<Resource<Result<Option<CreatedKey>, AppError>>>) -> impl IntoView {
     let page = RwSignal::new(1i64);
     let version = RwSignal::new(0u32);
     let keys = Resource::new(
@@ -62,8 +82,6 @@ fn KeysPanel() -> impl IntoView {
     });
     let refresh = move || version.update(|v| *v += 1);
     let close = Callback::new(move |_: ()| dialog.set(Dialog::None));
-    let posted_key =
-        (opened.as_deref() == Some("reveal")).then(|| Resource::new(|| (), |_| take_new_key()));
 
     view! {
         <div class="page-header">

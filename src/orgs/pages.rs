@@ -1,11 +1,27 @@
 //! Dashboard → Members: an organisation admin adds members and grants permissions.
 
 use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
 
 use super::domain::MemberPermissions;
 use super::{list_members, AddMember, SetMemberPermissions};
 use crate::error::FieldError;
 use crate::ui::{error_parts, field_error, format_time, signed_in, AccessDenied, ErrorBanner};
+
+/// The Members page, loaded as its own wasm chunk when first visited (`--split`), so
+/// that the first dashboard load stays small.
+pub struct MembersRoute;
+
+#[lazy_route]
+impl LazyRoute for MembersRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <MembersPage/> }.into_any()
+    }
+}
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
