@@ -50,7 +50,6 @@ fn verification(c: &mut Criterion) {
             &state,
             slug.as_str(),
             "dev@acme.test",
-            None,
             MemberPermissions {
                 admin: false,
                 developer: true,

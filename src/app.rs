@@ -34,6 +34,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    crate::server::headers::set_page_policy();
     let viewer = Resource::new(|| (), |_| get_viewer());
     provide_context(ViewerResource(viewer));
     // Lets browser tests wait until the page is interactive.
@@ -51,12 +53,14 @@ pub fn App() -> impl IntoView {
                 // script to slot streamed parts in, so it reads (and its forms
                 // post) before the wasm has loaded or with JavaScript off.
                 <Route path=path!("/sign-in") view=crate::auth::pages::SignInPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/invite/:token") view=crate::orgs::pages::InvitationPage ssr=SsrMode::InOrder/>
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::InOrder>
                     <Route path=path!("") view=|| view! { <Redirect path="/leads"/> }/>
                     <Route path=path!("leads") view=crate::leads::pages::LeadsPage/>
                     // Lazy: each loads its own wasm chunk on first visit.
                     <Route path=path!("developer") view={Lazy::<crate::keys::pages::DeveloperRoute>::new()}/>
                     <Route path=path!("audit") view={Lazy::<crate::audit::pages::AuditRoute>::new()}/>
+                    <Route path=path!("account") view={Lazy::<crate::auth::pages::AccountRoute>::new()}/>
                     <Route path=path!("members") view={Lazy::<crate::orgs::pages::MembersRoute>::new()}/>
                     <Route path=path!("admin") view={Lazy::<crate::admin::pages::AdminRoute>::new()}/>
                     <Route path=path!("docs") view={Lazy::<crate::docs::pages::DocsRoute>::new()}/>
@@ -193,7 +197,7 @@ fn AccountMenu(viewer: Viewer) -> impl IntoView {
             } else {
                 view! { <span class="org-name" data-testid="active-org">{single_name}</span> }.into_any()
             }}
-            <span class="user-email">{viewer.email.clone()}</span>
+            <a class="user-email" href="/account" title="Account: password and sessions">{viewer.email.clone()}</a>
             <ActionForm action=sign_out_action attr:class="bare-form">
                 <button class="button small ghost" type="submit">"Sign out"</button>
             </ActionForm>

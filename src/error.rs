@@ -48,6 +48,8 @@ pub enum AppError {
     Internal,
     #[error("Could not reach the server: {0}")]
     Transport(String),
+    #[error("This invitation link is not valid: it may have been used, revoked or have expired. Ask your organisation's admin for a new one.")]
+    InvitationInvalid,
 
     // Public REST API.
     #[error("No API key was sent. Send it as `Authorization: Bearer <key>`.")]
@@ -102,7 +104,7 @@ impl AppError {
             Self::Forbidden(_)
             | Self::InsufficientPermission { .. }
             | Self::FeatureDisabled { .. } => 403,
-            Self::NotFound => 404,
+            Self::NotFound | Self::InvitationInvalid => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict(_) => 409,
             Self::PayloadTooLarge => 413,
@@ -121,6 +123,7 @@ impl AppError {
             Self::WrongCredentials => "wrong_credentials",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not_found",
+            Self::InvitationInvalid => "invitation_invalid",
             Self::Validation(_) => "validation_failed",
             Self::Conflict(_) => "conflict",
             Self::Throttled { .. } => "too_many_attempts",

@@ -9,13 +9,33 @@ test("a member without Developer finds no way in until an admin grants it and th
   await page.getByRole("button", { name: "Create organisation" }).click();
   await expect(page.locator('tr[data-org="globex"]')).toBeVisible();
 
-  // Acme's admin (the platform admin is also Acme's admin) adds a member without Developer.
+  // Acme's admin (the platform admin is also Acme's admin) invites a member
+  // without Developer. The link is shown once; sam chooses their own password.
   await open(page, "/members");
   await page.getByLabel("Email").fill("sam@acme.test");
-  await page.getByLabel("Initial password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Add member" }).click();
-  await expect(page.locator('tr[data-email="sam@acme.test"]')).toBeVisible();
+  await page.getByRole("button", { name: "Invite", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Invitation link" });
+  const link = await dialog.getByLabel("Invitation link").inputValue();
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:3000\/invite\/[0-9a-f]{64}$/);
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect(page.locator('tr[data-invitation="sam@acme.test"]')).toContainText("member");
   await signOut(page);
+
+  await page.goto(link);
+  await page.waitForSelector("body[data-hydrated]");
+  await expect(page.getByRole("heading", { name: "Join Acme" })).toBeVisible();
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Accept invitation" }).click();
+  await expect(page.getByText("Password must be at least 10 characters.")).toBeVisible();
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Accept invitation" }).click();
+  await page.waitForURL("**/leads");
+  await page.waitForSelector("body[data-hydrated]");
+  await expect(page.getByTestId("active-org")).toHaveText("Acme");
+  // The link worked once.
+  await signOut(page);
+  await page.goto(link);
+  await expect(page.getByText("This invitation link is not valid")).toBeVisible();
 
   await signIn(page, "sam@acme.test");
   await open(page, "/developer");

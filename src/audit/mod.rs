@@ -21,10 +21,14 @@ pub enum AuditAction {
     LeadCreated,
     LeadUpdated,
     LeadDeleted,
+    MemberInvited,
+    InvitationRevoked,
+    MemberJoined,
+    MemberRemoved,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 12] = [
         Self::KeyCreated,
         Self::KeyUpdated,
         Self::KeyRevoked,
@@ -33,6 +37,10 @@ impl AuditAction {
         Self::LeadCreated,
         Self::LeadUpdated,
         Self::LeadDeleted,
+        Self::MemberInvited,
+        Self::InvitationRevoked,
+        Self::MemberJoined,
+        Self::MemberRemoved,
     ];
 
     pub fn key(self) -> &'static str {
@@ -45,6 +53,10 @@ impl AuditAction {
             Self::LeadCreated => "lead.created",
             Self::LeadUpdated => "lead.updated",
             Self::LeadDeleted => "lead.deleted",
+            Self::MemberInvited => "member.invited",
+            Self::InvitationRevoked => "invitation.revoked",
+            Self::MemberJoined => "member.joined",
+            Self::MemberRemoved => "member.removed",
         }
     }
 

@@ -13,8 +13,8 @@ pub struct UserRow {
     pub created_at: i64,
 }
 
-pub async fn insert_user(
-    db: &Db,
+pub async fn insert_user<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
     email: &str,
     password_hash: &str,
     is_platform_admin: bool,
@@ -32,7 +32,10 @@ pub async fn insert_user(
     Ok(id.0)
 }
 
-pub async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn find_user_by_email<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
+    email: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, email, password_hash, is_platform_admin, created_at FROM users WHERE email = ?",
     )
@@ -76,23 +79,71 @@ pub struct SessionRow {
     pub is_platform_admin: bool,
 }
 
-pub async fn insert_session(
-    db: &Db,
-    token_hash: &str,
-    user_id: i64,
-    active_organisation_id: Option<i64>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub user_id: i64,
+    pub active_organisation_id: Option<i64>,
+    pub now: i64,
+    pub user_agent: &'a str,
+    pub client_ip: &'a str,
+}
+
+pub async fn insert_session(db: &Db, new: NewSession<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, active_organisation_id, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, user_id, active_organisation_id, created_at, last_seen_at, user_agent, client_ip)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(token_hash)
-    .bind(user_id)
-    .bind(active_organisation_id)
-    .bind(now)
-    .bind(now)
+    .bind(new.token_hash)
+    .bind(new.user_id)
+    .bind(new.active_organisation_id)
+    .bind(new.now)
+    .bind(new.now)
+    .bind(new.user_agent)
+    .bind(new.client_ip)
     .execute(db)
     .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionListRow {
+    pub token_hash: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub user_agent: String,
+    pub client_ip: String,
+}
+
+pub async fn sessions_of(db: &Db, user_id: i64) -> Result<Vec<SessionListRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT token_hash, created_at, last_seen_at, user_agent, client_ip FROM sessions
+         WHERE user_id = ? ORDER BY last_seen_at DESC",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Ends the user's sessions other than `keep` (all of them when `None`).
+pub async fn delete_sessions_of(
+    db: &Db,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?")
+        .bind(user_id)
+        .bind(keep.unwrap_or(""))
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn set_password_hash(db: &Db, user_id: i64, hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(hash)
+        .bind(user_id)
+        .execute(db)
+        .await?;
     Ok(())
 }
 

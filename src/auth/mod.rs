@@ -100,6 +100,37 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
+/// One of the user's signed-in sessions, as their account page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// A reference to pick it by; not the token.
+    pub id: String,
+    pub current: bool,
+    pub user_agent: String,
+    pub client_ip: String,
+    pub signed_in_at: chrono::DateTime<chrono::Utc>,
+    pub last_seen_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[server(input = Json)]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    session::list_sessions().await
+}
+
+#[server(input = Json)]
+pub async fn end_session(id: String) -> Result<(), AppError> {
+    session::end_session(&id).await
+}
+
+/// Needs the current password; ends every other session of the user.
+#[server(input = Json)]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    session::change_password(&current_password, &new_password).await
+}
+
 #[server(input = Json)]
 pub async fn switch_organisation(slug: String) -> Result<(), AppError> {
     session::switch_organisation(&slug).await

@@ -1,11 +1,13 @@
-//! The sign-in page. A real HTML form: it signs in before the wasm has
-//! loaded, and without JavaScript at all.
+//! The sign-in page (a real HTML form: it signs in before the wasm has
+//! loaded, and without JavaScript at all) and the Account page.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
 
-use super::SignIn;
-use crate::ui::reload_to;
+use super::{list_sessions, ChangePassword, EndSession, SignIn};
+use crate::error::FieldError;
+use crate::ui::{error_parts, field_error, format_time, reload_to, signed_in, ErrorBanner};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -37,5 +39,130 @@ pub fn SignInPage() -> impl IntoView {
                 <p class="muted small">"New here? Ask your organisation's admin to add you."</p>
             </ActionForm>
         </main>
+    }
+}
+
+/// The Account page, loaded as its own wasm chunk on first visit.
+pub struct AccountRoute;
+
+#[lazy_route]
+impl LazyRoute for AccountRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <AccountPage/> }.into_any()
+    }
+}
+
+/// Dashboard → Account: change your password, see and end your sessions.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    signed_in(|viewer| {
+        view! {
+            <div class="page-header"><div>
+                <h1>"Account"</h1>
+                <p class="muted">{format!("Signed in as {}.", viewer.email)}</p>
+            </div></div>
+            <ChangePasswordForm/>
+            <Sessions/>
+        }
+    })
+}
+
+#[component]
+fn ChangePasswordForm() -> impl IntoView {
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let change = ServerAction::<ChangePassword>::new();
+    let done = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = change.value().get() {
+            current.set(String::new());
+            new.set(String::new());
+            done.set(true);
+        }
+    });
+    let result = Signal::derive(move || change.value().get());
+    let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
+    view! {
+        <form class="card form-card" novalidate on:submit=move |ev| {
+            ev.prevent_default();
+            done.set(false);
+            change.dispatch(ChangePassword { current_password: current.get(), new_password: new.get() });
+        }>
+            <h2>"Change password"</h2>
+            {move || error_parts(result.get()).0.map(|m| view! { <ErrorBanner message=m/> })}
+            <label for="current-password">"Current password"</label>
+            <input id="current-password" type="password" autocomplete="current-password" bind:value=current/>
+            {field_error(fields, "current_password")}
+            <label for="new-password">"New password"</label>
+            <input id="new-password" type="password" autocomplete="new-password" bind:value=new aria-describedby="new-password-help"/>
+            <p class="muted small" id="new-password-help">"At least 10 characters. Your other sessions end when it changes."</p>
+            {field_error(fields, "new_password")}
+            <button class="button primary" type="submit" disabled=move || change.pending().get()>"Change password"</button>
+            <p class="status-line" aria-live="polite">
+                {move || done.get().then_some("Password changed. Your other sessions have ended.")}
+            </p>
+        </form>
+    }
+}
+
+#[component]
+fn Sessions() -> impl IntoView {
+    let version = RwSignal::new(0u32);
+    let end = ServerAction::<EndSession>::new();
+    let sessions = Resource::new(
+        move || (version.get(), end.version().get()),
+        |_| list_sessions(),
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(())) = end.value().get() {
+            version.update(|v| *v += 1);
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Signed-in sessions"</h2>
+            {move || error_parts(end.value().get()).0.map(|m| view! { <ErrorBanner message=m/> })}
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-wrap"><table class="data">
+                                <thead><tr>
+                                    <th scope="col">"Device"</th><th scope="col">"IP address"</th>
+                                    <th scope="col">"Signed in"</th><th scope="col">"Last seen"</th>
+                                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|s| {
+                                        let id = s.id.clone();
+                                        let device = if s.user_agent.is_empty() { "Unknown browser".to_owned() } else { s.user_agent.clone() };
+                                        view! {
+                                            <tr data-session=s.id.clone()>
+                                                <td data-label="Device">
+                                                    <span>{device}{s.current.then(|| view! { " " <span class="badge info">"This session"</span> })}</span>
+                                                </td>
+                                                <td data-label="IP address">{if s.client_ip.is_empty() { "—".to_owned() } else { s.client_ip.clone() }}</td>
+                                                <td data-label="Signed in">{format_time(s.signed_in_at)}</td>
+                                                <td data-label="Last seen">{format_time(s.last_seen_at)}</td>
+                                                <td class="actions">
+                                                    {(!s.current).then(|| view! {
+                                                        <button class="button small" type="button" on:click=move |_| { end.dispatch(EndSession { id: id.clone() }); }>"End session"</button>
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table></div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }

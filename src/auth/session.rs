@@ -4,11 +4,12 @@ use axum::http::{header, request::Parts, HeaderValue};
 use leptos::prelude::*;
 use rand::RngCore;
 
-use super::{data, domain::Email, password, ActiveOrg, OrgChoice, Viewer};
+use super::{data, domain::Email, password, ActiveOrg, OrgChoice, SessionInfo, Viewer};
 use crate::error::AppError;
 use crate::keys::domain::KeyHash;
 use crate::orgs::data::{memberships_of, MembershipRow};
 use crate::orgs::domain::MemberPermissions;
+use crate::server::clock::from_millis;
 use crate::server::AppState;
 
 const COOKIE: &str = "leadline_session";
@@ -159,6 +160,100 @@ fn set_cookie(state: &AppState, value: &str, max_age_secs: u64) {
     }
 }
 
+/// The browser (User-Agent, at most 200 characters) and the address a
+/// session comes from, as its owner sees them in their session list.
+fn client_details(parts: &Parts) -> (String, String) {
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let client_ip = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_default();
+    (user_agent, client_ip)
+}
+
+/// The session's public reference: enough of its hash to pick it from the
+/// owner's list, never the token.
+pub fn session_ref(token_hash: &str) -> String {
+    token_hash.chars().take(16).collect()
+}
+
+/// The signed-in user's sessions, this one marked.
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    let state = state()?;
+    let user = require_user().await?;
+    Ok(data::sessions_of(&state.db, user.user_id)
+        .await?
+        .into_iter()
+        .map(|row| SessionInfo {
+            id: session_ref(&row.token_hash),
+            current: row.token_hash == user.token_hash,
+            user_agent: row.user_agent,
+            client_ip: row.client_ip,
+            signed_in_at: from_millis(row.created_at),
+            last_seen_at: from_millis(row.last_seen_at),
+        })
+        .collect())
+}
+
+/// Ends one of the signed-in user's sessions (this one included).
+pub async fn end_session(id: &str) -> Result<(), AppError> {
+    let state = state()?;
+    let user = require_user().await?;
+    let target = data::sessions_of(&state.db, user.user_id)
+        .await?
+        .into_iter()
+        .find(|row| session_ref(&row.token_hash) == id)
+        .ok_or(AppError::NotFound)?;
+    data::delete_session(&state.db, &target.token_hash).await?;
+    if target.token_hash == user.token_hash {
+        set_cookie(&state, "", 0);
+    }
+    tracing::info!(user_id = user.user_id, "session ended by its owner");
+    Ok(())
+}
+
+/// Changes the signed-in user's password; the current one is required, and
+/// every other session of theirs ends.
+pub async fn change_password(current_password: &str, new_password: &str) -> Result<(), AppError> {
+    let state = state()?;
+    let user = require_user().await?;
+    let now = state.clock.now();
+    let key = user.email.clone();
+    if let Some(retry_after_secs) = state.limits.sign_in_per_account.is_blocked(&key, now) {
+        return Err(AppError::Throttled { retry_after_secs });
+    }
+    let stored = data::find_user_by_email(&state.db, &user.email)
+        .await?
+        .map(|u| u.password_hash);
+    if !verify_password(stored, current_password).await? {
+        state.limits.sign_in_per_account.hit(&key, now);
+        return Err(AppError::validation(
+            "current_password",
+            "That is not your current password.",
+        ));
+    }
+    let new_password = super::domain::Password::parse(new_password).map_err(|mut e| {
+        e.field = "new_password".into();
+        AppError::Validation(vec![e])
+    })?;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&new_password))
+        .await
+        .map_err(|_| AppError::Internal)??;
+    data::set_password_hash(&state.db, user.user_id, &hash).await?;
+    let ended = data::delete_sessions_of(&state.db, user.user_id, Some(&user.token_hash)).await?;
+    tracing::info!(user_id = user.user_id, ended, "password changed");
+    Ok(())
+}
+
 /// Resolves the session of the current request, if any and still valid.
 pub async fn current() -> Result<Option<SessionUser>, AppError> {
     let state = state()?;
@@ -218,17 +313,8 @@ pub async fn sign_in(email: &str, candidate: &str) -> Result<(), AppError> {
         Ok(email) => data::find_user_by_email(&state.db, email.as_str()).await?,
         Err(_) => None,
     };
-    let candidate = candidate.to_owned();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = tokio::task::spawn_blocking(move || match stored {
-        Some(stored) => password::verify(&candidate, &stored),
-        None => {
-            password::verify_nothing(&candidate);
-            false
-        }
-    })
-    .await
-    .map_err(|_| AppError::Internal)?;
+    let verified = verify_password(stored, candidate).await?;
     let user = match (user, verified) {
         (Some(user), true) => user,
         _ => {
@@ -238,30 +324,57 @@ pub async fn sign_in(email: &str, candidate: &str) -> Result<(), AppError> {
         }
     };
     state.limits.sign_in_per_account.clear(&key);
+    start_session(&state, user.id).await
+}
 
-    // Rotate: whatever session this browser had ends here.
+/// Checks a password against a stored argon2 hash, off the async threads. An
+/// unknown account (`None`) costs the same time as a wrong password.
+pub async fn verify_password(stored: Option<String>, candidate: &str) -> Result<bool, AppError> {
+    let candidate = candidate.to_owned();
+    tokio::task::spawn_blocking(move || match stored {
+        Some(stored) => password::verify(&candidate, &stored),
+        None => {
+            password::verify_nothing(&candidate);
+            false
+        }
+    })
+    .await
+    .map_err(|_| AppError::Internal)
+}
+
+/// Signs this browser in as `user_id`: a new random token in the cookie,
+/// replacing whatever session it had (rotation at sign-in).
+pub async fn start_session(state: &AppState, user_id: i64) -> Result<(), AppError> {
+    let now = state.clock.now();
     if let Some(parts) = use_context::<Parts>() {
-        if let Some(old) = session_token(&parts, cookie_name(&state)) {
+        if let Some(old) = session_token(&parts, cookie_name(state)) {
             data::delete_session(&state.db, KeyHash::of(&old).as_str()).await?;
         }
     }
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
-    let first_org = memberships_of(&state.db, user.id)
+    let first_org = memberships_of(&state.db, user_id)
         .await?
         .first()
         .map(|m| m.organisation_id);
+    let (user_agent, client_ip) = use_context::<Parts>()
+        .map(|parts| client_details(&parts))
+        .unwrap_or_default();
     data::insert_session(
         &state.db,
-        KeyHash::of(&token).as_str(),
-        user.id,
-        first_org,
-        now.timestamp_millis(),
+        data::NewSession {
+            token_hash: KeyHash::of(&token).as_str(),
+            user_id,
+            active_organisation_id: first_org,
+            now: now.timestamp_millis(),
+            user_agent: &user_agent,
+            client_ip: &client_ip,
+        },
     )
     .await?;
-    set_cookie(&state, &token, state.config.session_absolute.as_secs());
-    tracing::info!(user_id = user.id, "signed in");
+    set_cookie(state, &token, state.config.session_absolute.as_secs());
+    tracing::info!(user_id, "signed in");
     Ok(())
 }
 

@@ -265,3 +265,20 @@ pub async fn add_usage(
     .await?;
     Ok(())
 }
+
+/// The organisation's keys created by this user that still work (not
+/// revoked), newest first: what removing the member offers to revoke.
+pub async fn live_keys_created_by(
+    conn: &mut SqliteConnection,
+    organisation_id: i64,
+    user_id: i64,
+) -> Result<Vec<KeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+         WHERE k.organisation_id = ? AND k.created_by = ? AND k.revoked_at IS NULL ORDER BY k.id DESC"
+    ))
+    .bind(organisation_id)
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}

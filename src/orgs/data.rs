@@ -1,6 +1,6 @@
 //! SQL for organisations, their flags and their members.
 
-use sqlx::FromRow;
+use sqlx::{FromRow, SqliteConnection};
 
 use super::domain::{Flag, MemberPermissions};
 use crate::server::Db;
@@ -161,6 +161,225 @@ pub async fn update_membership(
         .bind(user_id)
         .bind(organisation_id)
         .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct InvitationRow {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub organisation_name: String,
+    pub email: String,
+    pub is_admin: bool,
+    pub is_developer: bool,
+    pub invited_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+const INVITATION_COLUMNS: &str = "i.id, i.organisation_id, o.name AS organisation_name, i.email,
+    i.is_admin, i.is_developer, i.invited_by, i.created_at, i.expires_at";
+
+pub struct NewInvitation<'a> {
+    pub organisation_id: i64,
+    pub email: &'a str,
+    pub token_hash: &'a str,
+    pub permissions: MemberPermissions,
+    pub invited_by: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+/// Inserts an invitation, revoking any still pending for the same email in
+/// the same organisation: only the newest link works.
+pub async fn insert_invitation(
+    conn: &mut SqliteConnection,
+    new: NewInvitation<'_>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE invitations SET revoked_at = ?
+         WHERE organisation_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(new.now)
+    .bind(new.organisation_id)
+    .bind(new.email)
+    .execute(&mut *conn)
+    .await?;
+    let id: (i64,) = sqlx::query_as(
+        "INSERT INTO invitations (organisation_id, email, token_hash, is_admin, is_developer, invited_by, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(new.organisation_id)
+    .bind(new.email)
+    .bind(new.token_hash)
+    .bind(new.permissions.admin)
+    .bind(new.permissions.developer)
+    .bind(new.invited_by)
+    .bind(new.now)
+    .bind(new.expires_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id.0)
+}
+
+/// The organisation's invitations that can still be accepted.
+pub async fn pending_invitations(
+    db: &Db,
+    organisation_id: i64,
+    now: i64,
+) -> Result<Vec<InvitationRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations i JOIN organisations o ON o.id = i.organisation_id
+         WHERE i.organisation_id = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?
+         ORDER BY i.id DESC"
+    ))
+    .bind(organisation_id)
+    .bind(now)
+    .fetch_all(db)
+    .await
+}
+
+/// A pending invitation by the hash of its token.
+pub async fn find_pending_invitation(
+    conn: &mut SqliteConnection,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<InvitationRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations i JOIN organisations o ON o.id = i.organisation_id
+         WHERE i.token_hash = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?"
+    ))
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Marks a pending invitation accepted; false when it no longer is pending
+/// (accepted or revoked meanwhile).
+pub async fn mark_accepted(
+    conn: &mut SqliteConnection,
+    id: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Revokes a pending invitation of this organisation; its email when it was
+/// pending.
+pub async fn revoke_invitation(
+    conn: &mut SqliteConnection,
+    organisation_id: i64,
+    id: i64,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let email: Option<(String,)> = sqlx::query_as(
+        "UPDATE invitations SET revoked_at = ?
+         WHERE id = ? AND organisation_id = ? AND accepted_at IS NULL AND revoked_at IS NULL
+         RETURNING email",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(organisation_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(email.map(|e| e.0))
+}
+
+/// Adds a membership inside a transaction; an existing member gets the
+/// invited permissions.
+pub async fn upsert_membership_in(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    organisation_id: i64,
+    permissions: MemberPermissions,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO memberships (user_id, organisation_id, is_admin, is_developer, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (user_id, organisation_id) DO UPDATE SET is_admin = excluded.is_admin, is_developer = excluded.is_developer",
+    )
+    .bind(user_id)
+    .bind(organisation_id)
+    .bind(permissions.admin)
+    .bind(permissions.developer)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The user's membership in this organisation, if any: (is_admin).
+pub async fn membership_admin(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    organisation_id: i64,
+) -> Result<Option<bool>, sqlx::Error> {
+    let row: Option<(bool,)> = sqlx::query_as(
+        "SELECT is_admin FROM memberships WHERE user_id = ? AND organisation_id = ?",
+    )
+    .bind(user_id)
+    .bind(organisation_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| r.0))
+}
+
+pub async fn count_admins(
+    conn: &mut SqliteConnection,
+    organisation_id: i64,
+) -> Result<i64, sqlx::Error> {
+    let n: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM memberships WHERE organisation_id = ? AND is_admin")
+            .bind(organisation_id)
+            .fetch_one(conn)
+            .await?;
+    Ok(n.0)
+}
+
+pub async fn delete_membership(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    organisation_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM memberships WHERE user_id = ? AND organisation_id = ?")
+        .bind(user_id)
+        .bind(organisation_id)
+        .execute(&mut *conn)
+        .await?;
+    // Their sessions stop acting on this organisation at once.
+    sqlx::query(
+        "UPDATE sessions SET active_organisation_id = NULL WHERE user_id = ? AND active_organisation_id = ?",
+    )
+    .bind(user_id)
+    .bind(organisation_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Changes a member's permissions inside a transaction; false when they are
+/// not a member.
+pub async fn update_membership_in(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    organisation_id: i64,
+    permissions: MemberPermissions,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE memberships SET is_admin = ?, is_developer = ? WHERE user_id = ? AND organisation_id = ?")
+        .bind(permissions.admin)
+        .bind(permissions.developer)
+        .bind(user_id)
+        .bind(organisation_id)
+        .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -76,6 +76,19 @@ pub struct MemberPermissions {
     pub developer: bool,
 }
 
+impl MemberPermissions {
+    /// "member", "Developer", "Admin and Developer"...: for lists and the
+    /// audit log.
+    pub fn describe(self) -> &'static str {
+        match (self.admin, self.developer) {
+            (true, true) => "Admin and Developer",
+            (true, false) => "Admin",
+            (false, true) => "Developer",
+            (false, false) => "member",
+        }
+    }
+}
+
 /// Per-organisation feature flags. Only platform admins change them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Flag {
@@ -142,5 +155,19 @@ mod tests {
     fn flags_parse_from_their_cli_key() {
         assert_eq!(Flag::parse("developer-api"), Some(Flag::DeveloperApi));
         assert_eq!(Flag::parse("developer_api"), None);
+    }
+}
+
+#[cfg(test)]
+mod permission_tests {
+    use super::MemberPermissions;
+
+    #[test]
+    fn permissions_are_described_in_the_products_words() {
+        let p = |admin, developer| MemberPermissions { admin, developer }.describe();
+        assert_eq!(p(true, true), "Admin and Developer");
+        assert_eq!(p(false, true), "Developer");
+        assert_eq!(p(true, false), "Admin");
+        assert_eq!(p(false, false), "member");
     }
 }

@@ -13,6 +13,7 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::keys::domain::KeySummary;
 use domain::MemberPermissions;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +28,49 @@ pub struct MembersPage {
     pub organisation: String,
     pub developer_api: bool,
     pub members: Vec<Member>,
+    pub invitations: Vec<Invitation>,
+}
+
+/// A pending invitation, as the members page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub id: i64,
+    pub email: String,
+    pub permissions: MemberPermissions,
+    pub invited_by: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What "Invite" returns: the only time the link exists outside the
+/// invitee's hands. The same shape whether or not the email has an account.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedInvitation {
+    pub id: i64,
+    pub email: String,
+    /// `/invite/<token>`; the page makes it absolute with its own origin.
+    pub path: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for CreatedInvitation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedInvitation")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("path", &"/invite/…")
+            .finish()
+    }
+}
+
+/// What the invitation page shows the link's holder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub organisation: String,
+    pub email: String,
+    pub permissions: MemberPermissions,
+    /// Whether to ask for the existing account's password or a new one.
+    pub has_account: bool,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[server(input = Json)]
@@ -48,31 +92,51 @@ pub async fn list_members() -> Result<MembersPage, AppError> {
         })
         .collect();
     Ok(MembersPage {
+        invitations: service::pending_invitations(&state, org.id).await?,
         organisation: org.name,
         developer_api,
         members,
     })
 }
 
-/// Adds a member by email. A new account gets `initial_password`; an existing
-/// one keeps its own password.
+/// "Invite": a single-use link for the email, with these permissions.
+/// Nobody but the invitee chooses their password.
 #[server(input = Json)]
-pub async fn add_member(
+pub async fn invite_member(
     email: String,
-    initial_password: String,
     permissions: MemberPermissions,
-) -> Result<(), AppError> {
+) -> Result<CreatedInvitation, AppError> {
     let state = crate::auth::session::state()?;
     let user = crate::auth::session::require_user().await?;
     let org = user.require_org_admin()?;
-    service::add_member(
-        &state,
-        &org.slug,
-        &email,
-        Some(&initial_password),
-        permissions,
-    )
-    .await
+    service::invite(&state, &org, &email, permissions).await
+}
+
+#[server(input = Json)]
+pub async fn revoke_invitation(id: i64) -> Result<(), AppError> {
+    let state = crate::auth::session::state()?;
+    let user = crate::auth::session::require_user().await?;
+    let org = user.require_org_admin()?;
+    service::revoke_invitation(&state, &org, id).await
+}
+
+/// Readable by whoever holds the link, signed in or not.
+#[server(input = Json)]
+pub async fn get_invitation(token: String) -> Result<InvitationView, AppError> {
+    let state = crate::auth::session::state()?;
+    service::invitation_for(&state, &token).await
+}
+
+/// Accepts with the existing account's password, or creates the account
+/// with a new one; then signs in. A form post (URL-encoded): it works before
+/// the wasm has loaded.
+#[server]
+pub async fn accept_invitation(token: String, password: String) -> Result<(), AppError> {
+    let state = crate::auth::session::state()?;
+    let user_id = service::accept_invitation(&state, &token, &password).await?;
+    crate::auth::session::start_session(&state, user_id).await?;
+    crate::server::forms::redirect_plain_form_post("/leads");
+    Ok(())
 }
 
 #[server(input = Json)]
@@ -88,5 +152,24 @@ pub async fn set_member_permissions(
             "You cannot remove your own Admin permission. Ask another admin.".into(),
         ));
     }
-    service::set_permissions(&state, org.id, &email, permissions).await
+    service::set_permissions(&state, &org, &email, permissions).await
+}
+
+/// The member's keys that still work, for the removal dialog.
+#[server(input = Json)]
+pub async fn member_keys(email: String) -> Result<Vec<KeySummary>, AppError> {
+    let state = crate::auth::session::state()?;
+    let user = crate::auth::session::require_user().await?;
+    let org = user.require_org_admin()?;
+    service::member_keys(&state, &org, &email).await
+}
+
+/// Removes a member; their next request no longer reaches this
+/// organisation. With `revoke_keys`, the keys they created stop working too.
+#[server(input = Json)]
+pub async fn remove_member(email: String, revoke_keys: bool) -> Result<(), AppError> {
+    let state = crate::auth::session::state()?;
+    let user = crate::auth::session::require_user().await?;
+    let org = user.require_org_admin()?;
+    service::remove_member(&state, &org, &email, revoke_keys).await
 }

@@ -3,8 +3,18 @@
 
 use super::data;
 use super::domain::{Flag, MemberPermissions, OrgName, OrgSlug};
-use crate::auth::{accounts, data as users, domain::Email};
+use super::{CreatedInvitation, Invitation, InvitationView};
+use crate::audit::data::{self as audit, NewEntry};
+use crate::audit::AuditAction;
+use crate::auth::session::{self, OrgScope};
+use crate::auth::{
+    data as users,
+    domain::{Email, Password},
+};
 use crate::error::{AppError, FieldError};
+use crate::keys::domain::KeyHash;
+use crate::server::clock::from_millis;
+use crate::server::db::begin_write;
 use crate::server::AppState;
 
 pub async fn create_organisation(state: &AppState, name: &str) -> Result<OrgSlug, AppError> {
@@ -60,49 +70,387 @@ pub async fn set_flag(state: &AppState, slug: &str, flag: Flag, on: bool) -> Res
     Ok(())
 }
 
-/// Adds a member; creates the account when `new_password` is given and the
-/// email is unknown.
+/// Adds an existing account to an organisation: the operator CLI and the
+/// demo seed. The dashboard invites instead; it never attaches an account
+/// without its owner's consent.
 pub async fn add_member(
     state: &AppState,
     slug: &str,
     email: &str,
-    new_password: Option<&str>,
     permissions: MemberPermissions,
 ) -> Result<(), AppError> {
     let org = organisation(state, slug).await?;
     let email = Email::parse(email).map_err(|e| AppError::Validation(vec![e]))?;
     let now = state.clock.now().timestamp_millis();
-    let user_id = match users::find_user_by_email(&state.db, email.as_str()).await? {
-        Some(user) => user.id,
-        None => match new_password {
-            Some(password) => {
-                accounts::create_user(&state.db, email.as_str(), password, false, now).await?
-            }
-            None => {
-                return Err(AppError::Validation(vec![FieldError::new(
-                    "email",
-                    format!("No user with email {}.", email.as_str()),
-                )]))
-            }
-        },
-    };
-    data::upsert_membership(&state.db, user_id, org.id, permissions, now).await?;
+    let user = users::find_user_by_email(&state.db, email.as_str())
+        .await?
+        .ok_or_else(|| {
+            AppError::Validation(vec![FieldError::new(
+                "email",
+                format!("No user with email {}.", email.as_str()),
+            )])
+        })?;
+    data::upsert_membership(&state.db, user.id, org.id, permissions, now).await?;
     Ok(())
 }
 
+const LAST_ADMIN: &str =
+    "An organisation needs at least one admin. Make another member Admin first.";
+
+/// Changes a member's permissions. The organisation keeps at least one
+/// admin: checked in the same write transaction, so two admins demoting each
+/// other at once cannot both succeed.
 pub async fn set_permissions(
     state: &AppState,
-    organisation_id: i64,
+    org: &OrgScope,
     email: &str,
     permissions: MemberPermissions,
 ) -> Result<(), AppError> {
     let email = Email::parse(email).map_err(|e| AppError::Validation(vec![e]))?;
-    let user = users::find_user_by_email(&state.db, email.as_str())
+    let mut tx = begin_write(&state.db).await?;
+    let user = users::find_user_by_email(&mut *tx, email.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
-    if data::update_membership(&state.db, user.id, organisation_id, permissions).await? {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
+    let was_admin = data::membership_admin(&mut tx, user.id, org.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if was_admin && !permissions.admin && data::count_admins(&mut tx, org.id).await? <= 1 {
+        return Err(AppError::Conflict(LAST_ADMIN.into()));
     }
+    data::update_membership_in(&mut tx, user.id, org.id, permissions).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The member's keys that still work: what the removal dialog offers to
+/// revoke.
+pub async fn member_keys(
+    state: &AppState,
+    org: &OrgScope,
+    email: &str,
+) -> Result<Vec<crate::keys::domain::KeySummary>, AppError> {
+    let email = Email::parse(email).map_err(|e| AppError::Validation(vec![e]))?;
+    let mut conn = state.db.acquire().await?;
+    let user = users::find_user_by_email(&mut *conn, email.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    data::membership_admin(&mut conn, user.id, org.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    Ok(
+        crate::keys::data::live_keys_created_by(&mut conn, org.id, user.id)
+            .await?
+            .iter()
+            .map(|k| k.summary(now))
+            .collect(),
+    )
+}
+
+/// Removes a member, and (when asked) revokes the keys they created. One
+/// transaction: the membership, the revocations and their audit entries
+/// commit together; the organisation keeps at least one admin.
+pub async fn remove_member(
+    state: &AppState,
+    org: &OrgScope,
+    email: &str,
+    revoke_keys: bool,
+) -> Result<(), AppError> {
+    let email = Email::parse(email).map_err(|e| AppError::Validation(vec![e]))?;
+    let now = state.clock.now().timestamp_millis();
+    let mut tx = begin_write(&state.db).await?;
+    let user = users::find_user_by_email(&mut *tx, email.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let is_admin = data::membership_admin(&mut tx, user.id, org.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if is_admin && data::count_admins(&mut tx, org.id).await? <= 1 {
+        return Err(AppError::Conflict(LAST_ADMIN.into()));
+    }
+    let keys = if revoke_keys {
+        crate::keys::data::live_keys_created_by(&mut tx, org.id, user.id).await?
+    } else {
+        vec![]
+    };
+    for key in &keys {
+        crate::keys::data::set_revoked_at(&mut tx, org.id, key.id, Some(now)).await?;
+        audit::record(
+            &mut tx,
+            NewEntry {
+                organisation_id: org.id,
+                occurred_at: now,
+                actor: &org.actor,
+                action: AuditAction::KeyRevoked,
+                key_prefix: Some(&key.prefix),
+                key_name: Some(&key.name),
+                details: format!("Revoked on removing {}", email.as_str()),
+            },
+        )
+        .await?;
+    }
+    data::delete_membership(&mut tx, user.id, org.id).await?;
+    audit::record(
+        &mut tx,
+        NewEntry {
+            organisation_id: org.id,
+            occurred_at: now,
+            actor: &org.actor,
+            action: AuditAction::MemberRemoved,
+            key_prefix: None,
+            key_name: None,
+            details: format!(
+                "Removed {}; {} of their keys revoked",
+                email.as_str(),
+                keys.len()
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    if !keys.is_empty() {
+        state.credentials.invalidate();
+    }
+    Ok(())
+}
+
+/// How long an invitation link can be used.
+pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::days(7);
+
+/// An invitation token: 32 random bytes, hex. Only its SHA-256 is stored.
+fn invitation_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn token_shape_ok(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// An org admin invites an email. The answer is the same whether or not the
+/// email has an account: nothing is looked up here.
+pub async fn invite(
+    state: &AppState,
+    org: &OrgScope,
+    email: &str,
+    permissions: MemberPermissions,
+) -> Result<CreatedInvitation, AppError> {
+    let email = Email::parse(email).map_err(|e| AppError::Validation(vec![e]))?;
+    let now = state.clock.now();
+    let expires_at = now + INVITATION_LIFETIME;
+    let token = invitation_token();
+    let mut tx = begin_write(&state.db).await?;
+    let id = data::insert_invitation(
+        &mut tx,
+        data::NewInvitation {
+            organisation_id: org.id,
+            email: email.as_str(),
+            token_hash: KeyHash::of(&token).as_str(),
+            permissions,
+            invited_by: &org.actor,
+            now: now.timestamp_millis(),
+            expires_at: expires_at.timestamp_millis(),
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        NewEntry {
+            organisation_id: org.id,
+            occurred_at: now.timestamp_millis(),
+            actor: &org.actor,
+            action: AuditAction::MemberInvited,
+            key_prefix: None,
+            key_name: None,
+            details: format!(
+                "Invited {} as {}; the link expires {}",
+                email.as_str(),
+                permissions.describe(),
+                crate::ui::format_time(expires_at)
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedInvitation {
+        id,
+        email: email.as_str().to_owned(),
+        path: format!("/invite/{token}"),
+        expires_at,
+    })
+}
+
+pub async fn revoke_invitation(state: &AppState, org: &OrgScope, id: i64) -> Result<(), AppError> {
+    let now = state.clock.now().timestamp_millis();
+    let mut tx = begin_write(&state.db).await?;
+    let email = data::revoke_invitation(&mut tx, org.id, id, now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        NewEntry {
+            organisation_id: org.id,
+            occurred_at: now,
+            actor: &org.actor,
+            action: AuditAction::InvitationRevoked,
+            key_prefix: None,
+            key_name: None,
+            details: format!("Revoked the invitation of {email}"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn pending_invitations(
+    state: &AppState,
+    organisation_id: i64,
+) -> Result<Vec<Invitation>, AppError> {
+    let now = state.clock.now().timestamp_millis();
+    Ok(data::pending_invitations(&state.db, organisation_id, now)
+        .await?
+        .into_iter()
+        .map(|row| Invitation {
+            id: row.id,
+            email: row.email,
+            permissions: MemberPermissions {
+                admin: row.is_admin,
+                developer: row.is_developer,
+            },
+            invited_by: row.invited_by,
+            expires_at: from_millis(row.expires_at),
+        })
+        .collect())
+}
+
+/// What the invitation page shows its holder.
+pub async fn invitation_for(state: &AppState, token: &str) -> Result<InvitationView, AppError> {
+    if !token_shape_ok(token) {
+        return Err(AppError::InvitationInvalid);
+    }
+    let now = state.clock.now().timestamp_millis();
+    let mut conn = state.db.acquire().await?;
+    let row = data::find_pending_invitation(&mut conn, KeyHash::of(token).as_str(), now)
+        .await?
+        .ok_or(AppError::InvitationInvalid)?;
+    let has_account = users::find_user_by_email(&mut *conn, &row.email)
+        .await?
+        .is_some();
+    Ok(InvitationView {
+        organisation: row.organisation_name,
+        email: row.email,
+        permissions: MemberPermissions {
+            admin: row.is_admin,
+            developer: row.is_developer,
+        },
+        has_account,
+        expires_at: from_millis(row.expires_at),
+    })
+}
+
+/// Accepts an invitation. An existing account joins only with its own
+/// password; otherwise the invitee creates the account with a password of
+/// their choosing. Returns the user who joined.
+pub async fn accept_invitation(
+    state: &AppState,
+    token: &str,
+    password: &str,
+) -> Result<i64, AppError> {
+    if !token_shape_ok(token) {
+        return Err(AppError::InvitationInvalid);
+    }
+    let token_hash = KeyHash::of(token);
+    let now = state.clock.now();
+    let pending = {
+        let mut conn = state.db.acquire().await?;
+        data::find_pending_invitation(&mut conn, token_hash.as_str(), now.timestamp_millis())
+            .await?
+            .ok_or(AppError::InvitationInvalid)?
+    };
+    let existing = users::find_user_by_email(&state.db, &pending.email).await?;
+    // Argon2 runs before the write transaction, so the lock is held briefly.
+    let new_hash = match &existing {
+        Some(user) => {
+            let key = pending.email.clone();
+            if let Some(retry_after_secs) = state.limits.sign_in_per_account.is_blocked(&key, now) {
+                return Err(AppError::Throttled { retry_after_secs });
+            }
+            let ok = session::verify_password(Some(user.password_hash.clone()), password).await?;
+            if !ok {
+                state.limits.sign_in_per_account.hit(&key, now);
+                return Err(AppError::WrongCredentials);
+            }
+            None
+        }
+        None => {
+            let password = Password::parse(password).map_err(|e| AppError::Validation(vec![e]))?;
+            Some(
+                tokio::task::spawn_blocking(move || crate::auth::password::hash(&password))
+                    .await
+                    .map_err(|_| AppError::Internal)??,
+            )
+        }
+    };
+    let mut tx = begin_write(&state.db).await?;
+    if !data::mark_accepted(&mut tx, pending.id, now.timestamp_millis()).await? {
+        return Err(AppError::InvitationInvalid);
+    }
+    let user_id = match (&existing, new_hash) {
+        (Some(user), _) => user.id,
+        (None, Some(hash)) => {
+            users::insert_user(
+                &mut *tx,
+                &pending.email,
+                &hash,
+                false,
+                now.timestamp_millis(),
+            )
+            .await?
+        }
+        (None, None) => return Err(AppError::Internal),
+    };
+    let permissions = MemberPermissions {
+        admin: pending.is_admin,
+        developer: pending.is_developer,
+    };
+    data::upsert_membership_in(
+        &mut tx,
+        user_id,
+        pending.organisation_id,
+        permissions,
+        now.timestamp_millis(),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        NewEntry {
+            organisation_id: pending.organisation_id,
+            occurred_at: now.timestamp_millis(),
+            actor: &pending.email,
+            action: AuditAction::MemberJoined,
+            key_prefix: None,
+            key_name: None,
+            details: format!(
+                "Accepted the invitation from {} as {}{}",
+                pending.invited_by,
+                permissions.describe(),
+                if existing.is_some() {
+                    ""
+                } else {
+                    "; account created"
+                }
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        organisation_id = pending.organisation_id,
+        user_id,
+        "invitation accepted"
+    );
+    Ok(user_id)
 }

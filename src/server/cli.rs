@@ -182,14 +182,7 @@ pub async fn run(state: &AppState, command: Command) -> Result<Option<String>, B
             developer,
             admin,
         }) => {
-            orgs::add_member(
-                state,
-                &org,
-                &email,
-                None,
-                MemberPermissions { admin, developer },
-            )
-            .await?;
+            orgs::add_member(state, &org, &email, MemberPermissions { admin, developer }).await?;
             eprintln!("{email} is a member of {org}.");
             Ok(None)
         }

@@ -35,18 +35,17 @@ pub async fn seed_demo_if_empty(state: &AppState) -> Result<(), BoxError> {
         state,
         acme.as_str(),
         ADMIN_EMAIL,
-        None,
         MemberPermissions {
             admin: true,
             developer: true,
         },
     )
     .await?;
+    accounts::create_user(&state.db, DEVELOPER_EMAIL, &password, false, now).await?;
     orgs::add_member(
         state,
         acme.as_str(),
         DEVELOPER_EMAIL,
-        Some(&password),
         MemberPermissions {
             admin: false,
             developer: true,

@@ -10,7 +10,6 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use super::{assets, config::Config, db, AppState, BoxError, Clock};
@@ -76,9 +75,9 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn(server_fn_error_status))
         .layer(middleware::from_fn(refuse_cross_site))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            header::HeaderValue::from_static("nosniff"),
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::headers::security_headers,
         ))
         // Precompressed files keep their own encoding; this compresses the
         // rest (pages, server functions, the API) for clients that ask.
@@ -86,10 +85,19 @@ pub fn app(state: AppState) -> Router {
         .layer(
             // Log the path only: a query string could carry a credential.
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                tracing::info_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()))
             }),
         )
         .with_state(state)
+}
+
+/// The path as logs may show it: an invitation link's token is a secret.
+fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/invite/") {
+        "/invite/…"
+    } else {
+        path
+    }
 }
 
 /// Any path nothing else answers: the dashboard's "Page not found", never

@@ -151,12 +151,20 @@ impl TestApp {
         slug.as_str().to_owned()
     }
 
+    /// A member of `slug`, with an account (password `PASSWORD`) made first
+    /// when the email has none, as an operator would.
     pub async fn member(&self, slug: &str, email: &str, admin: bool, developer: bool) {
+        let known = leadline::auth::data::find_user_by_email(&self.state.db, email)
+            .await
+            .unwrap()
+            .is_some();
+        if !known {
+            self.user(email, false).await;
+        }
         orgs::add_member(
             &self.state,
             slug,
             email,
-            Some(PASSWORD),
             MemberPermissions { admin, developer },
         )
         .await

@@ -7,6 +7,9 @@ mod common;
 
 mod accounts;
 mod cli;
+mod invitations;
 mod keys;
+mod members;
 mod rest_api;
+mod sessions;
 mod site;

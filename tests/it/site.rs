@@ -350,3 +350,39 @@ async fn the_forms_open_from_the_url_before_the_wasm_has_loaded() {
     let html = String::from_utf8_lossy(&new_lead.body);
     assert!(html.contains(r#"id="lead-form""#) && html.contains(r#"name="draft[name]""#));
 }
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_bound_to_their_nonce() {
+    let app = spawn_app().await;
+    let page = app.get("/sign-in", None, None).await;
+    let csp = page.header("content-security-policy");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy");
+    assert!(nonce.len() >= 16, "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let html = String::from_utf8_lossy(&page.body);
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0);
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "every inline script carries the nonce"
+    );
+    // A second page view gets another nonce.
+    let again = app.get("/sign-in", None, None).await;
+    assert_ne!(again.header("content-security-policy"), csp);
+
+    for response in [
+        &page,
+        &app.api(axum::http::Method::GET, "/api/v1/leads", None, None)
+            .await,
+    ] {
+        assert_eq!(response.header("referrer-policy"), "same-origin");
+        assert_eq!(response.header("x-frame-options"), "DENY");
+        assert_eq!(response.header("x-content-type-options"), "nosniff");
+    }
+}

@@ -1,0 +1,179 @@
+//! A user's own sessions: listed with device and address, ended one by one,
+//! and all but the current one ended by a password change.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request};
+use leadline::auth::{ChangePassword, EndSession, GetViewer, ListSessions, SignIn};
+use leadline::error::AppError;
+
+use crate::common::{spawn_app, Session, TestApp, PASSWORD};
+
+/// Signs in from a browser with this User-Agent.
+async fn sign_in_from(app: &TestApp, email: &str, user_agent: &str) -> Session {
+    let body = serde_qs::to_string(&SignIn {
+        email: email.into(),
+        password: PASSWORD.into(),
+    })
+    .unwrap();
+    let response = app
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(<SignIn as leptos::server_fn::ServerFn>::PATH)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "application/json")
+                .header(header::USER_AGENT, user_agent)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert!(response.status.is_success());
+    Session(
+        response
+            .header("set-cookie")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+async fn signed_in(app: &TestApp, session: &Session) -> bool {
+    app.call(Some(session), GetViewer {})
+        .await
+        .unwrap()
+        .is_some()
+}
+
+#[tokio::test]
+async fn a_user_sees_their_sessions_and_ends_another_one() {
+    let app = spawn_app().await;
+    let acme = app.org("Acme", true).await;
+    app.member(&acme, "dev@acme.test", false, true).await;
+    app.member(&acme, "other@acme.test", false, true).await;
+    let laptop = sign_in_from(&app, "dev@acme.test", "Firefox on the laptop").await;
+    let phone = sign_in_from(&app, "dev@acme.test", "Safari on the phone").await;
+    let someone_else = app.sign_in("other@acme.test").await;
+
+    let list = app.call(Some(&laptop), ListSessions {}).await.unwrap();
+    assert_eq!(list.len(), 2, "only their own");
+    let this = list.iter().find(|s| s.current).unwrap();
+    assert_eq!(this.user_agent, "Firefox on the laptop");
+    let other = list.iter().find(|s| !s.current).unwrap();
+    assert_eq!(other.user_agent, "Safari on the phone");
+    assert_eq!(other.id.len(), 16);
+
+    // Another user's session cannot be ended by reference.
+    let theirs = app
+        .call(Some(&someone_else), ListSessions {})
+        .await
+        .unwrap();
+    let err = app
+        .call(
+            Some(&laptop),
+            EndSession {
+                id: theirs[0].id.clone(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err, AppError::NotFound);
+    assert!(signed_in(&app, &someone_else).await);
+
+    app.call(
+        Some(&laptop),
+        EndSession {
+            id: other.id.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        !signed_in(&app, &phone).await,
+        "the phone's next request is refused"
+    );
+    assert!(signed_in(&app, &laptop).await);
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
+    let app = spawn_app().await;
+    let acme = app.org("Acme", true).await;
+    app.member(&acme, "dev@acme.test", false, true).await;
+    let here = app.sign_in("dev@acme.test").await;
+    let elsewhere = app.sign_in("dev@acme.test").await;
+
+    let err = app
+        .call(
+            Some(&here),
+            ChangePassword {
+                current_password: "not the password".into(),
+                new_password: "a brand new password".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.field_errors()[0].field, "current_password");
+    let err = app
+        .call(
+            Some(&here),
+            ChangePassword {
+                current_password: PASSWORD.into(),
+                new_password: "short".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.field_errors()[0].field, "new_password");
+    assert!(signed_in(&app, &elsewhere).await, "nothing changed yet");
+
+    app.call(
+        Some(&here),
+        ChangePassword {
+            current_password: PASSWORD.into(),
+            new_password: "a brand new password".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(signed_in(&app, &here).await);
+    assert!(!signed_in(&app, &elsewhere).await);
+    let old = app
+        .call(
+            None,
+            SignIn {
+                email: "dev@acme.test".into(),
+                password: PASSWORD.into(),
+            },
+        )
+        .await;
+    assert_eq!(old.unwrap_err(), AppError::WrongCredentials);
+    let new = app
+        .call(
+            None,
+            SignIn {
+                email: "dev@acme.test".into(),
+                password: "a brand new password".into(),
+            },
+        )
+        .await;
+    assert!(new.is_ok());
+}
+
+#[tokio::test]
+async fn signed_out_visitors_have_no_sessions_to_manage() {
+    let app = spawn_app().await;
+    let err = app.call(None, ListSessions {}).await.unwrap_err();
+    assert_eq!(err, AppError::SignInRequired);
+    let err = app
+        .call(
+            None,
+            ChangePassword {
+                current_password: PASSWORD.into(),
+                new_password: "a brand new password".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err, AppError::SignInRequired);
+}
