@@ -25,7 +25,9 @@ test("a member of two organisations switches between them", async ({ page }) => 
   await open(page, "/developer");
   await expect(page.getByText("The Developer API feature flag is not enabled for Initech")).toBeVisible();
 
+  // Switching reloads the dashboard at /leads once the server has switched.
   await page.getByLabel("Organisation").selectOption("acme");
+  await page.waitForURL("**/leads");
   await page.waitForSelector("body[data-hydrated]");
   await open(page, "/developer");
   await expect(page.getByRole("button", { name: "New key" }).first()).toBeVisible();
