@@ -34,8 +34,6 @@ pub async fn create_user(
             format!("A user with email {} already exists.", email.as_str()),
         )]));
     }
-    let hash = tokio::task::spawn_blocking(move || password::hash(&new_password))
-        .await
-        .map_err(|_| AppError::Internal)??;
+    let hash = password::hash_async(new_password).await?;
     Ok(data::insert_user(db, email.as_str(), &hash, is_platform_admin, now).await?)
 }

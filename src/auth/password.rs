@@ -35,3 +35,44 @@ pub fn verify_nothing(candidate: &str) {
     });
     let _ = verify(candidate, stored);
 }
+
+/// Argon2 runs on the blocking pool, at most one hash per core at a time, so
+/// a burst of sign-ins queues instead of exhausting threads and memory.
+fn argon2_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
+async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let _permit = argon2_permits()
+        .acquire()
+        .await
+        .map_err(|_| AppError::Internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| AppError::Internal)
+}
+
+/// `hash`, off the async threads and within the Argon2 concurrency cap.
+pub async fn hash_async(password: Password) -> Result<String, AppError> {
+    off_thread(move || hash(&password)).await?
+}
+
+/// Checks `candidate` against a stored hash, off the async threads and within
+/// the cap. An unknown account (`None`) costs the same as a wrong password.
+pub async fn verify_async(stored: Option<String>, candidate: &str) -> Result<bool, AppError> {
+    let candidate = candidate.to_owned();
+    off_thread(move || match stored {
+        Some(stored) => verify(&candidate, &stored),
+        None => {
+            verify_nothing(&candidate);
+            false
+        }
+    })
+    .await
+}

@@ -226,16 +226,10 @@ pub async fn end_session(id: &str) -> Result<(), AppError> {
 pub async fn change_password(current_password: &str, new_password: &str) -> Result<(), AppError> {
     let state = state()?;
     let user = require_user().await?;
-    let now = state.clock.now();
-    let key = user.email.clone();
-    if let Some(retry_after_secs) = state.limits.sign_in_per_account.is_blocked(&key, now) {
-        return Err(AppError::Throttled { retry_after_secs });
-    }
     let stored = data::find_user_by_email(&state.db, &user.email)
         .await?
         .map(|u| u.password_hash);
-    if !verify_password(stored, current_password).await? {
-        state.limits.sign_in_per_account.hit(&key, now);
+    if !check_password(&state, &user.email, stored, current_password).await? {
         return Err(AppError::validation(
             "current_password",
             "That is not your current password.",
@@ -245,9 +239,7 @@ pub async fn change_password(current_password: &str, new_password: &str) -> Resu
         e.field = "new_password".into();
         AppError::Validation(vec![e])
     })?;
-    let hash = tokio::task::spawn_blocking(move || password::hash(&new_password))
-        .await
-        .map_err(|_| AppError::Internal)??;
+    let hash = password::hash_async(new_password).await?;
     data::set_password_hash(&state.db, user.user_id, &hash).await?;
     let ended = data::delete_sessions_of(&state.db, user.user_id, Some(&user.token_hash)).await?;
     tracing::info!(user_id = user.user_id, ended, "password changed");
@@ -304,42 +296,62 @@ pub async fn require_user() -> Result<SessionUser, AppError> {
 
 pub async fn sign_in(email: &str, candidate: &str) -> Result<(), AppError> {
     let state = state()?;
-    let now = state.clock.now();
-    let key = email.trim().to_lowercase();
-    if let Some(retry_after_secs) = state.limits.sign_in_per_account.is_blocked(&key, now) {
-        return Err(AppError::Throttled { retry_after_secs });
-    }
-    let user = match Email::parse(email) {
-        Ok(email) => data::find_user_by_email(&state.db, email.as_str()).await?,
-        Err(_) => None,
+    // Input that cannot be an account gets the generic answer and leaves no
+    // throttle state behind.
+    let Ok(email) = Email::parse(email) else {
+        return Err(AppError::WrongCredentials);
     };
+    let user = data::find_user_by_email(&state.db, email.as_str()).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = verify_password(stored, candidate).await?;
-    let user = match (user, verified) {
-        (Some(user), true) => user,
+    match (
+        user,
+        check_password(&state, email.as_str(), stored, candidate).await?,
+    ) {
+        (Some(user), true) => start_session(&state, user.id).await,
         _ => {
-            state.limits.sign_in_per_account.hit(&key, now);
-            tracing::info!(email = %key, "sign-in failed");
-            return Err(AppError::WrongCredentials);
+            tracing::info!(email = email.as_str(), "sign-in failed");
+            Err(AppError::WrongCredentials)
         }
-    };
-    state.limits.sign_in_per_account.clear(&key);
-    start_session(&state, user.id).await
+    }
 }
 
-/// Checks a password against a stored argon2 hash, off the async threads. An
-/// unknown account (`None`) costs the same time as a wrong password.
-pub async fn verify_password(stored: Option<String>, candidate: &str) -> Result<bool, AppError> {
-    let candidate = candidate.to_owned();
-    tokio::task::spawn_blocking(move || match stored {
-        Some(stored) => password::verify(&candidate, &stored),
-        None => {
-            password::verify_nothing(&candidate);
-            false
-        }
-    })
-    .await
-    .map_err(|_| AppError::Internal)
+/// The one gate for password attempts: sign-in, joining through an
+/// invitation as an existing account, and changing a password. Each attempt
+/// is counted before Argon2 runs, so parallel guesses cannot outrun the
+/// limit; limits are per account and client, and per client.
+pub async fn check_password(
+    state: &AppState,
+    account: &str,
+    stored: Option<String>,
+    candidate: &str,
+) -> Result<bool, AppError> {
+    let now = state.clock.now();
+    let client = use_context::<Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| crate::server::throttle::client_key(info.0.ip()))
+        })
+        .unwrap_or_default();
+    let pair = format!("{account} {client}");
+    let limits = &state.limits;
+    let blocked = [
+        limits
+            .password_per_account_client
+            .is_blocked(pair.as_str(), now),
+        limits.password_per_client.is_blocked(client.as_str(), now),
+    ];
+    if let Some(retry_after_secs) = blocked.into_iter().flatten().max() {
+        return Err(AppError::Throttled { retry_after_secs });
+    }
+    limits.password_per_account_client.hit(pair.as_str(), now);
+    limits.password_per_client.hit(client.as_str(), now);
+    let verified = password::verify_async(stored, candidate).await?;
+    if verified {
+        limits.password_per_account_client.clear(pair.as_str());
+    }
+    Ok(verified)
 }
 
 /// Signs this browser in as `user_id`: a new random token in the cookie,

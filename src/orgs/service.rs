@@ -374,24 +374,15 @@ pub async fn accept_invitation(
     // Argon2 runs before the write transaction, so the lock is held briefly.
     let new_hash = match &existing {
         Some(user) => {
-            let key = pending.email.clone();
-            if let Some(retry_after_secs) = state.limits.sign_in_per_account.is_blocked(&key, now) {
-                return Err(AppError::Throttled { retry_after_secs });
-            }
-            let ok = session::verify_password(Some(user.password_hash.clone()), password).await?;
-            if !ok {
-                state.limits.sign_in_per_account.hit(&key, now);
+            let stored = Some(user.password_hash.clone());
+            if !session::check_password(state, &pending.email, stored, password).await? {
                 return Err(AppError::WrongCredentials);
             }
             None
         }
         None => {
             let password = Password::parse(password).map_err(|e| AppError::Validation(vec![e]))?;
-            Some(
-                tokio::task::spawn_blocking(move || crate::auth::password::hash(&password))
-                    .await
-                    .map_err(|_| AppError::Internal)??,
-            )
+            Some(crate::auth::password::hash_async(password).await?)
         }
     };
     let mut tx = begin_write(&state.db).await?;

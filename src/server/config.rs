@@ -6,8 +6,9 @@ use std::time::Duration;
 pub struct Config {
     /// DATABASE_URL, default `sqlite://data/leadline.db`.
     pub database_url: String,
-    /// LEADLINE_SECURE_COOKIES=true when served over HTTPS: adds `Secure` and
-    /// the `__Host-` cookie prefix.
+    /// LEADLINE_SECURE_COOKIES: `Secure` and `__Host-` cookies plus HSTS.
+    /// On by default, unless the server listens on loopback only (a
+    /// developer's machine), where browsers would drop `Secure` cookies.
     pub secure_cookies: bool,
     /// A session ends after this long without a request.
     pub session_idle: Duration,
@@ -31,12 +32,26 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// Whether `LEPTOS_SITE_ADDR` (default 127.0.0.1:3000) is a loopback address.
+pub fn listens_on_loopback() -> bool {
+    is_loopback(std::env::var("LEPTOS_SITE_ADDR").ok().as_deref())
+}
+
+fn is_loopback(site_addr: Option<&str>) -> bool {
+    site_addr
+        .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+        .is_none_or(|a| a.ip().is_loopback())
+}
+
 impl Config {
     pub fn from_env() -> Self {
         Self {
             database_url: std::env::var("DATABASE_URL")
                 .unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned()),
-            secure_cookies: env_or("LEADLINE_SECURE_COOKIES", false),
+            secure_cookies: std::env::var("LEADLINE_SECURE_COOKIES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| !listens_on_loopback()),
             session_idle: Duration::from_secs(env_or("LEADLINE_SESSION_IDLE_SECS", 12 * 3600)),
             session_absolute: Duration::from_secs(env_or(
                 "LEADLINE_SESSION_ABSOLUTE_SECS",
@@ -58,5 +73,19 @@ impl Config {
             usage_flush: Duration::from_secs(3600),
             bench_routes: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn secure_cookies_are_off_only_for_a_loopback_listener() {
+        assert!(is_loopback(None), "the default 127.0.0.1:3000");
+        assert!(is_loopback(Some("127.0.0.1:3000")));
+        assert!(is_loopback(Some("[::1]:3000")));
+        assert!(!is_loopback(Some("0.0.0.0:3000")));
+        assert!(!is_loopback(Some("192.0.2.10:443")));
     }
 }

@@ -10,6 +10,7 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use super::{assets, config::Config, db, AppState, BoxError, Clock};
@@ -63,13 +64,20 @@ async fn server_fn_error_status(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// The largest body a server function accepts.
+pub const SERVER_FN_BODY_LIMIT: usize = 64 * 1024;
+
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let assets = assets::router(&state.leptos_options);
+    // Pages and server functions: no form or call needs more than 64 KiB.
+    let dashboard = Router::new()
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .layer(RequestBodyLimitLayer::new(SERVER_FN_BODY_LIMIT));
     Router::new()
         .nest("/api/v1", crate::api::router(state.clone()))
-        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .merge(dashboard)
         .layer(middleware::from_fn(assets::never_store_by_default))
         .merge(assets)
         .fallback(not_found)
@@ -144,6 +152,12 @@ pub async fn prepare_with(
 pub async fn serve(state: AppState) -> Result<(), BoxError> {
     let addr: SocketAddr = state.leptos_options.site_addr;
     super::seed::seed_demo_if_empty(&state).await?;
+    if !addr.ip().is_loopback() && !state.config.secure_cookies {
+        tracing::warn!(
+            "listening on {addr} with LEADLINE_SECURE_COOKIES=false: session cookies would travel without TLS; \
+             serve behind HTTPS and leave secure cookies on"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Leadline listening on http://{addr}");
 

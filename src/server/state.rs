@@ -37,8 +37,12 @@ pub struct Shared {
 
 /// The throttles, one window each.
 pub struct Limits {
-    /// Failed sign-ins per account.
-    pub sign_in_per_account: Window,
+    /// Password attempts (sign-in, accepting an invitation as an existing
+    /// account, changing a password) per account and client: the owner's own
+    /// browser is not locked out by someone guessing from elsewhere.
+    pub password_per_account_client: Window,
+    /// Password attempts per client, whatever the account.
+    pub password_per_client: Window,
     /// Failed API authentications per client address.
     pub api_auth_failures_per_ip: Window<std::net::IpAddr>,
     /// API requests per key id.
@@ -48,7 +52,8 @@ pub struct Limits {
 impl Limits {
     pub fn new(config: &Config) -> Self {
         Self {
-            sign_in_per_account: Window::new(5, Duration::from_secs(15 * 60)),
+            password_per_account_client: Window::new(5, Duration::from_secs(15 * 60)),
+            password_per_client: Window::new(30, Duration::from_secs(15 * 60)),
             api_auth_failures_per_ip: Window::new(30, Duration::from_secs(60)),
             api_per_key: Window::new(config.api_rate_limit_per_minute, Duration::from_secs(60)),
         }

@@ -92,10 +92,40 @@ impl<K: Hash + Eq + Clone> Window<K> {
     }
 }
 
+/// The key a client is throttled by: its IPv4 address, or the /64 network
+/// of an IPv6 one (a single host usually holds a whole /64, so rotating the
+/// low bits must not buy new attempts).
+pub fn client_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64_bit_network() {
+        let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().unwrap();
+        let c: std::net::IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(c));
+        assert_eq!(client_key("203.0.113.9".parse().unwrap()), "203.0.113.9");
+        assert_eq!(
+            client_key("::ffff:203.0.113.9".parse().unwrap()),
+            "203.0.113.9"
+        );
+    }
 
     #[test]
     fn counts_up_to_the_limit_then_refuses_until_the_window_resets() {

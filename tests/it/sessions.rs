@@ -177,3 +177,145 @@ async fn signed_out_visitors_have_no_sessions_to_manage() {
         .unwrap_err();
     assert_eq!(err, AppError::SignInRequired);
 }
+
+/// A JSON sign-in from a given client address.
+async fn sign_in_as_client(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> axum::http::StatusCode {
+    let body = serde_qs::to_string(&SignIn {
+        email: email.into(),
+        password: password.into(),
+    })
+    .unwrap();
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(<SignIn as leptos::server_fn::ServerFn>::PATH)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let addr: std::net::SocketAddr = client.parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    app.send(request).await.status
+}
+
+#[tokio::test]
+async fn parallel_guesses_are_counted_before_the_password_is_checked() {
+    let app = spawn_app().await;
+    app.user("dev@acme.test", false).await;
+    let guesses = (0..12).map(|i| {
+        let app = &app;
+        async move {
+            sign_in_as_client(
+                app,
+                "dev@acme.test",
+                &format!("guess number {i}"),
+                "203.0.113.7:4000",
+            )
+            .await
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let wrong = statuses.iter().filter(|s| s.as_u16() == 401).count();
+    let throttled = statuses.iter().filter(|s| s.as_u16() == 429).count();
+    assert_eq!((wrong, throttled), (5, 7), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_guesser_elsewhere_does_not_lock_the_owner_out() {
+    let app = spawn_app().await;
+    app.user("dev@acme.test", false).await;
+    for i in 0..8 {
+        sign_in_as_client(
+            &app,
+            "dev@acme.test",
+            &format!("wrong {i} wrong"),
+            "198.51.100.1:5000",
+        )
+        .await;
+    }
+    assert_eq!(
+        sign_in_as_client(
+            &app,
+            "dev@acme.test",
+            "another wrong one",
+            "198.51.100.1:5000"
+        )
+        .await,
+        axum::http::StatusCode::TOO_MANY_REQUESTS
+    );
+    // The owner, from their own address, still signs in.
+    assert_eq!(
+        sign_in_as_client(&app, "dev@acme.test", PASSWORD, "192.0.2.44:6000").await,
+        axum::http::StatusCode::OK
+    );
+    // A guesser rotating IPv6 addresses inside one /64 is one client.
+    for i in 0..5 {
+        sign_in_as_client(
+            &app,
+            "dev@acme.test",
+            "wrong wrong wrong",
+            &format!("[2001:db8:9:9::{i}]:7000"),
+        )
+        .await;
+    }
+    assert_eq!(
+        sign_in_as_client(
+            &app,
+            "dev@acme.test",
+            "wrong wrong wrong",
+            "[2001:db8:9:9:ffff::1]:7000"
+        )
+        .await,
+        axum::http::StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn input_that_cannot_be_an_account_is_refused_without_throttle_state() {
+    let app = spawn_app().await;
+    for _ in 0..10 {
+        let err = app
+            .call(
+                None,
+                SignIn {
+                    email: "not an email".into(),
+                    password: "x".repeat(64),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            AppError::WrongCredentials,
+            "never throttled: nothing was counted"
+        );
+    }
+}
+
+#[tokio::test]
+async fn server_function_bodies_are_limited_to_64_kib() {
+    let app = spawn_app().await;
+    let big = serde_qs::to_string(&SignIn {
+        email: "dev@acme.test".into(),
+        password: "x".repeat(70 * 1024),
+    })
+    .unwrap();
+    let response = app
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(<SignIn as leptos::server_fn::ServerFn>::PATH)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::CONTENT_LENGTH, big.len())
+                .body(Body::from(big))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status, axum::http::StatusCode::PAYLOAD_TOO_LARGE);
+}

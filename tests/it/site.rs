@@ -386,3 +386,30 @@ async fn pages_carry_a_content_security_policy_bound_to_their_nonce() {
         assert_eq!(response.header("x-content-type-options"), "nosniff");
     }
 }
+
+#[tokio::test]
+async fn behind_https_cookies_are_secure_and_hsts_is_sent() {
+    let app = crate::common::spawn_app_with(|c| c.secure_cookies = true).await;
+    let slug = app.org("Acme", true).await;
+    app.member(&slug, "dev@acme.test", false, true).await;
+    let (response, _) = app
+        .call_raw(
+            None,
+            SignIn {
+                email: "dev@acme.test".into(),
+                password: PASSWORD.into(),
+            },
+        )
+        .await;
+    let cookie = response.header("set-cookie");
+    assert!(cookie.starts_with("__Host-leadline_session="), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    assert!(response
+        .header("strict-transport-security")
+        .starts_with("max-age=31536000"));
+    let plain = spawn_app().await.get("/sign-in", None, None).await;
+    assert_eq!(plain.header("strict-transport-security"), "");
+}
