@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                 // post) before the wasm has loaded or with JavaScript off.
                 <Route path=path!("/sign-in") view=crate::auth::pages::SignInPage ssr=SsrMode::InOrder/>
                 <Route path=path!("/invite/:token") view=crate::orgs::pages::InvitationPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/reset-password/:token") view=crate::auth::pages::ResetPasswordPage ssr=SsrMode::InOrder/>
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::InOrder>
                     <Route path=path!("") view=|| view! { <Redirect path="/leads"/> }/>
                     <Route path=path!("leads") view=crate::leads::pages::LeadsPage/>

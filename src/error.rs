@@ -48,6 +48,10 @@ pub enum AppError {
     Internal,
     #[error("Could not reach the server: {0}")]
     Transport(String),
+    #[error("This account has been disabled. Ask your platform admin.")]
+    AccountDisabled,
+    #[error("This password-reset link is not valid: it may have been used or have expired. Ask your platform admin for a new one.")]
+    ResetLinkInvalid,
     #[error("This invitation link is not valid: it may have been used, revoked or have expired. Ask your organisation's admin for a new one.")]
     InvitationInvalid,
 
@@ -104,7 +108,8 @@ impl AppError {
             Self::Forbidden(_)
             | Self::InsufficientPermission { .. }
             | Self::FeatureDisabled { .. } => 403,
-            Self::NotFound | Self::InvitationInvalid => 404,
+            Self::NotFound | Self::InvitationInvalid | Self::ResetLinkInvalid => 404,
+            Self::AccountDisabled => 403,
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict(_) => 409,
             Self::PayloadTooLarge => 413,
@@ -124,6 +129,8 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not_found",
             Self::InvitationInvalid => "invitation_invalid",
+            Self::ResetLinkInvalid => "reset_link_invalid",
+            Self::AccountDisabled => "account_disabled",
             Self::Validation(_) => "validation_failed",
             Self::Conflict(_) => "conflict",
             Self::Throttled { .. } => "too_many_attempts",

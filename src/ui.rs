@@ -198,3 +198,15 @@ pub fn reload_to(path: &str) {
     #[cfg(not(feature = "hydrate"))]
     let _ = path;
 }
+
+/// A path (`/invite/…`, `/reset-password/…`) made absolute with the page's
+/// own origin, for links people send to each other.
+pub fn absolute_url(path: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(origin) = window().location().origin() {
+            return format!("{origin}{path}");
+        }
+    }
+    path.to_owned()
+}

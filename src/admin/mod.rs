@@ -25,6 +25,7 @@ pub struct UserSummary {
     pub email: String,
     pub is_platform_admin: bool,
     pub created_at: DateTime<Utc>,
+    pub disabled: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -78,6 +79,7 @@ pub async fn find_users(q: String) -> Result<Vec<UserSummary>, AppError> {
             email: u.email,
             is_platform_admin: u.is_platform_admin,
             created_at: crate::server::clock::from_millis(u.created_at),
+            disabled: u.disabled_at.is_some(),
         })
         .collect())
 }
@@ -93,4 +95,24 @@ pub async fn find_key(prefix: String) -> Result<Option<KeySummary>, AppError> {
 pub async fn reactivate_key(prefix: String) -> Result<KeySummary, AppError> {
     let (state, user) = platform_admin().await?;
     crate::keys::service::reactivate(&state, &user.email, &prefix).await
+}
+
+/// Disables an account (all its sessions end at once; sign-in is refused) or
+/// enables it again.
+#[server(input = Json)]
+pub async fn set_user_disabled(email: String, disabled: bool) -> Result<(), AppError> {
+    let (state, admin) = platform_admin().await?;
+    if disabled && email.trim().eq_ignore_ascii_case(&admin.email) {
+        return Err(AppError::Conflict(
+            "You cannot disable your own account.".into(),
+        ));
+    }
+    crate::auth::accounts::set_disabled(&state, &email, disabled).await
+}
+
+/// A one-time password-reset link for the user, shown once.
+#[server(input = Json)]
+pub async fn create_password_reset(email: String) -> Result<String, AppError> {
+    let (state, _) = platform_admin().await?;
+    crate::auth::accounts::create_reset_link(&state, &email).await
 }

@@ -4,10 +4,11 @@ use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
 use super::{
-    find_key, find_users, list_organisations, CreateOrganisation, ReactivateKey, SetDeveloperApi,
+    find_key, find_users, list_organisations, CreateOrganisation, CreatePasswordReset,
+    ReactivateKey, SetDeveloperApi, SetUserDisabled,
 };
 use crate::keys::domain::KeyStatus;
-use crate::ui::{error_parts, format_time, signed_in, AccessDenied, ErrorBanner};
+use crate::ui::{absolute_url, error_parts, format_time, signed_in, AccessDenied, ErrorBanner};
 
 /// The platform console, loaded as its own wasm chunk when first visited (`--split`), so
 /// that the first dashboard load stays small.
@@ -48,7 +49,16 @@ fn Console() -> impl IntoView {
     });
     let new_name = RwSignal::new(String::new());
     let user_q = RwSignal::new(String::new());
-    let users = Resource::new(move || user_q.get(), find_users);
+    let disable = ServerAction::<SetUserDisabled>::new();
+    let reset = ServerAction::<CreatePasswordReset>::new();
+    let users = Resource::new(
+        move || (user_q.get(), disable.version().get()),
+        |(q, _)| find_users(q),
+    );
+    let reset_link = move || match reset.value().get() {
+        Some(Ok(path)) => Some(absolute_url(&path)),
+        _ => None,
+    };
     let key_prefix = RwSignal::new(String::new());
     let key_version = RwSignal::new(0u32);
     let key = Resource::new(
@@ -114,14 +124,38 @@ fn Console() -> impl IntoView {
         <section class="card">
             <h2>"Users"</h2>
             <input type="search" aria-label="Find users by email" placeholder="Find users by email" on:input=move |ev| user_q.set(event_target_value(&ev))/>
+            {move || error_parts(disable.value().get()).0.map(|m| view! { <ErrorBanner message=m/> })}
+            {move || reset_link().map(|link| view! {
+                <div class="banner warning" role="note">
+                    <p>"One-time password-reset link (24 hours). Send it to the user; it is shown only now."</p>
+                    <label class="visually-hidden" for="reset-link">"Password-reset link"</label>
+                    <input id="reset-link" class="secret" readonly prop:value=link/>
+                </div>
+            })}
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match users.await {
                         Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                         Ok(list) => view! {
                             <ul class="plain-list">
-                                {list.into_iter().map(|u| view! {
-                                    <li>{u.email.clone()} {u.is_platform_admin.then_some(" · platform admin")} <span class="muted small">" · joined " {format_time(u.created_at)}</span></li>
+                                {list.into_iter().map(|u| {
+                                    let (e1, e2) = (u.email.clone(), u.email.clone());
+                                    let disabled = u.disabled;
+                                    view! {
+                                        <li data-user=u.email.clone()>
+                                            {u.email.clone()} {u.is_platform_admin.then_some(" · platform admin")}
+                                            {disabled.then(|| view! { " " <span class="badge danger">"Disabled"</span> })}
+                                            <span class="muted small">" · joined " {format_time(u.created_at)}</span>
+                                            " "
+                                            <button class="button small" type="button" aria-label=format!("{} {}", if disabled { "Enable" } else { "Disable" }, u.email)
+                                                on:click=move |_| { disable.dispatch(SetUserDisabled { email: e1.clone(), disabled: !disabled }); }>
+                                                {if disabled { "Enable" } else { "Disable" }}
+                                            </button>
+                                            " "
+                                            <button class="button small" type="button" aria-label=format!("Password-reset link for {}", u.email)
+                                                on:click=move |_| { reset.dispatch(CreatePasswordReset { email: e2.clone() }); }>"Reset link"</button>
+                                        </li>
+                                    }
                                 }).collect_view()}
                             </ul>
                         }.into_any(),

@@ -6,7 +6,9 @@ use super::{
     password,
 };
 use crate::error::{AppError, FieldError};
-use crate::server::Db;
+use crate::keys::domain::KeyHash;
+use crate::server::db::begin_write;
+use crate::server::{AppState, Db};
 
 pub async fn create_user(
     db: &Db,
@@ -36,4 +38,78 @@ pub async fn create_user(
     }
     let hash = password::hash_async(new_password).await?;
     Ok(data::insert_user(db, email.as_str(), &hash, is_platform_admin, now).await?)
+}
+
+/// How long a password-reset link works.
+pub const RESET_LINK_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
+
+async fn find(state: &AppState, email: &str) -> Result<data::UserRow, AppError> {
+    let email = Email::parse(email).map_err(|e| AppError::Validation(vec![e]))?;
+    data::find_user_by_email(&state.db, email.as_str())
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Disables an account (its sessions end, sign-in is refused) or enables it
+/// again. Platform admins and the operator CLI only.
+pub async fn set_disabled(state: &AppState, email: &str, disabled: bool) -> Result<(), AppError> {
+    let user = find(state, email).await?;
+    let at = disabled.then(|| state.clock.now().timestamp_millis());
+    data::set_disabled_at(&state.db, user.id, at).await?;
+    if disabled {
+        data::delete_sessions_of(&state.db, user.id, None).await?;
+    }
+    tracing::info!(
+        user_id = user.id,
+        disabled,
+        "account disabled state changed"
+    );
+    Ok(())
+}
+
+/// A one-time link (`/reset-password/<token>`) with which the user sets a new
+/// password; only the token's SHA-256 is stored.
+pub async fn create_reset_link(state: &AppState, email: &str) -> Result<String, AppError> {
+    use rand::RngCore;
+    let user = find(state, email).await?;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let now = state.clock.now();
+    let mut tx = begin_write(&state.db).await?;
+    data::insert_password_reset(
+        &mut tx,
+        user.id,
+        KeyHash::of(&token).as_str(),
+        now.timestamp_millis(),
+        (now + RESET_LINK_LIFETIME).timestamp_millis(),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user_id = user.id, "password-reset link issued");
+    Ok(format!("/reset-password/{token}"))
+}
+
+/// Sets a new password with a reset link: once, before it expires. Every
+/// session of the user ends. Returns the user.
+pub async fn reset_password(
+    state: &AppState,
+    token: &str,
+    new_password: &str,
+) -> Result<i64, AppError> {
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::ResetLinkInvalid);
+    }
+    let new_password = Password::parse(new_password).map_err(|e| AppError::Validation(vec![e]))?;
+    let hash = password::hash_async(new_password).await?;
+    let now = state.clock.now().timestamp_millis();
+    let mut tx = begin_write(&state.db).await?;
+    let user_id = data::use_password_reset(&mut tx, KeyHash::of(token).as_str(), now)
+        .await?
+        .ok_or(AppError::ResetLinkInvalid)?;
+    data::set_password_hash_in(&mut tx, user_id, &hash).await?;
+    tx.commit().await?;
+    data::delete_sessions_of(&state.db, user_id, None).await?;
+    tracing::info!(user_id, "password reset with a link");
+    Ok(user_id)
 }

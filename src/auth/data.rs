@@ -11,6 +11,7 @@ pub struct UserRow {
     pub password_hash: String,
     pub is_platform_admin: bool,
     pub created_at: i64,
+    pub disabled_at: Option<i64>,
 }
 
 pub async fn insert_user<'e>(
@@ -37,7 +38,7 @@ pub async fn find_user_by_email<'e>(
     email: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, email, password_hash, is_platform_admin, created_at FROM users WHERE email = ?",
+        "SELECT id, email, password_hash, is_platform_admin, created_at, disabled_at FROM users WHERE email = ?",
     )
     .bind(email)
     .fetch_optional(db)
@@ -46,7 +47,7 @@ pub async fn find_user_by_email<'e>(
 
 pub async fn search_users(db: &Db, needle: &str, limit: i64) -> Result<Vec<UserRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, email, password_hash, is_platform_admin, created_at FROM users
+        "SELECT id, email, password_hash, is_platform_admin, created_at, disabled_at FROM users
          WHERE email LIKE '%' || ? || '%' ESCAPE '\\' ORDER BY email LIMIT ?",
     )
     .bind(escape_like(needle))
@@ -77,6 +78,7 @@ pub struct SessionRow {
     pub last_seen_at: i64,
     pub email: String,
     pub is_platform_admin: bool,
+    pub disabled_at: Option<i64>,
 }
 
 pub struct NewSession<'a> {
@@ -149,7 +151,7 @@ pub async fn set_password_hash(db: &Db, user_id: i64, hash: &str) -> Result<(), 
 
 pub async fn find_session(db: &Db, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.user_id, s.active_organisation_id, s.created_at, s.last_seen_at, u.email, u.is_platform_admin
+        "SELECT s.user_id, s.active_organisation_id, s.created_at, s.last_seen_at, u.email, u.is_platform_admin, u.disabled_at
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
     )
     .bind(token_hash)
@@ -183,6 +185,72 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error
     sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
         .bind(token_hash)
         .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Disables (`Some(now)`) or re-enables (`None`) an account; false when
+/// there is no such user.
+pub async fn set_disabled_at(db: &Db, user_id: i64, at: Option<i64>) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ?")
+        .bind(at)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A new reset link for the user; any earlier unused one stops working.
+pub async fn insert_password_reset(
+    conn: &mut sqlx::SqliteConnection,
+    user_id: i64,
+    token_hash: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM password_resets WHERE user_id = ? AND used_at IS NULL")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Uses a reset link: its user, when it was unused and unexpired.
+pub async fn use_password_reset(
+    conn: &mut sqlx::SqliteConnection,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "UPDATE password_resets SET used_at = ?
+         WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| r.0))
+}
+
+pub async fn set_password_hash_in(
+    conn: &mut sqlx::SqliteConnection,
+    user_id: i64,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(hash)
+        .bind(user_id)
+        .execute(conn)
         .await?;
     Ok(())
 }

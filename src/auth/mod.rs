@@ -100,6 +100,17 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Sets a new password with a one-time reset link, ends every session of
+/// the user, and signs this browser in. A form post (URL-encoded).
+#[server]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    let state = session::state()?;
+    let user_id = accounts::reset_password(&state, &token, &password).await?;
+    session::start_session(&state, user_id).await?;
+    crate::server::forms::redirect_plain_form_post("/leads");
+    Ok(())
+}
+
 /// One of the user's signed-in sessions, as their account page lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionInfo {

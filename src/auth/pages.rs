@@ -5,7 +5,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
-use super::{list_sessions, ChangePassword, EndSession, SignIn};
+use super::{list_sessions, ChangePassword, EndSession, ResetPassword, SignIn};
 use crate::error::FieldError;
 use crate::ui::{error_parts, field_error, format_time, reload_to, signed_in, ErrorBanner};
 
@@ -164,5 +164,36 @@ fn Sessions() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// `/reset-password/:token`: a one-time link from the platform admin. A real
+/// HTML form, so it works before the wasm has loaded.
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let reset = ServerAction::<ResetPassword>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = reset.value().get() {
+            reload_to("/leads");
+        }
+    });
+    let result = Signal::derive(move || reset.value().get());
+    let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
+    view! {
+        <main class="centered">
+            <ActionForm action=reset attr:class="card sign-in">
+                <h1>"Choose a new password"</h1>
+                {move || error_parts(result.get()).0.map(|m| view! { <ErrorBanner message=m/> })}
+                <input type="hidden" name="token" value=token/>
+                <label for="reset-password">"New password"</label>
+                <input id="reset-password" name="password" type="password" required maxlength="128"
+                    autocomplete="new-password" aria-describedby="reset-password-help"/>
+                <p class="muted small" id="reset-password-help">"At least 10 characters. Every other session of yours ends."</p>
+                {field_error(fields, "password")}
+                <button class="button primary" type="submit" disabled=move || reset.pending().get()>"Set password"</button>
+            </ActionForm>
+        </main>
     }
 }

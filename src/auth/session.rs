@@ -266,7 +266,9 @@ pub async fn resolve(state: &AppState, token: &str) -> Result<Option<SessionUser
     let now = state.clock.now().timestamp_millis();
     let idle = state.config.session_idle.as_millis() as i64;
     let absolute = state.config.session_absolute.as_millis() as i64;
-    if now - row.last_seen_at > idle || now - row.created_at > absolute {
+    // A disabled account's sessions end at its very next request.
+    if now - row.last_seen_at > idle || now - row.created_at > absolute || row.disabled_at.is_some()
+    {
         data::delete_session(&state.db, &token_hash).await?;
         return Ok(None);
     }
@@ -307,6 +309,8 @@ pub async fn sign_in(email: &str, candidate: &str) -> Result<(), AppError> {
         user,
         check_password(&state, email.as_str(), stored, candidate).await?,
     ) {
+        // Only the account's owner learns that it is disabled.
+        (Some(user), true) if user.disabled_at.is_some() => Err(AppError::AccountDisabled),
         (Some(user), true) => start_session(&state, user.id).await,
         _ => {
             tracing::info!(email = email.as_str(), "sign-in failed");

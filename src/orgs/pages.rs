@@ -12,8 +12,8 @@ use super::{
 };
 use crate::error::FieldError;
 use crate::ui::{
-    copy_to_clipboard, error_parts, field_error, format_time, reload_to, signed_in, AccessDenied,
-    ErrorBanner, Modal,
+    absolute_url, copy_to_clipboard, error_parts, field_error, format_time, reload_to, signed_in,
+    AccessDenied, ErrorBanner, Modal,
 };
 
 /// The Members page, loaded as its own wasm chunk when first visited (`--split`), so
@@ -248,17 +248,6 @@ fn InvitationLink(invitation: CreatedInvitation, on_close: Callback<()>) -> impl
             </div>
         </Modal>
     }
-}
-
-/// `/invite/…` made absolute with the page's own origin.
-fn absolute_url(path: &str) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        if let Ok(origin) = window().location().origin() {
-            return format!("{origin}{path}");
-        }
-    }
-    path.to_owned()
 }
 
 /// `/invite/:token`: the invitee joins with their own password. A real

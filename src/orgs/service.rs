@@ -378,6 +378,9 @@ pub async fn accept_invitation(
             if !session::check_password(state, &pending.email, stored, password).await? {
                 return Err(AppError::WrongCredentials);
             }
+            if user.disabled_at.is_some() {
+                return Err(AppError::AccountDisabled);
+            }
             None
         }
         None => {

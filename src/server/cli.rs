@@ -74,6 +74,22 @@ pub enum UserCommand {
         #[arg(long)]
         platform_admin: bool,
     },
+    /// Disable an account: its sessions end at once and sign-in is refused.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Issue a one-time password-reset link (24 hours); prints its path, to
+    /// be appended to the site's address.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -93,6 +109,15 @@ pub enum OrgCommand {
         developer: bool,
         #[arg(long)]
         admin: bool,
+    },
+    /// Remove a member; revokes the keys they created unless --keep-keys.
+    RemoveMember {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        keep_keys: bool,
     },
     /// Turn a feature flag on or off.
     SetFlag(SetFlag),
@@ -170,6 +195,42 @@ pub async fn run(state: &AppState, command: Command) -> Result<Option<String>, B
             let password = read_password()?;
             accounts::create_user(&state.db, &email, &password, platform_admin, now).await?;
             eprintln!("User {email} created.");
+            Ok(None)
+        }
+        Command::User(UserCommand::Disable { email }) => {
+            accounts::set_disabled(state, &email, true).await?;
+            eprintln!("{email} is disabled; their sessions have ended.");
+            Ok(None)
+        }
+        Command::User(UserCommand::Enable { email }) => {
+            accounts::set_disabled(state, &email, false).await?;
+            eprintln!("{email} is enabled.");
+            Ok(None)
+        }
+        Command::User(UserCommand::ResetPassword { email }) => {
+            let path = accounts::create_reset_link(state, &email).await?;
+            eprintln!(
+                "One-time link for {email}, valid 24 hours; append it to the site's address:"
+            );
+            Ok(Some(path))
+        }
+        Command::Org(OrgCommand::RemoveMember {
+            org,
+            email,
+            keep_keys,
+        }) => {
+            let found = crate::orgs::data::find_organisation(&state.db, org.trim())
+                .await?
+                .ok_or_else(|| format!("No organisation with slug {:?}.", org.trim()))?;
+            let scope = OrgScope {
+                id: found.id,
+                slug: found.slug,
+                name: found.name,
+                user_id: 0,
+                actor: "operator (CLI)".into(),
+            };
+            orgs::remove_member(state, &scope, &email, !keep_keys).await?;
+            eprintln!("{email} is no longer a member of {org}.");
             Ok(None)
         }
         Command::Org(OrgCommand::Create { name }) => {

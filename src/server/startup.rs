@@ -99,10 +99,12 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The path as logs may show it: an invitation link's token is a secret.
+/// The path as logs may show it: invitation and reset links carry secrets.
 fn loggable_path(path: &str) -> &str {
     if path.starts_with("/invite/") {
         "/invite/…"
+    } else if path.starts_with("/reset-password/") {
+        "/reset-password/…"
     } else {
         path
     }

@@ -242,3 +242,95 @@ fn the_server_never_logs_a_full_key() {
         assert!(!logs.contains(secret), "a key's secret part is in the logs");
     }
 }
+
+#[test]
+fn operators_take_access_away_disable_reset_and_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let run = |args: &[&str], stdin: &str| {
+        let out = leadline(&db, args, stdin);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        out
+    };
+    for email in ["boss@example.com", "ops@example.com"] {
+        run(
+            &["user", "create", "--email", email, "--password-stdin"],
+            "long enough password\n",
+        );
+    }
+    run(&["org", "create", "--name", "Globex"], "");
+    run(
+        &[
+            "org",
+            "add-member",
+            "--org",
+            "globex",
+            "--email",
+            "boss@example.com",
+            "--admin",
+        ],
+        "",
+    );
+    run(
+        &[
+            "org",
+            "add-member",
+            "--org",
+            "globex",
+            "--email",
+            "ops@example.com",
+            "--developer",
+        ],
+        "",
+    );
+
+    let out = run(
+        &["user", "reset-password", "--email", "ops@example.com"],
+        "",
+    );
+    let link = text(&out.stdout);
+    assert!(
+        link.starts_with("/reset-password/") && link.trim().len() == "/reset-password/".len() + 64,
+        "{link}"
+    );
+
+    run(&["user", "disable", "--email", "ops@example.com"], "");
+    run(&["user", "enable", "--email", "ops@example.com"], "");
+    run(
+        &[
+            "org",
+            "remove-member",
+            "--org",
+            "globex",
+            "--email",
+            "ops@example.com",
+        ],
+        "",
+    );
+
+    // The last admin stays, with a clear message and a non-zero exit.
+    let out = leadline(
+        &db,
+        &[
+            "org",
+            "remove-member",
+            "--org",
+            "globex",
+            "--email",
+            "boss@example.com",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("at least one admin"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = leadline(
+        &db,
+        &["user", "disable", "--email", "nobody@example.com"],
+        "",
+    );
+    assert!(!out.status.success());
+}

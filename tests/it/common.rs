@@ -256,6 +256,17 @@ impl TestApp {
         (response, cookie)
     }
 
+    pub async fn sign_in_result(&self, email: &str) -> Result<(), AppError> {
+        self.call(
+            None,
+            SignIn {
+                email: email.into(),
+                password: PASSWORD.into(),
+            },
+        )
+        .await
+    }
+
     pub async fn sign_in(&self, email: &str) -> Session {
         let (response, session) = self
             .call_raw(

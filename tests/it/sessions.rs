@@ -319,3 +319,165 @@ async fn server_function_bodies_are_limited_to_64_kib() {
         .await;
     assert_eq!(response.status, axum::http::StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+mod platform_admin {
+    use super::*;
+    use leadline::admin::{CreatePasswordReset, SetUserDisabled};
+    use leadline::auth::ResetPassword;
+
+    async fn setup(app: &TestApp) -> (Session, Session) {
+        app.user("root@leadline.test", true).await;
+        let acme = app.org("Acme", true).await;
+        app.member(&acme, "dev@acme.test", false, true).await;
+        (
+            app.sign_in("root@leadline.test").await,
+            app.sign_in("dev@acme.test").await,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_disabled_account_is_signed_out_at_once_and_cannot_sign_in() {
+        let app = spawn_app().await;
+        let (root, dev) = setup(&app).await;
+        let err = app
+            .call(
+                Some(&dev),
+                SetUserDisabled {
+                    email: "root@leadline.test".into(),
+                    disabled: true,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
+        let err = app
+            .call(
+                Some(&root),
+                SetUserDisabled {
+                    email: "root@leadline.test".into(),
+                    disabled: true,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, AppError::Conflict(_)),
+            "not yourself: {err:?}"
+        );
+
+        app.call(
+            Some(&root),
+            SetUserDisabled {
+                email: "dev@acme.test".into(),
+                disabled: true,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(!signed_in(&app, &dev).await);
+        let refused = app
+            .call(
+                None,
+                SignIn {
+                    email: "dev@acme.test".into(),
+                    password: PASSWORD.into(),
+                },
+            )
+            .await;
+        assert_eq!(refused.unwrap_err(), AppError::AccountDisabled);
+
+        app.call(
+            Some(&root),
+            SetUserDisabled {
+                email: "dev@acme.test".into(),
+                disabled: false,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(app.sign_in_result("dev@acme.test").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
+        let app = spawn_app().await;
+        let (root, dev) = setup(&app).await;
+        let path = app
+            .call(
+                Some(&root),
+                CreatePasswordReset {
+                    email: "dev@acme.test".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let token = path.strip_prefix("/reset-password/").unwrap().to_owned();
+        let (response, session) = app
+            .call_raw(
+                None,
+                ResetPassword {
+                    token: token.clone(),
+                    password: "short".into(),
+                },
+            )
+            .await;
+        assert_eq!(response.status.as_u16(), 422);
+        assert!(session.is_none());
+
+        let (response, session) = app
+            .call_raw(
+                None,
+                ResetPassword {
+                    token: token.clone(),
+                    password: "a fresh password 9".into(),
+                },
+            )
+            .await;
+        assert!(response.status.is_success());
+        assert!(signed_in(&app, &session.unwrap()).await);
+        assert!(!signed_in(&app, &dev).await, "the old session ended");
+        let old = app
+            .call(
+                None,
+                SignIn {
+                    email: "dev@acme.test".into(),
+                    password: PASSWORD.into(),
+                },
+            )
+            .await;
+        assert_eq!(old.unwrap_err(), AppError::WrongCredentials);
+        let again = app
+            .call(
+                None,
+                ResetPassword {
+                    token,
+                    password: "another password 9".into(),
+                },
+            )
+            .await;
+        assert_eq!(again.unwrap_err(), AppError::ResetLinkInvalid);
+
+        let expired = app
+            .call(
+                Some(&root),
+                CreatePasswordReset {
+                    email: "dev@acme.test".into(),
+                },
+            )
+            .await
+            .unwrap();
+        app.state
+            .clock
+            .advance(chrono::Duration::hours(24) + chrono::Duration::seconds(1));
+        let late = app
+            .call(
+                None,
+                ResetPassword {
+                    token: expired.strip_prefix("/reset-password/").unwrap().into(),
+                    password: "another password 9".into(),
+                },
+            )
+            .await;
+        assert_eq!(late.unwrap_err(), AppError::ResetLinkInvalid);
+    }
+}
