@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The price of authentication, measured with wrk against the release server
 # on SQLite: GET /api/v1/leads/{id} with a valid key, against the same read on
-# an unauthenticated route (mounted only with LEADLINE_BENCH_ROUTES=true).
+# an unauthenticated route (compiled only with the bench-routes feature, mounted only with LEADLINE_BENCH_ROUTES=true).
 # The two alternate for [rounds] rounds and the medians are compared, since
 # wrk and the server share this machine's cores and single runs are noisy.
 # Usage: scripts/load.sh [seconds] [connections] [rounds]
@@ -14,7 +14,7 @@ port=3100
 base="http://127.0.0.1:$port"
 
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] || SUDO=sudo; ${SUDO:-} apt-get install -y wrk; }
-cargo build --release --features ssr --bin leadline
+cargo build --release --features ssr,bench-routes --bin leadline
 
 work="$(mktemp -d)"
 export DATABASE_URL="sqlite://$work/load.db" LEADLINE_DEMO_PASSWORD="load-test-password" \

@@ -158,10 +158,11 @@ impl AppError {
             | Self::KeyRevoked { key_prefix }
             | Self::KeyExpired { key_prefix }
             | Self::InsufficientPermission { key_prefix, .. }
-            | Self::FeatureDisabled { key_prefix } => Some(key_prefix),
+            | Self::FeatureDisabled { key_prefix } => Some(key_prefix.as_str()),
             Self::RateLimited { key_prefix, .. } => key_prefix.as_deref(),
             _ => None,
         }
+        .filter(|prefix| !prefix.is_empty())
     }
 }
 
@@ -176,6 +177,14 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
+        // Two requests creating the same thing at once: the loser is told it
+        // exists, not that the server failed.
+        if let sqlx::Error::Database(db) = &error {
+            if db.is_unique_violation() {
+                tracing::info!(%error, "unique constraint");
+                return Self::Conflict("That already exists. Refresh and try again.".into());
+            }
+        }
         tracing::error!(%error, "database error");
         Self::Internal
     }

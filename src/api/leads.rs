@@ -224,9 +224,10 @@ pub async fn get(
     ))
 }
 
-/// The same read as [`get`] with no authentication, mounted only with
-/// LEADLINE_BENCH_ROUTES=true so the load script can measure what
+/// The same read as [`get`] with no authentication, compiled only with the
+/// `bench-routes` feature so the load script can measure what
 /// authentication costs.
+#[cfg(feature = "bench-routes")]
 pub async fn get_unauthenticated(
     State(state): State<AppState>,
     Path((org, id)): Path<(i64, String)>,

@@ -60,7 +60,6 @@ async fn not_found() -> AppError {
 }
 
 pub fn router(state: AppState) -> Router<AppState> {
-    let bench_routes = state.config.bench_routes;
     let leads = Router::new()
         .route(
             "/leads",
@@ -76,13 +75,19 @@ pub fn router(state: AppState) -> Router<AppState> {
                 .fallback(not_allowed("GET, PATCH, DELETE")),
         )
         .route_layer(middleware::from_fn_with_state(state, auth::require_key));
-    let mut api = Router::new().merge(leads);
-    if bench_routes {
-        api = api.route(
+    let api = Router::new().merge(leads);
+    // An unauthenticated read for the load script to compare against. Only
+    // in a build with the `bench-routes` feature, which no release enables,
+    // and even then only with LEADLINE_BENCH_ROUTES=true.
+    #[cfg(feature = "bench-routes")]
+    let api = if std::env::var("LEADLINE_BENCH_ROUTES").is_ok_and(|v| v == "true") {
+        api.route(
             "/_bench/orgs/{org}/leads/{id}",
             get(leads::get_unauthenticated),
-        );
-    }
+        )
+    } else {
+        api
+    };
     api.route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -92,9 +92,14 @@ impl KeyPrefix {
         ok.then(|| Self(raw.to_owned()))
     }
 
-    /// What an error message may echo of an untrusted token: at most its first
-    /// 14 characters, printable ASCII only.
+    /// What an error message (and the log) may echo of an untrusted token:
+    /// at most its first 14 characters, printable ASCII only, and only when
+    /// it looks like one of ours. A third party's secret sent here by mistake
+    /// (`ghp_…`, `xoxb-…`) is never repeated.
     pub fn echo_untrusted(raw: &str) -> String {
+        if !raw.starts_with("sk_") {
+            return String::new();
+        }
         raw.chars()
             .take(PREFIX_LEN)
             .map(|c| if c.is_ascii_graphic() { c } else { '?' })
@@ -145,6 +150,23 @@ impl fmt::Debug for KeyHash {
 pub struct KeyName(String);
 
 pub const KEY_NAME_MAX: usize = 100;
+/// 100 graphemes may be far more bytes (combining marks stack without
+/// limit); this bounds what one name can weigh.
+const KEY_NAME_MAX_BYTES: usize = 1000;
+
+/// Zero-width and bidirectional formatting characters (Unicode category Cf
+/// that matter here): they can make a name in the audit log read as another.
+/// The joiners (U+200C, U+200D) stay: emoji and some scripts need them.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}'
+        | '\u{200B}' | '\u{200E}' | '\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}'
+        | '\u{FFF9}'..='\u{FFFB}')
+}
 /// The name the docs playground gives the keys it makes.
 pub const PLAYGROUND_KEY_NAME: &str = "Docs playground (temp)";
 
@@ -161,10 +183,19 @@ impl KeyName {
                 format!("Key name must be at most {KEY_NAME_MAX} characters (it has {count})."),
             ));
         }
-        if name.chars().any(char::is_control) {
+        if name.len() > KEY_NAME_MAX_BYTES {
             return Err(FieldError::new(
                 "name",
-                "Key name cannot contain control characters.",
+                format!("Key name must be at most {KEY_NAME_MAX} characters."),
+            ));
+        }
+        if name
+            .chars()
+            .any(|c| c.is_control() || is_invisible_format(c))
+        {
+            return Err(FieldError::new(
+                "name",
+                "Key name cannot contain control or invisible formatting characters.",
             ));
         }
         Ok(Self(name.to_owned()))
@@ -485,14 +516,47 @@ mod tests {
     }
 
     #[test]
+    fn names_with_invisible_or_bidi_characters_or_too_many_bytes_are_refused() {
+        assert!(
+            KeyName::parse("CI\u{202E}boj").is_err(),
+            "right-to-left override"
+        );
+        assert!(
+            KeyName::parse("Zapier\u{200B}").is_err(),
+            "zero-width space"
+        );
+        assert!(
+            KeyName::parse(&format!("a{}", "\u{0301}".repeat(600))).is_err(),
+            "one grapheme, 1201 bytes"
+        );
+        assert!(KeyName::parse("Zapier, leads sync (Köln) ✓").is_ok());
+        assert!(
+            KeyName::parse("Family sync 👨\u{200D}👩\u{200D}👧").is_ok(),
+            "joiners in emoji"
+        );
+    }
+
+    #[test]
     fn an_untrusted_token_is_echoed_as_at_most_14_printable_characters() {
         assert_eq!(KeyPrefix::echo_untrusted(SAMPLE), "sk_AbCd1234_01");
-        assert_eq!(KeyPrefix::echo_untrusted("short"), "short");
-        assert_eq!(KeyPrefix::echo_untrusted("a\nb\"c"), "a?b\"c");
+        assert_eq!(KeyPrefix::echo_untrusted("sk_short"), "sk_short");
+        assert_eq!(KeyPrefix::echo_untrusted("sk_a\nb\"c"), "sk_a?b\"c");
         assert_eq!(
-            KeyPrefix::echo_untrusted(&"é".repeat(40)).chars().count(),
+            KeyPrefix::echo_untrusted(&format!("sk_{}", "é".repeat(40)))
+                .chars()
+                .count(),
             14
         );
+    }
+
+    #[test]
+    fn a_token_that_is_not_ours_is_never_echoed() {
+        assert_eq!(
+            KeyPrefix::echo_untrusted("ghp_0123456789abcdefghijklmnopqrstuvwxyz"),
+            ""
+        );
+        assert_eq!(KeyPrefix::echo_untrusted("xoxb-1234-5678"), "");
+        assert_eq!(KeyPrefix::echo_untrusted(""), "");
     }
 
     #[test]

@@ -41,7 +41,8 @@ async fn developer() -> Result<(crate::server::AppState, crate::auth::session::O
 #[server(input = Json)]
 pub async fn list_keys(page: i64) -> Result<KeysPage, AppError> {
     let (state, org) = developer().await?;
-    let page = page.max(1);
+    // Clamped so that the offset cannot overflow, whatever the caller sends.
+    let page = page.clamp(1, i64::MAX / KEYS_PAGE_SIZE);
     let rows = data::list(
         &state.db,
         org.id,

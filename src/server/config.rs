@@ -18,9 +18,6 @@ pub struct Config {
     pub api_rate_limit_per_minute: u32,
     /// LEADLINE_USAGE_FLUSH_SECS: how often key usage is written (default 5).
     pub usage_flush: Duration,
-    /// LEADLINE_BENCH_ROUTES=true adds an unauthenticated copy of the lead
-    /// read for the load script to compare against. Never in production.
-    pub bench_routes: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/leadline.db";
@@ -59,7 +56,6 @@ impl Config {
             )),
             api_rate_limit_per_minute: env_or("LEADLINE_API_RATE_LIMIT", 600),
             usage_flush: Duration::from_secs(env_or("LEADLINE_USAGE_FLUSH_SECS", 5)),
-            bench_routes: env_or("LEADLINE_BENCH_ROUTES", false),
         }
     }
 
@@ -71,7 +67,6 @@ impl Config {
             session_absolute: Duration::from_secs(24 * 3600),
             api_rate_limit_per_minute: 600,
             usage_flush: Duration::from_secs(3600),
-            bench_routes: false,
         }
     }
 }

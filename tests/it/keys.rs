@@ -516,3 +516,35 @@ async fn at_most_five_live_playground_keys_per_user_even_under_concurrent_clicks
     app.state.clock.advance(chrono::Duration::minutes(61));
     assert!(app.call(Some(&dev), GenerateTestToken {}).await.is_ok());
 }
+
+#[tokio::test]
+async fn an_absurd_page_number_is_an_empty_page_not_a_crash() {
+    let app = crate::common::spawn_app().await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    for page in [i64::MAX, i64::MIN, 0] {
+        let listed = app
+            .call(Some(&dev), leadline::keys::ListKeys { page })
+            .await
+            .unwrap();
+        assert!(listed.keys.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_concurrent_duplicate_is_a_conflict_not_a_server_error() {
+    let app = crate::common::spawn_app().await;
+    leadline::auth::data::insert_user(&app.state.db, "twin@acme.test", "x", false, 0)
+        .await
+        .unwrap();
+    // The same insert again, as the loser of a race past the existence check.
+    let error: leadline::error::AppError =
+        leadline::auth::data::insert_user(&app.state.db, "twin@acme.test", "x", false, 0)
+            .await
+            .unwrap_err()
+            .into();
+    assert!(
+        matches!(error, leadline::error::AppError::Conflict(_)),
+        "{error:?}"
+    );
+    assert_eq!(error.status_code(), 409);
+}

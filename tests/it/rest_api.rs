@@ -231,9 +231,18 @@ async fn bad_keys_get_invalid_token_with_at_most_the_prefix() {
     assert!(r
         .header("www-authenticate")
         .starts_with("Bearer realm=\"leadline\", error=\"invalid_token\""));
+    // Not one of ours: nothing of it is echoed.
     assert_eq!(
         (r.json()["code"].as_str(), r.json()["key_prefix"].as_str()),
-        (Some("malformed_key"), Some(&garbage[..14]))
+        (Some("malformed_key"), None)
+    );
+    let ours_but_bent = "sk_AbCd1234_but-not-the-right-shape";
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(ours_but_bent), None)
+        .await;
+    assert_eq!(
+        (r.json()["code"].as_str(), r.json()["key_prefix"].as_str()),
+        (Some("malformed_key"), Some(&ours_but_bent[..14]))
     );
 
     // A known prefix with the wrong secret answers exactly like an unknown key.
@@ -644,6 +653,33 @@ async fn the_openapi_document_lists_every_route() {
 #[tokio::test]
 async fn the_unauthenticated_benchmark_route_is_off_by_default() {
     let (app, _, _, _) = app_with_key(READ).await;
+    let r = app
+        .api(Method::GET, "/api/v1/_bench/orgs/1/leads/1", None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_third_party_token_is_never_echoed() {
+    let app = crate::common::spawn_app().await;
+    let secret = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    let response = app
+        .api(Method::GET, "/api/v1/leads", Some(secret), None)
+        .await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    let body = String::from_utf8_lossy(&response.body);
+    assert!(!body.contains("ghp_"), "{body}");
+    assert!(response.json().get("key_prefix").is_none());
+    assert!(!response.header("www-authenticate").contains("ghp_"));
+}
+
+/// The load script's unauthenticated read exists only in a build with the
+/// `bench-routes` feature; this one (and every release) has none, whatever
+/// the environment says.
+#[tokio::test]
+async fn the_benchmark_route_is_not_in_a_normal_build() {
+    std::env::set_var("LEADLINE_BENCH_ROUTES", "true");
+    let app = crate::common::spawn_app().await;
     let r = app
         .api(Method::GET, "/api/v1/_bench/orgs/1/leads/1", None, None)
         .await;
