@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::AppError;
 use crate::keys::data::{find_credential, Credential};
 use crate::keys::domain::{ApiKey, KeyPrefix, Permission, Permissions};
+use crate::server::throttle::client_key;
 use crate::server::AppState;
 
 /// The key a request was authenticated with: its credential as loaded (or
@@ -158,19 +159,33 @@ fn credentials(request: &Request) -> Result<String, AppError> {
 
 async fn authenticate(state: &AppState, token: &str, address: IpAddr) -> Result<Caller, AppError> {
     let now = state.clock.now();
-    let failures = &state.limits.api_auth_failures_per_ip;
-    if let Some(retry_after_secs) = failures.is_blocked(&address, now) {
-        return Err(AppError::RateLimited {
-            key_prefix: Some(KeyPrefix::echo_untrusted(token)),
-            retry_after_secs,
-            limit: failures.limit,
-        });
+    let failures = &state.limits.api_auth_failures_per_client;
+    let client = client_key(address);
+    if let Some(retry_after_secs) = failures.is_blocked(client.as_str(), now) {
+        // A blocked client costs no database read. A key already verified
+        // (cached) still works, so one bad client behind a shared address
+        // does not lock out the integrations that use it.
+        return verify_cached(state, token, now.timestamp_millis()).unwrap_or(Err(
+            AppError::RateLimited {
+                key_prefix: Some(KeyPrefix::echo_untrusted(token)).filter(|p| !p.is_empty()),
+                retry_after_secs,
+                limit: failures.limit,
+            },
+        ));
     }
     let outcome = verify(state, token, now.timestamp_millis()).await;
     if outcome.is_err() {
-        failures.hit(&address, now);
+        failures.hit(client.as_str(), now);
     }
     outcome
+}
+
+/// Verification from the credential cache alone: `None` when the key is not
+/// cached (or not a key), so that the caller decides without I/O.
+fn verify_cached(state: &AppState, token: &str, now: i64) -> Option<Result<Caller, AppError>> {
+    let key = ApiKey::parse(token).ok()?;
+    let credential = state.credentials.get(key.hash().as_str())?;
+    Some(check(credential, now))
 }
 
 pub async fn require_key(

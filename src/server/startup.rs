@@ -165,12 +165,17 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
 
     let usage = state.usage.clone();
     let every = state.config.usage_flush;
+    let (stop, mut stopping) = tokio::sync::watch::channel(false);
     let flusher = tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
-            tick.tick().await;
-            if let Err(error) = usage.flush().await {
-                tracing::warn!(%error, "could not record key usage; will retry");
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(error) = usage.flush().await {
+                        tracing::warn!(%error, "could not record key usage; will retry");
+                    }
+                }
+                _ = stopping.changed() => break,
             }
         }
     });
@@ -182,7 +187,10 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
-    flusher.abort();
+    // Stop the ticker between flushes (a flush under way completes), then
+    // write what was counted since.
+    let _ = stop.send(true);
+    let _ = flusher.await;
     // Usage recorded since the last tick is written before we exit.
     state.usage.flush().await?;
     state.db.close().await;

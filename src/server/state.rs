@@ -43,8 +43,8 @@ pub struct Limits {
     pub password_per_account_client: Window,
     /// Password attempts per client, whatever the account.
     pub password_per_client: Window,
-    /// Failed API authentications per client address.
-    pub api_auth_failures_per_ip: Window<std::net::IpAddr>,
+    /// Failed API authentications per client (IPv4 address, IPv6 /64).
+    pub api_auth_failures_per_client: Window,
     /// API requests per key id.
     pub api_per_key: Window<i64>,
 }
@@ -54,7 +54,7 @@ impl Limits {
         Self {
             password_per_account_client: Window::new(5, Duration::from_secs(15 * 60)),
             password_per_client: Window::new(30, Duration::from_secs(15 * 60)),
-            api_auth_failures_per_ip: Window::new(30, Duration::from_secs(60)),
+            api_auth_failures_per_client: Window::new(30, Duration::from_secs(60)),
             api_per_key: Window::new(config.api_rate_limit_per_minute, Duration::from_secs(60)),
         }
     }

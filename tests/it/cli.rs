@@ -334,3 +334,66 @@ fn operators_take_access_away_disable_reset_and_remove() {
     );
     assert!(!out.status.success());
 }
+
+/// SIGTERM: requests in flight finish, and the usage counted since the last
+/// flush is written before the process exits (the flusher is stopped between
+/// flushes, not aborted in the middle of one).
+#[tokio::test]
+async fn usage_is_written_at_graceful_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shutdown.db");
+    let db = format!("sqlite://{}", path.display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Command::new(env!("CARGO_BIN_EXE_leadline"))
+        .arg("serve")
+        .env("DATABASE_URL", &db)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEADLINE_DEMO_PASSWORD", "long enough password")
+        .env("LEADLINE_USAGE_FLUSH_SECS", "3600")
+        .env("LEADLINE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(ready, "server did not start");
+    let args = [
+        "key",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "dev@acme.test",
+        "--name",
+        "count",
+        "--permissions",
+        "read",
+    ];
+    let out = leadline(&db, &args, "");
+    let key = text(&out.stdout).trim().to_owned();
+    for _ in 0..3 {
+        assert!(http_get(port, "/api/v1/leads", Some(&format!("Bearer {key}"))).contains("200"));
+    }
+    let pid = server.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let output = server.wait_with_output().unwrap();
+    assert!(output.status.success(), "a clean exit on SIGTERM");
+
+    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT request_count FROM api_keys WHERE name = 'count'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 3);
+}

@@ -576,16 +576,36 @@ async fn each_key_is_rate_limited_with_ratelimit_headers() {
 
 #[tokio::test]
 async fn failed_authentication_is_throttled_per_client() {
-    let (app, _, key, _) = app_with_key(READ).await;
+    let (app, dev, key, _) = app_with_key(READ).await;
+    // The integration's key is in use (verified once, so cached).
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/leads", Some(&key), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
     for _ in 0..30 {
         app.api(Method::GET, "/api/v1/leads", Some("garbage"), None)
             .await;
     }
+    // Another client at the same address keeps guessing: refused, no database read.
+    let guess = format!("{}{}", &key[..14], "y".repeat(30));
     let r = app
-        .api(Method::GET, "/api/v1/leads", Some(&key), None)
+        .api(Method::GET, "/api/v1/leads", Some(&guess), None)
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(!r.header("retry-after").is_empty());
+    // The valid key behind the same address is not refused for it.
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&key), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // A key not yet verified from a blocked address waits (no database read).
+    let fresh = app.create_key(&dev, "Fresh", READ).await.plaintext;
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&fresh), None)
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 // Operations
