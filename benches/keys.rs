@@ -42,8 +42,10 @@ fn verification(c: &mut Criterion) {
         let user = create_user(&state.db, "dev@acme.test", "bench password", false, 0)
             .await
             .unwrap();
-        let slug = orgs::create_organisation(&state, "Acme").await.unwrap();
-        orgs::set_flag(&state, slug.as_str(), Flag::DeveloperApi, true)
+        let slug = orgs::create_organisation(&state, "bench", "Acme")
+            .await
+            .unwrap();
+        orgs::set_flag(&state, "bench", slug.as_str(), Flag::DeveloperApi, true)
             .await
             .unwrap();
         orgs::add_member(

@@ -55,18 +55,27 @@ pub async fn list_organisations() -> Result<Vec<OrgSummary>, AppError> {
 
 #[server(input = Json)]
 pub async fn create_organisation(name: String) -> Result<String, AppError> {
-    let (state, _) = platform_admin().await?;
-    Ok(crate::orgs::service::create_organisation(&state, &name)
-        .await?
-        .as_str()
-        .to_owned())
+    let (state, admin) = platform_admin().await?;
+    Ok(
+        crate::orgs::service::create_organisation(&state, &admin.email, &name)
+            .await?
+            .as_str()
+            .to_owned(),
+    )
 }
 
 /// Only platform admins change feature flags: the flag is not self-serve.
 #[server(input = Json)]
 pub async fn set_developer_api(slug: String, on: bool) -> Result<(), AppError> {
-    let (state, _) = platform_admin().await?;
-    crate::orgs::service::set_flag(&state, &slug, crate::orgs::domain::Flag::DeveloperApi, on).await
+    let (state, admin) = platform_admin().await?;
+    crate::orgs::service::set_flag(
+        &state,
+        &admin.email,
+        &slug,
+        crate::orgs::domain::Flag::DeveloperApi,
+        on,
+    )
+    .await
 }
 
 #[server(input = Json)]

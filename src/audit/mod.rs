@@ -25,10 +25,13 @@ pub enum AuditAction {
     InvitationRevoked,
     MemberJoined,
     MemberRemoved,
+    MemberPermissionsChanged,
+    FlagChanged,
+    OrganisationCreated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 15] = [
         Self::KeyCreated,
         Self::KeyUpdated,
         Self::KeyRevoked,
@@ -41,6 +44,9 @@ impl AuditAction {
         Self::InvitationRevoked,
         Self::MemberJoined,
         Self::MemberRemoved,
+        Self::MemberPermissionsChanged,
+        Self::FlagChanged,
+        Self::OrganisationCreated,
     ];
 
     pub fn key(self) -> &'static str {
@@ -57,6 +63,9 @@ impl AuditAction {
             Self::InvitationRevoked => "invitation.revoked",
             Self::MemberJoined => "member.joined",
             Self::MemberRemoved => "member.removed",
+            Self::MemberPermissionsChanged => "member.permissions_changed",
+            Self::FlagChanged => "flag.changed",
+            Self::OrganisationCreated => "organisation.created",
         }
     }
 

@@ -23,16 +23,17 @@ pub struct LeadsPage {
 }
 
 #[cfg(feature = "ssr")]
-async fn member() -> Result<(crate::server::AppState, i64), AppError> {
+async fn member() -> Result<(crate::server::AppState, crate::auth::session::OrgScope), AppError> {
     let state = crate::auth::session::state()?;
     let user = crate::auth::session::require_user().await?;
     let org = user.require_member()?;
-    Ok((state, org.id))
+    Ok((state, org))
 }
 
 #[server(input = Json)]
 pub async fn list_leads(q: String, before: Option<i64>) -> Result<LeadsPage, AppError> {
     let (state, org) = member().await?;
+    let org = org.id;
     let filter = data::LeadFilter {
         q,
         before_id: before,
@@ -48,7 +49,8 @@ pub async fn list_leads(q: String, before: Option<i64>) -> Result<LeadsPage, App
 #[server]
 pub async fn create_lead(draft: LeadDraft) -> Result<Lead, AppError> {
     let (state, org) = member().await?;
-    let lead = service::create(&state, org, &draft, service::Actor::User).await?;
+    let actor = service::Actor::User(&org.actor);
+    let lead = service::create(&state, org.id, &draft, actor).await?;
     crate::server::forms::redirect_plain_form_post("/leads");
     Ok(lead)
 }
@@ -65,7 +67,8 @@ pub async fn update_lead(id: i64, draft: LeadDraft) -> Result<Lead, AppError> {
         source: Some(draft.source),
         notes: Some(draft.notes),
     };
-    let lead = service::update(&state, org, id, patch, service::Actor::User).await?;
+    let actor = service::Actor::User(&org.actor);
+    let lead = service::update(&state, org.id, id, patch, actor).await?;
     crate::server::forms::redirect_plain_form_post("/leads");
     Ok(lead)
 }
@@ -73,5 +76,5 @@ pub async fn update_lead(id: i64, draft: LeadDraft) -> Result<Lead, AppError> {
 #[server(input = Json)]
 pub async fn delete_lead(id: i64) -> Result<(), AppError> {
     let (state, org) = member().await?;
-    service::delete(&state, org, id, service::Actor::User).await
+    service::delete(&state, org.id, id, service::Actor::User(&org.actor)).await
 }

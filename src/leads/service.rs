@@ -1,5 +1,6 @@
-//! Lead changes, shared by the dashboard and the REST API. Changes made with
-//! an API key are written to the audit log in the same transaction.
+//! Lead changes, shared by the dashboard and the REST API. Every change is
+//! written to the audit log in the same transaction, with who made it: a
+//! dashboard user or an API key.
 
 use super::data;
 use super::domain::{Lead, LeadDraft, LeadInput, LeadPatch};
@@ -8,9 +9,9 @@ use crate::audit::AuditAction;
 use crate::error::AppError;
 use crate::server::{db::begin_write, AppState};
 
-/// Who made a change: a dashboard user, or an API key.
+/// Who made a change: a dashboard user (their email), or an API key.
 pub enum Actor<'a> {
-    User,
+    User(&'a str),
     Key { prefix: &'a str, name: &'a str },
 }
 
@@ -22,23 +23,27 @@ async fn audit(
     action: AuditAction,
     lead: &Lead,
 ) -> Result<(), sqlx::Error> {
-    if let Actor::Key { prefix, name } = actor {
-        let who = format!("API key {prefix} ({name})");
-        record(
-            conn,
-            NewEntry {
-                organisation_id,
-                occurred_at: now,
-                actor: &who,
-                action,
-                key_prefix: Some(prefix),
-                key_name: Some(name),
-                details: format!("Lead #{}: {}", lead.id, lead.name),
-            },
-        )
-        .await?;
-    }
-    Ok(())
+    let (who, key_prefix, key_name) = match actor {
+        Actor::Key { prefix, name } => (
+            format!("API key {prefix} ({name})"),
+            Some(*prefix),
+            Some(*name),
+        ),
+        Actor::User(email) => ((*email).to_owned(), None, None),
+    };
+    record(
+        conn,
+        NewEntry {
+            organisation_id,
+            occurred_at: now,
+            actor: &who,
+            action,
+            key_prefix,
+            key_name,
+            details: format!("Lead #{}: {}", lead.id, lead.name),
+        },
+    )
+    .await
 }
 
 pub async fn create(

@@ -62,8 +62,8 @@ pub async fn find_organisation(
     .await
 }
 
-pub async fn insert_organisation(
-    db: &Db,
+pub async fn insert_organisation<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
     slug: &str,
     name: &str,
     now: i64,
@@ -80,7 +80,7 @@ pub async fn insert_organisation(
 }
 
 pub async fn set_flag(
-    db: &Db,
+    conn: &mut SqliteConnection,
     organisation_id: i64,
     flag: Flag,
     on: bool,
@@ -94,13 +94,13 @@ pub async fn set_flag(
         .bind(organisation_id)
         .bind(flag.key())
         .bind(now)
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
     } else {
         sqlx::query("DELETE FROM organisation_flags WHERE organisation_id = ? AND flag = ?")
             .bind(organisation_id)
             .bind(flag.key())
-            .execute(db)
+            .execute(&mut *conn)
             .await?;
     }
     Ok(())
@@ -382,4 +382,19 @@ pub async fn update_membership_in(
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+pub async fn membership_permissions(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    organisation_id: i64,
+) -> Result<Option<MemberPermissions>, sqlx::Error> {
+    let row: Option<(bool, bool)> = sqlx::query_as(
+        "SELECT is_admin, is_developer FROM memberships WHERE user_id = ? AND organisation_id = ?",
+    )
+    .bind(user_id)
+    .bind(organisation_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(admin, developer)| MemberPermissions { admin, developer }))
 }

@@ -17,7 +17,11 @@ use crate::server::clock::from_millis;
 use crate::server::db::begin_write;
 use crate::server::AppState;
 
-pub async fn create_organisation(state: &AppState, name: &str) -> Result<OrgSlug, AppError> {
+pub async fn create_organisation(
+    state: &AppState,
+    actor: &str,
+    name: &str,
+) -> Result<OrgSlug, AppError> {
     let name = OrgName::parse(name).map_err(|e| AppError::Validation(vec![e]))?;
     let base = OrgSlug::from_name(&name).map_err(|e| AppError::Validation(vec![e]))?;
     let now = state.clock.now().timestamp_millis();
@@ -33,7 +37,22 @@ pub async fn create_organisation(state: &AppState, name: &str) -> Result<OrgSlug
             .await?
             .is_none()
         {
-            data::insert_organisation(&state.db, slug.as_str(), name.as_str(), now).await?;
+            let mut tx = begin_write(&state.db).await?;
+            let id = data::insert_organisation(&mut *tx, slug.as_str(), name.as_str(), now).await?;
+            audit::record(
+                &mut tx,
+                NewEntry {
+                    organisation_id: id,
+                    occurred_at: now,
+                    actor,
+                    action: AuditAction::OrganisationCreated,
+                    key_prefix: None,
+                    key_name: None,
+                    details: format!("{} ({})", name.as_str(), slug.as_str()),
+                },
+            )
+            .await?;
+            tx.commit().await?;
             tracing::info!(slug = slug.as_str(), "organisation created");
             return Ok(slug);
         }
@@ -54,16 +73,33 @@ async fn organisation(state: &AppState, slug: &str) -> Result<data::Organisation
         })
 }
 
-pub async fn set_flag(state: &AppState, slug: &str, flag: Flag, on: bool) -> Result<(), AppError> {
+/// Turns a feature flag on or off (platform admins and the operator CLI
+/// only), audited in the organisation's log.
+pub async fn set_flag(
+    state: &AppState,
+    actor: &str,
+    slug: &str,
+    flag: Flag,
+    on: bool,
+) -> Result<(), AppError> {
     let org = organisation(state, slug).await?;
-    data::set_flag(
-        &state.db,
-        org.id,
-        flag,
-        on,
-        state.clock.now().timestamp_millis(),
+    let now = state.clock.now().timestamp_millis();
+    let mut tx = begin_write(&state.db).await?;
+    data::set_flag(&mut tx, org.id, flag, on, now).await?;
+    audit::record(
+        &mut tx,
+        NewEntry {
+            organisation_id: org.id,
+            occurred_at: now,
+            actor,
+            action: AuditAction::FlagChanged,
+            key_prefix: None,
+            key_name: None,
+            details: format!("{} turned {}", flag.key(), if on { "on" } else { "off" }),
+        },
     )
     .await?;
+    tx.commit().await?;
     // Keys of this organisation must feel the flag on the next request.
     state.credentials.invalidate();
     tracing::info!(org = slug, flag = flag.key(), on, "feature flag changed");
@@ -117,7 +153,28 @@ pub async fn set_permissions(
     if was_admin && !permissions.admin && data::count_admins(&mut tx, org.id).await? <= 1 {
         return Err(AppError::Conflict(LAST_ADMIN.into()));
     }
+    let before = data::membership_permissions(&mut tx, user.id, org.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     data::update_membership_in(&mut tx, user.id, org.id, permissions).await?;
+    audit::record(
+        &mut tx,
+        NewEntry {
+            organisation_id: org.id,
+            occurred_at: state.clock.now().timestamp_millis(),
+            actor: &org.actor,
+            action: AuditAction::MemberPermissionsChanged,
+            key_prefix: None,
+            key_name: None,
+            details: format!(
+                "{}: {} → {}",
+                email.as_str(),
+                before.describe(),
+                permissions.describe()
+            ),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -13,6 +13,9 @@ use crate::orgs::data::memberships_of;
 use crate::orgs::domain::{Flag, MemberPermissions};
 use crate::orgs::service as orgs;
 
+/// Who the audit log names for changes made with the operator CLI.
+const CLI_ACTOR: &str = "operator (CLI)";
+
 #[derive(Parser)]
 #[command(
     name = "leadline",
@@ -227,14 +230,14 @@ pub async fn run(state: &AppState, command: Command) -> Result<Option<String>, B
                 slug: found.slug,
                 name: found.name,
                 user_id: 0,
-                actor: "operator (CLI)".into(),
+                actor: CLI_ACTOR.into(),
             };
             orgs::remove_member(state, &scope, &email, !keep_keys).await?;
             eprintln!("{email} is no longer a member of {org}.");
             Ok(None)
         }
         Command::Org(OrgCommand::Create { name }) => {
-            let slug = orgs::create_organisation(state, &name).await?;
+            let slug = orgs::create_organisation(state, CLI_ACTOR, &name).await?;
             Ok(Some(slug.as_str().to_owned()))
         }
         Command::Org(OrgCommand::AddMember {
@@ -269,7 +272,7 @@ pub async fn run(state: &AppState, command: Command) -> Result<Option<String>, B
                 let known: Vec<_> = Flag::ALL.iter().map(|f| f.key()).collect();
                 format!("Unknown flag {flag:?}. Known flags: {}.", known.join(", "))
             })?;
-            orgs::set_flag(state, &org, parsed, on).await?;
+            orgs::set_flag(state, CLI_ACTOR, &org, parsed, on).await?;
             eprintln!(
                 "{} is {} for {org}.",
                 parsed.label(),

@@ -29,8 +29,8 @@ pub async fn seed_demo_if_empty(state: &AppState) -> Result<(), BoxError> {
     let password = std::env::var("LEADLINE_DEMO_PASSWORD").unwrap_or_else(|_| random_password());
     let now = state.clock.now().timestamp_millis();
     accounts::create_user(&state.db, ADMIN_EMAIL, &password, true, now).await?;
-    let acme = orgs::create_organisation(state, "Acme").await?;
-    orgs::set_flag(state, acme.as_str(), Flag::DeveloperApi, true).await?;
+    let acme = orgs::create_organisation(state, "demo seed", "Acme").await?;
+    orgs::set_flag(state, "demo seed", acme.as_str(), Flag::DeveloperApi, true).await?;
     orgs::add_member(
         state,
         acme.as_str(),
@@ -94,7 +94,7 @@ pub async fn seed_demo_if_empty(state: &AppState) -> Result<(), BoxError> {
             source: source.into(),
             ..Default::default()
         };
-        leads::create(state, org.id, &draft, Actor::User).await?;
+        leads::create(state, org.id, &draft, Actor::User("demo seed")).await?;
     }
     println!();
     println!(

@@ -139,9 +139,12 @@ impl TestApp {
 
     /// An organisation with its Developer API flag as given.
     pub async fn org(&self, name: &str, developer_api: bool) -> String {
-        let slug = orgs::create_organisation(&self.state, name).await.unwrap();
+        let slug = orgs::create_organisation(&self.state, "operator (test)", name)
+            .await
+            .unwrap();
         orgs::set_flag(
             &self.state,
+            "operator (test)",
             slug.as_str(),
             Flag::DeveloperApi,
             developer_api,

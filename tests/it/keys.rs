@@ -276,14 +276,14 @@ async fn delete_removes_the_key_but_keeps_its_audit_entries() {
         .call(
             Some(&dev),
             ListAudit {
-                prefix: String::new(),
+                prefix: created.key.prefix.clone(),
                 action: String::new(),
                 before: None,
             },
         )
         .await
         .unwrap();
-    assert_eq!(audit.entries.len(), 2);
+    assert_eq!(audit.entries.len(), 2, "created and deleted");
     assert_eq!(audit.entries[0].action, "key.deleted");
     assert_eq!(
         audit.entries[0].key_prefix.as_deref(),
@@ -350,6 +350,7 @@ async fn every_key_operation_needs_the_developer_permission_and_the_flag() {
     // Flag off: even a developer is refused, and told why.
     leadline::orgs::service::set_flag(
         &app.state,
+        "operator (test)",
         &acme,
         leadline::orgs::domain::Flag::DeveloperApi,
         false,

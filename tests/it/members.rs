@@ -221,3 +221,69 @@ async fn only_admins_remove_and_only_their_own_members() {
         assert_eq!(call.unwrap_err(), AppError::NotFound);
     }
 }
+
+#[tokio::test]
+async fn every_authorisation_change_and_dashboard_lead_change_is_audited() {
+    let app = spawn_app().await;
+    let (owner, dev, _) = acme(&app).await;
+    app.call(
+        Some(&owner),
+        SetMemberPermissions {
+            email: "dev@acme.test".into(),
+            permissions: MemberPermissions {
+                admin: false,
+                developer: false,
+            },
+        },
+    )
+    .await
+    .unwrap();
+    leadline::orgs::service::set_flag(
+        &app.state,
+        "root@leadline.test",
+        "acme",
+        leadline::orgs::domain::Flag::DeveloperApi,
+        false,
+    )
+    .await
+    .unwrap();
+    let lead = app
+        .call(
+            Some(&dev),
+            leadline::leads::CreateLead {
+                draft: leadline::leads::domain::LeadDraft {
+                    name: "Grace Hopper".into(),
+                    status: "new".into(),
+                    ..Default::default()
+                },
+            },
+        )
+        .await
+        .unwrap();
+    app.call(Some(&dev), leadline::leads::DeleteLead { id: lead.id })
+        .await
+        .unwrap();
+
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT action, actor, details FROM audit_entries ORDER BY id")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    let find = |action: &str| {
+        rows.iter()
+            .rfind(|(a, _, _)| a == action)
+            .unwrap_or_else(|| panic!("no {action} in {rows:?}"))
+            .clone()
+    };
+    assert_eq!(find("organisation.created").1, "operator (test)");
+    let (_, actor, details) = find("member.permissions_changed");
+    assert_eq!(actor, "owner@acme.test");
+    assert_eq!(details, "dev@acme.test: Developer → member");
+    let (_, actor, details) = find("flag.changed");
+    assert_eq!(
+        (actor.as_str(), details.as_str()),
+        ("root@leadline.test", "developer-api turned off")
+    );
+    assert_eq!(find("lead.created").1, "dev@acme.test");
+    assert_eq!(find("lead.deleted").1, "dev@acme.test");
+}

@@ -416,6 +416,7 @@ async fn keys_of_an_organisation_without_the_flag_get_feature_disabled() {
     );
     leadline::orgs::service::set_flag(
         &app.state,
+        "operator (test)",
         "acme",
         leadline::orgs::domain::Flag::DeveloperApi,
         false,
