@@ -125,3 +125,33 @@ pub async fn create_password_reset(email: String) -> Result<String, AppError> {
     let (state, _) = platform_admin().await?;
     crate::auth::accounts::create_reset_link(&state, &email).await
 }
+
+/// One entry of the security log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityEvent {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub kind: String,
+    pub email: String,
+    pub client_ip: String,
+    pub user_agent: String,
+}
+
+/// The security log (sign-ins, password and account changes), newest first,
+/// 50 at a time.
+#[server(input = Json)]
+pub async fn list_security_events(before: Option<i64>) -> Result<Vec<SecurityEvent>, AppError> {
+    let (state, _) = platform_admin().await?;
+    Ok(crate::auth::data::security_events(&state.db, before, 50)
+        .await?
+        .into_iter()
+        .map(|e| SecurityEvent {
+            id: e.id,
+            occurred_at: crate::server::clock::from_millis(e.occurred_at),
+            kind: e.kind,
+            email: e.email,
+            client_ip: e.client_ip,
+            user_agent: e.user_agent,
+        })
+        .collect())
+}

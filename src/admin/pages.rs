@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
 use super::{
-    find_key, find_users, list_organisations, CreateOrganisation, CreatePasswordReset,
-    ReactivateKey, SetDeveloperApi, SetUserDisabled,
+    find_key, find_users, list_organisations, list_security_events, CreateOrganisation,
+    CreatePasswordReset, ReactivateKey, SetDeveloperApi, SetUserDisabled,
 };
 use crate::keys::domain::KeyStatus;
 use crate::ui::{absolute_url, error_parts, format_time, signed_in, AccessDenied, ErrorBanner};
@@ -163,6 +163,7 @@ fn Console() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        <SecurityLog/>
         <section class="card">
             <h2>"Re-activate a revoked key"</h2>
             <label for="find-prefix">"Key prefix"</label>
@@ -184,6 +185,43 @@ fn Console() -> impl IntoView {
                                 </div>
                             }.into_any()
                         }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Sign-ins and account changes, with address and browser; never a password.
+#[component]
+fn SecurityLog() -> impl IntoView {
+    let events = Resource::new(|| (), |_| list_security_events(None));
+    view! {
+        <section class="card">
+            <h2>"Security log"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match events.await {
+                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-wrap"><table class="data security-log">
+                                <thead><tr>
+                                    <th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Email"</th>
+                                    <th scope="col">"IP address"</th><th scope="col">"Browser"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|e| view! {
+                                        <tr>
+                                            <td data-label="When">{format_time(e.occurred_at)}</td>
+                                            <td data-label="Event"><code>{e.kind}</code></td>
+                                            <td data-label="Email">{e.email}</td>
+                                            <td data-label="IP address">{e.client_ip}</td>
+                                            <td data-label="Browser" class="muted small">{e.user_agent}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table></div>
+                        }.into_any(),
                     }
                 })}
             </Transition>

@@ -59,6 +59,12 @@ pub async fn set_disabled(state: &AppState, email: &str, disabled: bool) -> Resu
     if disabled {
         data::delete_sessions_of(&state.db, user.id, None).await?;
     }
+    let kind = if disabled {
+        "account.disabled"
+    } else {
+        "account.enabled"
+    };
+    super::session::security_event(state, kind, &user.email).await;
     tracing::info!(
         user_id = user.id,
         disabled,
@@ -86,7 +92,7 @@ pub async fn create_reset_link(state: &AppState, email: &str) -> Result<String, 
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(user_id = user.id, "password-reset link issued");
+    super::session::security_event(state, "password_reset.issued", &user.email).await;
     Ok(format!("/reset-password/{token}"))
 }
 
@@ -111,5 +117,6 @@ pub async fn reset_password(
     tx.commit().await?;
     data::delete_sessions_of(&state.db, user_id, None).await?;
     tracing::info!(user_id, "password reset with a link");
+    super::session::security_event(state, "password_reset.used", &format!("user #{user_id}")).await;
     Ok(user_id)
 }

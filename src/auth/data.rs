@@ -254,3 +254,50 @@ pub async fn set_password_hash_in(
         .await?;
     Ok(())
 }
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SecurityEventRow {
+    pub id: i64,
+    pub occurred_at: i64,
+    pub kind: String,
+    pub email: String,
+    pub client_ip: String,
+    pub user_agent: String,
+}
+
+pub async fn record_security_event(
+    db: &Db,
+    occurred_at: i64,
+    kind: &str,
+    email: &str,
+    client_ip: &str,
+    user_agent: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO security_events (occurred_at, kind, email, client_ip, user_agent) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(occurred_at)
+    .bind(kind)
+    .bind(email)
+    .bind(client_ip)
+    .bind(user_agent)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Newest first, `limit` of them, older than `before` when given.
+pub async fn security_events(
+    db: &Db,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<SecurityEventRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, occurred_at, kind, email, client_ip, user_agent FROM security_events
+         WHERE id < ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

@@ -241,6 +241,7 @@ pub async fn change_password(current_password: &str, new_password: &str) -> Resu
     })?;
     let hash = password::hash_async(new_password).await?;
     data::set_password_hash(&state.db, user.user_id, &hash).await?;
+    security_event(&state, "password.changed", &user.email).await;
     let ended = data::delete_sessions_of(&state.db, user.user_id, Some(&user.token_hash)).await?;
     tracing::info!(user_id = user.user_id, ended, "password changed");
     Ok(())
@@ -301,22 +302,43 @@ pub async fn sign_in(email: &str, candidate: &str) -> Result<(), AppError> {
     // Input that cannot be an account gets the generic answer and leaves no
     // throttle state behind.
     let Ok(email) = Email::parse(email) else {
+        security_event(&state, "sign_in.failed", "(not an email address)").await;
         return Err(AppError::WrongCredentials);
     };
     let user = data::find_user_by_email(&state.db, email.as_str()).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    match (
-        user,
-        check_password(&state, email.as_str(), stored, candidate).await?,
-    ) {
+    let checked = check_password(&state, email.as_str(), stored, candidate).await;
+    let outcome = match (user, checked) {
+        (_, Err(error)) => Err(error),
         // Only the account's owner learns that it is disabled.
-        (Some(user), true) if user.disabled_at.is_some() => Err(AppError::AccountDisabled),
-        (Some(user), true) => start_session(&state, user.id).await,
-        _ => {
-            tracing::info!(email = email.as_str(), "sign-in failed");
-            Err(AppError::WrongCredentials)
-        }
+        (Some(user), Ok(true)) if user.disabled_at.is_some() => Err(AppError::AccountDisabled),
+        (Some(user), Ok(true)) => start_session(&state, user.id).await,
+        _ => Err(AppError::WrongCredentials),
+    };
+    let kind = match &outcome {
+        Ok(()) => "sign_in.succeeded",
+        Err(AppError::Throttled { .. }) => "sign_in.throttled",
+        Err(AppError::AccountDisabled) => "sign_in.disabled",
+        Err(_) => "sign_in.failed",
+    };
+    security_event(&state, kind, email.as_str()).await;
+    outcome
+}
+
+/// Writes an entry to the security log that platform admins read: what,
+/// for which email, from which address and browser. Never a password. A
+/// failure to write is logged, not fatal: it must not block signing in.
+pub async fn security_event(state: &AppState, kind: &str, email: &str) {
+    let (user_agent, client_ip) = use_context::<Parts>()
+        .map(|parts| client_details(&parts))
+        .unwrap_or_default();
+    let now = state.clock.now().timestamp_millis();
+    if let Err(error) =
+        data::record_security_event(&state.db, now, kind, email, &client_ip, &user_agent).await
+    {
+        tracing::error!(%error, kind, "could not write the security log");
     }
+    tracing::info!(kind, email, client_ip, "security event");
 }
 
 /// The one gate for password attempts: sign-in, joining through an

@@ -481,3 +481,44 @@ mod platform_admin {
         assert_eq!(late.unwrap_err(), AppError::ResetLinkInvalid);
     }
 }
+
+#[tokio::test]
+async fn sign_ins_go_to_a_security_log_that_only_platform_admins_read_and_that_holds_no_password() {
+    use leadline::admin::ListSecurityEvents;
+    let app = spawn_app().await;
+    app.user("root@leadline.test", true).await;
+    let acme = app.org("Acme", true).await;
+    app.member(&acme, "dev@acme.test", false, true).await;
+    let typo = "my-mistyped-secret-42";
+    let _ = sign_in_as_client(&app, "dev@acme.test", typo, "198.51.100.23:4444").await;
+    let dev = app.sign_in("dev@acme.test").await;
+    let root = app.sign_in("root@leadline.test").await;
+
+    let err = app
+        .call(Some(&dev), ListSecurityEvents { before: None })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
+    let events = app
+        .call(Some(&root), ListSecurityEvents { before: None })
+        .await
+        .unwrap();
+    let failed = events
+        .iter()
+        .find(|e| e.kind == "sign_in.failed")
+        .expect("the failure is logged");
+    assert_eq!(
+        (failed.email.as_str(), failed.client_ip.as_str()),
+        ("dev@acme.test", "198.51.100.23")
+    );
+    assert!(events
+        .iter()
+        .any(|e| e.kind == "sign_in.succeeded" && e.email == "dev@acme.test"));
+
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT kind || email || client_ip || user_agent FROM security_events")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    assert!(stored.iter().all(|row| !row.contains(typo)), "{stored:?}");
+}
