@@ -38,12 +38,6 @@ pub fn App() -> impl IntoView {
     crate::server::headers::set_page_policy();
     let viewer = Resource::new(|| (), |_| get_viewer());
     provide_context(ViewerResource(viewer));
-    // Lets browser tests wait until the page is interactive.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Title text="Leadline"/>
@@ -53,8 +47,8 @@ pub fn App() -> impl IntoView {
                 // script to slot streamed parts in, so it reads (and its forms
                 // post) before the wasm has loaded or with JavaScript off.
                 <Route path=path!("/sign-in") view=crate::auth::pages::SignInPage ssr=SsrMode::InOrder/>
-                <Route path=path!("/invite/:token") view=crate::orgs::pages::InvitationPage ssr=SsrMode::InOrder/>
-                <Route path=path!("/reset-password/:token") view=crate::auth::pages::ResetPasswordPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/invite/:token") view={Lazy::<crate::orgs::pages::InvitationRoute>::new()} ssr=SsrMode::InOrder/>
+                <Route path=path!("/reset-password/:token") view={Lazy::<crate::auth::pages::ResetPasswordRoute>::new()} ssr=SsrMode::InOrder/>
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::InOrder>
                     <Route path=path!("") view=|| view! { <Redirect path="/leads"/> }/>
                     <Route path=path!("leads") view=crate::leads::pages::LeadsPage/>

@@ -167,6 +167,20 @@ fn Sessions() -> impl IntoView {
     }
 }
 
+/// The password-reset page, loaded as its own wasm chunk.
+pub struct ResetPasswordRoute;
+
+#[lazy_route]
+impl LazyRoute for ResetPasswordRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <ResetPasswordPage/> }.into_any()
+    }
+}
+
 /// `/reset-password/:token`: a one-time link from the platform admin. A real
 /// HTML form, so it works before the wasm has loaded.
 #[component]

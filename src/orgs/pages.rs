@@ -250,6 +250,20 @@ fn InvitationLink(invitation: CreatedInvitation, on_close: Callback<()>) -> impl
     }
 }
 
+/// The invitation page, loaded as its own wasm chunk.
+pub struct InvitationRoute;
+
+#[lazy_route]
+impl LazyRoute for InvitationRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <InvitationPage/> }.into_any()
+    }
+}
+
 /// `/invite/:token`: the invitee joins with their own password. A real
 /// HTML form, so it works before the wasm has loaded.
 #[component]
