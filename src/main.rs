@@ -15,7 +15,14 @@ async fn main() -> std::process::ExitCode {
 
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
-    let state = match startup::prepare(Config::from_env(), Clock::system()).await {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let state = match startup::prepare(config, Clock::system()).await {
         Ok(state) => state,
         Err(error) => {
             eprintln!("error: {error}");

@@ -1,4 +1,5 @@
-//! Small shared UI pieces: dialogs, field errors, dates, the viewer gate.
+//! Small shared UI pieces: dialogs, field errors, dates, the viewer gate,
+//! lazily loaded pages.
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -210,3 +211,24 @@ pub fn absolute_url(path: &str) -> String {
     }
     path.to_owned()
 }
+
+/// Declares `$route`, a page loaded as its own wasm chunk on first visit
+/// (`cargo leptos build --split`), showing the component `$page`. Routes use
+/// it as `view={Lazy::<$route>::new()}`; the server renders it like any page.
+macro_rules! lazy_page {
+    ($route:ident => $page:ident) => {
+        pub struct $route;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> leptos::prelude::AnyView {
+                leptos::prelude::IntoAny::into_any(leptos::view! { <$page/> })
+            }
+        }
+    };
+}
+pub(crate) use lazy_page;

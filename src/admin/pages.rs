@@ -1,7 +1,6 @@
 //! Dashboard → Admin (platform admins only).
 
 use leptos::prelude::*;
-use leptos_router::{lazy_route, LazyRoute};
 
 use super::{
     find_key, find_users, list_organisations, list_security_events, CreateOrganisation,
@@ -10,20 +9,9 @@ use super::{
 use crate::keys::domain::KeyStatus;
 use crate::ui::{absolute_url, error_parts, format_time, signed_in, AccessDenied, ErrorBanner};
 
-/// The platform console, loaded as its own wasm chunk when first visited (`--split`), so
-/// that the first dashboard load stays small.
-pub struct AdminRoute;
-
-#[lazy_route]
-impl LazyRoute for AdminRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <AdminPage/> }.into_any()
-    }
-}
+// The platform console, loaded as its own wasm chunk when first visited (`--split`), so
+// that the first dashboard load stays small.
+crate::ui::lazy_page!(AdminRoute => AdminPage);
 
 #[component]
 pub fn AdminPage() -> impl IntoView {

@@ -2,10 +2,10 @@
 //! resolves the key once, puts the caller in the request, and adds the
 //! RateLimit headers to whatever the handler answers.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -84,13 +84,12 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AppError> {
     Ok(token.trim())
 }
 
-fn client_address(request: &Request) -> IpAddr {
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| {
-            addr.ip()
-        })
+fn client_address(state: &AppState, request: &Request) -> IpAddr {
+    crate::server::client::client_ip(
+        request.headers(),
+        request.extensions(),
+        &state.config.trusted_proxies,
+    )
 }
 
 /// Checks a credential found by hash: revoked, expired, flag off.
@@ -195,7 +194,7 @@ pub async fn require_key(
 ) -> Response {
     // Only owned values cross the await: the request body is not `Sync`.
     let checked = credentials(&request);
-    let address = client_address(&request);
+    let address = client_address(&state, &request);
     let authenticated = match checked {
         Ok(token) => authenticate(&state, &token, address).await,
         Err(error) => Err(error),

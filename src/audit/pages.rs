@@ -1,26 +1,14 @@
 //! Dashboard → Audit log.
 
 use leptos::prelude::*;
-use leptos_router::{lazy_route, LazyRoute};
 
 use super::{list_audit, AuditAction};
 use crate::auth::DeveloperAccess;
 use crate::ui::{format_time, signed_in, AccessDenied, ErrorBanner};
 
-/// The audit log, loaded as its own wasm chunk when first visited (`--split`), so
-/// that the first dashboard load stays small.
-pub struct AuditRoute;
-
-#[lazy_route]
-impl LazyRoute for AuditRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <AuditPage/> }.into_any()
-    }
-}
+// The audit log, loaded as its own wasm chunk when first visited (`--split`), so
+// that the first dashboard load stays small.
+crate::ui::lazy_page!(AuditRoute => AuditPage);
 
 #[component]
 pub fn AuditPage() -> impl IntoView {

@@ -3,7 +3,6 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::{lazy_route, LazyRoute};
 
 use super::{list_sessions, ChangePassword, EndSession, ResetPassword, SignIn};
 use crate::error::FieldError;
@@ -42,19 +41,8 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-/// The Account page, loaded as its own wasm chunk on first visit.
-pub struct AccountRoute;
-
-#[lazy_route]
-impl LazyRoute for AccountRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <AccountPage/> }.into_any()
-    }
-}
+// The Account page, loaded as its own wasm chunk on first visit.
+crate::ui::lazy_page!(AccountRoute => AccountPage);
 
 /// Dashboard → Account: change your password, see and end your sessions.
 #[component]
@@ -167,19 +155,8 @@ fn Sessions() -> impl IntoView {
     }
 }
 
-/// The password-reset page, loaded as its own wasm chunk.
-pub struct ResetPasswordRoute;
-
-#[lazy_route]
-impl LazyRoute for ResetPasswordRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <ResetPasswordPage/> }.into_any()
-    }
-}
+// The password-reset page, loaded as its own wasm chunk.
+crate::ui::lazy_page!(ResetPasswordRoute => ResetPasswordPage);
 
 /// `/reset-password/:token`: a one-time link from the platform admin. A real
 /// HTML form, so it works before the wasm has loaded.

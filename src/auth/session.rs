@@ -172,10 +172,17 @@ fn client_details(parts: &Parts) -> (String, String) {
         .filter(|c| !c.is_control())
         .take(200)
         .collect();
-    let client_ip = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
+    let client_ip = state()
+        .map(|state| {
+            crate::server::client::client_ip(
+                &parts.headers,
+                &parts.extensions,
+                &state.config.trusted_proxies,
+            )
+        })
+        .ok()
+        .filter(|ip| !ip.is_unspecified())
+        .map(|ip| ip.to_string())
         .unwrap_or_default();
     (user_agent, client_ip)
 }
@@ -353,11 +360,13 @@ pub async fn check_password(
 ) -> Result<bool, AppError> {
     let now = state.clock.now();
     let client = use_context::<Parts>()
-        .and_then(|parts| {
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| crate::server::throttle::client_key(info.0.ip()))
+        .map(|parts| {
+            let ip = crate::server::client::client_ip(
+                &parts.headers,
+                &parts.extensions,
+                &state.config.trusted_proxies,
+            );
+            crate::server::throttle::client_key(ip)
         })
         .unwrap_or_default();
     let pair = format!("{account} {client}");

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use leptos_router::{lazy_route, LazyRoute};
 
 use super::{get_api_reference, ApiReference, EndpointDoc, SchemaDoc};
 use crate::auth::Viewer;
@@ -19,35 +18,13 @@ fn method_badge(method: &str) -> impl IntoView {
     view! { <span class=format!("method {}", method.to_lowercase())>{method.to_owned()}</span> }
 }
 
-/// The docs overview, loaded as its own wasm chunk when first visited (`--split`), so
-/// that the first dashboard load stays small.
-pub struct DocsRoute;
+// The docs overview, loaded as its own wasm chunk when first visited (`--split`), so
+// that the first dashboard load stays small.
+crate::ui::lazy_page!(DocsRoute => DocsIndex);
 
-#[lazy_route]
-impl LazyRoute for DocsRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <DocsIndex/> }.into_any()
-    }
-}
-
-/// An endpoint page with its playground, loaded as its own wasm chunk when first visited (`--split`), so
-/// that the first dashboard load stays small.
-pub struct EndpointRoute;
-
-#[lazy_route]
-impl LazyRoute for EndpointRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <EndpointPage/> }.into_any()
-    }
-}
+// An endpoint page with its playground, loaded as its own wasm chunk when first visited (`--split`), so
+// that the first dashboard load stays small.
+crate::ui::lazy_page!(EndpointRoute => EndpointPage);
 
 #[component]
 pub fn DocsIndex() -> impl IntoView {

@@ -3,7 +3,6 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::{lazy_route, LazyRoute};
 
 use super::domain::{CreatedKey, KeyStatus, KeySummary, Permission, Permissions, KEY_NAME_MAX};
 use super::{list_keys, take_new_key, CreateKey, DeleteKey, RevokeKey, UpdateKey};
@@ -14,20 +13,9 @@ use crate::ui::{
     signed_in, AccessDenied, CancelLink, ErrorBanner, EyeIcon, EyeOffIcon, Modal,
 };
 
-/// The Developer page, loaded as its own wasm chunk when first visited (`--split`), so
-/// that the first dashboard load stays small.
-pub struct DeveloperRoute;
-
-#[lazy_route]
-impl LazyRoute for DeveloperRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <DeveloperPage/> }.into_any()
-    }
-}
+// The Developer page, loaded as its own wasm chunk when first visited (`--split`), so
+// that the first dashboard load stays small.
+crate::ui::lazy_page!(DeveloperRoute => DeveloperPage);
 
 #[component]
 pub fn DeveloperPage() -> impl IntoView {

@@ -126,45 +126,6 @@ pub async fn list_members(db: &Db, organisation_id: i64) -> Result<Vec<MemberRow
     .await
 }
 
-/// Adds the user to the organisation, or updates their permissions there.
-pub async fn upsert_membership(
-    db: &Db,
-    user_id: i64,
-    organisation_id: i64,
-    permissions: MemberPermissions,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO memberships (user_id, organisation_id, is_admin, is_developer, created_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (user_id, organisation_id) DO UPDATE SET is_admin = excluded.is_admin, is_developer = excluded.is_developer",
-    )
-    .bind(user_id)
-    .bind(organisation_id)
-    .bind(permissions.admin)
-    .bind(permissions.developer)
-    .bind(now)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// Changes a member's permissions; false when they are not a member.
-pub async fn update_membership(
-    db: &Db,
-    user_id: i64,
-    organisation_id: i64,
-    permissions: MemberPermissions,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE memberships SET is_admin = ?, is_developer = ? WHERE user_id = ? AND organisation_id = ?")
-        .bind(permissions.admin)
-        .bind(permissions.developer)
-        .bind(user_id)
-        .bind(organisation_id)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 #[derive(Debug, Clone, FromRow)]
 pub struct InvitationRow {
     pub id: i64,
@@ -294,10 +255,10 @@ pub async fn revoke_invitation(
     Ok(email.map(|e| e.0))
 }
 
-/// Adds a membership inside a transaction; an existing member gets the
-/// invited permissions.
-pub async fn upsert_membership_in(
-    conn: &mut SqliteConnection,
+/// Adds the user to the organisation; an existing member gets these
+/// permissions.
+pub async fn upsert_membership<'e>(
+    conn: impl sqlx::SqliteExecutor<'e>,
     user_id: i64,
     organisation_id: i64,
     permissions: MemberPermissions,
@@ -366,9 +327,8 @@ pub async fn delete_membership(
     Ok(())
 }
 
-/// Changes a member's permissions inside a transaction; false when they are
-/// not a member.
-pub async fn update_membership_in(
+/// Changes a member's permissions; false when they are not a member.
+pub async fn update_membership(
     conn: &mut SqliteConnection,
     user_id: i64,
     organisation_id: i64,

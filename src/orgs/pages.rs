@@ -1,7 +1,6 @@
 //! Dashboard → Members: an organisation admin adds members and grants permissions.
 
 use leptos::prelude::*;
-use leptos_router::{lazy_route, LazyRoute};
 
 use leptos::form::ActionForm;
 
@@ -16,20 +15,9 @@ use crate::ui::{
     AccessDenied, ErrorBanner, Modal,
 };
 
-/// The Members page, loaded as its own wasm chunk when first visited (`--split`), so
-/// that the first dashboard load stays small.
-pub struct MembersRoute;
-
-#[lazy_route]
-impl LazyRoute for MembersRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <MembersPage/> }.into_any()
-    }
-}
+// The Members page, loaded as its own wasm chunk when first visited (`--split`), so
+// that the first dashboard load stays small.
+crate::ui::lazy_page!(MembersRoute => MembersPage);
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
@@ -250,19 +238,8 @@ fn InvitationLink(invitation: CreatedInvitation, on_close: Callback<()>) -> impl
     }
 }
 
-/// The invitation page, loaded as its own wasm chunk.
-pub struct InvitationRoute;
-
-#[lazy_route]
-impl LazyRoute for InvitationRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <InvitationPage/> }.into_any()
-    }
-}
+// The invitation page, loaded as its own wasm chunk.
+crate::ui::lazy_page!(InvitationRoute => InvitationPage);
 
 /// `/invite/:token`: the invitee joins with their own password. A real
 /// HTML form, so it works before the wasm has loaded.

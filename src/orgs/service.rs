@@ -156,7 +156,7 @@ pub async fn set_permissions(
     let before = data::membership_permissions(&mut tx, user.id, org.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    data::update_membership_in(&mut tx, user.id, org.id, permissions).await?;
+    data::update_membership(&mut tx, user.id, org.id, permissions).await?;
     audit::record(
         &mut tx,
         NewEntry {
@@ -467,8 +467,8 @@ pub async fn accept_invitation(
         admin: pending.is_admin,
         developer: pending.is_developer,
     };
-    data::upsert_membership_in(
-        &mut tx,
+    data::upsert_membership(
+        &mut *tx,
         user_id,
         pending.organisation_id,
         permissions,

@@ -18,6 +18,9 @@ pub struct Config {
     pub api_rate_limit_per_minute: u32,
     /// LEADLINE_USAGE_FLUSH_SECS: how often key usage is written (default 5).
     pub usage_flush: Duration,
+    /// LEADLINE_TRUSTED_PROXIES: comma-separated CIDRs of our own reverse
+    /// proxies, whose `X-Forwarded-For` names the client. Default: none.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/leadline.db";
@@ -41,8 +44,9 @@ fn is_loopback(site_addr: Option<&str>) -> bool {
 }
 
 impl Config {
-    pub fn from_env() -> Self {
-        Self {
+    /// Fails with a clear message when a setting cannot be understood.
+    pub fn from_env() -> Result<Self, String> {
+        Ok(Self {
             database_url: std::env::var("DATABASE_URL")
                 .unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned()),
             secure_cookies: std::env::var("LEADLINE_SECURE_COOKIES")
@@ -56,7 +60,10 @@ impl Config {
             )),
             api_rate_limit_per_minute: env_or("LEADLINE_API_RATE_LIMIT", 600),
             usage_flush: Duration::from_secs(env_or("LEADLINE_USAGE_FLUSH_SECS", 5)),
-        }
+            trusted_proxies: super::client::parse_trusted_proxies(
+                &std::env::var("LEADLINE_TRUSTED_PROXIES").unwrap_or_default(),
+            )?,
+        })
     }
 
     pub fn for_tests(database_url: &str) -> Self {
@@ -67,6 +74,7 @@ impl Config {
             session_absolute: Duration::from_secs(24 * 3600),
             api_rate_limit_per_minute: 600,
             usage_flush: Duration::from_secs(3600),
+            trusted_proxies: vec![],
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -397,3 +397,21 @@ async fn usage_is_written_at_graceful_shutdown() {
         .unwrap();
     assert_eq!(count, 3);
 }
+
+#[test]
+fn a_bad_trusted_proxies_setting_stops_start_up_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_leadline"))
+        .arg("migrate")
+        .env("DATABASE_URL", &db)
+        .env("LEADLINE_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("LEADLINE_TRUSTED_PROXIES: \"proxy.internal\""),
+        "{}",
+        text(&out.stderr)
+    );
+}

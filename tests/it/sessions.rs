@@ -522,3 +522,61 @@ async fn sign_ins_go_to_a_security_log_that_only_platform_admins_read_and_that_h
             .unwrap();
     assert!(stored.iter().all(|row| !row.contains(typo)), "{stored:?}");
 }
+
+/// Behind our own reverse proxy, the throttle keys the real client from
+/// `X-Forwarded-For`; one client's failures do not block another's sign-in.
+#[tokio::test]
+async fn behind_trusted_proxies_each_client_is_throttled_on_its_own() {
+    let app = crate::common::spawn_app_with(|c| {
+        c.trusted_proxies = leadline::server::client::parse_trusted_proxies("10.0.0.0/8").unwrap()
+    })
+    .await;
+    app.user("dev@acme.test", false).await;
+    let via_proxy = |password: &str, client: &str| {
+        let body = serde_qs::to_string(&SignIn {
+            email: "dev@acme.test".into(),
+            password: password.into(),
+        })
+        .unwrap();
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(<SignIn as leptos::server_fn::ServerFn>::PATH)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header("x-forwarded-for", client)
+            .body(Body::from(body))
+            .unwrap();
+        let proxy: std::net::SocketAddr = "10.0.0.2:40000".parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(proxy));
+        request
+    };
+    for _ in 0..6 {
+        app.send(via_proxy("wrong wrong wrong", "203.0.113.66"))
+            .await;
+    }
+    let blocked = app.send(via_proxy(PASSWORD, "203.0.113.66")).await;
+    assert_eq!(blocked.status.as_u16(), 429, "the guesser is throttled");
+    let owner = app.send(via_proxy(PASSWORD, "198.51.100.77")).await;
+    assert_eq!(
+        owner.status.as_u16(),
+        200,
+        "another client behind the same proxy is not"
+    );
+    // A client cannot pick its identity by writing the header itself.
+    let spoofed = app
+        .send({
+            let mut r = via_proxy(PASSWORD, "198.51.100.77");
+            let direct: std::net::SocketAddr = "203.0.113.66:5555".parse().unwrap();
+            r.extensions_mut()
+                .insert(axum::extract::ConnectInfo(direct));
+            r
+        })
+        .await;
+    assert_eq!(
+        spoofed.status.as_u16(),
+        429,
+        "not a proxy: its own address counts"
+    );
+}
