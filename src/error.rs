@@ -35,7 +35,7 @@ pub enum AppError {
     #[error("The email or password is incorrect.")]
     WrongCredentials,
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(crate::auth::Refusal),
     #[error("Not found.")]
     NotFound,
     #[error("Please correct the highlighted fields.")]

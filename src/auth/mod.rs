@@ -79,6 +79,41 @@ impl DeveloperAccess {
     }
 }
 
+/// Why a signed-in user may not do something: one typed answer for every
+/// access check (dashboard, server functions, CLI), so that callers and
+/// tests match the reason rather than a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    NoOrganisation,
+    /// The Developer area: the permission, the flag, or both, are missing.
+    Developer {
+        org: String,
+        access: DeveloperAccess,
+    },
+    OrgAdmin {
+        org: String,
+    },
+    PlatformAdmin,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoOrganisation => f.write_str("You are not a member of any organisation yet."),
+            Self::Developer { org, access } => {
+                f.write_str(&access.explain(org).unwrap_or_default())
+            }
+            Self::OrgAdmin { org } => {
+                write!(
+                    f,
+                    "You need the Admin permission in {org} to manage members."
+                )
+            }
+            Self::PlatformAdmin => f.write_str("Only platform admins can do this."),
+        }
+    }
+}
+
 #[server(input = Json)]
 pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
     Ok(session::current().await?.map(|s| s.viewer()))

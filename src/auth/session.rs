@@ -4,7 +4,10 @@ use axum::http::{header, request::Parts, HeaderValue};
 use leptos::prelude::*;
 use rand::RngCore;
 
-use super::{data, domain::Email, password, ActiveOrg, OrgChoice, SessionInfo, Viewer};
+use super::{
+    data, domain::Email, password, ActiveOrg, DeveloperAccess, OrgChoice, Refusal, SessionInfo,
+    Viewer,
+};
 use crate::error::AppError;
 use crate::keys::domain::KeyHash;
 use crate::orgs::data::{memberships_of, MembershipRow};
@@ -77,9 +80,9 @@ impl SessionUser {
     }
 
     fn active(&self) -> Result<&MembershipRow, AppError> {
-        self.active.as_ref().ok_or_else(|| {
-            AppError::Forbidden("You are not a member of any organisation yet.".into())
-        })
+        self.active
+            .as_ref()
+            .ok_or(AppError::Forbidden(Refusal::NoOrganisation))
     }
 
     /// Any member of the active organisation (the Leads pages).
@@ -89,14 +92,9 @@ impl SessionUser {
 
     /// The Developer permission and the Developer API flag, both required.
     pub fn require_developer(&self) -> Result<OrgScope, AppError> {
-        let viewer = self.viewer();
-        let org = viewer.active.as_ref().ok_or_else(|| {
-            AppError::Forbidden("You are not a member of any organisation yet.".into())
-        })?;
-        match org.developer_access().explain(&org.name) {
-            None => Ok(self.scope(self.active()?)),
-            Some(why) => Err(AppError::Forbidden(why)),
-        }
+        let m = self.active()?;
+        developer_gate(m)?;
+        Ok(self.scope(m))
     }
 
     pub fn require_org_admin(&self) -> Result<OrgScope, AppError> {
@@ -104,10 +102,9 @@ impl SessionUser {
         if m.is_admin {
             Ok(self.scope(m))
         } else {
-            Err(AppError::Forbidden(format!(
-                "You need the Admin permission in {} to manage members.",
-                m.name
-            )))
+            Err(AppError::Forbidden(Refusal::OrgAdmin {
+                org: m.name.clone(),
+            }))
         }
     }
 
@@ -115,10 +112,30 @@ impl SessionUser {
         if self.is_platform_admin {
             Ok(())
         } else {
-            Err(AppError::Forbidden(
-                "Only platform admins can do this.".into(),
-            ))
+            Err(AppError::Forbidden(Refusal::PlatformAdmin))
         }
+    }
+}
+
+/// The one Developer-area check, for sessions and the operator CLI alike:
+/// the member's Developer permission and the organisation's flag.
+pub fn developer_gate(m: &MembershipRow) -> Result<(), AppError> {
+    let access = ActiveOrg {
+        slug: m.slug.clone(),
+        name: m.name.clone(),
+        permissions: MemberPermissions {
+            admin: m.is_admin,
+            developer: m.is_developer,
+        },
+        developer_api: m.developer_api,
+    }
+    .developer_access();
+    match access {
+        DeveloperAccess::Granted => Ok(()),
+        access => Err(AppError::Forbidden(Refusal::Developer {
+            org: m.name.clone(),
+            access,
+        })),
     }
 }
 

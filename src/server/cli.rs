@@ -164,12 +164,7 @@ async fn developer_scope(state: &AppState, slug: &str, email: &str) -> Result<Or
         .into_iter()
         .find(|m| m.slug == slug)
         .ok_or_else(|| format!("{email} is not a member of {slug}."))?;
-    if !membership.is_developer {
-        return Err(format!("{email} does not have the Developer permission in {slug}.").into());
-    }
-    if !membership.developer_api {
-        return Err(format!("The Developer API feature flag is off for {slug}.").into());
-    }
+    crate::auth::session::developer_gate(&membership)?;
     Ok(OrgScope {
         id: membership.organisation_id,
         slug: membership.slug,

@@ -261,12 +261,24 @@ async fn only_org_admins_invite_and_revoke() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            AppError::Forbidden(leadline::auth::Refusal::OrgAdmin { .. })
+        ),
+        "{err:?}"
+    );
     let err = app
         .call(Some(&dev), RevokeInvitation { id: 1 })
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            AppError::Forbidden(leadline::auth::Refusal::OrgAdmin { .. })
+        ),
+        "{err:?}"
+    );
     let (response, _) = app
         .call_raw(
             None,

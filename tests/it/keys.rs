@@ -4,6 +4,7 @@
 use crate::common::spawn_app;
 use leadline::admin::{FindKey, ReactivateKey};
 use leadline::audit::ListAudit;
+use leadline::auth::{DeveloperAccess, Refusal};
 use leadline::error::AppError;
 use leadline::keys::domain::{KeyStatus, Permissions, PLAYGROUND_KEY_NAME};
 use leadline::keys::{CreateKey, DeleteKey, GenerateTestToken, ListKeys, RevokeKey, UpdateKey};
@@ -300,7 +301,15 @@ async fn every_key_operation_needs_the_developer_permission_and_the_flag() {
     let key = app.create_key(&dev, "CI", READ).await.key;
     app.member(&acme, "sales@acme.test", false, false).await;
     let sales = app.sign_in("sales@acme.test").await;
-    let denied = |r: Result<_, AppError>| matches!(r, Err(AppError::Forbidden(m)) if m.contains("Developer permission"));
+    let denied = |r: Result<_, AppError>| {
+        matches!(
+            r,
+            Err(AppError::Forbidden(Refusal::Developer {
+                access: DeveloperAccess::MissingPermission,
+                ..
+            }))
+        )
+    };
     assert!(denied(
         app.call(Some(&sales), ListKeys { page: 1 })
             .await
@@ -357,7 +366,15 @@ async fn every_key_operation_needs_the_developer_permission_and_the_flag() {
     )
     .await
     .unwrap();
-    let flag_off = |r: Result<_, AppError>| matches!(r, Err(AppError::Forbidden(m)) if m.contains("platform admin"));
+    let flag_off = |r: Result<_, AppError>| {
+        matches!(
+            r,
+            Err(AppError::Forbidden(Refusal::Developer {
+                access: DeveloperAccess::FlagOff,
+                ..
+            }))
+        )
+    };
     assert!(flag_off(
         app.call(Some(&dev), ListKeys { page: 1 }).await.map(|_| ())
     ));

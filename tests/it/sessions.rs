@@ -349,7 +349,13 @@ mod platform_admin {
             )
             .await
             .unwrap_err();
-        assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                AppError::Forbidden(leadline::auth::Refusal::PlatformAdmin)
+            ),
+            "{err:?}"
+        );
         let err = app
             .call(
                 Some(&root),
@@ -498,7 +504,13 @@ async fn sign_ins_go_to_a_security_log_that_only_platform_admins_read_and_that_h
         .call(Some(&dev), ListSecurityEvents { before: None })
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            AppError::Forbidden(leadline::auth::Refusal::PlatformAdmin)
+        ),
+        "{err:?}"
+    );
     let events = app
         .call(Some(&root), ListSecurityEvents { before: None })
         .await
