@@ -22,27 +22,38 @@ const CAPACITY: usize = 10_000;
 pub struct CredentialCache {
     epoch: Option<File>,
     entries: Mutex<HashMap<String, (u64, Arc<Credential>)>>,
+    /// Why other processes cannot be told about changes, if they cannot: the
+    /// epoch file of a file database could not be opened or written.
+    broken: Mutex<Option<String>>,
 }
 
 impl CredentialCache {
     /// The epoch file for the database at `database_url`. An in-memory
     /// database gets no file, and then nothing is cached.
     pub fn for_database(database_url: &str) -> Self {
+        let mut broken = None;
         let epoch = crate::server::db::database_path(database_url).and_then(|path| {
             let mut name = path.into_os_string();
             name.push("-auth-epoch");
-            OpenOptions::new()
+            let opened = OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create(true)
                 .truncate(false)
-                .open(name)
-                .map_err(|error| tracing::warn!(%error, "credential cache disabled"))
-                .ok()
+                .open(&name);
+            match opened {
+                Ok(file) => Some(file),
+                Err(error) => {
+                    tracing::warn!(%error, "credential cache disabled");
+                    broken = Some(format!("cannot open {}: {error}", name.to_string_lossy()));
+                    None
+                }
+            }
         });
         Self {
             epoch,
             entries: Mutex::new(HashMap::new()),
+            broken: Mutex::new(broken),
         }
     }
 
@@ -91,6 +102,20 @@ impl CredentialCache {
         });
         if let Err(error) = bumped {
             tracing::error!(%error, "could not bump the credential epoch");
+            *self.broken.lock().expect("credential cache lock") =
+                Some(format!("could not bump the credential epoch: {error}"));
+        }
+    }
+
+    /// Whether changes made here reach other processes' caches (a running
+    /// server, when this is the CLI). The CLI fails rather than report a
+    /// success the server would not see.
+    pub fn check_shared(&self) -> Result<(), String> {
+        match self.broken.lock().expect("credential cache lock").clone() {
+            None => Ok(()),
+            Some(why) => Err(format!(
+                "a running server would not see this change ({why}); check the permissions beside the database"
+            )),
         }
     }
 }

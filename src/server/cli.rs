@@ -182,6 +182,13 @@ fn read_password() -> Result<String, BoxError> {
 
 /// Runs an operator command and returns what to print on stdout.
 pub async fn run(state: &AppState, command: Command) -> Result<Option<String>, BoxError> {
+    state.credentials.check_shared()?;
+    let output = run_command(state, command).await?;
+    state.credentials.check_shared()?;
+    Ok(output)
+}
+
+async fn run_command(state: &AppState, command: Command) -> Result<Option<String>, BoxError> {
     let now = state.clock.now().timestamp_millis();
     match command {
         Command::Serve | Command::Migrate => Ok(None),

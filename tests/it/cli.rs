@@ -415,3 +415,22 @@ fn a_bad_trusted_proxies_setting_stops_start_up_with_a_clear_message() {
         text(&out.stderr)
     );
 }
+
+/// When the CLI cannot tell a running server about a change (the epoch file
+/// beside the database cannot be opened), it says so and exits non-zero
+/// instead of reporting a success the server would not see.
+#[test]
+fn the_cli_fails_when_a_running_server_could_not_see_its_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cli.db");
+    let db = format!("sqlite://{}", path.display());
+    // A directory where the epoch file should be: it cannot be opened.
+    std::fs::create_dir(dir.path().join("cli.db-auth-epoch")).unwrap();
+    let out = leadline(&db, &["org", "create", "--name", "Globex"], "");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("a running server would not see this change"),
+        "{}",
+        text(&out.stderr)
+    );
+}
