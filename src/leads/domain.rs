@@ -170,6 +170,16 @@ impl LeadInput {
         if name.is_empty() {
             errors.push(FieldError::new("name", "Name is required."));
         }
+        // The name is shown in the audit log: no text that reads as another.
+        if name
+            .chars()
+            .any(|c| c.is_control() || crate::keys::domain::is_invisible_format(c))
+        {
+            errors.push(FieldError::new(
+                "name",
+                "Name cannot contain control or invisible formatting characters.",
+            ));
+        }
         let email = draft.email.trim();
         let email = if email.is_empty() {
             String::new()
@@ -218,6 +228,15 @@ mod tests {
             status: "new".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_name_with_bidi_or_zero_width_characters_is_refused() {
+        for name in ["Ada\u{202E}ecalevol", "Ada\u{200B}Lovelace", "Ada\u{2066}x"] {
+            let err = LeadInput::parse(&draft(name)).unwrap_err();
+            assert_eq!(err.field_errors()[0].field, "name", "{name:?}");
+        }
+        assert!(LeadInput::parse(&draft("Ada Lovelace (Añorga) 👩\u{200D}💻")).is_ok());
     }
 
     #[test]

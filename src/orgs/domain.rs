@@ -53,7 +53,8 @@ impl OrgName {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let name = raw.trim();
         let count = name.chars().count();
-        if count == 0 || count > 100 || name.chars().any(char::is_control) {
+        let hidden = |c: char| c.is_control() || crate::keys::domain::is_invisible_format(c);
+        if count == 0 || count > 100 || name.chars().any(hidden) {
             return Err(FieldError::new(
                 "name",
                 "Organisation name must be 1 to 100 characters.",
@@ -155,6 +156,18 @@ mod tests {
     fn flags_parse_from_their_cli_key() {
         assert_eq!(Flag::parse("developer-api"), Some(Flag::DeveloperApi));
         assert_eq!(Flag::parse("developer_api"), None);
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::OrgName;
+
+    #[test]
+    fn organisation_names_refuse_invisible_formatting_characters() {
+        assert!(OrgName::parse("Acme\u{202E}").is_err());
+        assert!(OrgName::parse("Acme\u{200B}Corp").is_err());
+        assert!(OrgName::parse("Acme Ltd.").is_ok());
     }
 }
 

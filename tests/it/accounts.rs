@@ -412,3 +412,20 @@ async fn pages_render_on_the_server() {
         .await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn dashboard_search_text_is_bounded() {
+    let app = spawn_app().await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    let err = app
+        .call(
+            Some(&dev),
+            leadline::leads::ListLeads {
+                q: "x".repeat(201),
+                before: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.field_errors()[0].field, "q");
+}
