@@ -29,13 +29,7 @@ pub struct UserSummary {
 }
 
 #[cfg(feature = "ssr")]
-async fn platform_admin(
-) -> Result<(crate::server::AppState, crate::auth::session::SessionUser), AppError> {
-    let state = crate::auth::session::state()?;
-    let user = crate::auth::session::require_user().await?;
-    user.require_platform_admin()?;
-    Ok((state, user))
-}
+use crate::auth::session::guard_platform_admin as platform_admin;
 
 #[server(input = Json)]
 pub async fn list_organisations() -> Result<Vec<OrgSummary>, AppError> {

@@ -102,9 +102,8 @@ pub async fn list_audit(
     action: String,
     before: Option<i64>,
 ) -> Result<AuditPage, AppError> {
-    let state = crate::auth::session::state()?;
-    let user = crate::auth::session::require_user().await?;
-    let org = user.require_developer()?;
+    let crate::auth::session::Granted { state, org, .. } =
+        crate::auth::session::guard(crate::auth::session::Need::Developer).await?;
     let action = match action.trim() {
         "" => None,
         other => Some(

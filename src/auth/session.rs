@@ -117,6 +117,46 @@ impl SessionUser {
     }
 }
 
+/// What a server function needs of the signed-in user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// A member of the active organisation (the Leads pages).
+    Member,
+    /// The Developer permission and the Developer API flag.
+    Developer,
+    /// The Admin permission in the active organisation.
+    OrgAdmin,
+}
+
+/// A request that passed the access guard: the state, who is signed in,
+/// and the organisation they act on.
+pub struct Granted {
+    pub state: AppState,
+    pub user: SessionUser,
+    pub org: OrgScope,
+}
+
+/// The one access guard of server functions: signed in, then `need` in the
+/// active organisation. Refusals are typed (`Refusal`).
+pub async fn guard(need: Need) -> Result<Granted, AppError> {
+    let state = state()?;
+    let user = require_user().await?;
+    let org = match need {
+        Need::Member => user.require_member()?,
+        Need::Developer => user.require_developer()?,
+        Need::OrgAdmin => user.require_org_admin()?,
+    };
+    Ok(Granted { state, user, org })
+}
+
+/// The guard for the platform console.
+pub async fn guard_platform_admin() -> Result<(AppState, SessionUser), AppError> {
+    let state = state()?;
+    let user = require_user().await?;
+    user.require_platform_admin()?;
+    Ok((state, user))
+}
+
 /// The one Developer-area check, for sessions and the operator CLI alike:
 /// the member's Developer permission and the organisation's flag.
 pub fn developer_gate(m: &MembershipRow) -> Result<(), AppError> {

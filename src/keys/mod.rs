@@ -31,10 +31,8 @@ pub struct KeysPage {
 #[cfg(feature = "ssr")]
 async fn developer() -> Result<(crate::server::AppState, crate::auth::session::OrgScope), AppError>
 {
-    let state = crate::auth::session::state()?;
-    let user = crate::auth::session::require_user().await?;
-    let org = user.require_developer()?;
-    Ok((state, org))
+    let granted = crate::auth::session::guard(crate::auth::session::Need::Developer).await?;
+    Ok((granted.state, granted.org))
 }
 
 /// The active organisation's keys, newest first.
@@ -67,11 +65,11 @@ pub async fn create_key(
     #[server(default)] permissions: Permissions,
     #[server(default)] expires_at: String,
 ) -> Result<CreatedKey, AppError> {
-    let (state, org) = developer().await?;
+    let crate::auth::session::Granted { state, user, org } =
+        crate::auth::session::guard(crate::auth::session::Need::Developer).await?;
     let new = domain::NewKey::parse(&name, permissions, &expires_at, state.clock.now())?;
     let created = service::create(&state, &org, new, false).await?;
     if crate::server::forms::is_plain_form_post() {
-        let user = crate::auth::session::require_user().await?;
         let key = created.key.clone();
         state.reveals.put(&user.token_hash, created);
         leptos_axum::redirect("/developer?dialog=reveal");
@@ -87,8 +85,8 @@ pub async fn create_key(
 /// The key a plain form post just created, once.
 #[server(input = Json)]
 pub async fn take_new_key() -> Result<Option<CreatedKey>, AppError> {
-    let (state, _) = developer().await?;
-    let user = crate::auth::session::require_user().await?;
+    let crate::auth::session::Granted { state, user, .. } =
+        crate::auth::session::guard(crate::auth::session::Need::Developer).await?;
     Ok(state.reveals.take(&user.token_hash))
 }
 

@@ -24,10 +24,8 @@ pub struct LeadsPage {
 
 #[cfg(feature = "ssr")]
 async fn member() -> Result<(crate::server::AppState, crate::auth::session::OrgScope), AppError> {
-    let state = crate::auth::session::state()?;
-    let user = crate::auth::session::require_user().await?;
-    let org = user.require_member()?;
-    Ok((state, org))
+    let granted = crate::auth::session::guard(crate::auth::session::Need::Member).await?;
+    Ok((granted.state, granted.org))
 }
 
 #[server(input = Json)]

@@ -12,6 +12,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::auth::session::{guard, Granted, Need};
 use crate::error::AppError;
 use crate::keys::domain::KeySummary;
 use domain::MemberPermissions;
@@ -75,9 +77,7 @@ pub struct InvitationView {
 
 #[server(input = Json)]
 pub async fn list_members() -> Result<MembersPage, AppError> {
-    let state = crate::auth::session::state()?;
-    let user = crate::auth::session::require_user().await?;
-    let org = user.require_org_admin()?;
+    let Granted { state, user, org } = guard(Need::OrgAdmin).await?;
     let developer_api = user.active.as_ref().is_some_and(|m| m.developer_api);
     let members = data::list_members(&state.db, org.id)
         .await?
@@ -106,17 +106,13 @@ pub async fn invite_member(
     email: String,
     permissions: MemberPermissions,
 ) -> Result<CreatedInvitation, AppError> {
-    let state = crate::auth::session::state()?;
-    let user = crate::auth::session::require_user().await?;
-    let org = user.require_org_admin()?;
+    let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
     service::invite(&state, &org, &email, permissions).await
 }
 
 #[server(input = Json)]
 pub async fn revoke_invitation(id: i64) -> Result<(), AppError> {
-    let state = crate::auth::session::state()?;
-    let user = crate::auth::session::require_user().await?;
-    let org = user.require_org_admin()?;
+    let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
     service::revoke_invitation(&state, &org, id).await
 }
 
@@ -144,9 +140,7 @@ pub async fn set_member_permissions(
     email: String,
     permissions: MemberPermissions,
 ) -> Result<(), AppError> {
-    let state = crate::auth::session::state()?;
-    let user = crate::auth::session::require_user().await?;
-    let org = user.require_org_admin()?;
+    let Granted { state, user, org } = guard(Need::OrgAdmin).await?;
     if email.trim().eq_ignore_ascii_case(&user.email) && !permissions.admin {
         return Err(AppError::Conflict(
             "You cannot remove your own Admin permission. Ask another admin.".into(),
@@ -158,9 +152,7 @@ pub async fn set_member_permissions(
 /// The member's keys that still work, for the removal dialog.
 #[server(input = Json)]
 pub async fn member_keys(email: String) -> Result<Vec<KeySummary>, AppError> {
-    let state = crate::auth::session::state()?;
-    let user = crate::auth::session::require_user().await?;
-    let org = user.require_org_admin()?;
+    let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
     service::member_keys(&state, &org, &email).await
 }
 
@@ -168,8 +160,6 @@ pub async fn member_keys(email: String) -> Result<Vec<KeySummary>, AppError> {
 /// organisation. With `revoke_keys`, the keys they created stop working too.
 #[server(input = Json)]
 pub async fn remove_member(email: String, revoke_keys: bool) -> Result<(), AppError> {
-    let state = crate::auth::session::state()?;
-    let user = crate::auth::session::require_user().await?;
-    let org = user.require_org_admin()?;
+    let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
     service::remove_member(&state, &org, &email, revoke_keys).await
 }
