@@ -76,11 +76,8 @@ pub async fn set_disabled(state: &AppState, email: &str, disabled: bool) -> Resu
 /// A one-time link (`/reset-password/<token>`) with which the user sets a new
 /// password; only the token's SHA-256 is stored.
 pub async fn create_reset_link(state: &AppState, email: &str) -> Result<String, AppError> {
-    use rand::RngCore;
     let user = find(state, email).await?;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
+    let token = crate::server::secret::new_token();
     let now = state.clock.now();
     let mut tx = begin_write(&state.db).await?;
     data::insert_password_reset(
@@ -103,7 +100,7 @@ pub async fn reset_password(
     token: &str,
     new_password: &str,
 ) -> Result<i64, AppError> {
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !crate::server::secret::is_token(token) {
         return Err(AppError::ResetLinkInvalid);
     }
     let new_password = Password::parse(new_password).map_err(|e| AppError::Validation(vec![e]))?;

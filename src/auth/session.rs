@@ -2,7 +2,6 @@
 
 use axum::http::{header, request::Parts, HeaderValue};
 use leptos::prelude::*;
-use rand::RngCore;
 
 use super::{
     data, domain::Email, password, ActiveOrg, DeveloperAccess, OrgChoice, Refusal, SessionInfo,
@@ -455,9 +454,7 @@ pub async fn start_session(state: &AppState, user_id: i64) -> Result<(), AppErro
             data::delete_session(&state.db, KeyHash::of(&old).as_str()).await?;
         }
     }
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
+    let token = crate::server::secret::new_token();
     let first_org = memberships_of(&state.db, user_id)
         .await?
         .first()

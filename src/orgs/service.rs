@@ -274,18 +274,6 @@ pub async fn remove_member(
 /// How long an invitation link can be used.
 pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::days(7);
 
-/// An invitation token: 32 random bytes, hex. Only its SHA-256 is stored.
-fn invitation_token() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn token_shape_ok(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 /// An org admin invites an email. The answer is the same whether or not the
 /// email has an account: nothing is looked up here.
 pub async fn invite(
@@ -297,7 +285,7 @@ pub async fn invite(
     let email = Email::parse(email).map_err(|e| AppError::Validation(vec![e]))?;
     let now = state.clock.now();
     let expires_at = now + INVITATION_LIFETIME;
-    let token = invitation_token();
+    let token = crate::server::secret::new_token();
     let mut tx = begin_write(&state.db).await?;
     let id = data::insert_invitation(
         &mut tx,
@@ -385,7 +373,7 @@ pub async fn pending_invitations(
 
 /// What the invitation page shows its holder.
 pub async fn invitation_for(state: &AppState, token: &str) -> Result<InvitationView, AppError> {
-    if !token_shape_ok(token) {
+    if !crate::server::secret::is_token(token) {
         return Err(AppError::InvitationInvalid);
     }
     let now = state.clock.now().timestamp_millis();
@@ -416,7 +404,7 @@ pub async fn accept_invitation(
     token: &str,
     password: &str,
 ) -> Result<i64, AppError> {
-    if !token_shape_ok(token) {
+    if !crate::server::secret::is_token(token) {
         return Err(AppError::InvitationInvalid);
     }
     let token_hash = KeyHash::of(token);

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod forms;
 pub mod headers;
+pub mod secret;
 pub mod seed;
 pub mod startup;
 pub mod state;
