@@ -1,7 +1,8 @@
 # Commands for a fresh Debian machine with Rust and Node:
 #   make run   install what is missing, build the optimized site, serve it on http://127.0.0.1:3000
 #   make dev   the debug build, rebuilt and restarted on every change
-#   make test  install what the tests need, run cargo tests, then Playwright against the optimized build
+#   make test  install what the tests need, run cargo tests, the API contract checks, then
+#              Playwright against the optimized build
 # All are idempotent: installed tools are detected and skipped.
 
 SHELL := /bin/bash
@@ -15,7 +16,7 @@ WASM_OPT_BINARYEN := 116
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p;}' Cargo.lock)
 APT_UPDATED := target/.apt-updated
 
-.PHONY: run dev test setup setup-test build release budget lint apt bench load
+.PHONY: run dev test setup setup-test build release budget contract lint apt bench load
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 run: setup release
@@ -29,6 +30,7 @@ dev: setup
 test: setup setup-test release
 	cargo test --features ssr
 	scripts/wasm-budget.sh
+	scripts/contract.sh target/release/leadline
 	cd end2end && npx playwright test
 
 # The debug build (server and wasm).
@@ -42,6 +44,10 @@ release: setup
 
 budget:
 	scripts/wasm-budget.sh
+
+# The API contract alone: OpenAPI validator, schemathesis, a generated client.
+contract: setup-test release
+	scripts/contract.sh target/release/leadline
 
 # Benchmarks (not part of `make test`): criterion, then wrk against the release server.
 bench:
@@ -65,6 +71,7 @@ setup:
 setup-test:
 	@command -v chromium >/dev/null || $(MAKE) --no-print-directory apt PKGS="chromium"
 	@command -v curl >/dev/null || $(MAKE) --no-print-directory apt PKGS="curl"
+	@python3 -c "import ensurepip, venv" 2>/dev/null || $(MAKE) --no-print-directory apt PKGS="python3 python3-venv"
 	@test -d end2end/node_modules/@playwright/test || (cd end2end && npm ci --no-audit --no-fund)
 
 # apt-get update once per checkout, then install.

@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("members") view={Lazy::<crate::orgs::pages::MembersRoute>::new()}/>
                     <Route path=path!("admin") view={Lazy::<crate::admin::pages::AdminRoute>::new()}/>
                     <Route path=path!("docs") view={Lazy::<crate::docs::pages::DocsRoute>::new()}/>
+                    <Route path=path!("docs/errors") view={Lazy::<crate::docs::pages::ErrorsRoute>::new()}/>
                     <Route path=path!("docs/:endpoint") view={Lazy::<crate::docs::pages::EndpointRoute>::new()}/>
                 </ParentRoute>
             </Routes>

@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+pub mod catalogue;
+
 /// A message about one form or JSON field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
@@ -80,6 +83,8 @@ pub enum AppError {
     },
     #[error("The request body is larger than 64 KiB.")]
     PayloadTooLarge,
+    #[error("Send the body as JSON with `Content-Type: application/json`.")]
+    UnsupportedMediaType,
     #[error("This method is not allowed here. Allowed: {allow}.")]
     MethodNotAllowed { allow: String },
 }
@@ -113,6 +118,7 @@ impl AppError {
             Self::MethodNotAllowed { .. } => 405,
             Self::Conflict(_) => 409,
             Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
             Self::Validation(_) => 422,
             Self::Throttled { .. } | Self::RateLimited { .. } => 429,
             Self::BadRequest(_) => 400,
@@ -146,6 +152,7 @@ impl AppError {
             Self::FeatureDisabled { .. } => "feature_disabled",
             Self::RateLimited { .. } => "rate_limited",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
         }
     }
@@ -190,9 +197,51 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// The server's public address (`LEADLINE_PUBLIC_URL`), set once at start.
+/// A process-wide setting because problem details are rendered where no
+/// state is at hand.
+#[cfg(feature = "ssr")]
+static PUBLIC_BASE_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the public base URL for problem `type` links; the first call wins.
+#[cfg(feature = "ssr")]
+pub fn set_public_base_url(url: &str) {
+    let _ = PUBLIC_BASE_URL.set(url.trim_end_matches('/').to_owned());
+}
+
+/// The problem `type` of a code: this server's own docs page for it,
+/// absolute when a public base URL is set, else a reference relative to
+/// the server (RFC 9457 section 3.1.1 allows both).
+#[cfg(feature = "ssr")]
+pub fn problem_type(code: &str) -> String {
+    problem_type_at(PUBLIC_BASE_URL.get().map(String::as_str), code)
+}
+
+#[cfg(feature = "ssr")]
+fn problem_type_at(base: Option<&str>, code: &str) -> String {
+    format!("{}/docs/errors#{code}", base.unwrap_or_default())
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::problem_type_at;
+
+    #[test]
+    fn problem_types_point_at_this_servers_docs() {
+        assert_eq!(
+            problem_type_at(None, "key_revoked"),
+            "/docs/errors#key_revoked"
+        );
+        assert_eq!(
+            problem_type_at(Some("https://crm.example.com"), "key_revoked"),
+            "https://crm.example.com/docs/errors#key_revoked"
+        );
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod response {
-    use super::AppError;
+    use super::{problem_type, AppError};
     use axum::http::{header, HeaderValue, StatusCode};
     use axum::response::{IntoResponse, Response};
 
@@ -232,7 +281,7 @@ mod response {
             let status = StatusCode::from_u16(self.status_code())
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut body = serde_json::json!({
-                "type": format!("https://leadline.dev/docs/errors#{}", self.code()),
+                "type": problem_type(self.code()),
                 "title": status.canonical_reason().unwrap_or("Error"),
                 "status": status.as_u16(),
                 "detail": self.to_string(),

@@ -15,6 +15,10 @@ async fn main() -> std::process::ExitCode {
 
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        println!("{:#}", leadline::api::openapi::document());
+        return std::process::ExitCode::SUCCESS;
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(message) => {
@@ -22,6 +26,9 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    if let Some(url) = &config.public_url {
+        leadline::error::set_public_base_url(url);
+    }
     let state = match startup::prepare(config, Clock::system()).await {
         Ok(state) => state,
         Err(error) => {

@@ -38,6 +38,30 @@ test("Generate test token makes a 1-hour playground key that calls the real API 
   await page.getByRole("button", { name: "Send request" }).click();
   await expect(page.getByTestId("response-status")).toHaveText("401");
   await expect(page.getByTestId("response-body")).toContainText("key_revoked");
+
+  // The problem's type is this server's own entry for the code.
+  const problem = JSON.parse(await page.getByTestId("response-body").innerText());
+  expect(problem.type).toBe("/docs/errors#key_revoked");
+  await open(page, problem.type);
+  await expect(page.locator("#key_revoked")).toContainText("The key has been revoked.");
+});
+
+test("the list's query parameters read as optional query parameters, and error codes link to their entries", async ({ page }) => {
+  await open(page, "/docs/list-leads");
+  const params = page.locator("table").first();
+  for (const name of ["limit", "cursor", "status", "updated_since", "q"]) {
+    const row = params.locator("tr", { has: page.locator("td:first-child code", { hasText: new RegExp(`^${name}$`) }) });
+    await expect(row).toContainText("query");
+    await expect(row).not.toContainText("required");
+    await expect(row).not.toContainText("path");
+  }
+  await expect(params.locator("tr", { hasText: /^limit/ })).toContainText("integer");
+
+  await page.getByRole("link", { name: "key_expired" }).click();
+  await expect(page).toHaveURL(/\/docs\/errors#key_expired$/);
+  await expect(page.getByRole("heading", { name: "Error codes" })).toBeVisible();
+  await expect(page.locator("#key_expired")).toBeInViewport();
+  await expect(page.locator("#key_expired")).toContainText("Create a new key on the Developer page.");
 });
 
 test("the playground creates a lead from the prefilled example", async ({ page }) => {

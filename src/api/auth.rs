@@ -59,7 +59,7 @@ fn key_in_query(query: Option<&str>) -> bool {
         q.split('&').any(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             CREDENTIAL_PARAMS.contains(&name.to_ascii_lowercase().as_str())
-                || value.starts_with("sk_")
+                || ApiKey::parse(value).is_ok()
         })
     })
 }
@@ -241,7 +241,13 @@ mod tests {
     fn credentials_in_the_query_string_are_spotted() {
         assert!(key_in_query(Some("access_token=abc")));
         assert!(key_in_query(Some("limit=5&API_KEY=abc")));
-        assert!(key_in_query(Some("q=sk_AbCd1234_xx")));
+        assert!(key_in_query(Some(
+            "q=sk_AbCd1234_AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+        )));
+        assert!(
+            !key_in_query(Some("q=sk_ab")),
+            "text that merely starts like a key is a search"
+        );
         assert!(!key_in_query(Some("limit=5&q=acme")));
         assert!(!key_in_query(None));
     }

@@ -33,9 +33,7 @@ where
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(AppError::PayloadTooLarge)
             }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest(
-                "Send the body as JSON with `Content-Type: application/json`.".into(),
-            )),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::UnsupportedMediaType),
             Err(rejection) => Err(AppError::BadRequest(format!(
                 "Invalid JSON body: {}",
                 rejection.body_text()
@@ -44,19 +42,36 @@ where
     }
 }
 
+/// The list's query parameters, read as text so that each bad value gets
+/// its own field error; the document states their real types.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
-    /// 1 to 100, default 25.
+    /// How many leads to return: 1 to 100, default 25.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 100, default = 25)]
     pub limit: Option<String>,
     /// `next_cursor` from the previous page.
+    #[param(value_type = String, required = false, pattern = r"^[1-9][0-9]{0,17}$")]
     pub cursor: Option<String>,
-    /// One of new, contacted, qualified, won, lost.
+    /// Only leads with this status.
+    #[param(value_type = LeadStatus, required = false)]
     pub status: Option<String>,
-    /// RFC 3339 time: only leads updated at or after it.
+    /// Only leads updated at or after this RFC 3339 time.
+    #[param(value_type = DateTime<Utc>, required = false)]
     pub updated_since: Option<String>,
-    /// Name, email or company contains this text.
+    /// Only leads whose name, email or company contains this text (any case).
+    #[param(value_type = String, required = false, max_length = 200)]
     pub q: Option<String>,
+}
+
+/// A cursor is the id of the last lead of a page, written plainly.
+fn parse_cursor(raw: &str) -> Option<i64> {
+    let canonical = !raw.is_empty()
+        && raw.len() <= 18
+        && !raw.starts_with('0')
+        && raw.bytes().all(|b| b.is_ascii_digit());
+    canonical.then(|| raw.parse().ok()).flatten()
 }
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -76,7 +91,7 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
     let limit = match params.limit.as_deref() {
         None => 25,
         Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if (1..=100).contains(&n) => n,
+            Ok(n) if (1..=100).contains(&n) && raw.bytes().all(|b| b.is_ascii_digit()) => n,
             _ => {
                 errors.push(FieldError::new(
                     "limit",
@@ -87,10 +102,10 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
         },
     };
     let before_id = match params.cursor.as_deref() {
-        None | Some("") => None,
-        Some(raw) => match raw.parse::<i64>() {
-            Ok(id) if id > 0 => Some(id),
-            _ => {
+        None => None,
+        Some(raw) => match parse_cursor(raw) {
+            Some(id) => Some(id),
+            None => {
                 errors.push(FieldError::new(
                     "cursor",
                     "cursor must be a next_cursor value from a previous page.",
@@ -100,7 +115,7 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
         },
     };
     let status = match params.status.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(raw) => {
             let status = LeadStatus::parse(raw);
             if status.is_none() {
@@ -113,7 +128,7 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
         }
     };
     let updated_since = match params.updated_since.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(raw) => match DateTime::parse_from_rfc3339(raw) {
             Ok(t) => Some(t.with_timezone(&Utc).timestamp_millis()),
             Err(_) => {
@@ -152,12 +167,8 @@ fn lead_id(raw: &str) -> Result<i64, AppError> {
 }
 
 /// List leads, newest first.
-#[utoipa::path(get, path = "/api/v1/leads", operation_id = "list-leads", tag = "Leads", params(ListParams),
-    responses((status = 200, description = "A page of leads", body = LeadList),
-              (status = 401, description = "Missing, malformed, unknown, revoked or expired key"),
-              (status = 403, description = "The key lacks leads:read, or the Developer API flag is off"),
-              (status = 422, description = "Invalid query parameters"),
-              (status = 429, description = "Rate limit exceeded; see Retry-After")),
+#[utoipa::path(get, path = "/leads", operation_id = "list-leads", tag = "Leads", params(ListParams),
+    responses((status = 200, description = "A page of leads", body = LeadList)),
     security(("bearer" = ["leads:read"])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -176,14 +187,8 @@ pub async fn list(
 }
 
 /// Create a lead.
-#[utoipa::path(post, path = "/api/v1/leads", operation_id = "create-lead", tag = "Leads", request_body = LeadDraft,
-    responses((status = 201, description = "Created; Location names the new lead", body = Lead),
-              (status = 400, description = "Invalid JSON or unknown fields"),
-              (status = 401, description = "Missing or invalid key"),
-              (status = 403, description = "The key lacks leads:create"),
-              (status = 413, description = "Body over 64 KiB"),
-              (status = 422, description = "Invalid field values"),
-              (status = 429, description = "Rate limit exceeded; see Retry-After")),
+#[utoipa::path(post, path = "/leads", operation_id = "create-lead", tag = "Leads", request_body = LeadDraft,
+    responses((status = 201, description = "Created; Location names the new lead", body = Lead)),
     security(("bearer" = ["leads:create"])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -206,12 +211,8 @@ pub async fn create(
 }
 
 /// Get one lead.
-#[utoipa::path(get, path = "/api/v1/leads/{id}", operation_id = "get-lead", tag = "Leads", params(("id" = i64, Path, description = "Lead id")),
-    responses((status = 200, description = "The lead", body = Lead),
-              (status = 401, description = "Missing or invalid key"),
-              (status = 403, description = "The key lacks leads:read"),
-              (status = 404, description = "No such lead in this organisation"),
-              (status = 429, description = "Rate limit exceeded; see Retry-After")),
+#[utoipa::path(get, path = "/leads/{id}", operation_id = "get-lead", tag = "Leads", params(("id" = i64, Path, minimum = 1, description = "Lead id")),
+    responses((status = 200, description = "The lead", body = Lead)),
     security(("bearer" = ["leads:read"])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -236,15 +237,9 @@ pub async fn get_unauthenticated(
 }
 
 /// Change some fields of a lead.
-#[utoipa::path(patch, path = "/api/v1/leads/{id}", operation_id = "update-lead", tag = "Leads", params(("id" = i64, Path, description = "Lead id")),
+#[utoipa::path(patch, path = "/leads/{id}", operation_id = "update-lead", tag = "Leads", params(("id" = i64, Path, minimum = 1, description = "Lead id")),
     request_body = LeadPatch,
-    responses((status = 200, description = "The updated lead", body = Lead),
-              (status = 400, description = "Invalid JSON or unknown fields"),
-              (status = 401, description = "Missing or invalid key"),
-              (status = 403, description = "The key lacks leads:update"),
-              (status = 404, description = "No such lead in this organisation"),
-              (status = 422, description = "Invalid field values"),
-              (status = 429, description = "Rate limit exceeded; see Retry-After")),
+    responses((status = 200, description = "The updated lead", body = Lead)),
     security(("bearer" = ["leads:update"])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -263,12 +258,8 @@ pub async fn update(
 }
 
 /// Delete a lead.
-#[utoipa::path(delete, path = "/api/v1/leads/{id}", operation_id = "delete-lead", tag = "Leads", params(("id" = i64, Path, description = "Lead id")),
-    responses((status = 204, description = "Deleted"),
-              (status = 401, description = "Missing or invalid key"),
-              (status = 403, description = "The key lacks leads:delete"),
-              (status = 404, description = "No such lead in this organisation"),
-              (status = 429, description = "Rate limit exceeded; see Retry-After")),
+#[utoipa::path(delete, path = "/leads/{id}", operation_id = "delete-lead", tag = "Leads", params(("id" = i64, Path, minimum = 1, description = "Lead id")),
+    responses((status = 204, description = "Deleted")),
     security(("bearer" = ["leads:delete"])))]
 pub async fn delete(
     State(state): State<AppState>,

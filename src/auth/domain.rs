@@ -10,14 +10,16 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let email = raw.trim().to_lowercase();
+        let email = raw.trim();
         let invalid = || {
             FieldError::new(
                 "email",
                 "Enter a valid email address, like name@example.com.",
             )
         };
-        if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        // Lengths in characters, as the API schema's maxLength counts them.
+        if email.chars().count() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(invalid());
         }
         let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
@@ -26,10 +28,10 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains("..")
             && !domain.contains('@');
-        if local.is_empty() || local.len() > 64 || !domain_ok {
+        if local.is_empty() || local.chars().count() > 64 || !domain_ok {
             return Err(invalid());
         }
-        Ok(Self(email))
+        Ok(Self(email.to_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {

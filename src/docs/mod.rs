@@ -16,6 +16,19 @@ use crate::error::AppError;
 pub struct ApiReference {
     pub title: String,
     pub endpoints: Vec<EndpointDoc>,
+    /// The error catalogue, in its order.
+    pub errors: Vec<ErrorEntry>,
+}
+
+/// One error code as the docs explain it (from `error::catalogue`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorEntry {
+    pub code: String,
+    pub status: u16,
+    /// Whether the REST API can give it (else the dashboard only).
+    pub api: bool,
+    pub meaning: String,
+    pub fix: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +81,8 @@ pub struct FieldDoc {
 pub struct ResponseDoc {
     pub status: String,
     pub description: String,
+    /// For problem responses: the codes it may carry.
+    pub codes: Vec<String>,
     pub schema: Option<SchemaDoc>,
     /// Pretty-printed JSON, where the schema has an example.
     pub example: Option<String>,

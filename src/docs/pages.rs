@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{get_api_reference, ApiReference, EndpointDoc, SchemaDoc};
+use super::{get_api_reference, ApiReference, EndpointDoc, ErrorEntry, SchemaDoc};
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::keys::GenerateTestToken;
@@ -26,6 +26,69 @@ crate::ui::lazy_page!(DocsRoute => DocsIndex);
 // that the first dashboard load stays small.
 crate::ui::lazy_page!(EndpointRoute => EndpointPage);
 
+// The error catalogue, loaded as its own wasm chunk when first visited.
+crate::ui::lazy_page!(ErrorsRoute => ErrorsPage);
+
+/// The error codes as a table: each code links to (or, on the errors page,
+/// is) its own anchor, which problem `type` URLs point at.
+#[component]
+fn ErrorTable(errors: Vec<ErrorEntry>, detailed: bool) -> impl IntoView {
+    view! {
+        <div class="table-wrap"><table class="data errors">
+            <thead><tr>
+                <th scope="col">"Status"</th><th scope="col">"code"</th><th scope="col">"Meaning"</th>
+                {detailed.then(|| view! { <th scope="col">"What to do"</th> })}
+            </tr></thead>
+            <tbody>
+                {errors.into_iter().map(|e| {
+                    let code = e.code.clone();
+                    view! {
+                        <tr id=detailed.then(|| code.clone())>
+                            <td>{e.status}</td>
+                            <td>{if detailed {
+                                view! { <a href=format!("#{code}")><code>{code.clone()}</code></a> }.into_any()
+                            } else {
+                                view! { <a href=format!("/docs/errors#{code}")><code>{code.clone()}</code></a> }.into_any()
+                            }}</td>
+                            <td>{e.meaning}</td>
+                            {detailed.then(|| view! { <td>{e.fix}</td> })}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table></div>
+    }
+}
+
+#[component]
+pub fn ErrorsPage() -> impl IntoView {
+    let reference = reference();
+    view! {
+        <article class="docs">
+            <p><a href="/docs">"← API docs"</a></p>
+            <h1>"Error codes"</h1>
+            <p>"Errors are " <code>"application/problem+json"</code> " (RFC 9457). Each has a stable " <code>"code"</code> " for programs, a " <code>"detail"</code> " for people and, where a key was sent, its " <code>"key_prefix"</code> ". Its " <code>"type"</code> " links to the code's entry below."</p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match reference.await {
+                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                        Ok(r) => {
+                            let (api, dashboard): (Vec<_>, Vec<_>) = r.errors.into_iter().partition(|e| e.api);
+                            view! {
+                                <h2 id="api">"REST API"</h2>
+                                <ErrorTable errors=api detailed=true/>
+                                <h2 id="dashboard">"Dashboard"</h2>
+                                <p>"These appear in the dashboard, never in API responses."</p>
+                                <ErrorTable errors=dashboard detailed=true/>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </article>
+    }
+}
+
 #[component]
 pub fn DocsIndex() -> impl IntoView {
     let reference = reference();
@@ -41,26 +104,15 @@ pub fn DocsIndex() -> impl IntoView {
 
             <h2 id="errors">"Errors"</h2>
             <p>"Errors are " <code>"application/problem+json"</code> " (RFC 9457) with a stable " <code>"code"</code> " and, where a key was sent, its " <code>"key_prefix"</code> "."</p>
-            <div class="table-wrap"><table class="data">
-                <thead><tr><th scope="col">"Status"</th><th scope="col">"code"</th><th scope="col">"Meaning"</th></tr></thead>
-                <tbody>
-                    {[
-                        ("400", "bad_request", "Invalid JSON, unknown fields, a key in the URL, or two Authorization headers."),
-                        ("401", "missing_credentials", "No key was sent."),
-                        ("401", "malformed_key", "The token is not shaped like a key."),
-                        ("401", "invalid_key", "No such key (or a wrong secret)."),
-                        ("401", "key_revoked", "The key was revoked."),
-                        ("401", "key_expired", "The key's expiry has passed."),
-                        ("403", "insufficient_permission", "The key lacks the permission named in scope."),
-                        ("403", "feature_disabled", "The organisation's Developer API flag is off."),
-                        ("404", "not_found", "No such lead in your organisation."),
-                        ("405", "method_not_allowed", "See the Allow header."),
-                        ("413", "payload_too_large", "The body is over 64 KiB."),
-                        ("422", "validation_failed", "Field values are invalid; see errors."),
-                        ("429", "rate_limited", "Too many requests; see Retry-After."),
-                    ].into_iter().map(|(s, c, m)| view! { <tr><td>{s}</td><td><code>{c}</code></td><td>{m}</td></tr> }).collect_view()}
-                </tbody>
-            </table></div>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match reference.await {
+                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                        Ok(r) => view! { <ErrorTable errors=r.errors.into_iter().filter(|e| e.api).collect() detailed=false/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <p>"Every code has an entry in " <a href="/docs/errors">"Error codes"</a> ", which each problem's " <code>"type"</code> " links to."</p>
 
             <h2 id="rate-limits">"Rate limits"</h2>
             <p>"Each key may make 600 requests a minute by default. Every response carries " <code>"RateLimit-Limit"</code> ", " <code>"RateLimit-Remaining"</code> " and " <code>"RateLimit-Reset"</code> "; a 429 adds " <code>"Retry-After"</code> ". Repeated failed authentication from one address is throttled too."</p>
@@ -193,7 +245,18 @@ fn Endpoint(endpoint: EndpointDoc) -> impl IntoView {
                     {e.responses.iter().map(|r| view! {
                         <tr>
                             <td><code>{r.status.clone()}</code></td>
-                            <td>{r.description.clone()}</td>
+                            <td>{if r.codes.is_empty() {
+                                r.description.clone().into_any()
+                            } else {
+                                let reason = r.description.split(':').next().unwrap_or_default().to_owned();
+                                view! {
+                                    {reason} ": "
+                                    {r.codes.iter().enumerate().map(|(i, code)| view! {
+                                        {(i > 0).then_some(", ")}
+                                        <a href=format!("/docs/errors#{code}")><code>{code.clone()}</code></a>
+                                    }).collect_view()}
+                                }.into_any()
+                            }}</td>
                             <td>{r.schema.as_ref().map(|s| view! { <code>{s.name.clone()}</code> }.into_any()).unwrap_or_else(|| {
                                 if r.status.starts_with('2') { view! { "–" }.into_any() } else { view! { <code>"application/problem+json"</code> }.into_any() }
                             })}</td>

@@ -3,14 +3,15 @@
 use std::sync::OnceLock;
 
 use serde_json::Value;
-use utoipa::OpenApi;
 
-use super::{ApiReference, BodyDoc, EndpointDoc, FieldDoc, ParamDoc, ResponseDoc, SchemaDoc};
-use crate::api::ApiDoc;
+use super::{
+    ApiReference, BodyDoc, EndpointDoc, ErrorEntry, FieldDoc, ParamDoc, ResponseDoc, SchemaDoc,
+};
+use crate::error::catalogue;
 
 pub fn get() -> &'static ApiReference {
     static REFERENCE: OnceLock<ApiReference> = OnceLock::new();
-    REFERENCE.get_or_init(|| build(&serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()))
+    REFERENCE.get_or_init(|| build(crate::api::openapi::document()))
 }
 
 fn text(v: &Value) -> String {
@@ -118,6 +119,10 @@ fn endpoint(doc: &Value, path: &str, method: &str, op: &Value) -> EndpointDoc {
                 .map(|(status, r)| ResponseDoc {
                     status: status.clone(),
                     description: text(&r["description"]),
+                    codes: r["x-problem-codes"]
+                        .as_array()
+                        .map(|codes| codes.iter().map(text).collect())
+                        .unwrap_or_default(),
                     schema: r["content"]["application/json"]["schema"]
                         .as_object()
                         .map(|_| schema_doc(doc, &r["content"]["application/json"]["schema"])),
@@ -151,7 +156,13 @@ pub fn build(doc: &Value) -> ApiReference {
     if let Some(paths) = doc["paths"].as_object() {
         for (path, item) in paths {
             for method in ["get", "post", "patch", "delete"] {
-                if let Some(op) = item.get(method).filter(|op| op.is_object()) {
+                // The endpoint pages are about leads; the document itself is
+                // linked from the overview.
+                if let Some(op) = item.get(method).filter(|op| {
+                    op["tags"]
+                        .as_array()
+                        .is_some_and(|t| t.contains(&"Leads".into()))
+                }) {
                     endpoints.push(endpoint(doc, path, method, op));
                 }
             }
@@ -169,7 +180,26 @@ pub fn build(doc: &Value) -> ApiReference {
     ApiReference {
         title: text(&doc["info"]["title"]),
         endpoints,
+        errors: errors(),
     }
+}
+
+/// The catalogue, each code with the status its error is given with.
+fn errors() -> Vec<ErrorEntry> {
+    let samples = catalogue::samples();
+    catalogue::CATALOGUE
+        .iter()
+        .map(|doc| ErrorEntry {
+            code: doc.code.to_owned(),
+            status: samples
+                .iter()
+                .find(|e| e.code() == doc.code)
+                .map_or(500, |e| e.status_code()),
+            api: doc.api,
+            meaning: doc.meaning.to_owned(),
+            fix: doc.fix.to_owned(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

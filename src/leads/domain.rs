@@ -81,22 +81,46 @@ pub struct Lead {
 })))]
 #[serde(deny_unknown_fields)]
 pub struct LeadDraft {
-    /// 1 to 200 characters. Required.
+    /// 1 to 200 characters, not all spaces, without control or invisible
+    /// formatting characters. Required.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\u0000-\u0020\u007f-\u00a0\u00ad\u061c\u1680\u180e\u2000-\u200b\u200e\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb][^\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
+        )
+    )]
     pub name: String,
-    /// Empty, or a valid email address.
+    /// Empty, or an email address (stored in lower case).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 254,
+            pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@]{1,64}@[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@.]+(\.[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@.]+)+)?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+        )
+    )]
     pub email: String,
+    /// At most 200 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub company: String,
+    /// At most 50 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 50))]
     pub phone: String,
-    /// One of new, contacted, qualified, won, lost. Default: new.
+    /// Default: new.
     #[serde(default = "default_status")]
+    #[cfg_attr(feature = "ssr", schema(value_type = LeadStatus, default = "new"))]
     pub status: String,
+    /// Where the lead came from. At most 100 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
     pub source: String,
     /// At most 5000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 5000))]
     pub notes: String,
 }
 
@@ -110,12 +134,34 @@ fn default_status() -> String {
 #[cfg_attr(feature = "ssr", schema(example = json!({ "status": "contacted", "notes": "Called back on Monday." })))]
 #[serde(deny_unknown_fields)]
 pub struct LeadPatch {
+    /// As in LeadDraft; absent or null leaves it unchanged.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\u0000-\u0020\u007f-\u00a0\u00ad\u061c\u1680\u180e\u2000-\u200b\u200e\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb][^\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
+        )
+    )]
     pub name: Option<String>,
+    /// As in LeadDraft; an empty string clears it.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 254,
+            pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@]{1,64}@[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@.]+(\.[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@.]+)+)?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+        )
+    )]
     pub email: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub company: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(max_length = 50))]
     pub phone: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<LeadStatus>))]
     pub status: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
     pub source: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(max_length = 5000))]
     pub notes: Option<String>,
 }
 
@@ -146,6 +192,8 @@ pub struct LeadInput {
     pub notes: String,
 }
 
+/// Checks the length of the value as sent (what the API schema's
+/// `maxLength` says), and keeps it without surrounding whitespace.
 fn bounded(
     field: &str,
     label: &str,
@@ -153,14 +201,13 @@ fn bounded(
     max: usize,
     errors: &mut Vec<FieldError>,
 ) -> String {
-    let value = value.trim();
     if value.chars().count() > max {
         errors.push(FieldError::new(
             field,
             format!("{label} must be at most {max} characters."),
         ));
     }
-    value.to_owned()
+    value.trim().to_owned()
 }
 
 impl LeadInput {
@@ -171,13 +218,20 @@ impl LeadInput {
             errors.push(FieldError::new("name", "Name is required."));
         }
         // The name is shown in the audit log: no text that reads as another.
-        if name
+        if draft
+            .name
             .chars()
             .any(|c| c.is_control() || crate::keys::domain::is_invisible_format(c))
         {
             errors.push(FieldError::new(
                 "name",
                 "Name cannot contain control or invisible formatting characters.",
+            ));
+        }
+        if draft.email.chars().count() > 254 {
+            errors.push(FieldError::new(
+                "email",
+                "Email must be at most 254 characters.",
             ));
         }
         let email = draft.email.trim();
@@ -196,7 +250,7 @@ impl LeadInput {
         let phone = bounded("phone", "Phone", &draft.phone, 50, &mut errors);
         let source = bounded("source", "Source", &draft.source, 100, &mut errors);
         let notes = bounded("notes", "Notes", &draft.notes, 5000, &mut errors);
-        let status = LeadStatus::parse(draft.status.trim());
+        let status = LeadStatus::parse(&draft.status);
         if status.is_none() {
             errors.push(FieldError::new(
                 "status",

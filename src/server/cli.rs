@@ -42,6 +42,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Print the public API's OpenAPI document (JSON), as served at
+    /// /api/v1/openapi.json; needs no database.
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -191,7 +194,7 @@ pub async fn run(state: &AppState, command: Command) -> Result<Option<String>, B
 async fn run_command(state: &AppState, command: Command) -> Result<Option<String>, BoxError> {
     let now = state.clock.now().timestamp_millis();
     match command {
-        Command::Serve | Command::Migrate => Ok(None),
+        Command::Serve | Command::Migrate | Command::Openapi => Ok(None),
         Command::User(UserCommand::Create {
             email,
             platform_admin,

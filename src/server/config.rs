@@ -16,6 +16,12 @@ pub struct Config {
     pub session_absolute: Duration,
     /// LEADLINE_API_RATE_LIMIT: requests per key per minute (default 600).
     pub api_rate_limit_per_minute: u32,
+    /// LEADLINE_API_AUTH_FAILURE_LIMIT: failed API authentications per
+    /// client address per minute before it is throttled (default 30).
+    pub api_auth_failures_per_minute: u32,
+    /// LEADLINE_PUBLIC_URL: the address users reach this server at, e.g.
+    /// `https://crm.example.com`; makes problem `type` links absolute.
+    pub public_url: Option<String>,
     /// LEADLINE_USAGE_FLUSH_SECS: how often key usage is written (default 5).
     pub usage_flush: Duration,
     /// LEADLINE_TRUSTED_PROXIES: comma-separated CIDRs of our own reverse
@@ -43,6 +49,24 @@ fn is_loopback(site_addr: Option<&str>) -> bool {
         .is_none_or(|a| a.ip().is_loopback())
 }
 
+/// An absolute http(s) URL without query or fragment; empty means unset.
+fn public_url(raw: Option<&str>) -> Result<Option<String>, String> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    let rest = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.contains(['?', '#', ' ']) => {
+            Ok(Some(raw.trim_end_matches('/').to_owned()))
+        }
+        _ => Err(format!(
+            "LEADLINE_PUBLIC_URL must be an http(s) address like https://crm.example.com, not {raw:?}"
+        )),
+    }
+}
+
 impl Config {
     /// Fails with a clear message when a setting cannot be understood.
     pub fn from_env() -> Result<Self, String> {
@@ -59,6 +83,8 @@ impl Config {
                 7 * 24 * 3600,
             )),
             api_rate_limit_per_minute: env_or("LEADLINE_API_RATE_LIMIT", 600),
+            api_auth_failures_per_minute: env_or("LEADLINE_API_AUTH_FAILURE_LIMIT", 30),
+            public_url: public_url(std::env::var("LEADLINE_PUBLIC_URL").ok().as_deref())?,
             usage_flush: Duration::from_secs(env_or("LEADLINE_USAGE_FLUSH_SECS", 5)),
             trusted_proxies: super::client::parse_trusted_proxies(
                 &std::env::var("LEADLINE_TRUSTED_PROXIES").unwrap_or_default(),
@@ -73,6 +99,8 @@ impl Config {
             session_idle: Duration::from_secs(2 * 3600),
             session_absolute: Duration::from_secs(24 * 3600),
             api_rate_limit_per_minute: 600,
+            api_auth_failures_per_minute: 30,
+            public_url: None,
             usage_flush: Duration::from_secs(3600),
             trusted_proxies: vec![],
         }
@@ -81,7 +109,7 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use super::is_loopback;
+    use super::{is_loopback, public_url};
 
     #[test]
     fn secure_cookies_are_off_only_for_a_loopback_listener() {
@@ -90,5 +118,17 @@ mod tests {
         assert!(is_loopback(Some("[::1]:3000")));
         assert!(!is_loopback(Some("0.0.0.0:3000")));
         assert!(!is_loopback(Some("192.0.2.10:443")));
+    }
+
+    #[test]
+    fn the_public_url_is_an_absolute_http_address() {
+        assert_eq!(public_url(None), Ok(None));
+        assert_eq!(public_url(Some(" ")), Ok(None));
+        assert_eq!(
+            public_url(Some("https://crm.example.com/")),
+            Ok(Some("https://crm.example.com".into()))
+        );
+        assert!(public_url(Some("crm.example.com")).is_err());
+        assert!(public_url(Some("https://crm.example.com/?x=1")).is_err());
     }
 }

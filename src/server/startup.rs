@@ -76,7 +76,7 @@ pub fn app(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .layer(RequestBodyLimitLayer::new(SERVER_FN_BODY_LIMIT));
     Router::new()
-        .nest("/api/v1", crate::api::router(state.clone()))
+        .merge(crate::api::router(state.clone()))
         .merge(dashboard)
         .layer(middleware::from_fn(assets::never_store_by_default))
         .merge(assets)
@@ -110,9 +110,13 @@ fn loggable_path(path: &str) -> &str {
     }
 }
 
-/// Any path nothing else answers: the dashboard's "Page not found", never
-/// stored by a cache.
+/// Any path nothing else answers: the dashboard's "Page not found" (problem
+/// details under `/api`), never stored by a cache.
 async fn not_found(State(state): State<AppState>, request: Request) -> Response {
+    // API clients get problem details, whatever the version in the path.
+    if request.uri().path().starts_with("/api/") || request.uri().path() == "/api" {
+        return crate::error::AppError::NotFound.into_response();
+    }
     let options = state.leptos_options.clone();
     let handler = leptos_axum::render_app_to_stream_with_context(
         move || provide_context(state.clone()),

@@ -54,7 +54,10 @@ impl Limits {
         Self {
             password_per_account_client: Window::new(5, Duration::from_secs(15 * 60)),
             password_per_client: Window::new(30, Duration::from_secs(15 * 60)),
-            api_auth_failures_per_client: Window::new(30, Duration::from_secs(60)),
+            api_auth_failures_per_client: Window::new(
+                config.api_auth_failures_per_minute,
+                Duration::from_secs(60),
+            ),
             api_per_key: Window::new(config.api_rate_limit_per_minute, Duration::from_secs(60)),
         }
     }

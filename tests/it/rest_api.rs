@@ -649,25 +649,204 @@ async fn api_changes_are_audited_with_the_key_as_actor_and_usage_is_recorded() {
 }
 
 #[tokio::test]
-async fn the_openapi_document_lists_every_route() {
-    let app = spawn_app().await;
+async fn the_router_serves_exactly_the_documented_operations() {
+    let (app, _, key, _) = app_with_key(ALL).await;
+    let id = create_lead(&app, &key, "Ada").await;
     let r = app
         .api(Method::GET, "/api/v1/openapi.json", None, None)
         .await;
     assert_eq!(r.status, StatusCode::OK);
     let doc = r.json();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for (path, method) in [
-        ("/api/v1/leads", "get"),
-        ("/api/v1/leads", "post"),
-        ("/api/v1/leads/{id}", "get"),
-        ("/api/v1/leads/{id}", "patch"),
-        ("/api/v1/leads/{id}", "delete"),
+    assert_eq!(doc, *leadline::api::openapi::document(), "served as built");
+    let all = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::TRACE,
+    ];
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), 3, "{:?}", paths.keys());
+    for (path, item) in paths {
+        let documented: Vec<Method> = all
+            .iter()
+            .filter(|m| item.get(m.as_str().to_lowercase()).is_some())
+            .cloned()
+            .collect();
+        assert!(!documented.is_empty(), "{path}");
+        let url = path.replace("{id}", &id.to_string());
+        for method in &all {
+            // A body the documented operations accept, so that a refusal
+            // can only come from routing.
+            let body =
+                matches!(*method, Method::POST | Method::PATCH).then(|| json!({ "name": "Grace" }));
+            let r = app.api(method.clone(), &url, Some(&key), body).await;
+            if documented.contains(method) {
+                assert!(
+                    r.status.is_success(),
+                    "{method} {path} is documented and served: {}",
+                    r.status
+                );
+            } else {
+                assert_eq!(
+                    r.status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} is not documented"
+                );
+                let mut allow: Vec<String> = documented.iter().map(|m| m.to_string()).collect();
+                if documented.contains(&Method::GET) {
+                    allow.insert(1, "HEAD".into());
+                }
+                assert_eq!(r.header("allow"), allow.join(", "), "{path}");
+                assert_eq!(r.json()["code"], "method_not_allowed");
+            }
+        }
+    }
+    // Anything else under the API is a problem-details 404.
+    for path in [
+        "/api/v1/lead",
+        "/api/v1/leads/1/notes",
+        "/api/v1/",
+        "/api/v1",
+        "/api/v2/leads",
     ] {
-        assert!(
-            doc["paths"][path][method].is_object(),
-            "{method} {path} missing"
+        let r = app.api(Method::GET, path, Some(&key), None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            r.header("content-type"),
+            "application/problem+json",
+            "{path}"
         );
+    }
+}
+
+#[tokio::test]
+async fn problem_types_link_to_this_servers_error_page() {
+    let app = spawn_app().await;
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some("sk_Unknown1_abc"), None)
+        .await;
+    let problem = r.json();
+    let code = problem["code"].as_str().unwrap();
+    assert_eq!(problem["type"], format!("/docs/errors#{code}"));
+    let page = app.get("/docs/errors", None, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = String::from_utf8_lossy(&page.body);
+    for entry in leadline::error::catalogue::CATALOGUE {
+        assert!(
+            html.contains(&format!("id=\"{}\"", entry.code)),
+            "the page has an anchor for {}",
+            entry.code
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_body_not_declared_as_json_gets_415() {
+    let (app, _, key, _) = app_with_key(ALL).await;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/leads")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from(r#"{"name":"Ada"}"#))
+        .unwrap();
+    let r = app.send(request).await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(r.json()["code"], "unsupported_media_type");
+    assert!(!r.header("ratelimit-remaining").is_empty());
+}
+
+#[tokio::test]
+async fn list_parameters_accept_exactly_what_the_document_says() {
+    let (app, _, key, _) = app_with_key(ALL).await;
+    for query in [
+        "limit=0",
+        "limit=101",
+        "limit=%2B5",
+        "limit=5.0",
+        "cursor=",
+        "cursor=0",
+        "cursor=007",
+        "cursor=abc",
+        "status=",
+        "status=New",
+        "status=%20new",
+        "updated_since=",
+        "updated_since=yesterday",
+    ] {
+        let r = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/leads?{query}"),
+                Some(&key),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        let field = query.split('=').next().unwrap();
+        assert_eq!(r.json()["errors"][0]["field"], field, "{query}");
+    }
+    for query in [
+        "limit=1",
+        "limit=100",
+        "cursor=1",
+        "status=won",
+        "updated_since=2026-01-31T09:00:00Z",
+        "updated_since=2026-01-31T09:00:00.5%2B05:30",
+        "q=sk_",
+    ] {
+        let r = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/leads?{query}"),
+                Some(&key),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn lead_fields_are_checked_as_sent_and_stored_trimmed() {
+    let (app, _, key, _) = app_with_key(ALL).await;
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/leads",
+            Some(&key),
+            Some(json!({ "name": "  Ada  ", "email": " ADA@Example.com ", "status": "won" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.json()["name"], "Ada");
+    assert_eq!(r.json()["email"], "ada@example.com");
+    for (body, field) in [
+        (json!({ "name": format!("Ada{}", " ".repeat(198)) }), "name"),
+        (json!({ "name": "\u{3000}" }), "name"),
+        (json!({ "name": "\nAda" }), "name"),
+        (json!({ "name": "Ada", "status": " won" }), "status"),
+        (
+            json!({ "name": "Ada", "company": format!("{:201}", "x") }),
+            "company",
+        ),
+        (json!({ "name": "Ada", "email": "a@b" }), "email"),
+        (json!({ "name": "Ada", "email": "a@@b.co" }), "email"),
+    ] {
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/leads",
+                Some(&key),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(r.json()["errors"][0]["field"], field, "{body}");
     }
 }
 
