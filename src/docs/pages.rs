@@ -60,6 +60,18 @@ fn ErrorTable(errors: Vec<ErrorEntry>, detailed: bool) -> impl IntoView {
     }
 }
 
+/// Scrolls to the element the URL's fragment names, if there is one.
+fn scroll_to_fragment() {
+    let hash = window().location().hash().unwrap_or_default();
+    let id = hash.trim_start_matches('#');
+    if let Some(element) = (!id.is_empty())
+        .then(|| document().get_element_by_id(id))
+        .flatten()
+    {
+        element.scroll_into_view();
+    }
+}
+
 #[component]
 pub fn ErrorsPage() -> impl IntoView {
     let reference = reference();
@@ -73,6 +85,9 @@ pub fn ErrorsPage() -> impl IntoView {
                     match reference.await {
                         Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                         Ok(r) => {
+                            // The entries render after the route: bring the one the
+                            // link named into view, as a full page load would.
+                            Effect::new(move |_| request_animation_frame(scroll_to_fragment));
                             let (api, dashboard): (Vec<_>, Vec<_>) = r.errors.into_iter().partition(|e| e.api);
                             view! {
                                 <h2 id="api">"REST API"</h2>
