@@ -32,6 +32,9 @@ test: setup setup-test release
 	scripts/wasm-budget.sh
 	scripts/contract.sh target/release/leadline
 	cd end2end && npx playwright test
+	# The same cargo tests and Playwright suite on PostgreSQL.
+	scripts/with-postgres.sh cargo test --features ssr
+	scripts/with-postgres.sh sh -c 'cd end2end && npx playwright test'
 
 # The debug build (server and wasm).
 build: setup
@@ -72,6 +75,7 @@ setup-test:
 	@command -v chromium >/dev/null || $(MAKE) --no-print-directory apt PKGS="chromium"
 	@command -v curl >/dev/null || $(MAKE) --no-print-directory apt PKGS="curl"
 	@python3 -c "import ensurepip, venv" 2>/dev/null || $(MAKE) --no-print-directory apt PKGS="python3 python3-venv"
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(MAKE) --no-print-directory apt PKGS="postgresql"
 	@test -d end2end/node_modules/@playwright/test || (cd end2end && npm ci --no-audit --no-fund)
 
 # apt-get update once per checkout, then install.

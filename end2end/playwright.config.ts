@@ -2,7 +2,8 @@ import { defineConfig, devices } from "@playwright/test";
 
 // The server is the optimized build users run (`make release`: release binary,
 // size-optimized wasm, hashed and precompressed assets), on a fresh database
-// every run, with a known demo password.
+// every run, with a known demo password. E2E_DATABASE_URL runs it on
+// PostgreSQL instead (scripts/with-postgres.sh makes a fresh cluster).
 export default defineConfig({
   testDir: "./tests",
   timeout: 60_000,
@@ -30,7 +31,7 @@ export default defineConfig({
     reuseExistingServer: false,
     timeout: 60_000,
     env: {
-      DATABASE_URL: "sqlite://../target/e2e/leadline.db",
+      DATABASE_URL: process.env.E2E_DATABASE_URL ?? "sqlite://../target/e2e/leadline.db",
       LEADLINE_DEMO_PASSWORD: "demo-password-e2e",
       LEPTOS_SITE_ROOT: "../target/site",
       LEPTOS_SITE_ADDR: "127.0.0.1:3000",

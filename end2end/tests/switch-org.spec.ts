@@ -5,7 +5,7 @@ import { open, signIn } from "./helpers";
 // The operator CLI works while the server runs, on the same database.
 function leadline(...args: string[]): string {
   return execFileSync("../target/debug/leadline", args, {
-    env: { ...process.env, DATABASE_URL: "sqlite://../target/e2e/leadline.db", LEADLINE_LOG: "warn" },
+    env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL ?? "sqlite://../target/e2e/leadline.db", LEADLINE_LOG: "warn" },
   }).toString();
 }
 

@@ -214,7 +214,10 @@ pub async fn require_key(
     };
     let now = state.clock.now();
     let limits = &state.limits.api_per_key;
-    let verdict = limits.hit(&caller.id, now);
+    let verdict = match limits.hit(caller.id, now).await {
+        Ok(verdict) => verdict,
+        Err(error) => return AppError::from(error).into_response(),
+    };
     if !verdict.allowed {
         return AppError::RateLimited {
             key_prefix: Some(caller.prefix.clone()),

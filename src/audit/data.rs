@@ -1,7 +1,9 @@
 //! SQL for audit entries. Entries are written inside the caller's transaction,
 //! so a change and its entry commit together or not at all.
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use crate::server::db::Conn;
 
 use super::{AuditAction, AuditEntry};
 use crate::auth::data::escape_like;
@@ -18,10 +20,10 @@ pub struct NewEntry<'a> {
     pub details: String,
 }
 
-pub async fn record(conn: &mut SqliteConnection, entry: NewEntry<'_>) -> Result<(), sqlx::Error> {
+pub async fn record(conn: &mut Conn, entry: NewEntry<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_entries (organisation_id, occurred_at, actor, action, key_prefix, key_name, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(entry.organisation_id)
     .bind(entry.occurred_at)
@@ -56,18 +58,15 @@ pub async fn list(
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, occurred_at, actor, action, key_prefix, key_name, details FROM audit_entries
-         WHERE organisation_id = ?
-           AND (? = '' OR key_prefix LIKE ? || '%' ESCAPE '\\')
-           AND (? IS NULL OR action = ?)
-           AND (? IS NULL OR id < ?)
-         ORDER BY id DESC LIMIT ?",
+         WHERE organisation_id = $1
+           AND ($2 = '' OR key_prefix LIKE $2 || '%' ESCAPE '\\')
+           AND ($3 IS NULL OR action = $3)
+           AND ($4 IS NULL OR id < $4)
+         ORDER BY id DESC LIMIT $5",
     )
     .bind(organisation_id)
-    .bind(prefix)
     .bind(escape_like(prefix))
     .bind(action.map(|a| a.key()))
-    .bind(action.map(|a| a.key()))
-    .bind(before)
     .bind(before)
     .bind(limit)
     .fetch_all(db)

@@ -9,20 +9,21 @@ pub struct UserRow {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub is_platform_admin: bool,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
 }
 
 pub async fn insert_user<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     email: &str,
     password_hash: &str,
     is_platform_admin: bool,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     let id: (i64,) = sqlx::query_as(
-        "INSERT INTO users (email, password_hash, is_platform_admin, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        "INSERT INTO users (email, password_hash, is_platform_admin, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(email)
     .bind(password_hash)
@@ -34,11 +35,11 @@ pub async fn insert_user<'e>(
 }
 
 pub async fn find_user_by_email<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     email: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, email, password_hash, is_platform_admin, created_at, disabled_at FROM users WHERE email = ?",
+        "SELECT id, email, password_hash, CAST(is_platform_admin AS INTEGER) AS is_platform_admin, created_at, disabled_at FROM users WHERE email = $1",
     )
     .bind(email)
     .fetch_optional(db)
@@ -47,10 +48,11 @@ pub async fn find_user_by_email<'e>(
 
 pub async fn search_users(db: &Db, needle: &str, limit: i64) -> Result<Vec<UserRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, email, password_hash, is_platform_admin, created_at, disabled_at FROM users
-         WHERE email LIKE '%' || ? || '%' ESCAPE '\\' ORDER BY email LIMIT ?",
+        "SELECT id, email, password_hash, CAST(is_platform_admin AS INTEGER) AS is_platform_admin, created_at, disabled_at FROM users
+         WHERE email LIKE '%' || $1 || '%' ESCAPE '\\' ORDER BY email LIMIT $2",
     )
-    .bind(escape_like(needle))
+    // Emails are stored in lower case.
+    .bind(escape_like(&needle.to_lowercase()))
     .bind(limit)
     .fetch_all(db)
     .await
@@ -77,6 +79,7 @@ pub struct SessionRow {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub email: String,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub is_platform_admin: bool,
     pub disabled_at: Option<i64>,
 }
@@ -93,7 +96,7 @@ pub struct NewSession<'a> {
 pub async fn insert_session(db: &Db, new: NewSession<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, active_organisation_id, created_at, last_seen_at, user_agent, client_ip)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(new.token_hash)
     .bind(new.user_id)
@@ -119,7 +122,7 @@ pub struct SessionListRow {
 pub async fn sessions_of(db: &Db, user_id: i64) -> Result<Vec<SessionListRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT token_hash, created_at, last_seen_at, user_agent, client_ip FROM sessions
-         WHERE user_id = ? ORDER BY last_seen_at DESC",
+         WHERE user_id = $1 ORDER BY last_seen_at DESC",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -132,7 +135,7 @@ pub async fn delete_sessions_of(
     user_id: i64,
     keep: Option<&str>,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?")
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
         .bind(user_id)
         .bind(keep.unwrap_or(""))
         .execute(db)
@@ -141,7 +144,7 @@ pub async fn delete_sessions_of(
 }
 
 pub async fn set_password_hash(db: &Db, user_id: i64, hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(user_id)
         .execute(db)
@@ -151,8 +154,8 @@ pub async fn set_password_hash(db: &Db, user_id: i64, hash: &str) -> Result<(), 
 
 pub async fn find_session(db: &Db, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.user_id, s.active_organisation_id, s.created_at, s.last_seen_at, u.email, u.is_platform_admin, u.disabled_at
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+        "SELECT s.user_id, s.active_organisation_id, s.created_at, s.last_seen_at, u.email, CAST(u.is_platform_admin AS INTEGER) AS is_platform_admin, u.disabled_at
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(db)
@@ -160,7 +163,7 @@ pub async fn find_session(db: &Db, token_hash: &str) -> Result<Option<SessionRow
 }
 
 pub async fn touch_session(db: &Db, token_hash: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
         .bind(now)
         .bind(token_hash)
         .execute(db)
@@ -173,7 +176,7 @@ pub async fn set_active_organisation(
     token_hash: &str,
     organisation_id: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET active_organisation_id = ? WHERE token_hash = ?")
+    sqlx::query("UPDATE sessions SET active_organisation_id = $1 WHERE token_hash = $2")
         .bind(organisation_id)
         .bind(token_hash)
         .execute(db)
@@ -182,7 +185,7 @@ pub async fn set_active_organisation(
 }
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
         .execute(db)
         .await?;
@@ -192,7 +195,7 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), sqlx::Error
 /// Disables (`Some(now)`) or re-enables (`None`) an account; false when
 /// there is no such user.
 pub async fn set_disabled_at(db: &Db, user_id: i64, at: Option<i64>) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ?")
+    let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
         .bind(at)
         .bind(user_id)
         .execute(db)
@@ -202,18 +205,18 @@ pub async fn set_disabled_at(db: &Db, user_id: i64, at: Option<i64>) -> Result<b
 
 /// A new reset link for the user; any earlier unused one stops working.
 pub async fn insert_password_reset(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::server::db::Conn,
     user_id: i64,
     token_hash: &str,
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM password_resets WHERE user_id = ? AND used_at IS NULL")
+    sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL")
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(token_hash)
     .bind(user_id)
@@ -226,13 +229,13 @@ pub async fn insert_password_reset(
 
 /// Uses a reset link: its user, when it was unused and unexpired.
 pub async fn use_password_reset(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::server::db::Conn,
     token_hash: &str,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(
-        "UPDATE password_resets SET used_at = ?
-         WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id",
+        "UPDATE password_resets SET used_at = $1
+         WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id",
     )
     .bind(now)
     .bind(token_hash)
@@ -243,11 +246,11 @@ pub async fn use_password_reset(
 }
 
 pub async fn set_password_hash_in(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::server::db::Conn,
     user_id: i64,
     hash: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(user_id)
         .execute(conn)
@@ -274,7 +277,7 @@ pub async fn record_security_event(
     user_agent: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO security_events (occurred_at, kind, email, client_ip, user_agent) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO security_events (occurred_at, kind, email, client_ip, user_agent) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(occurred_at)
     .bind(kind)
@@ -294,7 +297,7 @@ pub async fn security_events(
 ) -> Result<Vec<SecurityEventRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, occurred_at, kind, email, client_ip, user_agent FROM security_events
-         WHERE id < ? ORDER BY id DESC LIMIT ?",
+         WHERE id < $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(before.unwrap_or(i64::MAX))
     .bind(limit)

@@ -5,13 +5,18 @@
 //! change that affects authorisation (key edited, revoked, re-activated,
 //! deleted; feature flag changed) bumps an epoch *after* it commits, and an
 //! entry is only used while the epoch it was loaded under is still current.
-//! The epoch lives in a small file beside the database, updated under a file
-//! lock, so changes made by another process (the operator CLI) count too.
+//! On SQLite the epoch lives in a small file beside the database, updated
+//! under a file lock, so changes made by another process (the operator CLI)
+//! count too. On PostgreSQL every change sends a `NOTIFY` at commit and each
+//! instance's listener bumps an in-process epoch; while the listener is
+//! disconnected the cache is bypassed (every request reads the database),
+//! and it starts again empty once the listener is back.
 //! Expiry needs no bump: it is checked against the clock on every request.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::data::Credential;
@@ -19,8 +24,53 @@ use super::data::Credential;
 /// Entries kept at most; past that the cache starts again empty.
 const CAPACITY: usize = 10_000;
 
+/// Where the epoch comes from.
+enum Epoch {
+    /// No sharing is possible (in-memory SQLite): nothing is cached.
+    None,
+    /// A file beside the SQLite database.
+    File(File),
+    /// Bumped by this instance's PostgreSQL listener.
+    Notified(Arc<NotifiedEpoch>),
+}
+
+/// The epoch a PostgreSQL listener keeps: current only while it listens.
+#[derive(Default)]
+pub struct NotifiedEpoch {
+    value: AtomicU64,
+    listening: AtomicBool,
+}
+
+impl NotifiedEpoch {
+    /// A change was committed somewhere.
+    pub fn bump(&self) {
+        self.value.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The listener is (again) listening: entries from before are stale.
+    pub fn listening(&self) {
+        self.value.fetch_add(1, Ordering::SeqCst);
+        self.listening.store(true, Ordering::SeqCst);
+    }
+
+    /// The listener lost its connection: trust no entry until it is back.
+    pub fn deaf(&self) {
+        self.listening.store(false, Ordering::SeqCst);
+        self.value.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn current(&self) -> Option<u64> {
+        let value = self.value.load(Ordering::SeqCst);
+        self.listening.load(Ordering::SeqCst).then_some(value)
+    }
+
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::SeqCst)
+    }
+}
+
 pub struct CredentialCache {
-    epoch: Option<File>,
+    epoch: Epoch,
     entries: Mutex<HashMap<String, (u64, Arc<Credential>)>>,
     /// Why other processes cannot be told about changes, if they cannot: the
     /// epoch file of a file database could not be opened or written.
@@ -28,9 +78,18 @@ pub struct CredentialCache {
 }
 
 impl CredentialCache {
-    /// The epoch file for the database at `database_url`. An in-memory
-    /// database gets no file, and then nothing is cached.
+    /// The cache for the database at `database_url`: an epoch file for a
+    /// SQLite file, a notified epoch for PostgreSQL (see [`Self::notified`]).
+    /// An in-memory database gets no epoch, and then nothing is cached.
     pub fn for_database(database_url: &str) -> Self {
+        if crate::server::db::Backend::of(database_url) == Ok(crate::server::db::Backend::Postgres)
+        {
+            return Self {
+                epoch: Epoch::Notified(Arc::default()),
+                entries: Mutex::new(HashMap::new()),
+                broken: Mutex::new(None),
+            };
+        }
         let mut broken = None;
         let epoch = crate::server::db::database_path(database_url).and_then(|path| {
             let mut name = path.into_os_string();
@@ -51,9 +110,17 @@ impl CredentialCache {
             }
         });
         Self {
-            epoch,
+            epoch: epoch.map_or(Epoch::None, Epoch::File),
             entries: Mutex::new(HashMap::new()),
             broken: Mutex::new(broken),
+        }
+    }
+
+    /// The epoch the PostgreSQL listener feeds, if this cache has one.
+    pub fn notified(&self) -> Option<Arc<NotifiedEpoch>> {
+        match &self.epoch {
+            Epoch::Notified(epoch) => Some(Arc::clone(epoch)),
+            _ => None,
         }
     }
 
@@ -65,9 +132,14 @@ impl CredentialCache {
         }
     }
 
-    /// The current epoch, to read *before* loading a credential.
+    /// The current epoch, to read *before* loading a credential; `None`
+    /// when entries cannot be trusted.
     pub fn epoch(&self) -> Option<u64> {
-        self.epoch.as_ref().map(Self::read_epoch)
+        match &self.epoch {
+            Epoch::None => None,
+            Epoch::File(file) => Some(Self::read_epoch(file)),
+            Epoch::Notified(epoch) => epoch.current(),
+        }
     }
 
     pub fn get(&self, key_hash: &str) -> Option<Arc<Credential>> {
@@ -92,7 +164,13 @@ impl CredentialCache {
     /// Call after committing a change that affects authorisation.
     pub fn invalidate(&self) {
         self.entries.lock().expect("credential cache lock").clear();
-        let Some(file) = &self.epoch else { return };
+        let file = match &self.epoch {
+            Epoch::File(file) => file,
+            // The NOTIFY sent with the commit reaches this instance's
+            // listener too; bumping here as well covers the meantime.
+            Epoch::Notified(epoch) => return epoch.bump(),
+            Epoch::None => return,
+        };
         // The lock makes read-increment-write atomic across processes.
         let bumped = file.lock().and_then(|()| {
             let next = Self::read_epoch(file).wrapping_add(1);
@@ -165,6 +243,23 @@ mod tests {
         cache.invalidate(); // a change commits while the credential loads
         cache.put("h", epoch, Arc::new(credential("stale")));
         assert!(cache.get("h").is_none());
+    }
+
+    #[test]
+    fn a_deaf_listener_means_no_entry_is_trusted_until_it_listens_again() {
+        let cache = CredentialCache::for_database("postgres://localhost/leadline");
+        let notified = cache.notified().unwrap();
+        assert_eq!(cache.epoch(), None, "not listening yet");
+        notified.listening();
+        cache.put("h", cache.epoch(), Arc::new(credential("CI")));
+        assert!(cache.get("h").is_some());
+        notified.deaf();
+        assert!(cache.get("h").is_none(), "fails closed while deaf");
+        notified.listening();
+        assert!(cache.get("h").is_none(), "and starts again empty");
+        cache.put("h", cache.epoch(), Arc::new(credential("CI")));
+        notified.bump();
+        assert!(cache.get("h").is_none(), "a notification invalidates");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! SQL for API keys. Every dashboard query is scoped by organisation in SQL.
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use crate::server::db::Conn;
 
 use super::domain::{Expiry, KeyStatus, KeySummary, Permissions};
 use crate::server::clock::from_millis;
@@ -12,12 +14,17 @@ pub struct KeyRow {
     pub organisation_id: i64,
     pub name: String,
     pub prefix: String,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub can_read: bool,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub can_create: bool,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub can_update: bool,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub can_delete: bool,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub is_playground: bool,
     pub created_at: i64,
     pub created_by_email: Option<String>,
@@ -60,8 +67,9 @@ impl KeyRow {
     }
 }
 
-const COLUMNS: &str = "k.id, k.organisation_id, k.name, k.prefix, k.can_read, k.can_create, k.can_update, k.can_delete,
-    k.expires_at, k.revoked_at, k.is_playground, k.created_at, u.email AS created_by_email, k.last_used_at, k.request_count";
+const COLUMNS: &str = "k.id, k.organisation_id, k.name, k.prefix, CAST(k.can_read AS INTEGER) AS can_read,
+    CAST(k.can_create AS INTEGER) AS can_create, CAST(k.can_update AS INTEGER) AS can_update,
+    CAST(k.can_delete AS INTEGER) AS can_delete, k.expires_at, k.revoked_at, CAST(k.is_playground AS INTEGER) AS is_playground, k.created_at, u.email AS created_by_email, k.last_used_at, k.request_count";
 
 pub struct InsertKey<'a> {
     pub organisation_id: i64,
@@ -75,11 +83,11 @@ pub struct InsertKey<'a> {
     pub created_at: i64,
 }
 
-pub async fn insert(conn: &mut SqliteConnection, key: InsertKey<'_>) -> Result<i64, sqlx::Error> {
+pub async fn insert(conn: &mut Conn, key: InsertKey<'_>) -> Result<i64, sqlx::Error> {
     let id: (i64,) = sqlx::query_as(
         "INSERT INTO api_keys (organisation_id, name, prefix, key_hash, can_read, can_create, can_update, can_delete,
                                expires_at, is_playground, created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(key.organisation_id)
     .bind(key.name)
@@ -106,7 +114,7 @@ pub async fn list(
 ) -> Result<Vec<KeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
-         WHERE k.organisation_id = ? ORDER BY k.id DESC LIMIT ? OFFSET ?"
+         WHERE k.organisation_id = $1 ORDER BY k.id DESC LIMIT $2 OFFSET $3"
     ))
     .bind(organisation_id)
     .bind(limit)
@@ -116,7 +124,7 @@ pub async fn list(
 }
 
 pub async fn count(db: &Db, organisation_id: i64) -> Result<i64, sqlx::Error> {
-    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys WHERE organisation_id = ?")
+    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys WHERE organisation_id = $1")
         .bind(organisation_id)
         .fetch_one(db)
         .await?;
@@ -124,13 +132,13 @@ pub async fn count(db: &Db, organisation_id: i64) -> Result<i64, sqlx::Error> {
 }
 
 pub async fn find(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     id: i64,
 ) -> Result<Option<KeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
-         WHERE k.organisation_id = ? AND k.id = ?"
+         WHERE k.organisation_id = $1 AND k.id = $2"
     ))
     .bind(organisation_id)
     .bind(id)
@@ -139,12 +147,9 @@ pub async fn find(
 }
 
 /// Platform-admin look-up across organisations, by the displayed prefix.
-pub async fn find_by_prefix(
-    conn: &mut SqliteConnection,
-    prefix: &str,
-) -> Result<Option<KeyRow>, sqlx::Error> {
+pub async fn find_by_prefix(conn: &mut Conn, prefix: &str) -> Result<Option<KeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by WHERE k.prefix = ?"
+        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by WHERE k.prefix = $1"
     ))
     .bind(prefix)
     .fetch_optional(conn)
@@ -152,15 +157,15 @@ pub async fn find_by_prefix(
 }
 
 pub async fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     id: i64,
     name: &str,
     permissions: Permissions,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE api_keys SET name = ?, can_read = ?, can_create = ?, can_update = ?, can_delete = ?
-         WHERE organisation_id = ? AND id = ?",
+        "UPDATE api_keys SET name = $1, can_read = $2, can_create = $3, can_update = $4, can_delete = $5
+         WHERE organisation_id = $6 AND id = $7",
     )
     .bind(name)
     .bind(permissions.read)
@@ -175,12 +180,12 @@ pub async fn update(
 }
 
 pub async fn set_revoked_at(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     id: i64,
     revoked_at: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE organisation_id = ? AND id = ?")
+    sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE organisation_id = $2 AND id = $3")
         .bind(revoked_at)
         .bind(organisation_id)
         .bind(id)
@@ -189,12 +194,8 @@ pub async fn set_revoked_at(
     Ok(())
 }
 
-pub async fn delete(
-    conn: &mut SqliteConnection,
-    organisation_id: i64,
-    id: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM api_keys WHERE organisation_id = ? AND id = ?")
+pub async fn delete(conn: &mut Conn, organisation_id: i64, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM api_keys WHERE organisation_id = $1 AND id = $2")
         .bind(organisation_id)
         .bind(id)
         .execute(conn)
@@ -204,13 +205,13 @@ pub async fn delete(
 
 /// Playground keys of one user that still work at `now`.
 pub async fn count_live_playground(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     user_id: i64,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     let n: (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM api_keys
-         WHERE created_by = ? AND is_playground AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+         WHERE created_by = $1 AND is_playground AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
     )
     .bind(user_id)
     .bind(now)
@@ -226,22 +227,29 @@ pub struct Credential {
     pub organisation_id: i64,
     pub name: String,
     pub prefix: String,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub can_read: bool,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub can_create: bool,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub can_update: bool,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub can_delete: bool,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub developer_api: bool,
 }
 
 pub async fn find_credential(db: &Db, key_hash: &str) -> Result<Option<Credential>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT k.id, k.organisation_id, k.name, k.prefix, k.can_read, k.can_create, k.can_update, k.can_delete,
+        "SELECT k.id, k.organisation_id, k.name, k.prefix, CAST(k.can_read AS INTEGER) AS can_read,
+                CAST(k.can_create AS INTEGER) AS can_create, CAST(k.can_update AS INTEGER) AS can_update,
+                CAST(k.can_delete AS INTEGER) AS can_delete,
                 k.expires_at, k.revoked_at,
                 EXISTS (SELECT 1 FROM organisation_flags f
                         WHERE f.organisation_id = k.organisation_id AND f.flag = 'developer-api') AS developer_api
-         FROM api_keys k WHERE k.key_hash = ?",
+         FROM api_keys k WHERE k.key_hash = $1",
     )
     .bind(key_hash)
     .fetch_optional(db)
@@ -249,14 +257,16 @@ pub async fn find_credential(db: &Db, key_hash: &str) -> Result<Option<Credentia
 }
 
 pub async fn add_usage(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     last_used_at: i64,
     requests: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), ?), request_count = request_count + ?
-         WHERE id = ?",
+        "UPDATE api_keys
+         SET last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $1 THEN $1 ELSE last_used_at END,
+             request_count = request_count + $2
+         WHERE id = $3",
     )
     .bind(last_used_at)
     .bind(requests)
@@ -269,13 +279,13 @@ pub async fn add_usage(
 /// The organisation's keys created by this user that still work (not
 /// revoked), newest first: what removing the member offers to revoke.
 pub async fn live_keys_created_by(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     user_id: i64,
 ) -> Result<Vec<KeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
-         WHERE k.organisation_id = ? AND k.created_by = ? AND k.revoked_at IS NULL ORDER BY k.id DESC"
+         WHERE k.organisation_id = $1 AND k.created_by = $2 AND k.revoked_at IS NULL ORDER BY k.id DESC"
     ))
     .bind(organisation_id)
     .bind(user_id)

@@ -10,7 +10,8 @@ use crate::audit::data::{record, NewEntry};
 use crate::audit::AuditAction;
 use crate::auth::session::OrgScope;
 use crate::error::AppError;
-use crate::server::{db::begin_write, AppState};
+use crate::server::db::{begin_write, commit_invalidating};
+use crate::server::AppState;
 
 /// Most unexpired playground keys one user may hold.
 pub const PLAYGROUND_CAP: i64 = 5;
@@ -153,9 +154,8 @@ pub async fn update(
         entry(org, now, AuditAction::KeyUpdated, &after, details),
     )
     .await?;
-    tx.commit().await?;
-    // Cached credentials must not outlive this change.
-    state.credentials.invalidate();
+    // Cached credentials must not outlive this change, on any instance.
+    commit_invalidating(tx, &state.credentials).await?;
     Ok(summary(state, &after))
 }
 
@@ -177,9 +177,8 @@ pub async fn revoke(state: &AppState, org: &OrgScope, id: i64) -> Result<KeySumm
     let after = data::find(&mut tx, org.id, id)
         .await?
         .ok_or(AppError::Internal)?;
-    tx.commit().await?;
-    // Cached credentials must not outlive this change.
-    state.credentials.invalidate();
+    // Cached credentials must not outlive this change, on any instance.
+    commit_invalidating(tx, &state.credentials).await?;
     Ok(summary(state, &after))
 }
 
@@ -218,9 +217,8 @@ pub async fn reactivate(
     let after = data::find(&mut tx, key.organisation_id, key.id)
         .await?
         .ok_or(AppError::Internal)?;
-    tx.commit().await?;
-    // Cached credentials must not outlive this change.
-    state.credentials.invalidate();
+    // Cached credentials must not outlive this change, on any instance.
+    commit_invalidating(tx, &state.credentials).await?;
     Ok(summary(state, &after))
 }
 
@@ -246,8 +244,7 @@ pub async fn delete(state: &AppState, org: &OrgScope, id: i64) -> Result<(), App
         entry(org, now, AuditAction::KeyDeleted, &key, String::new()),
     )
     .await?;
-    tx.commit().await?;
-    // Cached credentials must not outlive this change.
-    state.credentials.invalidate();
+    // Cached credentials must not outlive this change, on any instance.
+    commit_invalidating(tx, &state.credentials).await?;
     Ok(())
 }

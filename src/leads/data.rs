@@ -1,7 +1,9 @@
 //! SQL for leads. Every query is scoped by organisation in SQL, so another
 //! organisation's lead is simply not found.
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use crate::server::db::Conn;
 
 use super::domain::{Lead, LeadInput, LeadStatus};
 use crate::auth::data::escape_like;
@@ -58,27 +60,23 @@ pub async fn list(
     filter: &LeadFilter,
     limit: i64,
 ) -> Result<Vec<Lead>, sqlx::Error> {
-    let q = escape_like(filter.q.trim());
+    // Any case: both sides lower-cased (SQLite's LOWER folds ASCII only).
+    let q = escape_like(&filter.q.trim().to_lowercase());
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM leads
-         WHERE organisation_id = ?
-           AND (? IS NULL OR status = ?)
-           AND (? IS NULL OR updated_at >= ?)
-           AND (? = '' OR name LIKE '%' || ? || '%' ESCAPE '\\' OR email LIKE '%' || ? || '%' ESCAPE '\\'
-                OR company LIKE '%' || ? || '%' ESCAPE '\\')
-           AND (? IS NULL OR id < ?)
-         ORDER BY id DESC LIMIT ?"
+         WHERE organisation_id = $1
+           AND ($2 IS NULL OR status = $2)
+           AND ($3 IS NULL OR updated_at >= $3)
+           AND ($4 = '' OR LOWER(name) LIKE '%' || $4 || '%' ESCAPE '\\'
+                OR LOWER(email) LIKE '%' || $4 || '%' ESCAPE '\\'
+                OR LOWER(company) LIKE '%' || $4 || '%' ESCAPE '\\')
+           AND ($5 IS NULL OR id < $5)
+         ORDER BY id DESC LIMIT $6"
     ))
     .bind(organisation_id)
     .bind(filter.status.map(|s| s.key()))
-    .bind(filter.status.map(|s| s.key()))
-    .bind(filter.updated_since)
     .bind(filter.updated_since)
     .bind(&q)
-    .bind(&q)
-    .bind(&q)
-    .bind(&q)
-    .bind(filter.before_id)
     .bind(filter.before_id)
     .bind(limit)
     .fetch_all(db)
@@ -87,12 +85,12 @@ pub async fn list(
 }
 
 pub async fn find(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     id: i64,
 ) -> Result<Option<Lead>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM leads WHERE organisation_id = ? AND id = ?"
+        "SELECT {COLUMNS} FROM leads WHERE organisation_id = $1 AND id = $2"
     ))
     .bind(organisation_id)
     .bind(id)
@@ -102,14 +100,14 @@ pub async fn find(
 }
 
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     lead: &LeadInput,
     now: i64,
 ) -> Result<Lead, sqlx::Error> {
     let row: Row = sqlx::query_as(&format!(
         "INSERT INTO leads (organisation_id, name, email, company, phone, status, source, notes, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
     ))
     .bind(organisation_id)
     .bind(&lead.name)
@@ -127,15 +125,15 @@ pub async fn insert(
 }
 
 pub async fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     id: i64,
     lead: &LeadInput,
     now: i64,
 ) -> Result<Option<Lead>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(&format!(
-        "UPDATE leads SET name = ?, email = ?, company = ?, phone = ?, status = ?, source = ?, notes = ?, updated_at = ?
-         WHERE organisation_id = ? AND id = ? RETURNING {COLUMNS}"
+        "UPDATE leads SET name = $1, email = $2, company = $3, phone = $4, status = $5, source = $6, notes = $7, updated_at = $8
+         WHERE organisation_id = $9 AND id = $10 RETURNING {COLUMNS}"
     ))
     .bind(&lead.name)
     .bind(&lead.email)
@@ -153,12 +151,12 @@ pub async fn update(
 }
 
 pub async fn delete(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     id: i64,
 ) -> Result<Option<Lead>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(&format!(
-        "DELETE FROM leads WHERE organisation_id = ? AND id = ? RETURNING {COLUMNS}"
+        "DELETE FROM leads WHERE organisation_id = $1 AND id = $2 RETURNING {COLUMNS}"
     ))
     .bind(organisation_id)
     .bind(id)

@@ -16,7 +16,7 @@ pub enum Actor<'a> {
 }
 
 async fn audit(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::server::db::Conn,
     organisation_id: i64,
     now: i64,
     actor: &Actor<'_>,

@@ -1,6 +1,8 @@
 //! SQL for organisations, their flags and their members.
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use crate::server::db::{Conn, SqlBool};
 
 use super::domain::{Flag, MemberPermissions};
 use crate::server::Db;
@@ -10,18 +12,21 @@ pub struct MembershipRow {
     pub organisation_id: i64,
     pub slug: String,
     pub name: String,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub is_admin: bool,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub is_developer: bool,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub developer_api: bool,
 }
 
 pub async fn memberships_of(db: &Db, user_id: i64) -> Result<Vec<MembershipRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT o.id AS organisation_id, o.slug, o.name, m.is_admin, m.is_developer,
+        "SELECT o.id AS organisation_id, o.slug, o.name, CAST(m.is_admin AS INTEGER) AS is_admin, CAST(m.is_developer AS INTEGER) AS is_developer,
                 EXISTS (SELECT 1 FROM organisation_flags f
                         WHERE f.organisation_id = o.id AND f.flag = 'developer-api') AS developer_api
          FROM memberships m JOIN organisations o ON o.id = m.organisation_id
-         WHERE m.user_id = ? ORDER BY o.name, o.id",
+         WHERE m.user_id = $1 ORDER BY o.name, o.id",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -34,6 +39,7 @@ pub struct OrganisationRow {
     pub slug: String,
     pub name: String,
     pub created_at: i64,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub developer_api: bool,
     pub member_count: i64,
 }
@@ -55,7 +61,7 @@ pub async fn find_organisation(
     slug: &str,
 ) -> Result<Option<OrganisationRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {ORG_COLUMNS} FROM organisations o WHERE o.slug = ?"
+        "SELECT {ORG_COLUMNS} FROM organisations o WHERE o.slug = $1"
     ))
     .bind(slug)
     .fetch_optional(db)
@@ -63,13 +69,13 @@ pub async fn find_organisation(
 }
 
 pub async fn insert_organisation<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     slug: &str,
     name: &str,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     let id: (i64,) = sqlx::query_as(
-        "INSERT INTO organisations (slug, name, created_at) VALUES (?, ?, ?) RETURNING id",
+        "INSERT INTO organisations (slug, name, created_at) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(slug)
     .bind(name)
@@ -80,7 +86,7 @@ pub async fn insert_organisation<'e>(
 }
 
 pub async fn set_flag(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     flag: Flag,
     on: bool,
@@ -88,7 +94,7 @@ pub async fn set_flag(
 ) -> Result<(), sqlx::Error> {
     if on {
         sqlx::query(
-            "INSERT INTO organisation_flags (organisation_id, flag, enabled_at) VALUES (?, ?, ?)
+            "INSERT INTO organisation_flags (organisation_id, flag, enabled_at) VALUES ($1, $2, $3)
              ON CONFLICT (organisation_id, flag) DO NOTHING",
         )
         .bind(organisation_id)
@@ -97,7 +103,7 @@ pub async fn set_flag(
         .execute(&mut *conn)
         .await?;
     } else {
-        sqlx::query("DELETE FROM organisation_flags WHERE organisation_id = ? AND flag = ?")
+        sqlx::query("DELETE FROM organisation_flags WHERE organisation_id = $1 AND flag = $2")
             .bind(organisation_id)
             .bind(flag.key())
             .execute(&mut *conn)
@@ -110,16 +116,18 @@ pub async fn set_flag(
 pub struct MemberRow {
     pub user_id: i64,
     pub email: String,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub is_admin: bool,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub is_developer: bool,
     pub created_at: i64,
 }
 
 pub async fn list_members(db: &Db, organisation_id: i64) -> Result<Vec<MemberRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT u.id AS user_id, u.email, m.is_admin, m.is_developer, m.created_at
+        "SELECT u.id AS user_id, u.email, CAST(m.is_admin AS INTEGER) AS is_admin, CAST(m.is_developer AS INTEGER) AS is_developer, m.created_at
          FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.organisation_id = ? ORDER BY u.email",
+         WHERE m.organisation_id = $1 ORDER BY u.email",
     )
     .bind(organisation_id)
     .fetch_all(db)
@@ -132,7 +140,9 @@ pub struct InvitationRow {
     pub organisation_id: i64,
     pub organisation_name: String,
     pub email: String,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub is_admin: bool,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub is_developer: bool,
     pub invited_by: String,
     pub created_at: i64,
@@ -140,7 +150,7 @@ pub struct InvitationRow {
 }
 
 const INVITATION_COLUMNS: &str = "i.id, i.organisation_id, o.name AS organisation_name, i.email,
-    i.is_admin, i.is_developer, i.invited_by, i.created_at, i.expires_at";
+    CAST(i.is_admin AS INTEGER) AS is_admin, CAST(i.is_developer AS INTEGER) AS is_developer, i.invited_by, i.created_at, i.expires_at";
 
 pub struct NewInvitation<'a> {
     pub organisation_id: i64,
@@ -155,12 +165,12 @@ pub struct NewInvitation<'a> {
 /// Inserts an invitation, revoking any still pending for the same email in
 /// the same organisation: only the newest link works.
 pub async fn insert_invitation(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     new: NewInvitation<'_>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "UPDATE invitations SET revoked_at = ?
-         WHERE organisation_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL",
+        "UPDATE invitations SET revoked_at = $1
+         WHERE organisation_id = $2 AND email = $3 AND accepted_at IS NULL AND revoked_at IS NULL",
     )
     .bind(new.now)
     .bind(new.organisation_id)
@@ -169,7 +179,7 @@ pub async fn insert_invitation(
     .await?;
     let id: (i64,) = sqlx::query_as(
         "INSERT INTO invitations (organisation_id, email, token_hash, is_admin, is_developer, invited_by, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(new.organisation_id)
     .bind(new.email)
@@ -192,7 +202,7 @@ pub async fn pending_invitations(
 ) -> Result<Vec<InvitationRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {INVITATION_COLUMNS} FROM invitations i JOIN organisations o ON o.id = i.organisation_id
-         WHERE i.organisation_id = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?
+         WHERE i.organisation_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2
          ORDER BY i.id DESC"
     ))
     .bind(organisation_id)
@@ -203,13 +213,13 @@ pub async fn pending_invitations(
 
 /// A pending invitation by the hash of its token.
 pub async fn find_pending_invitation(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     token_hash: &str,
     now: i64,
 ) -> Result<Option<InvitationRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {INVITATION_COLUMNS} FROM invitations i JOIN organisations o ON o.id = i.organisation_id
-         WHERE i.token_hash = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?"
+         WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2"
     ))
     .bind(token_hash)
     .bind(now)
@@ -219,13 +229,9 @@ pub async fn find_pending_invitation(
 
 /// Marks a pending invitation accepted; false when it no longer is pending
 /// (accepted or revoked meanwhile).
-pub async fn mark_accepted(
-    conn: &mut SqliteConnection,
-    id: i64,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn mark_accepted(conn: &mut Conn, id: i64, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL AND revoked_at IS NULL",
+        "UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(id)
@@ -237,14 +243,14 @@ pub async fn mark_accepted(
 /// Revokes a pending invitation of this organisation; its email when it was
 /// pending.
 pub async fn revoke_invitation(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     organisation_id: i64,
     id: i64,
     now: i64,
 ) -> Result<Option<String>, sqlx::Error> {
     let email: Option<(String,)> = sqlx::query_as(
-        "UPDATE invitations SET revoked_at = ?
-         WHERE id = ? AND organisation_id = ? AND accepted_at IS NULL AND revoked_at IS NULL
+        "UPDATE invitations SET revoked_at = $1
+         WHERE id = $2 AND organisation_id = $3 AND accepted_at IS NULL AND revoked_at IS NULL
          RETURNING email",
     )
     .bind(now)
@@ -258,14 +264,14 @@ pub async fn revoke_invitation(
 /// Adds the user to the organisation; an existing member gets these
 /// permissions.
 pub async fn upsert_membership<'e>(
-    conn: impl sqlx::SqliteExecutor<'e>,
+    conn: impl sqlx::Executor<'e, Database = sqlx::Any>,
     user_id: i64,
     organisation_id: i64,
     permissions: MemberPermissions,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO memberships (user_id, organisation_id, is_admin, is_developer, created_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO memberships (user_id, organisation_id, is_admin, is_developer, created_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (user_id, organisation_id) DO UPDATE SET is_admin = excluded.is_admin, is_developer = excluded.is_developer",
     )
     .bind(user_id)
@@ -280,26 +286,23 @@ pub async fn upsert_membership<'e>(
 
 /// The user's membership in this organisation, if any: (is_admin).
 pub async fn membership_admin(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     user_id: i64,
     organisation_id: i64,
 ) -> Result<Option<bool>, sqlx::Error> {
-    let row: Option<(bool,)> = sqlx::query_as(
-        "SELECT is_admin FROM memberships WHERE user_id = ? AND organisation_id = ?",
+    let row: Option<(SqlBool,)> = sqlx::query_as(
+        "SELECT CAST(is_admin AS INTEGER) FROM memberships WHERE user_id = $1 AND organisation_id = $2",
     )
     .bind(user_id)
     .bind(organisation_id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|r| r.0))
+    Ok(row.map(|r| r.0 .0))
 }
 
-pub async fn count_admins(
-    conn: &mut SqliteConnection,
-    organisation_id: i64,
-) -> Result<i64, sqlx::Error> {
+pub async fn count_admins(conn: &mut Conn, organisation_id: i64) -> Result<i64, sqlx::Error> {
     let n: (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM memberships WHERE organisation_id = ? AND is_admin")
+        sqlx::query_as("SELECT COUNT(*) FROM memberships WHERE organisation_id = $1 AND is_admin")
             .bind(organisation_id)
             .fetch_one(conn)
             .await?;
@@ -307,18 +310,18 @@ pub async fn count_admins(
 }
 
 pub async fn delete_membership(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     user_id: i64,
     organisation_id: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM memberships WHERE user_id = ? AND organisation_id = ?")
+    sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND organisation_id = $2")
         .bind(user_id)
         .bind(organisation_id)
         .execute(&mut *conn)
         .await?;
     // Their sessions stop acting on this organisation at once.
     sqlx::query(
-        "UPDATE sessions SET active_organisation_id = NULL WHERE user_id = ? AND active_organisation_id = ?",
+        "UPDATE sessions SET active_organisation_id = NULL WHERE user_id = $1 AND active_organisation_id = $2",
     )
     .bind(user_id)
     .bind(organisation_id)
@@ -329,12 +332,12 @@ pub async fn delete_membership(
 
 /// Changes a member's permissions; false when they are not a member.
 pub async fn update_membership(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     user_id: i64,
     organisation_id: i64,
     permissions: MemberPermissions,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE memberships SET is_admin = ?, is_developer = ? WHERE user_id = ? AND organisation_id = ?")
+    let done = sqlx::query("UPDATE memberships SET is_admin = $1, is_developer = $2 WHERE user_id = $3 AND organisation_id = $4")
         .bind(permissions.admin)
         .bind(permissions.developer)
         .bind(user_id)
@@ -345,16 +348,19 @@ pub async fn update_membership(
 }
 
 pub async fn membership_permissions(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     user_id: i64,
     organisation_id: i64,
 ) -> Result<Option<MemberPermissions>, sqlx::Error> {
-    let row: Option<(bool, bool)> = sqlx::query_as(
-        "SELECT is_admin, is_developer FROM memberships WHERE user_id = ? AND organisation_id = ?",
+    let row: Option<(SqlBool, SqlBool)> = sqlx::query_as(
+        "SELECT CAST(is_admin AS INTEGER), CAST(is_developer AS INTEGER) FROM memberships WHERE user_id = $1 AND organisation_id = $2",
     )
     .bind(user_id)
     .bind(organisation_id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(admin, developer)| MemberPermissions { admin, developer }))
+    Ok(row.map(|(admin, developer)| MemberPermissions {
+        admin: admin.0,
+        developer: developer.0,
+    }))
 }

@@ -14,7 +14,7 @@ use crate::auth::{
 use crate::error::{AppError, FieldError};
 use crate::keys::domain::KeyHash;
 use crate::server::clock::from_millis;
-use crate::server::db::begin_write;
+use crate::server::db::{begin_write, commit_invalidating};
 use crate::server::AppState;
 
 pub async fn create_organisation(
@@ -99,9 +99,8 @@ pub async fn set_flag(
         },
     )
     .await?;
-    tx.commit().await?;
     // Keys of this organisation must feel the flag on the next request.
-    state.credentials.invalidate();
+    commit_invalidating(tx, &state.credentials).await?;
     tracing::info!(org = slug, flag = flag.key(), on, "feature flag changed");
     Ok(())
 }
@@ -264,9 +263,10 @@ pub async fn remove_member(
         },
     )
     .await?;
-    tx.commit().await?;
-    if !keys.is_empty() {
-        state.credentials.invalidate();
+    if keys.is_empty() {
+        tx.commit().await?;
+    } else {
+        commit_invalidating(tx, &state.credentials).await?;
     }
     Ok(())
 }

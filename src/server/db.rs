@@ -1,38 +1,189 @@
-//! Opening the embedded SQLite database with the durability settings we rely on.
+//! The database: embedded SQLite by default, PostgreSQL for several
+//! instances, chosen by `DATABASE_URL`. Everything that differs between the
+//! two lives here: connecting, migrations, starting a write, and telling
+//! other processes that credentials changed. The feature data modules write
+//! portable SQL (`$N` placeholders, which SQLite accepts too) against one
+//! pool type.
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
-use std::str::FromStr;
 use std::time::Duration;
 
-pub type Db = SqlitePool;
+use sqlx::any::{AnyPoolOptions, AnyTypeInfo, AnyTypeInfoKind};
+use sqlx::{Any, Decode, Executor, Type, ValueRef};
+
+use crate::keys::cache::CredentialCache;
+
+pub type Db = sqlx::AnyPool;
+pub type Conn = sqlx::AnyConnection;
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+/// The channel on which PostgreSQL tells every instance that credentials
+/// changed (`NOTIFY`, delivered at commit).
+pub const CREDENTIALS_CHANNEL: &str = "leadline_credentials";
+
+/// The advisory lock that makes PostgreSQL writes that read first (the
+/// last-admin check, the playground cap) one at a time, as SQLite's
+/// `BEGIN IMMEDIATE` does.
+const WRITE_LOCK: i64 = 0x4c65_6164_6c69_6e65; // "Leadline"
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Result<Self, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(format!(
+                "DATABASE_URL must start with sqlite: or postgres://, not {:?}",
+                url.split(':').next().unwrap_or_default()
+            ))
+        }
+    }
+
+    /// The backend of a pool, from the URL it was opened with.
+    pub fn of_pool(db: &Db) -> Self {
+        Self::of(db.connect_options().database_url.as_str()).unwrap_or(Self::Sqlite)
+    }
+
+    fn of_connection(conn: &Conn) -> Self {
+        if conn.backend_name() == "PostgreSQL" {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+}
 
 pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        // A commit acknowledged is a commit kept, even on power loss.
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(Duration::from_secs(5))
-        .foreign_keys(true);
-    if let Some(dir) = database_path(url).and_then(|p| p.parent().map(|d| d.to_path_buf())) {
-        let _ = std::fs::create_dir_all(dir);
+    sqlx::any::install_default_drivers();
+    match Backend::of(url).map_err(|message| sqlx::Error::Configuration(message.into()))? {
+        Backend::Sqlite => {
+            if let Some(dir) = database_path(url).and_then(|p| p.parent().map(|d| d.to_path_buf()))
+            {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let url = if url.contains("mode=") || database_path(url).is_none() {
+                url.to_owned()
+            } else if url.contains('?') {
+                format!("{url}&mode=rwc")
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            AnyPoolOptions::new()
+                .max_connections(8)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // A commit acknowledged is a commit kept, even on
+                        // power loss; writers wait for each other.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect(&url)
+                .await
+        }
+        Backend::Postgres => {
+            AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+        }
     }
-    SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await
 }
 
 pub async fn migrate(db: &Db) -> Result<(), sqlx::migrate::MigrateError> {
-    sqlx::migrate!("./migrations").run(db).await
+    let mut conn = db.acquire().await?;
+    let backend = Backend::of_connection(&conn);
+    match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&mut *conn).await,
+        Backend::Postgres => {
+            sqlx::migrate!("./migrations/postgres")
+                .run(&mut *conn)
+                .await
+        }
+    }
 }
 
-/// Starts a read-then-write transaction. `BEGIN IMMEDIATE` takes the write
-/// lock up front: a deferred transaction that upgrades later fails at once
-/// with SQLITE_BUSY instead of waiting.
-pub async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-    db.begin_with("BEGIN IMMEDIATE").await
+/// Starts a read-then-write transaction, one at a time across every
+/// process. SQLite: `BEGIN IMMEDIATE` takes the write lock up front (a
+/// deferred transaction that upgrades later fails at once with
+/// SQLITE_BUSY). PostgreSQL: a transaction-scoped advisory lock.
+pub async fn begin_write(db: &Db) -> Result<Tx, sqlx::Error> {
+    match Backend::of_pool(db) {
+        Backend::Sqlite => db.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => {
+            let mut tx = db.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITE_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            Ok(tx)
+        }
+    }
+}
+
+/// Commits a change that affects authorisation, then makes every credential
+/// cache forget what it holds. On PostgreSQL the `NOTIFY` is sent inside the
+/// transaction, so every instance hears of it exactly when it commits.
+pub async fn commit_invalidating(
+    mut tx: Tx,
+    credentials: &CredentialCache,
+) -> Result<(), sqlx::Error> {
+    if Backend::of_connection(&tx) == Backend::Postgres {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CREDENTIALS_CHANNEL)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    credentials.invalidate();
+    Ok(())
+}
+
+/// A boolean as SQL gives it: PostgreSQL sends a boolean, SQLite an integer.
+/// sqlx's `Any` driver decodes neither SQLite integers as `bool` nor SQLite
+/// `BOOLEAN` columns at all (launchbadge/sqlx#2778), so queries select
+/// boolean columns as `CAST(col AS INTEGER)` and row types read them
+/// through this: `#[sqlx(try_from = "SqlBool")]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SqlBool(pub bool);
+
+impl From<SqlBool> for bool {
+    fn from(value: SqlBool) -> Self {
+        value.0
+    }
+}
+
+impl Type<Any> for SqlBool {
+    fn type_info() -> AnyTypeInfo {
+        <bool as Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        ty.kind() == AnyTypeInfoKind::Bool || ty.kind().is_integer()
+    }
+}
+
+impl<'r> Decode<'r, Any> for SqlBool {
+    fn decode(
+        value: <Any as sqlx::Database>::ValueRef<'r>,
+    ) -> Result<Self, sqlx::error::BoxDynError> {
+        if value.type_info().kind() == AnyTypeInfoKind::Bool {
+            <bool as Decode<Any>>::decode(value).map(SqlBool)
+        } else {
+            <i64 as Decode<Any>>::decode(value).map(|n| SqlBool(n != 0))
+        }
+    }
 }
 
 /// Keyset pagination: callers fetch `limit + 1` rows; if the extra row came,
@@ -47,7 +198,8 @@ pub fn next_cursor<T>(rows: &mut Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> 
     }
 }
 
-/// The file behind a `sqlite:` URL; `None` for an in-memory database.
+/// The file behind a `sqlite:` URL; `None` for an in-memory database or
+/// another backend.
 pub fn database_path(url: &str) -> Option<std::path::PathBuf> {
     let path = url
         .strip_prefix("sqlite://")
@@ -57,4 +209,41 @@ pub fn database_path(url: &str) -> Option<std::path::PathBuf> {
         return None;
     }
     Some(std::path::PathBuf::from(path))
+}
+
+/// Keeps `epoch` in step with credential changes committed by any instance,
+/// for as long as the process runs. While the connection is down the epoch
+/// is "deaf" and the cache is bypassed; on reconnecting it starts empty.
+pub fn listen_for_credential_changes(
+    url: String,
+    epoch: std::sync::Arc<crate::keys::cache::NotifiedEpoch>,
+) {
+    tokio::spawn(async move {
+        loop {
+            let reason = match listen(&url, &epoch).await {
+                Ok(()) => "connection lost".to_owned(),
+                Err(error) => error.to_string(),
+            };
+            if epoch.is_listening() {
+                tracing::warn!(
+                    %reason,
+                    "credential listener stopped; reading every credential from the database until it is back"
+                );
+            }
+            epoch.deaf();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+}
+
+async fn listen(url: &str, epoch: &crate::keys::cache::NotifiedEpoch) -> Result<(), sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    listener.listen(CREDENTIALS_CHANNEL).await?;
+    epoch.listening();
+    // `try_recv` returns `None` when the connection is lost, rather than
+    // reconnecting quietly and missing what was sent meanwhile.
+    while listener.try_recv().await?.is_some() {
+        epoch.bump();
+    }
+    Ok(())
 }

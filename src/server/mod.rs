@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod forms;
 pub mod headers;
+pub mod rate_limit;
 pub mod secret;
 pub mod seed;
 pub mod startup;

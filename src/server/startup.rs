@@ -152,7 +152,12 @@ pub async fn prepare_with(
 ) -> Result<AppState, BoxError> {
     let db = db::connect(&config.database_url).await?;
     db::migrate(&db).await?;
-    Ok(AppState::new(options, db, clock, config))
+    let url = config.database_url.clone();
+    let state = AppState::new(options, db, clock, config);
+    if let Some(epoch) = state.credentials.notified() {
+        db::listen_for_credential_changes(url, epoch);
+    }
+    Ok(state)
 }
 
 pub async fn serve(state: AppState) -> Result<(), BoxError> {
@@ -168,6 +173,7 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
     tracing::info!("Leadline listening on http://{addr}");
 
     let usage = state.usage.clone();
+    let limits_state = state.clone();
     let every = state.config.usage_flush;
     let (stop, mut stopping) = tokio::sync::watch::channel(false);
     let flusher = tokio::spawn(async move {
@@ -177,6 +183,9 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
                 _ = tick.tick() => {
                     if let Err(error) = usage.flush().await {
                         tracing::warn!(%error, "could not record key usage; will retry");
+                    }
+                    if let Err(error) = limits_state.limits.api_per_key.prune(limits_state.clock.now()).await {
+                        tracing::warn!(%error, "could not prune rate-limit windows; will retry");
                     }
                 }
                 _ = stopping.changed() => break,

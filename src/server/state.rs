@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::config::Config;
+use super::rate_limit::KeyRateLimit;
 use super::throttle::Window;
 use super::{Clock, Db};
 use crate::keys::cache::CredentialCache;
@@ -45,12 +46,12 @@ pub struct Limits {
     pub password_per_client: Window,
     /// Failed API authentications per client (IPv4 address, IPv6 /64).
     pub api_auth_failures_per_client: Window,
-    /// API requests per key id.
-    pub api_per_key: Window<i64>,
+    /// API requests per key id, across instances.
+    pub api_per_key: KeyRateLimit,
 }
 
 impl Limits {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, db: &Db) -> Self {
         Self {
             password_per_account_client: Window::new(5, Duration::from_secs(15 * 60)),
             password_per_client: Window::new(30, Duration::from_secs(15 * 60)),
@@ -58,14 +59,18 @@ impl Limits {
                 config.api_auth_failures_per_minute,
                 Duration::from_secs(60),
             ),
-            api_per_key: Window::new(config.api_rate_limit_per_minute, Duration::from_secs(60)),
+            api_per_key: KeyRateLimit::new(
+                config.api_rate_limit_per_minute,
+                Duration::from_secs(60),
+                db,
+            ),
         }
     }
 }
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, clock: Clock, config: Config) -> Self {
-        let limits = Limits::new(&config);
+        let limits = Limits::new(&config, &db);
         Self(Arc::new(Shared {
             leptos_options,
             usage: Usage::new(db.clone()),

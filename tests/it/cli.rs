@@ -29,7 +29,7 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn operators_create_users_and_organisations_and_set_flags() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let db = crate::common::fresh_database_blocking(dir.path(), "cli");
 
     let out = leadline(&db, &["migrate"], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -88,7 +88,7 @@ fn operators_create_users_and_organisations_and_set_flags() {
 #[test]
 fn bad_input_gets_a_clear_message_and_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let db = crate::common::fresh_database_blocking(dir.path(), "cli");
     let out = leadline(
         &db,
         &[
@@ -187,7 +187,7 @@ fn http_get(port: u16, target: &str, authorization: Option<&str>) -> String {
 #[test]
 fn the_server_never_logs_a_full_key() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let db = crate::common::fresh_database_blocking(dir.path(), "logs");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -246,7 +246,7 @@ fn the_server_never_logs_a_full_key() {
 #[test]
 fn operators_take_access_away_disable_reset_and_remove() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let db = crate::common::fresh_database_blocking(dir.path(), "cli");
     let run = |args: &[&str], stdin: &str| {
         let out = leadline(&db, args, stdin);
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
@@ -341,8 +341,7 @@ fn operators_take_access_away_disable_reset_and_remove() {
 #[tokio::test]
 async fn usage_is_written_at_graceful_shutdown() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shutdown.db");
-    let db = format!("sqlite://{}", path.display());
+    let db = crate::common::fresh_database(dir.path(), "shutdown").await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -390,7 +389,8 @@ async fn usage_is_written_at_graceful_shutdown() {
     let output = server.wait_with_output().unwrap();
     assert!(output.status.success(), "a clean exit on SIGTERM");
 
-    let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db).await.unwrap();
     let count: i64 = sqlx::query_scalar("SELECT request_count FROM api_keys WHERE name = 'count'")
         .fetch_one(&pool)
         .await
@@ -401,7 +401,7 @@ async fn usage_is_written_at_graceful_shutdown() {
 #[test]
 fn a_bad_trusted_proxies_setting_stops_start_up_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let db = crate::common::fresh_database_blocking(dir.path(), "cli");
     let out = Command::new(env!("CARGO_BIN_EXE_leadline"))
         .arg("migrate")
         .env("DATABASE_URL", &db)
@@ -421,6 +421,9 @@ fn a_bad_trusted_proxies_setting_stops_start_up_with_a_clear_message() {
 /// instead of reporting a success the server would not see.
 #[test]
 fn the_cli_fails_when_a_running_server_could_not_see_its_change() {
+    if crate::common::test_postgres().is_some() {
+        return; // PostgreSQL tells servers with NOTIFY; no file is involved.
+    }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cli.db");
     let db = format!("sqlite://{}", path.display());

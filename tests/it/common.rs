@@ -34,8 +34,10 @@ impl<I: leptos::server_fn::codec::Encoding, O> InputEncoding for leptos::server_
 pub struct TestApp {
     pub state: AppState,
     pub router: Router,
-    pub db_path: std::path::PathBuf,
-    _dir: tempfile::TempDir,
+    /// The SQLite file, when the test runs on SQLite.
+    pub db_path: Option<std::path::PathBuf>,
+    pub database_url: String,
+    _dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 pub struct Response {
@@ -75,13 +77,54 @@ pub async fn spawn_app_with_site(site_root: &std::path::Path, hashed_files: bool
     spawn(|_| {}, options).await
 }
 
+/// The PostgreSQL server the tests run on instead of SQLite, if any:
+/// `make test` starts a throwaway one and sets LEADLINE_TEST_POSTGRES.
+pub fn test_postgres() -> Option<String> {
+    std::env::var("LEADLINE_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A new, empty database for one test: a SQLite file named `name` in
+/// `dir`, or a new database on the test PostgreSQL server.
+pub async fn fresh_database(dir: &std::path::Path, name: &str) -> String {
+    use sqlx::{Connection, Executor};
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let Some(server) = test_postgres() else {
+        return format!("sqlite://{}", dir.join(format!("{name}.db")).display());
+    };
+    sqlx::any::install_default_drivers();
+    let database = format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+        name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    );
+    let mut conn = sqlx::AnyConnection::connect(&server).await.unwrap();
+    conn.execute(format!("CREATE DATABASE {database}").as_str())
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{database}")
+}
+
+/// [`fresh_database`] for tests that are not async.
+pub fn fresh_database_blocking(dir: &std::path::Path, name: &str) -> String {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(fresh_database(dir, name))
+}
+
 async fn spawn(
     configure: impl FnOnce(&mut Config),
     options: leptos::config::LeptosOptions,
 ) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let db_path = dir.path().join("leadline.db");
-    let url = format!("sqlite://{}", db_path.display());
+    let url = fresh_database(dir.path(), "leadline").await;
+    let db_path = leadline::server::db::database_path(&url);
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap());
     let mut config = Config::for_tests(&url);
     configure(&mut config);
@@ -91,7 +134,27 @@ async fn spawn(
         state,
         router,
         db_path,
-        _dir: dir,
+        database_url: url,
+        _dir: std::sync::Arc::new(dir),
+    }
+}
+
+impl TestApp {
+    /// A second instance on the same database, as behind a load balancer:
+    /// its own state, credential cache, limits and usage counters.
+    pub async fn another_instance(&self) -> TestApp {
+        let config = self.state.config.clone();
+        let clock = self.state.clock.clone();
+        let options = self.state.leptos_options.clone();
+        let state = startup::prepare_with(config, clock, options).await.unwrap();
+        let router = startup::app(state.clone());
+        TestApp {
+            state,
+            router,
+            db_path: self.db_path.clone(),
+            database_url: self.database_url.clone(),
+            _dir: std::sync::Arc::clone(&self._dir),
+        }
     }
 }
 
