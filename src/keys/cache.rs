@@ -5,17 +5,17 @@
 //! change that affects authorisation (key edited, revoked, re-activated,
 //! deleted; feature flag changed) bumps an epoch *after* it commits, and an
 //! entry is only used while the epoch it was loaded under is still current.
-//! On SQLite the epoch lives in a small file beside the database, updated
-//! under a file lock, so changes made by another process (the operator CLI)
-//! count too. On PostgreSQL every change sends a `NOTIFY` at commit and each
+//! On SQLite the epoch lives in a small file beside the database, mapped
+//! into memory shared with every process that opens it, so changes made by
+//! another process (the operator CLI) count too, and reading it on the hot
+//! path costs no system call. On PostgreSQL every change sends a `NOTIFY` at commit and each
 //! instance's listener bumps an in-process epoch; while the listener is
 //! disconnected the cache is bypassed (every request reads the database),
 //! and it starts again empty once the listener is back.
 //! Expiry needs no bump: it is checked against the clock on every request.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::FileExt;
+use std::fs::OpenOptions;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -28,10 +28,41 @@ const CAPACITY: usize = 10_000;
 enum Epoch {
     /// No sharing is possible (in-memory SQLite): nothing is cached.
     None,
-    /// A file beside the SQLite database.
-    File(File),
+    /// A file beside the SQLite database, mapped shared.
+    File(EpochFile),
     /// Bumped by this instance's PostgreSQL listener.
     Notified(Arc<NotifiedEpoch>),
+}
+
+/// The epoch file's 8 bytes, mapped shared: a store by one process is seen
+/// by the next load in every other.
+pub struct EpochFile {
+    map: memmap2::MmapMut,
+}
+
+impl EpochFile {
+    fn open(path: &std::ffi::OsStr) -> std::io::Result<Self> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        if file.metadata()?.len() < 8 {
+            file.set_len(8)?;
+        }
+        // SAFETY: the mapping is only ever accessed as one AtomicU64 (see
+        // `counter`), so a concurrent change by another process is an
+        // atomic store, never a torn read; the file is never truncated.
+        let map = unsafe { memmap2::MmapOptions::new().len(8).map_mut(&file)? };
+        Ok(Self { map })
+    }
+
+    fn counter(&self) -> &AtomicU64 {
+        // SAFETY: a mapping starts on a page boundary, so it is aligned for
+        // u64, and it is 8 bytes long; it lives as long as `self`.
+        unsafe { &*(self.map.as_ptr() as *const AtomicU64) }
+    }
 }
 
 /// The epoch a PostgreSQL listener keeps: current only while it listens.
@@ -94,13 +125,7 @@ impl CredentialCache {
         let epoch = crate::server::db::database_path(database_url).and_then(|path| {
             let mut name = path.into_os_string();
             name.push("-auth-epoch");
-            let opened = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&name);
-            match opened {
+            match EpochFile::open(&name) {
                 Ok(file) => Some(file),
                 Err(error) => {
                     tracing::warn!(%error, "credential cache disabled");
@@ -124,20 +149,12 @@ impl CredentialCache {
         }
     }
 
-    fn read_epoch(file: &File) -> u64 {
-        let mut bytes = [0u8; 8];
-        match file.read_at(&mut bytes, 0) {
-            Ok(8) => u64::from_le_bytes(bytes),
-            _ => 0,
-        }
-    }
-
     /// The current epoch, to read *before* loading a credential; `None`
     /// when entries cannot be trusted.
     pub fn epoch(&self) -> Option<u64> {
         match &self.epoch {
             Epoch::None => None,
-            Epoch::File(file) => Some(Self::read_epoch(file)),
+            Epoch::File(file) => Some(file.counter().load(Ordering::SeqCst)),
             Epoch::Notified(epoch) => epoch.current(),
         }
     }
@@ -164,24 +181,15 @@ impl CredentialCache {
     /// Call after committing a change that affects authorisation.
     pub fn invalidate(&self) {
         self.entries.lock().expect("credential cache lock").clear();
-        let file = match &self.epoch {
-            Epoch::File(file) => file,
+        match &self.epoch {
+            // Atomic across processes: the mapping is shared.
+            Epoch::File(file) => {
+                file.counter().fetch_add(1, Ordering::SeqCst);
+            }
             // The NOTIFY sent with the commit reaches this instance's
             // listener too; bumping here as well covers the meantime.
-            Epoch::Notified(epoch) => return epoch.bump(),
-            Epoch::None => return,
-        };
-        // The lock makes read-increment-write atomic across processes.
-        let bumped = file.lock().and_then(|()| {
-            let next = Self::read_epoch(file).wrapping_add(1);
-            let written = file.write_all_at(&next.to_le_bytes(), 0);
-            let _ = file.unlock();
-            written
-        });
-        if let Err(error) = bumped {
-            tracing::error!(%error, "could not bump the credential epoch");
-            *self.broken.lock().expect("credential cache lock") =
-                Some(format!("could not bump the credential epoch: {error}"));
+            Epoch::Notified(epoch) => epoch.bump(),
+            Epoch::None => {}
         }
     }
 
