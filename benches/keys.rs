@@ -113,7 +113,7 @@ fn verification(c: &mut Criterion) {
                 .unwrap_err()
         })
     });
-    c.bench_function("invalidate the cache (file lock + write)", |b| {
+    c.bench_function("invalidate the cache (shared-memory epoch)", |b| {
         b.iter(|| state.credentials.invalidate())
     });
 }

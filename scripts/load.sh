@@ -10,6 +10,7 @@
 # this machine's cores and single runs are noisy. PostgreSQL is a throwaway
 # cluster (scripts/pg-cluster.sh).
 # Usage: scripts/load.sh [seconds] [connections] [rounds]
+# LOAD_BACKENDS=sqlite (or postgres) measures one backend only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
@@ -79,8 +80,14 @@ price() { # backend database-url
 }
 
 echo "wrk: ${duration}s x $rounds rounds each, $connections connections, 2 threads, on $(nproc) cores (client, servers and database share them)"
-price sqlite "sqlite://$work/load.db"
-stop_servers
+backends="${LOAD_BACKENDS:-sqlite postgres}"
+if [[ " $backends " == *" sqlite "* ]]; then
+  price sqlite "sqlite://$work/load.db"
+  stop_servers
+fi
+if [[ " $backends " != *" postgres "* ]]; then
+  echo "== summary"; cat "$work/summary"; exit 0
+fi
 
 pg="$(scripts/pg-cluster.sh start)"
 price postgres "$pg"
@@ -89,8 +96,9 @@ start 3101 "$pg"
 half=$((connections / 2))
 for _ in $(seq "$rounds"); do
   wrk -t1 -c"$half" -d"${duration}s" -H "Authorization: Bearer $key" http://127.0.0.1:3100/api/v1/leads/1 >"$work/a.out" &
+  first=$!
   wrk -t1 -c"$half" -d"${duration}s" -H "Authorization: Bearer $key" http://127.0.0.1:3101/api/v1/leads/1 >"$work/b.out"
-  wait
+  wait "$first"
   total="$(awk -v a="$(wrk_rps "$(cat "$work/a.out")")" -v b="$(wrk_rps "$(cat "$work/b.out")")" 'BEGIN { printf "%.2f", a + b }')"
   printf '%-30s %10s req/s\n' "postgres 2 instances" "$total"
   echo "$total" >>"$work/two.rps"

@@ -197,46 +197,13 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-/// The server's public address (`LEADLINE_PUBLIC_URL`), set once at start.
-/// A process-wide setting because problem details are rendered where no
-/// state is at hand.
-#[cfg(feature = "ssr")]
-static PUBLIC_BASE_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// Sets the public base URL for problem `type` links; the first call wins.
-#[cfg(feature = "ssr")]
-pub fn set_public_base_url(url: &str) {
-    let _ = PUBLIC_BASE_URL.set(url.trim_end_matches('/').to_owned());
-}
-
-/// The problem `type` of a code: this server's own docs page for it,
-/// absolute when a public base URL is set, else a reference relative to
-/// the server (RFC 9457 section 3.1.1 allows both).
+/// The problem `type` of a code: this server's own docs page for it, as a
+/// reference relative to the server (RFC 9457 section 3.1.1 allows that);
+/// made absolute on the way out when a public URL is configured
+/// (`server::startup::absolute_problem_types`).
 #[cfg(feature = "ssr")]
 pub fn problem_type(code: &str) -> String {
-    problem_type_at(PUBLIC_BASE_URL.get().map(String::as_str), code)
-}
-
-#[cfg(feature = "ssr")]
-fn problem_type_at(base: Option<&str>, code: &str) -> String {
-    format!("{}/docs/errors#{code}", base.unwrap_or_default())
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use super::problem_type_at;
-
-    #[test]
-    fn problem_types_point_at_this_servers_docs() {
-        assert_eq!(
-            problem_type_at(None, "key_revoked"),
-            "/docs/errors#key_revoked"
-        );
-        assert_eq!(
-            problem_type_at(Some("https://crm.example.com"), "key_revoked"),
-            "https://crm.example.com/docs/errors#key_revoked"
-        );
-    }
+    format!("/docs/errors#{code}")
 }
 
 #[cfg(feature = "ssr")]

@@ -26,9 +26,6 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    if let Some(url) = &config.public_url {
-        leadline::error::set_public_base_url(url);
-    }
     let state = match startup::prepare(config, Clock::system()).await {
         Ok(state) => state,
         Err(error) => {

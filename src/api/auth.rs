@@ -194,10 +194,23 @@ pub async fn require_key(
 ) -> Response {
     // Only owned values cross the await: the request body is not `Sync`.
     let checked = credentials(&request);
-    let address = client_address(&state, &request);
     let authenticated = match checked {
-        Ok(token) => authenticate(&state, &token, address).await,
         Err(error) => Err(error),
+        Ok(token) => match verify_cached(&state, &token, state.clock.now().timestamp_millis()) {
+            // The hot path: a key verified before costs no I/O and no
+            // throttle look-up (a blocked client keeps its cached keys too).
+            Some(Ok(caller)) => Ok(caller),
+            Some(Err(refused)) => {
+                let address = client_address(&state, &request);
+                let failures = &state.limits.api_auth_failures_per_client;
+                failures.hit(client_key(address).as_str(), state.clock.now());
+                Err(refused)
+            }
+            None => {
+                let address = client_address(&state, &request);
+                authenticate(&state, &token, address).await
+            }
+        },
     };
     let caller = match authenticated {
         Ok(caller) => caller,

@@ -237,8 +237,26 @@ fn created_lead_links() -> Value {
     })
 }
 
+/// A patch field accepts what the same field of a draft accepts (or null,
+/// meaning "unchanged"): its constraints are written once, on the draft.
+fn patch_takes_draft_constraints(doc: &mut Value) {
+    let draft = doc["components"]["schemas"]["LeadDraft"]["properties"].clone();
+    let Some(patch) = doc["components"]["schemas"]["LeadPatch"]["properties"].as_object_mut()
+    else {
+        return;
+    };
+    for (field, schema) in patch.iter_mut() {
+        for constraint in ["minLength", "maxLength", "pattern"] {
+            if let Some(value) = draft[field].get(constraint) {
+                schema[constraint] = value.clone();
+            }
+        }
+    }
+}
+
 fn complete(mut doc: Value) -> Value {
     let by_status = codes_by_status();
+    patch_takes_draft_constraints(&mut doc);
     doc["components"]["schemas"]["Problem"] = problem_schema();
     doc["components"]["schemas"]["FieldError"] = field_error_schema();
     doc["components"]["securitySchemes"]["bearer"] = json!({

@@ -128,40 +128,23 @@ fn default_status() -> String {
     "new".to_owned()
 }
 
-/// A partial update: only the fields present change.
+/// A partial update: only the fields present change. Each field takes the
+/// constraints of the same field of [`LeadDraft`] (the API document copies
+/// them, see `api::openapi`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ssr", schema(example = json!({ "status": "contacted", "notes": "Called back on Monday." })))]
 #[serde(deny_unknown_fields)]
 pub struct LeadPatch {
-    /// As in LeadDraft; absent or null leaves it unchanged.
-    #[cfg_attr(
-        feature = "ssr",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*[^\u0000-\u0020\u007f-\u00a0\u00ad\u061c\u1680\u180e\u2000-\u200b\u200e\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb][^\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]*$"
-        )
-    )]
+    /// Absent or null leaves it unchanged.
     pub name: Option<String>,
-    /// As in LeadDraft; an empty string clears it.
-    #[cfg_attr(
-        feature = "ssr",
-        schema(
-            max_length = 254,
-            pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@]{1,64}@[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@.]+(\.[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@.]+)+)?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
-        )
-    )]
+    /// An empty string clears it.
     pub email: Option<String>,
-    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub company: Option<String>,
-    #[cfg_attr(feature = "ssr", schema(max_length = 50))]
     pub phone: Option<String>,
     #[cfg_attr(feature = "ssr", schema(value_type = Option<LeadStatus>))]
     pub status: Option<String>,
-    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
     pub source: Option<String>,
-    #[cfg_attr(feature = "ssr", schema(max_length = 5000))]
     pub notes: Option<String>,
 }
 

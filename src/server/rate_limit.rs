@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::db::{Backend, Db};
-use super::throttle::{Verdict, Window};
+use super::throttle::{fixed_window, Verdict, Window};
 
 pub struct KeyRateLimit {
     pub limit: u32,
@@ -82,11 +82,7 @@ impl KeyRateLimit {
     }
 
     fn window(&self, now: DateTime<Utc>) -> (i64, u64) {
-        let period = self.period.as_millis().max(1) as i64;
-        let now = now.timestamp_millis();
-        let start = now - now.rem_euclid(period);
-        let reset = ((start + period - now) as u64).div_ceil(1000);
-        (start, reset.max(1))
+        fixed_window(self.period, now)
     }
 
     /// Counts one request of `key` and says whether it is within the limit.

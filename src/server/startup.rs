@@ -82,6 +82,10 @@ pub fn app(state: AppState) -> Router {
         .merge(assets)
         .fallback(not_found)
         .layer(middleware::from_fn(server_fn_error_status))
+        .layer(middleware::map_response_with_state(
+            state.clone(),
+            absolute_problem_types,
+        ))
         .layer(middleware::from_fn(refuse_cross_site))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -97,6 +101,34 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// Problem `type` links are written relative (`/docs/errors#<code>`); with
+/// LEADLINE_PUBLIC_URL set they are made absolute here, where the
+/// configuration is at hand. Only error responses pay for it.
+async fn absolute_problem_types(State(state): State<AppState>, response: Response) -> Response {
+    let Some(base) = state.config.public_url.as_deref() else {
+        return response;
+    };
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t == "application/problem+json");
+    if !is_problem {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let Ok(mut problem) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    if let Some(relative) = problem["type"].as_str().filter(|t| t.starts_with('/')) {
+        problem["type"] = format!("{base}{relative}").into();
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(problem.to_string()))
 }
 
 /// The path as logs may show it: invitation and reset links carry secrets.

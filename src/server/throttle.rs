@@ -17,6 +17,17 @@ pub struct Window<K = String> {
     counts: Mutex<HashMap<K, (i64, u32)>>,
 }
 
+/// The fixed window of `period` that `now` falls in, aligned on the clock
+/// (so that every instance agrees on it): its start in milliseconds, and the
+/// whole seconds until it ends (at least 1).
+pub fn fixed_window(period: Duration, now: DateTime<Utc>) -> (i64, u64) {
+    let period = period.as_millis().max(1) as i64;
+    let now = now.timestamp_millis();
+    let start = now - now.rem_euclid(period);
+    let reset = ((start + period - now) as u64).div_ceil(1000);
+    (start, reset.max(1))
+}
+
 /// The outcome of counting one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verdict {
@@ -36,11 +47,7 @@ impl<K: Hash + Eq + Clone> Window<K> {
     }
 
     fn window_start(&self, now: DateTime<Utc>) -> (i64, u64) {
-        let period = self.period.as_millis().max(1) as i64;
-        let now = now.timestamp_millis();
-        let start = now - now.rem_euclid(period);
-        let reset = ((start + period - now) as u64).div_ceil(1000);
-        (start, reset.max(1))
+        fixed_window(self.period, now)
     }
 
     /// Counts one event for `key` and says whether it is within the limit.

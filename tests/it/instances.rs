@@ -390,4 +390,11 @@ async fn every_acknowledged_write_survives_killing_an_instance() {
         .filter(|(_, id)| !stored.contains(id))
         .collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    if test_postgres().is_none() {
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(check, "ok");
+    }
 }

@@ -745,6 +745,27 @@ async fn problem_types_link_to_this_servers_error_page() {
 }
 
 #[tokio::test]
+async fn with_a_public_url_problem_types_are_absolute() {
+    let app = crate::common::spawn_app_with(|c| {
+        c.public_url = Some("https://crm.example.com".into());
+    })
+    .await;
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some("sk_Unknown1_abc"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.json()["type"],
+        "https://crm.example.com/docs/errors#malformed_key"
+    );
+    let r = app.api(Method::GET, "/api/v2/leads", None, None).await;
+    assert_eq!(
+        r.json()["type"],
+        "https://crm.example.com/docs/errors#not_found"
+    );
+}
+
+#[tokio::test]
 async fn a_body_not_declared_as_json_gets_415() {
     let (app, _, key, _) = app_with_key(ALL).await;
     let request = Request::builder()
