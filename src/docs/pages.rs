@@ -30,7 +30,8 @@ crate::ui::lazy_page!(EndpointRoute => EndpointPage);
 crate::ui::lazy_page!(ErrorsRoute => ErrorsPage);
 
 /// The error codes as a table: each code links to (or, on the errors page,
-/// is) its own anchor, which problem `type` URLs point at.
+/// is) its own anchor, which problem `type` URLs point at. The links load
+/// the page (`rel="external"`), so the browser scrolls to the anchor itself.
 #[component]
 fn ErrorTable(errors: Vec<ErrorEntry>, detailed: bool) -> impl IntoView {
     view! {
@@ -45,11 +46,7 @@ fn ErrorTable(errors: Vec<ErrorEntry>, detailed: bool) -> impl IntoView {
                     view! {
                         <tr id=detailed.then(|| code.clone())>
                             <td>{e.status}</td>
-                            <td>{if detailed {
-                                view! { <a href=format!("#{code}")><code>{code.clone()}</code></a> }.into_any()
-                            } else {
-                                view! { <a href=format!("/docs/errors#{code}")><code>{code.clone()}</code></a> }.into_any()
-                            }}</td>
+                            <td><a href=format!("{}#{code}", if detailed { "" } else { "/docs/errors" }) rel="external"><code>{code.clone()}</code></a></td>
                             <td>{e.meaning}</td>
                             {detailed.then(|| view! { <td>{e.fix}</td> })}
                         </tr>
@@ -57,18 +54,6 @@ fn ErrorTable(errors: Vec<ErrorEntry>, detailed: bool) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table></div>
-    }
-}
-
-/// Scrolls to the element the URL's fragment names, if there is one.
-fn scroll_to_fragment() {
-    let hash = window().location().hash().unwrap_or_default();
-    let id = hash.trim_start_matches('#');
-    if let Some(element) = (!id.is_empty())
-        .then(|| document().get_element_by_id(id))
-        .flatten()
-    {
-        element.scroll_into_view();
     }
 }
 
@@ -85,9 +70,6 @@ pub fn ErrorsPage() -> impl IntoView {
                     match reference.await {
                         Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                         Ok(r) => {
-                            // The entries render after the route: bring the one the
-                            // link named into view, as a full page load would.
-                            Effect::new(move |_| request_animation_frame(scroll_to_fragment));
                             let (api, dashboard): (Vec<_>, Vec<_>) = r.errors.into_iter().partition(|e| e.api);
                             view! {
                                 <h2 id="api">"REST API"</h2>
@@ -268,7 +250,7 @@ fn Endpoint(endpoint: EndpointDoc) -> impl IntoView {
                                     {reason} ": "
                                     {r.codes.iter().enumerate().map(|(i, code)| view! {
                                         {(i > 0).then_some(", ")}
-                                        <a href=format!("/docs/errors#{code}")><code>{code.clone()}</code></a>
+                                        <a href=format!("/docs/errors#{code}") rel="external"><code>{code.clone()}</code></a>
                                     }).collect_view()}
                                 }.into_any()
                             }}</td>
