@@ -118,5 +118,85 @@ fn verification(c: &mut Criterion) {
     });
 }
 
+/// A whole API request through the real router, in process: the same lead
+/// read with a Bearer key and on the unauthenticated benchmark route, so the
+/// difference is what authentication costs a request, without wrk sharing
+/// the cores. Needs `--features ssr,bench-routes`.
+#[cfg(feature = "bench-routes")]
+fn requests(c: &mut Criterion) {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("requests.db").display());
+    std::env::set_var("LEADLINE_BENCH_ROUTES", "true");
+    std::env::set_var("LEADLINE_DEMO_PASSWORD", "bench password");
+    let (router, key) = runtime.block_on(async {
+        let mut config = Config::for_tests(&url);
+        config.api_rate_limit_per_minute = u32::MAX;
+        let state = startup::prepare(config, Clock::system()).await.unwrap();
+        leadline::server::seed::seed_demo_if_empty(&state)
+            .await
+            .unwrap();
+        let org = leadline::orgs::data::find_organisation(&state.db, "acme")
+            .await
+            .unwrap()
+            .unwrap();
+        let user = leadline::auth::data::find_user_by_email(&state.db, "dev@acme.test")
+            .await
+            .unwrap()
+            .unwrap();
+        let scope = OrgScope {
+            id: org.id,
+            slug: org.slug,
+            name: org.name,
+            user_id: user.id,
+            actor: "bench".into(),
+        };
+        let new = NewKey {
+            name: KeyName::parse("bench").unwrap(),
+            permissions: Permissions::LEADS_CRUD,
+            expiry: Expiry::NEVER,
+        };
+        let created = service::create(&state, &scope, new, false).await.unwrap();
+        (startup::app(state), created.plaintext)
+    });
+    let send = |request: Request<Body>| {
+        runtime.block_on(async {
+            let response = router.clone().oneshot(request).await.unwrap();
+            assert!(response.status().is_success());
+            response.into_body().collect().await.unwrap().to_bytes()
+        })
+    };
+    c.bench_function("GET a lead, unauthenticated route", |b| {
+        b.iter(|| {
+            send(
+                Request::get("/api/v1/_bench/orgs/1/leads/1")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+        })
+    });
+    c.bench_function("GET a lead with a Bearer key", |b| {
+        b.iter(|| {
+            send(
+                Request::get("/api/v1/leads/1")
+                    .header("authorization", format!("Bearer {key}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+        })
+    });
+}
+
+#[cfg(feature = "bench-routes")]
+criterion_group!(benches, parsing, verification, requests);
+#[cfg(not(feature = "bench-routes"))]
 criterion_group!(benches, parsing, verification);
 criterion_main!(benches);
