@@ -906,3 +906,29 @@ async fn the_benchmark_route_is_not_in_a_normal_build() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// A key verified once is served from the credential cache: later requests
+/// read no credential from the database, even after the database forgets it.
+#[tokio::test]
+async fn a_verified_key_is_served_from_the_cache() {
+    let (app, _, key, id) = app_with_key(READ).await;
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/leads", Some(&key), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Behind the application's back, so nothing invalidates the cache.
+    sqlx::query("UPDATE api_keys SET key_hash = 'gone' WHERE id = $1")
+        .bind(id)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/leads", Some(&key), None)
+            .await
+            .status,
+        StatusCode::OK,
+        "the second request was verified against the database"
+    );
+}
