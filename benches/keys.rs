@@ -28,13 +28,19 @@ fn parsing(c: &mut Criterion) {
     c.bench_function("generate a key", |b| b.iter(ApiKey::generate));
 }
 
-fn verification(c: &mut Criterion) {
+/// A runtime and a fresh SQLite file (kept while the directory lives).
+fn runtime_and_database(name: &str) -> (tokio::runtime::Runtime, tempfile::TempDir, String) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let url = format!("sqlite://{}", dir.path().join(name).display());
+    (runtime, dir, url)
+}
+
+fn verification(c: &mut Criterion) {
+    let (runtime, _dir, url) = runtime_and_database("bench.db");
     let (state, raw) = runtime.block_on(async {
         let state = startup::prepare(Config::for_tests(&url), Clock::system())
             .await
@@ -129,12 +135,7 @@ fn requests(c: &mut Criterion) {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("requests.db").display());
+    let (runtime, _dir, url) = runtime_and_database("requests.db");
     std::env::set_var("LEADLINE_BENCH_ROUTES", "true");
     std::env::set_var("LEADLINE_DEMO_PASSWORD", "bench password");
     let (router, key) = runtime.block_on(async {
