@@ -39,6 +39,29 @@ fn runtime_and_database(name: &str) -> (tokio::runtime::Runtime, tempfile::TempD
     (runtime, dir, url)
 }
 
+/// The Developer scope of `user_id` in the organisation `slug`.
+async fn scope(state: &leadline::server::AppState, slug: &str, user_id: i64) -> OrgScope {
+    let org = leadline::orgs::data::find_organisation(&state.db, slug)
+        .await
+        .unwrap()
+        .unwrap();
+    OrgScope {
+        id: org.id,
+        slug: org.slug,
+        name: org.name,
+        user_id,
+        actor: "bench".into(),
+    }
+}
+
+fn bench_key() -> NewKey {
+    NewKey {
+        name: KeyName::parse("bench").unwrap(),
+        permissions: Permissions::LEADS_CRUD,
+        expiry: Expiry::NEVER,
+    }
+}
+
 fn verification(c: &mut Criterion) {
     let (runtime, _dir, url) = runtime_and_database("bench.db");
     let (state, raw) = runtime.block_on(async {
@@ -65,27 +88,16 @@ fn verification(c: &mut Criterion) {
         )
         .await
         .unwrap();
-        let org = leadline::orgs::data::find_organisation(&state.db, slug.as_str())
-            .await
-            .unwrap()
-            .unwrap();
-        let scope = OrgScope {
-            id: org.id,
-            slug: org.slug,
-            name: org.name,
-            user_id: user,
-            actor: "bench".into(),
-        };
+        let scope = scope(&state, slug.as_str(), user).await;
         // Some other keys, so the look-up is by index, not a one-row table.
-        let new = || NewKey {
-            name: KeyName::parse("bench").unwrap(),
-            permissions: Permissions::LEADS_CRUD,
-            expiry: Expiry::NEVER,
-        };
         for _ in 0..1000 {
-            service::create(&state, &scope, new(), false).await.unwrap();
+            service::create(&state, &scope, bench_key(), false)
+                .await
+                .unwrap();
         }
-        let created = service::create(&state, &scope, new(), false).await.unwrap();
+        let created = service::create(&state, &scope, bench_key(), false)
+            .await
+            .unwrap();
         (state, created.plaintext)
     });
     let now = chrono::Utc::now().timestamp_millis();
@@ -145,27 +157,14 @@ fn requests(c: &mut Criterion) {
         leadline::server::seed::seed_demo_if_empty(&state)
             .await
             .unwrap();
-        let org = leadline::orgs::data::find_organisation(&state.db, "acme")
-            .await
-            .unwrap()
-            .unwrap();
         let user = leadline::auth::data::find_user_by_email(&state.db, "dev@acme.test")
             .await
             .unwrap()
             .unwrap();
-        let scope = OrgScope {
-            id: org.id,
-            slug: org.slug,
-            name: org.name,
-            user_id: user.id,
-            actor: "bench".into(),
-        };
-        let new = NewKey {
-            name: KeyName::parse("bench").unwrap(),
-            permissions: Permissions::LEADS_CRUD,
-            expiry: Expiry::NEVER,
-        };
-        let created = service::create(&state, &scope, new, false).await.unwrap();
+        let scope = scope(&state, "acme", user.id).await;
+        let created = service::create(&state, &scope, bench_key(), false)
+            .await
+            .unwrap();
         (startup::app(state), created.plaintext)
     });
     let send = |request: Request<Body>| {

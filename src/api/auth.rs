@@ -156,21 +156,21 @@ fn credentials(request: &Request) -> Result<String, AppError> {
     bearer_token(request.headers()).map(str::to_owned)
 }
 
+/// Verification of a key the cache does not hold: throttled per client,
+/// then one database look-up.
 async fn authenticate(state: &AppState, token: &str, address: IpAddr) -> Result<Caller, AppError> {
     let now = state.clock.now();
     let failures = &state.limits.api_auth_failures_per_client;
     let client = client_key(address);
+    // A blocked client costs no database read. (Keys it had verified before
+    // were answered from the cache already, so one bad client behind a
+    // shared address does not lock out the integrations that use it.)
     if let Some(retry_after_secs) = failures.is_blocked(client.as_str(), now) {
-        // A blocked client costs no database read. A key already verified
-        // (cached) still works, so one bad client behind a shared address
-        // does not lock out the integrations that use it.
-        return verify_cached(state, token, now.timestamp_millis()).unwrap_or(Err(
-            AppError::RateLimited {
-                key_prefix: Some(KeyPrefix::echo_untrusted(token)).filter(|p| !p.is_empty()),
-                retry_after_secs,
-                limit: failures.limit,
-            },
-        ));
+        return Err(AppError::RateLimited {
+            key_prefix: Some(KeyPrefix::echo_untrusted(token)).filter(|p| !p.is_empty()),
+            retry_after_secs,
+            limit: failures.limit,
+        });
     }
     let outcome = verify(state, token, now.timestamp_millis()).await;
     if outcome.is_err() {

@@ -95,7 +95,10 @@ struct Shape {
 }
 
 fn shape(op: &Value) -> Shape {
-    let params = op["parameters"].as_array().cloned().unwrap_or_default();
+    let params = op["parameters"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     Shape {
         authenticated: op["security"].as_array().is_some_and(|s| !s.is_empty()),
         has_body: op.get("requestBody").is_some(),
@@ -277,11 +280,10 @@ fn complete(mut doc: Value) -> Value {
             };
             for (status, response) in responses.iter_mut() {
                 if status.starts_with('2') && shape.authenticated {
-                    let headers = response["headers"]
+                    let mut headers = response["headers"]
                         .as_object_mut()
                         .map(std::mem::take)
                         .unwrap_or_default();
-                    let mut headers = headers;
                     rate_limit_headers(&mut headers, true);
                     if status == "201" {
                         headers.insert(

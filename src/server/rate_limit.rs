@@ -118,7 +118,7 @@ impl KeyRateLimit {
         }
         // A whole block if it fits, else a single request.
         let mut granted = None;
-        for size in [block, 1] {
+        for size in if block > 1 { vec![block, 1] } else { vec![1] } {
             let total: Option<i64> = sqlx::query_scalar(LEASE)
                 .bind(key)
                 .bind(start)
@@ -128,9 +128,6 @@ impl KeyRateLimit {
                 .await?;
             if let Some(total) = total {
                 granted = Some((size, total));
-                break;
-            }
-            if size == 1 {
                 break;
             }
         }

@@ -204,8 +204,7 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Leadline listening on http://{addr}");
 
-    let usage = state.usage.clone();
-    let limits_state = state.clone();
+    let ticker = state.clone();
     let every = state.config.usage_flush;
     let (stop, mut stopping) = tokio::sync::watch::channel(false);
     let flusher = tokio::spawn(async move {
@@ -213,10 +212,10 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    if let Err(error) = usage.flush().await {
+                    if let Err(error) = ticker.usage.flush().await {
                         tracing::warn!(%error, "could not record key usage; will retry");
                     }
-                    if let Err(error) = limits_state.limits.api_per_key.prune(limits_state.clock.now()).await {
+                    if let Err(error) = ticker.limits.api_per_key.prune(ticker.clock.now()).await {
                         tracing::warn!(%error, "could not prune rate-limit windows; will retry");
                     }
                 }
