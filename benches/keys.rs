@@ -4,7 +4,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
-use leadline::api::auth::verify;
+use leadline::api::auth::{screen, verify};
 use leadline::auth::accounts::create_user;
 use leadline::auth::session::OrgScope;
 use leadline::keys::domain::{ApiKey, Expiry, KeyHash, KeyName, NewKey, Permissions};
@@ -18,6 +18,9 @@ fn parsing(c: &mut Criterion) {
     let raw = key.expose().to_owned();
     c.bench_function("parse a valid key", |b| {
         b.iter(|| ApiKey::parse(black_box(&raw)))
+    });
+    c.bench_function("check a key's checksum", |b| {
+        b.iter(|| black_box(&key).has_valid_checksum())
     });
     c.bench_function("parse garbage", |b| {
         b.iter(|| ApiKey::parse(black_box("Bearer-ish garbage that is not a key at all")))
@@ -62,6 +65,10 @@ fn bench_key() -> NewKey {
     }
 }
 
+fn localhost() -> std::net::IpAddr {
+    std::net::Ipv4Addr::LOCALHOST.into()
+}
+
 fn verification(c: &mut Criterion) {
     let (runtime, _dir, url) = runtime_and_database("bench.db");
     let (state, raw) = runtime.block_on(async {
@@ -104,7 +111,7 @@ fn verification(c: &mut Criterion) {
     c.bench_function("verify a valid key (cached)", |b| {
         b.iter(|| {
             runtime
-                .block_on(verify(&state, black_box(&raw), now))
+                .block_on(verify(&state, black_box(&raw), now, localhost))
                 .unwrap()
         })
     });
@@ -112,24 +119,34 @@ fn verification(c: &mut Criterion) {
         b.iter(|| {
             state.credentials.invalidate();
             runtime
-                .block_on(verify(&state, black_box(&raw), now))
+                .block_on(verify(&state, black_box(&raw), now, localhost))
                 .unwrap()
         })
     });
-    let unknown = format!("sk_ZZZZZZZZ_{}", "y".repeat(32));
+    // A well-formed key with a valid checksum that no row has.
+    let unknown = ApiKey::generate().expose().to_owned();
     c.bench_function("verify an unknown key (SQLite look-up)", |b| {
         b.iter(|| {
             runtime
-                .block_on(verify(&state, black_box(&unknown), now))
+                .block_on(verify(&state, black_box(&unknown), now, localhost))
                 .unwrap_err()
         })
     });
     c.bench_function("verify a malformed key (no database)", |b| {
         b.iter(|| {
             runtime
-                .block_on(verify(&state, black_box("garbage"), now))
+                .block_on(verify(&state, black_box("garbage"), now, localhost))
                 .unwrap_err()
         })
+    });
+    // A real key with one character mistyped: refused by its checksum.
+    let mistyped = {
+        let mut chars: Vec<char> = raw.chars().collect();
+        chars[20] = if chars[20] == 'a' { 'b' } else { 'a' };
+        chars.into_iter().collect::<String>()
+    };
+    c.bench_function("reject a bad checksum (no hashing, no database)", |b| {
+        b.iter(|| screen(&state, black_box(&mistyped)).unwrap_err())
     });
     c.bench_function("invalidate the cache (shared-memory epoch)", |b| {
         b.iter(|| state.credentials.invalidate())

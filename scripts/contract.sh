@@ -35,6 +35,7 @@ export LEADLINE_PUBLIC_URL="$BASE"
 # limits have their own HTTP tests.
 export LEADLINE_API_RATE_LIMIT=1000000
 export LEADLINE_API_AUTH_FAILURE_LIMIT=1000000
+export LEADLINE_LEAK_REPORT_LIMIT=1000000
 
 # One organisation with the Developer API, one developer, two keys.
 "$BIN" migrate

@@ -63,7 +63,7 @@ pub enum AppError {
     MissingCredentials,
     #[error("{0}")]
     BadRequest(String),
-    #[error("The API key {key_prefix}… is not in the expected format (sk_xxxxxxxx_ followed by 32 characters).")]
+    #[error("The API key {key_prefix}… is not a valid key: it must be sk_xxxxxxxx_ followed by 32 characters, the last 6 a checksum of the rest. Copy the whole key again.")]
     MalformedKey { key_prefix: String },
     #[error("The API key {key_prefix}… is not valid.")]
     InvalidKey { key_prefix: String },
@@ -75,6 +75,8 @@ pub enum AppError {
     InsufficientPermission { key_prefix: String, scope: String },
     #[error("The API key {key_prefix}… belongs to an organisation without the Developer API feature flag. Your platform admin can enable it.")]
     FeatureDisabled { key_prefix: String },
+    #[error("The API key {key_prefix}… may not be used from {address}: the address is not in the key's IP allowlist.")]
+    IpNotAllowed { key_prefix: String, address: String },
     #[error("Rate limit exceeded. Retry in {retry_after_secs} seconds.")]
     RateLimited {
         key_prefix: Option<String>,
@@ -112,7 +114,8 @@ impl AppError {
             | Self::KeyExpired { .. } => 401,
             Self::Forbidden(_)
             | Self::InsufficientPermission { .. }
-            | Self::FeatureDisabled { .. } => 403,
+            | Self::FeatureDisabled { .. }
+            | Self::IpNotAllowed { .. } => 403,
             Self::NotFound | Self::InvitationInvalid | Self::ResetLinkInvalid => 404,
             Self::AccountDisabled => 403,
             Self::MethodNotAllowed { .. } => 405,
@@ -150,6 +153,7 @@ impl AppError {
             Self::KeyExpired { .. } => "key_expired",
             Self::InsufficientPermission { .. } => "insufficient_permission",
             Self::FeatureDisabled { .. } => "feature_disabled",
+            Self::IpNotAllowed { .. } => "ip_not_allowed",
             Self::RateLimited { .. } => "rate_limited",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -165,7 +169,8 @@ impl AppError {
             | Self::KeyRevoked { key_prefix }
             | Self::KeyExpired { key_prefix }
             | Self::InsufficientPermission { key_prefix, .. }
-            | Self::FeatureDisabled { key_prefix } => Some(key_prefix.as_str()),
+            | Self::FeatureDisabled { key_prefix }
+            | Self::IpNotAllowed { key_prefix, .. } => Some(key_prefix.as_str()),
             Self::RateLimited { key_prefix, .. } => key_prefix.as_deref(),
             _ => None,
         }

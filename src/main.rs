@@ -26,7 +26,21 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let state = match startup::prepare(config, Clock::system()).await {
+    if let Command::Key(leadline::server::cli::KeyCommand::Scan { files }) = &command {
+        let (found, errors, code) = leadline::server::cli::scan(files);
+        found.iter().for_each(|line| println!("{line}"));
+        errors.iter().for_each(|line| eprintln!("error: {line}"));
+        return std::process::ExitCode::from(code);
+    }
+    // Only the browser tests set this: it lets them move the server's time.
+    let clock = match std::env::var_os("LEADLINE_TEST_CLOCK_FILE") {
+        Some(path) => {
+            eprintln!("warning: LEADLINE_TEST_CLOCK_FILE is set: the server's time follows {path:?} (tests only)");
+            Clock::offset_by_file(path.into())
+        }
+        None => Clock::system(),
+    };
+    let state = match startup::prepare(config, clock).await {
         Ok(state) => state,
         Err(error) => {
             eprintln!("error: {error}");

@@ -19,7 +19,16 @@ from leadline_client.api.leads import (
     list_leads,
     update_lead,
 )
-from leadline_client.models import Lead, LeadDraft, LeadList, LeadPatch, LeadStatus, Problem
+from leadline_client.api.leaked_keys import report_leaked_keys
+from leadline_client.models import (
+    LeadDraft,
+    LeadList,
+    LeadPatch,
+    LeadStatus,
+    LeakReport,
+    Lead,
+    Problem,
+)
 from leadline_client.models.problem_code import ProblemCode
 
 BASE = os.environ["BASE"]
@@ -120,14 +129,18 @@ response = create_lead.sync_detailed(client=read_only, body=LeadDraft(name="Not 
 check_problem(response, 403, "insufficient_permission", key=READ_KEY)
 check("leads:create" in response.headers["www-authenticate"], "the challenge names the scope")
 
-# 401: no key, then a key that does not exist.
+# 401: no key, a key with a mistyped character (its checksum fails), then a
+# token shaped like a key that is not one.
 response = list_leads.sync_detailed(client=anonymous)
 check_problem(response, 401, "missing_credentials")
 check(response.headers["www-authenticate"].startswith("Bearer"), "a Bearer challenge")
+typo = FULL_KEY[:30] + ("y" if FULL_KEY[30] == "x" else "x") + FULL_KEY[31:]
+mistyped = AuthenticatedClient(base_url=BASE, token=typo, raise_on_unexpected_status=True)
+check_problem(get_lead.sync_detailed(id=first.id, client=mistyped), 401, "malformed_key", key=FULL_KEY)
 unknown = AuthenticatedClient(
     base_url=BASE, token="sk_Unknown1_" + "x" * 32, raise_on_unexpected_status=True
 )
-check_problem(get_lead.sync_detailed(id=first.id, client=unknown), 401, "invalid_key")
+check_problem(get_lead.sync_detailed(id=first.id, client=unknown), 401, "malformed_key")
 
 # Delete, then the lead is gone.
 for lead in created:
@@ -141,5 +154,13 @@ check(response.parsed.data == [], "deleted leads are not listed")
 response = create_lead.sync_detailed(client=full, body=LeadDraft(name="Ada", email="not-an-email"))
 problem = check_problem(response, 422, "validation_failed")
 check([e.field for e in problem.errors] == ["email"], "the field error names email")
+
+# A leak report, with no credentials: the same 202 whether or not anything
+# matched, and the reported key is revoked at once.
+for keys in (["not a key", "sk_Unknown1_" + "x" * 32], [READ_KEY]):
+    response = report_leaked_keys.sync_detailed(client=anonymous, body=LeakReport(keys=keys))
+    check(response.status_code == 202, f"a leak report answered {response.status_code}")
+    check(response.parsed.status == "received", "the same answer whatever matched")
+check_problem(list_leads.sync_detailed(client=read_only), 401, "key_revoked", key=READ_KEY)
 
 print(f"Generated client round trip: {checked} checks passed.")

@@ -1,14 +1,14 @@
 //! `/api/v1/leads`: the public REST API over the organisation's leads.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Extension, FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::auth::Caller;
+use super::auth::{metered_error, Caller, Meter, Metered};
 use crate::error::{AppError, FieldError};
 use crate::keys::domain::Permission;
 use crate::leads::data::{self, LeadFilter};
@@ -17,7 +17,8 @@ use crate::leads::service::{self, Actor};
 use crate::server::db::next_cursor;
 use crate::server::AppState;
 
-/// JSON body extractor whose rejections are problem details.
+/// JSON body extractor whose rejections are problem details, with the
+/// caller's RateLimit headers.
 pub struct Body<T>(pub T);
 
 impl<T, S> FromRequest<S> for Body<T>
@@ -25,9 +26,22 @@ where
     Json<T>: FromRequest<S, Rejection = JsonRejection>,
     S: Send + Sync,
 {
-    type Rejection = AppError;
+    type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let meter = req.extensions().get::<Meter>().copied();
+        Self::parse(req, state)
+            .await
+            .map_err(|error| metered_error(meter, error))
+    }
+}
+
+impl<T> Body<T> {
+    async fn parse<S>(req: Request, state: &S) -> Result<Self, AppError>
+    where
+        Json<T>: FromRequest<S, Rejection = JsonRejection>,
+        S: Send + Sync,
+    {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(Self(value)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -172,18 +186,21 @@ fn lead_id(raw: &str) -> Result<i64, AppError> {
     security(("bearer" = ["leads:read"])))]
 pub async fn list(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    caller: Caller,
     params: Result<Query<ListParams>, QueryRejection>,
-) -> Result<Json<LeadList>, AppError> {
-    caller.require(Permission::Read)?;
-    let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let (filter, limit) = parse_list(params)?;
-    let mut leads = data::list(&state.db, caller.organisation_id, &filter, limit + 1).await?;
-    let next_cursor = next_cursor(&mut leads, limit, |l| l.id).map(|id| id.to_string());
-    Ok(Json(LeadList {
-        data: leads,
-        next_cursor,
-    }))
+) -> Metered<Json<LeadList>> {
+    let page = async {
+        caller.require(Permission::Read)?;
+        let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        let (filter, limit) = parse_list(params)?;
+        let mut leads = data::list(&state.db, caller.organisation_id, &filter, limit + 1).await?;
+        let next_cursor = next_cursor(&mut leads, limit, |l| l.id).map(|id| id.to_string());
+        Ok(Json(LeadList {
+            data: leads,
+            next_cursor,
+        }))
+    };
+    caller.answer(page.await)
 }
 
 /// Create a lead.
@@ -192,22 +209,29 @@ pub async fn list(
     security(("bearer" = ["leads:create"])))]
 pub async fn create(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    caller: Caller,
     body: Body<LeadDraft>,
-) -> Result<Response, AppError> {
-    caller.require(Permission::Create)?;
-    let actor = Actor::Key {
+) -> Metered<Response> {
+    let created = async {
+        caller.require(Permission::Create)?;
+        let lead = service::create(&state, caller.organisation_id, &body.0, actor(&caller)).await?;
+        let location = format!("/api/v1/leads/{}", lead.id);
+        Ok((
+            StatusCode::CREATED,
+            [(header::LOCATION, location)],
+            Json(lead),
+        )
+            .into_response())
+    };
+    caller.answer(created.await)
+}
+
+/// The audit log's name for what a key did.
+fn actor(caller: &Caller) -> Actor<'_> {
+    Actor::Key {
         prefix: &caller.prefix,
         name: &caller.name,
-    };
-    let lead = service::create(&state, caller.organisation_id, &body.0, actor).await?;
-    let location = format!("/api/v1/leads/{}", lead.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(lead),
-    )
-        .into_response())
+    }
 }
 
 /// Get one lead.
@@ -216,13 +240,14 @@ pub async fn create(
     security(("bearer" = ["leads:read"])))]
 pub async fn get(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Lead>, AppError> {
-    caller.require(Permission::Read)?;
-    Ok(Json(
-        service::get(&state, caller.organisation_id, lead_id(&id)?).await?,
-    ))
+) -> Metered<Json<Lead>> {
+    let lead = async {
+        caller.require(Permission::Read)?;
+        service::get(&state, caller.organisation_id, lead_id(&id)?).await
+    };
+    caller.answer(lead.await.map(Json))
 }
 
 /// The same read as [`get`] with no authentication, compiled only with the
@@ -243,18 +268,16 @@ pub async fn get_unauthenticated(
     security(("bearer" = ["leads:update"])))]
 pub async fn update(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    caller: Caller,
     Path(id): Path<String>,
     body: Body<LeadPatch>,
-) -> Result<Json<Lead>, AppError> {
-    caller.require(Permission::Update)?;
-    let actor = Actor::Key {
-        prefix: &caller.prefix,
-        name: &caller.name,
+) -> Metered<Json<Lead>> {
+    let lead = async {
+        caller.require(Permission::Update)?;
+        let id = lead_id(&id)?;
+        service::update(&state, caller.organisation_id, id, body.0, actor(&caller)).await
     };
-    Ok(Json(
-        service::update(&state, caller.organisation_id, lead_id(&id)?, body.0, actor).await?,
-    ))
+    caller.answer(lead.await.map(Json))
 }
 
 /// Delete a lead.
@@ -263,14 +286,18 @@ pub async fn update(
     security(("bearer" = ["leads:delete"])))]
 pub async fn delete(
     State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
+    caller: Caller,
     Path(id): Path<String>,
-) -> Result<StatusCode, AppError> {
-    caller.require(Permission::Delete)?;
-    let actor = Actor::Key {
-        prefix: &caller.prefix,
-        name: &caller.name,
+) -> Metered<StatusCode> {
+    let deleted = async {
+        caller.require(Permission::Delete)?;
+        service::delete(
+            &state,
+            caller.organisation_id,
+            lead_id(&id)?,
+            actor(&caller),
+        )
+        .await
     };
-    service::delete(&state, caller.organisation_id, lead_id(&id)?, actor).await?;
-    Ok(StatusCode::NO_CONTENT)
+    caller.answer(deleted.await.map(|()| StatusCode::NO_CONTENT))
 }

@@ -5,10 +5,11 @@
 
 pub mod auth;
 pub mod leads;
+pub mod leaks;
 pub mod openapi;
 
 use axum::extract::DefaultBodyLimit;
-use axum::{middleware, Json, Router};
+use axum::{Json, Router};
 use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
@@ -28,6 +29,7 @@ pub const BASE_PATH: &str = "/api/v1";
          description = "Read and change your organisation's leads. Authenticate with an API key from Dashboard → Developer, sent as `Authorization: Bearer sk_...`. Errors are `application/problem+json` (RFC 9457); each `code` is explained at `/docs/errors`."),
     components(schemas(crate::leads::domain::LeadStatus)),
     tags((name = "Leads", description = "The organisation's leads"),
+         (name = "Leaked keys", description = "Report keys found where they should not be"),
          (name = "Meta", description = "This document"))
 )]
 pub struct ApiDoc;
@@ -41,38 +43,51 @@ async fn openapi_json() -> Json<&'static serde_json::Value> {
     Json(openapi::document())
 }
 
-/// The answer to a method a route does not support. axum adds no `Allow`
-/// header to routes of a nested router, so each route names its methods,
-/// taken from what it documents.
-fn not_allowed(
-    allow: String,
-) -> impl Fn() -> std::future::Ready<AppError> + Clone + Send + Sync + 'static {
-    move || {
-        std::future::ready(AppError::MethodNotAllowed {
-            allow: allow.clone(),
-        })
-    }
-}
-
-/// Adds the 405 fallback to a route, with `Allow` listing the documented
-/// methods (plus HEAD, which axum answers for every GET).
-fn with_allow(
-    (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
-) -> UtoipaMethodRouter<AppState> {
-    let methods = openapi::documented_methods(&paths);
+/// The methods a route documents (plus HEAD, which axum answers for every
+/// GET), for the `Allow` header of its 405. axum adds none to routes of a
+/// nested router.
+fn allowed(paths: &utoipa::openapi::path::Paths) -> String {
+    let methods = openapi::documented_methods(paths);
     let mut allow: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
     if allow.contains(&"GET") {
         allow.insert(1, "HEAD");
     }
-    let method_router = method_router.fallback(not_allowed(allow.join(", ")));
+    allow.join(", ")
+}
+
+/// Adds the 405 fallback to a public route.
+fn with_allow(
+    (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    let allow = allowed(&paths);
+    let method_router = method_router.fallback(move || {
+        std::future::ready(AppError::MethodNotAllowed {
+            allow: allow.clone(),
+        })
+    });
+    (schemas, paths, method_router)
+}
+
+/// Adds the 405 fallback to a key-authenticated route: the key is checked
+/// (and metered) first, as for the methods the route has.
+fn with_allow_for_keys(
+    (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    let allow = allowed(&paths);
+    let method_router = method_router.fallback(move |caller: auth::Caller| {
+        let refusal = AppError::MethodNotAllowed {
+            allow: allow.clone(),
+        };
+        std::future::ready(caller.answer::<()>(Err(refusal)))
+    });
     (schemas, paths, method_router)
 }
 
 /// The key-authenticated lead routes.
 fn lead_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(with_allow(routes!(leads::list, leads::create)))
-        .routes(with_allow(routes!(
+        .routes(with_allow_for_keys(routes!(leads::list, leads::create)))
+        .routes(with_allow_for_keys(routes!(
             leads::get,
             leads::update,
             leads::delete
@@ -81,7 +96,9 @@ fn lead_routes() -> OpenApiRouter<AppState> {
 
 /// Routes anyone may read.
 fn public_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(with_allow(routes!(openapi_json)))
+    OpenApiRouter::new()
+        .routes(with_allow(routes!(leaks::report)))
+        .routes(with_allow(routes!(openapi_json)))
 }
 
 /// The document as utoipa generates it, before [`openapi::document`]
@@ -98,10 +115,8 @@ async fn not_found() -> AppError {
     AppError::NotFound
 }
 
-pub fn router(state: AppState) -> Router<AppState> {
-    let api = lead_routes()
-        .route_layer(middleware::from_fn_with_state(state, auth::require_key))
-        .merge(public_routes());
+pub fn router() -> Router<AppState> {
+    let api = lead_routes().merge(public_routes());
     let (api, _) = OpenApiRouter::new()
         .nest(BASE_PATH, api.fallback(not_found))
         .split_for_parts();

@@ -112,7 +112,21 @@ fn shape(op: &Value) -> Shape {
 fn error_statuses(shape: &Shape) -> Vec<(u16, Option<bool>)> {
     // `Some(true)`: always authenticated; `Some(false)`: maybe; `None`: never.
     if !shape.authenticated {
-        return vec![(405, None)];
+        // A public operation with a body (the leak report) is throttled
+        // per client address.
+        return if shape.has_body {
+            vec![
+                (400, None),
+                (405, None),
+                (413, None),
+                (415, None),
+                (422, None),
+                (429, None),
+                (500, None),
+            ]
+        } else {
+            vec![(405, None)]
+        };
     }
     let mut statuses = vec![
         (400, Some(false)),
@@ -285,6 +299,14 @@ fn complete(mut doc: Value) -> Value {
                         .map(std::mem::take)
                         .unwrap_or_default();
                     rate_limit_headers(&mut headers, true);
+                    headers.insert(
+                        "Leadline-Key-Expires".into(),
+                        header(
+                            "Sent while the key expires within 7 days: when it does (RFC 3339, UTC). Create a replacement (or roll the key) before then.",
+                            json!({ "type": "string", "format": "date-time" }),
+                            false,
+                        ),
+                    );
                     if status == "201" {
                         headers.insert(
                             "Location".into(),

@@ -18,6 +18,9 @@ pub enum AuditAction {
     KeyRevoked,
     KeyReactivated,
     KeyDeleted,
+    KeyRolled,
+    KeyRetirementCancelled,
+    KeyPolicyChanged,
     LeadCreated,
     LeadUpdated,
     LeadDeleted,
@@ -31,12 +34,15 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 18] = [
         Self::KeyCreated,
         Self::KeyUpdated,
         Self::KeyRevoked,
         Self::KeyReactivated,
         Self::KeyDeleted,
+        Self::KeyRolled,
+        Self::KeyRetirementCancelled,
+        Self::KeyPolicyChanged,
         Self::LeadCreated,
         Self::LeadUpdated,
         Self::LeadDeleted,
@@ -56,6 +62,9 @@ impl AuditAction {
             Self::KeyRevoked => "key.revoked",
             Self::KeyReactivated => "key.reactivated",
             Self::KeyDeleted => "key.deleted",
+            Self::KeyRolled => "key.rolled",
+            Self::KeyRetirementCancelled => "key.retirement_cancelled",
+            Self::KeyPolicyChanged => "key_policy.changed",
             Self::LeadCreated => "lead.created",
             Self::LeadUpdated => "lead.updated",
             Self::LeadDeleted => "lead.deleted",

@@ -50,7 +50,7 @@ pub const CATALOGUE: &[ErrorDoc] = &[
     ),
     api(
         "malformed_key",
-        "The token is not shaped like a key: `sk_`, 8 characters, `_`, then 32 characters.",
+        "The token is not shaped like a key (`sk_`, 8 characters, `_`, then 32 characters), or its last 6 characters are not the checksum of the rest: a character was mistyped, lost or added. It was refused before any look-up.",
         "Copy the whole key again; it is shown only once, so create a new one if it is lost.",
     ),
     api(
@@ -77,6 +77,11 @@ pub const CATALOGUE: &[ErrorDoc] = &[
         "feature_disabled",
         "The key's organisation does not have the Developer API feature flag.",
         "Ask your platform admin to enable it; it is not self-serve.",
+    ),
+    api(
+        "ip_not_allowed",
+        "The key has an IP allowlist and the request came from an address outside it; `detail` names the address the server saw.",
+        "Send the request from an allowed address, or add this one to the key's IP allowlist on the Developer page. Behind a proxy, ask your platform admin about LEADLINE_TRUSTED_PROXIES.",
     ),
     api(
         "not_found",
@@ -205,6 +210,10 @@ pub fn samples() -> Vec<AppError> {
         AppError::FeatureDisabled {
             key_prefix: prefix(),
         },
+        AppError::IpNotAllowed {
+            key_prefix: prefix(),
+            address: "203.0.113.9".into(),
+        },
         AppError::RateLimited {
             key_prefix: Some(prefix()),
             retry_after_secs: 60,
@@ -239,6 +248,7 @@ pub fn samples() -> Vec<AppError> {
             | AppError::KeyExpired { .. }
             | AppError::InsufficientPermission { .. }
             | AppError::FeatureDisabled { .. }
+            | AppError::IpNotAllowed { .. }
             | AppError::RateLimited { .. }
             | AppError::PayloadTooLarge
             | AppError::UnsupportedMediaType

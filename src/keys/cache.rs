@@ -223,6 +223,7 @@ mod tests {
             expires_at: None,
             revoked_at: None,
             developer_api: true,
+            allowed_ips: Default::default(),
         }
     }
 

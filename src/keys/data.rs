@@ -4,7 +4,9 @@ use sqlx::FromRow;
 
 use crate::server::db::Conn;
 
-use super::domain::{Expiry, KeyStatus, KeySummary, Permissions};
+use super::domain::{
+    Expiry, IpAllowlist, KeyPolicy, KeyStatus, KeySummary, Permissions, EXPIRY_WARNING,
+};
 use crate::server::clock::from_millis;
 use crate::server::Db;
 
@@ -24,6 +26,9 @@ pub struct KeyRow {
     pub can_delete: bool,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    pub revoked_reason: Option<String>,
+    pub rolled_from: Option<String>,
+    pub allowed_ips: String,
     #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub is_playground: bool,
     pub created_at: i64,
@@ -47,13 +52,31 @@ impl KeyRow {
             .map_or(Expiry::NEVER, |ms| Expiry::at(from_millis(ms)))
     }
 
+    pub fn status(&self, now: chrono::DateTime<chrono::Utc>) -> KeyStatus {
+        KeyStatus::of(self.revoked_at.map(from_millis), self.expiry(), now)
+    }
+
     pub fn summary(&self, now: chrono::DateTime<chrono::Utc>) -> KeySummary {
+        let status = self.status(now);
+        let now_ms = now.timestamp_millis();
         KeySummary {
             id: self.id,
             name: self.name.clone(),
             prefix: self.prefix.clone(),
             permissions: self.permissions(),
-            status: KeyStatus::of(self.revoked_at.is_some(), self.expiry(), now),
+            status,
+            revoked_at: self.revoked_at.map(from_millis),
+            revoked_reason: self.revoked_reason.clone(),
+            rolled_from: self.rolled_from.clone(),
+            allowed_ips: IpAllowlist::from_stored(&self.allowed_ips).entries(),
+            retires_in_ms: self
+                .revoked_at
+                .filter(|_| status == KeyStatus::Retiring)
+                .map(|at| at - now_ms),
+            expires_in_ms: self
+                .expires_at
+                .map(|at| at - now_ms)
+                .filter(|left| status.works() && *left <= EXPIRY_WARNING.num_milliseconds()),
             expires_at: self.expires_at.map(from_millis),
             created_at: from_millis(self.created_at),
             created_by: self
@@ -69,7 +92,8 @@ impl KeyRow {
 
 const COLUMNS: &str = "k.id, k.organisation_id, k.name, k.prefix, CAST(k.can_read AS INTEGER) AS can_read,
     CAST(k.can_create AS INTEGER) AS can_create, CAST(k.can_update AS INTEGER) AS can_update,
-    CAST(k.can_delete AS INTEGER) AS can_delete, k.expires_at, k.revoked_at, CAST(k.is_playground AS INTEGER) AS is_playground, k.created_at, u.email AS created_by_email, k.last_used_at, k.request_count";
+    CAST(k.can_delete AS INTEGER) AS can_delete, k.expires_at, k.revoked_at, k.revoked_reason, k.rolled_from, k.allowed_ips,
+    CAST(k.is_playground AS INTEGER) AS is_playground, k.created_at, u.email AS created_by_email, k.last_used_at, k.request_count";
 
 pub struct InsertKey<'a> {
     pub organisation_id: i64,
@@ -81,13 +105,15 @@ pub struct InsertKey<'a> {
     pub is_playground: bool,
     pub created_by: i64,
     pub created_at: i64,
+    pub rolled_from: Option<&'a str>,
+    pub allowed_ips: &'a str,
 }
 
 pub async fn insert(conn: &mut Conn, key: InsertKey<'_>) -> Result<i64, sqlx::Error> {
     let id: (i64,) = sqlx::query_as(
         "INSERT INTO api_keys (organisation_id, name, prefix, key_hash, can_read, can_create, can_update, can_delete,
-                               expires_at, is_playground, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                               expires_at, is_playground, created_by, created_at, rolled_from, allowed_ips, checksummed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, TRUE) RETURNING id",
     )
     .bind(key.organisation_id)
     .bind(key.name)
@@ -101,6 +127,8 @@ pub async fn insert(conn: &mut Conn, key: InsertKey<'_>) -> Result<i64, sqlx::Er
     .bind(key.is_playground)
     .bind(key.created_by)
     .bind(key.created_at)
+    .bind(key.rolled_from)
+    .bind(key.allowed_ips)
     .fetch_one(conn)
     .await?;
     Ok(id.0)
@@ -162,16 +190,19 @@ pub async fn update(
     id: i64,
     name: &str,
     permissions: Permissions,
+    allowed_ips: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE api_keys SET name = $1, can_read = $2, can_create = $3, can_update = $4, can_delete = $5
-         WHERE organisation_id = $6 AND id = $7",
+        "UPDATE api_keys SET name = $1, can_read = $2, can_create = $3, can_update = $4, can_delete = $5,
+                             allowed_ips = $6
+         WHERE organisation_id = $7 AND id = $8",
     )
     .bind(name)
     .bind(permissions.read)
     .bind(permissions.create)
     .bind(permissions.update)
     .bind(permissions.delete)
+    .bind(allowed_ips)
     .bind(organisation_id)
     .bind(id)
     .execute(conn)
@@ -179,15 +210,22 @@ pub async fn update(
     Ok(())
 }
 
+/// Revokes (at `revoked_at`, which may be later: a retiring key), or with
+/// `None` makes the key active again. `reason` says why when it was not a
+/// person's choice.
 pub async fn set_revoked_at(
     conn: &mut Conn,
     organisation_id: i64,
     id: i64,
     revoked_at: Option<i64>,
+    reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE organisation_id = $2 AND id = $3")
-        .bind(revoked_at)
-        .bind(organisation_id)
+    sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1, revoked_reason = $2 WHERE organisation_id = $3 AND id = $4",
+    )
+    .bind(revoked_at)
+    .bind(reason)
+    .bind(organisation_id)
         .bind(id)
         .execute(conn)
         .await?;
@@ -211,7 +249,8 @@ pub async fn count_live_playground(
 ) -> Result<i64, sqlx::Error> {
     let n: (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM api_keys
-         WHERE created_by = $1 AND is_playground AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+         WHERE created_by = $1 AND is_playground AND (revoked_at IS NULL OR revoked_at > $2)
+           AND (expires_at IS NULL OR expires_at > $2)",
     )
     .bind(user_id)
     .bind(now)
@@ -239,6 +278,15 @@ pub struct Credential {
     pub revoked_at: Option<i64>,
     #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub developer_api: bool,
+    /// Parsed once when loaded (and cached with the rest).
+    #[sqlx(try_from = "String")]
+    pub allowed_ips: IpAllowlist,
+}
+
+impl From<String> for IpAllowlist {
+    fn from(stored: String) -> Self {
+        Self::from_stored(&stored)
+    }
 }
 
 pub async fn find_credential(db: &Db, key_hash: &str) -> Result<Option<Credential>, sqlx::Error> {
@@ -246,7 +294,7 @@ pub async fn find_credential(db: &Db, key_hash: &str) -> Result<Option<Credentia
         "SELECT k.id, k.organisation_id, k.name, k.prefix, CAST(k.can_read AS INTEGER) AS can_read,
                 CAST(k.can_create AS INTEGER) AS can_create, CAST(k.can_update AS INTEGER) AS can_update,
                 CAST(k.can_delete AS INTEGER) AS can_delete,
-                k.expires_at, k.revoked_at,
+                k.expires_at, k.revoked_at, k.allowed_ips,
                 EXISTS (SELECT 1 FROM organisation_flags f
                         WHERE f.organisation_id = k.organisation_id AND f.flag = 'developer-api') AS developer_api
          FROM api_keys k WHERE k.key_hash = $1",
@@ -277,18 +325,112 @@ pub async fn add_usage(
 }
 
 /// The organisation's keys created by this user that still work (not
-/// revoked), newest first: what removing the member offers to revoke.
+/// revoked, or only scheduled to be), newest first: what removing the
+/// member offers to revoke.
 pub async fn live_keys_created_by(
     conn: &mut Conn,
     organisation_id: i64,
     user_id: i64,
+    now: i64,
 ) -> Result<Vec<KeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
-         WHERE k.organisation_id = $1 AND k.created_by = $2 AND k.revoked_at IS NULL ORDER BY k.id DESC"
+         WHERE k.organisation_id = $1 AND k.created_by = $2 AND (k.revoked_at IS NULL OR k.revoked_at > $3)
+         ORDER BY k.id DESC"
     ))
     .bind(organisation_id)
     .bind(user_id)
+    .bind(now)
     .fetch_all(conn)
     .await
+}
+
+/// The key with this hash if it still works (or is only scheduled to
+/// stop): what a leak report revokes.
+pub async fn find_live_by_hash(
+    conn: &mut Conn,
+    key_hash: &str,
+    now: i64,
+) -> Result<Option<KeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+         WHERE k.key_hash = $1 AND (k.revoked_at IS NULL OR k.revoked_at > $2)
+           AND (k.expires_at IS NULL OR k.expires_at > $2)"
+    ))
+    .bind(key_hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+/// What the Developer page's banners count, over all of the organisation's
+/// keys (not only the page shown).
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct KeyAlerts {
+    pub expiring_soon: i64,
+    pub leaked: i64,
+}
+
+pub async fn alerts(db: &Db, organisation_id: i64, now: i64) -> Result<KeyAlerts, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT
+           COALESCE(SUM(CASE WHEN expires_at > $2 AND expires_at <= $3
+                              AND (revoked_at IS NULL OR revoked_at > $2) THEN 1 ELSE 0 END), 0) AS expiring_soon,
+           COALESCE(SUM(CASE WHEN revoked_reason = 'leaked' AND revoked_at <= $2 THEN 1 ELSE 0 END), 0) AS leaked
+         FROM api_keys WHERE organisation_id = $1",
+    )
+    .bind(organisation_id)
+    .bind(now)
+    .bind(now + EXPIRY_WARNING.num_milliseconds())
+    .fetch_one(db)
+    .await
+}
+
+/// Prefixes of the keys made before checksums: the only tokens with a bad
+/// checksum that may still be keys. No new ones are ever made.
+pub async fn legacy_prefixes(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT prefix FROM api_keys WHERE checksummed = FALSE")
+        .fetch_all(db)
+        .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+struct PolicyRow {
+    key_max_lifetime_days: Option<i64>,
+    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    key_expiry_required: bool,
+}
+
+pub async fn policy(
+    conn: impl sqlx::Executor<'_, Database = sqlx::Any>,
+    organisation_id: i64,
+) -> Result<KeyPolicy, sqlx::Error> {
+    let row: Option<PolicyRow> = sqlx::query_as(
+        "SELECT CAST(key_max_lifetime_days AS BIGINT) AS key_max_lifetime_days,
+                CAST(key_expiry_required AS INTEGER) AS key_expiry_required
+         FROM organisations WHERE id = $1",
+    )
+    .bind(organisation_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map_or_else(KeyPolicy::default, |r| KeyPolicy {
+        max_lifetime_days: r.key_max_lifetime_days.and_then(|d| u32::try_from(d).ok()),
+        expiry_required: r.key_expiry_required,
+    }))
+}
+
+pub async fn set_policy(
+    conn: &mut Conn,
+    organisation_id: i64,
+    policy: KeyPolicy,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE organisations SET key_max_lifetime_days = $1, key_expiry_required = $2 WHERE id = $3",
+    )
+    .bind(policy.max_lifetime_days.map(i64::from))
+    .bind(policy.expiry_required)
+    .bind(organisation_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

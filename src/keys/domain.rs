@@ -15,6 +15,11 @@ pub const KEY_LEN: usize = 3 + ID_LEN + 1 + SECRET_LEN;
 pub const PREFIX_LEN: usize = 14;
 const ID_LEN: usize = 8;
 const SECRET_LEN: usize = 32;
+/// The last characters of the secret: a base62 CRC32 of everything before.
+const CHECKSUM_LEN: usize = 6;
+/// Characters drawn at random: the 8 of the id and the 26 of the secret
+/// before the checksum, 34 × log2(62) ≈ 202.4 bits.
+pub const RANDOM_CHARS: usize = ID_LEN + SECRET_LEN - CHECKSUM_LEN;
 pub const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 fn is_base62(s: &str) -> bool {
@@ -44,7 +49,8 @@ impl ApiKey {
         }
     }
 
-    /// A new key: 40 base62 characters from the OS CSPRNG (about 238 bits).
+    /// A new key: 34 base62 characters from the OS CSPRNG (about 202 bits),
+    /// then the checksum.
     #[cfg(feature = "ssr")]
     pub fn generate() -> Self {
         use rand::{rngs::OsRng, Rng};
@@ -53,9 +59,30 @@ impl ApiKey {
                 .map(|_| BASE62[OsRng.gen_range(0..BASE62.len())] as char)
                 .collect()
         };
-        let id = draw(ID_LEN);
-        let secret = draw(SECRET_LEN);
-        Self(format!("sk_{id}_{secret}"))
+        Self::seal(&format!(
+            "sk_{}_{}",
+            draw(ID_LEN),
+            draw(SECRET_LEN - CHECKSUM_LEN)
+        ))
+        .expect("a generated body has the key's shape")
+    }
+
+    /// A key from its first 38 characters, with the checksum appended.
+    #[cfg(feature = "ssr")]
+    pub fn seal(body: &str) -> Result<Self, MalformedKey> {
+        let mut key = body.to_owned();
+        key.extend(checksum(body.as_bytes()).iter().map(|&b| b as char));
+        Self::parse(&key)
+    }
+
+    /// Whether the last 6 characters are the checksum of the rest: a
+    /// mistyped, truncated-and-padded or made-up token almost never is
+    /// (one chance in 2^32). Keys made before checksums are the exception
+    /// the caller knows about.
+    #[cfg(feature = "ssr")]
+    pub fn has_valid_checksum(&self) -> bool {
+        let (body, sum) = self.0.as_bytes().split_at(KEY_LEN - CHECKSUM_LEN);
+        checksum(body) == sum
     }
 
     pub fn prefix(&self) -> KeyPrefix {
@@ -70,6 +97,38 @@ impl ApiKey {
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// Base62 of the CRC32 of `body`, 6 digits (62^6 > 2^32), most significant
+/// first.
+#[cfg(feature = "ssr")]
+fn checksum(body: &[u8]) -> [u8; CHECKSUM_LEN] {
+    let mut n = crc32fast::hash(body);
+    let mut out = [b'0'; CHECKSUM_LEN];
+    for digit in out.iter_mut().rev() {
+        *digit = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    out
+}
+
+/// Keys with a valid checksum in `text`, with their byte offsets: what
+/// `leadline key scan` reports. A key glued to more letters or digits is a
+/// near-miss (part of a longer token), not a key.
+#[cfg(feature = "ssr")]
+pub fn find_keys(text: &str) -> Vec<(usize, ApiKey)> {
+    let bytes = text.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    text.match_indices("sk_")
+        .filter_map(|(at, _)| {
+            let end = at + KEY_LEN;
+            let candidate = text.get(at..end)?;
+            let bounded =
+                (at == 0 || !is_word(bytes[at - 1])) && bytes.get(end).is_none_or(|&b| !is_word(b));
+            let key = ApiKey::parse(candidate).ok()?;
+            (bounded && key.has_valid_checksum()).then_some((at, key))
+        })
+        .collect()
 }
 
 impl fmt::Debug for ApiKey {
@@ -342,27 +401,259 @@ impl Expiry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyStatus {
     Active,
+    /// Rolled with a grace period: works until its revocation time.
+    Retiring,
     Revoked,
     Expired,
 }
 
 impl KeyStatus {
-    /// Expired is computed at request time from the expiry, not by a job.
-    pub fn of(revoked: bool, expiry: Expiry, now: DateTime<Utc>) -> Self {
-        if revoked {
-            Self::Revoked
-        } else if expiry.has_passed(now) {
-            Self::Expired
-        } else {
-            Self::Active
+    /// Computed at request time from the revocation time (which a roll sets
+    /// in the future) and the expiry, not by a job: the one place that
+    /// decides whether a key works.
+    pub fn of(revoked_at: Option<DateTime<Utc>>, expiry: Expiry, now: DateTime<Utc>) -> Self {
+        match revoked_at {
+            Some(at) if at <= now => Self::Revoked,
+            _ if expiry.has_passed(now) => Self::Expired,
+            Some(_) => Self::Retiring,
+            None => Self::Active,
         }
+    }
+
+    /// Whether the API accepts the key.
+    pub fn works(self) -> bool {
+        matches!(self, Self::Active | Self::Retiring)
     }
 
     pub fn label(self) -> &'static str {
         match self {
             Self::Active => "Active",
+            Self::Retiring => "Retiring",
             Self::Revoked => "Revoked",
             Self::Expired => "Expired",
+        }
+    }
+}
+
+/// Keys expiring within this are flagged in the list, counted in a banner
+/// and announced by the API's `Leadline-Key-Expires` header.
+pub const EXPIRY_WARNING: chrono::Duration = chrono::Duration::days(7);
+
+/// "23 h", "7 days", "12 min": how long until a moment, as the list says it.
+/// Hours below two days (a 24-hour grace reads "23 h" soon after), days
+/// (rounded) above.
+pub fn time_left(ms: i64) -> String {
+    const MINUTE: i64 = 60_000;
+    const HOUR: i64 = 60 * MINUTE;
+    let ms = ms.max(0);
+    if ms < HOUR {
+        format!("{} min", (ms / MINUTE).max(1))
+    } else if ms < 48 * HOUR {
+        format!("{} h", ms / HOUR)
+    } else {
+        format!("{} days", (ms + 12 * HOUR) / (24 * HOUR))
+    }
+}
+
+/// How long the old key keeps working after a roll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Grace {
+    None,
+    OneHour,
+    OneDay,
+    SevenDays,
+}
+
+impl Grace {
+    pub const ALL: [Grace; 4] = [Self::None, Self::OneHour, Self::OneDay, Self::SevenDays];
+
+    pub fn duration(self) -> chrono::Duration {
+        match self {
+            Self::None => chrono::Duration::zero(),
+            Self::OneHour => chrono::Duration::hours(1),
+            Self::OneDay => chrono::Duration::hours(24),
+            Self::SevenDays => chrono::Duration::days(7),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::None => "None: the old key stops now",
+            Self::OneHour => "1 hour",
+            Self::OneDay => "24 hours",
+            Self::SevenDays => "7 days",
+        }
+    }
+}
+
+/// Most entries in one key's IP allowlist.
+pub const IP_ALLOWLIST_MAX: usize = 50;
+
+/// Where a key may be used from: addresses and CIDR ranges; empty for
+/// anywhere. Single addresses are kept as /32 (or /128) ranges.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IpAllowlist(Vec<ipnet::IpNet>);
+
+#[cfg(feature = "ssr")]
+impl IpAllowlist {
+    /// Entries separated by commas, spaces or new lines. A range with host
+    /// bits set (`10.0.0.5/24`) is refused rather than silently widened.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let field = |message: String| FieldError::new("allowed_ips", message);
+        let mut nets: Vec<ipnet::IpNet> = Vec::new();
+        for entry in raw
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|e| !e.is_empty())
+        {
+            let net = if let Ok(ip) = entry.parse::<std::net::IpAddr>() {
+                ipnet::IpNet::from(ip)
+            } else if let Ok(net) = entry.parse::<ipnet::IpNet>() {
+                if net.trunc() != net {
+                    return Err(field(format!(
+                        "{entry} has bits set after the /{}: did you mean {}?",
+                        net.prefix_len(),
+                        net.trunc()
+                    )));
+                }
+                net
+            } else {
+                let shown: String = entry.chars().take(60).collect();
+                return Err(field(format!(
+                    "\"{shown}\" is not an IPv4 or IPv6 address or CIDR range (like 203.0.113.0/24)."
+                )));
+            };
+            if !nets.contains(&net) {
+                nets.push(net);
+            }
+        }
+        if nets.len() > IP_ALLOWLIST_MAX {
+            return Err(field(format!(
+                "At most {IP_ALLOWLIST_MAX} entries (there are {}).",
+                nets.len()
+            )));
+        }
+        Ok(Self(nets))
+    }
+
+    /// As stored: parsed when written, so anything unreadable is skipped.
+    pub fn from_stored(stored: &str) -> Self {
+        Self(stored.lines().filter_map(|l| l.parse().ok()).collect())
+    }
+
+    pub fn to_stored(&self) -> String {
+        self.0
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Empty allows any address. An IPv4 client seen through an IPv6
+    /// socket (`::ffff:203.0.113.9`) is matched as IPv4.
+    pub fn allows(&self, ip: std::net::IpAddr) -> bool {
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        self.0.is_empty() || self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// For display: single addresses without their /32 or /128.
+    pub fn entries(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|n| {
+                if n.prefix_len() == n.max_prefix_len() {
+                    n.addr().to_string()
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect()
+    }
+}
+
+/// An organisation's rules for the keys it makes, set by its admins. They
+/// apply to new keys and rolls only; existing keys keep their expiry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPolicy {
+    /// Keys must expire within this many days of their creation.
+    pub max_lifetime_days: Option<u32>,
+    /// Keys must have an expiry (implied by a maximum lifetime).
+    pub expiry_required: bool,
+}
+
+/// The longest maximum lifetime a policy may set (ten years).
+pub const POLICY_MAX_DAYS: u32 = 3650;
+
+impl KeyPolicy {
+    /// The policy form: a number of days (empty for none) and a tick box.
+    pub fn parse(max_lifetime_days: &str, expiry_required: bool) -> Result<Self, FieldError> {
+        let raw = max_lifetime_days.trim();
+        let max_lifetime_days = if raw.is_empty() {
+            None
+        } else {
+            match raw.parse::<u32>() {
+                Ok(days) if (1..=POLICY_MAX_DAYS).contains(&days) => Some(days),
+                _ => {
+                    return Err(FieldError::new(
+                        "max_lifetime_days",
+                        format!("Maximum lifetime must be a whole number of days from 1 to {POLICY_MAX_DAYS}, or empty for none."),
+                    ))
+                }
+            }
+        };
+        Ok(Self {
+            max_lifetime_days,
+            expiry_required: expiry_required || max_lifetime_days.is_some(),
+        })
+    }
+
+    /// The last moment a key created at `now` may expire: the end of the
+    /// day (UTC) `max_lifetime_days` from now, which the form's date field
+    /// can name.
+    pub fn latest_expiry(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let days = self.max_lifetime_days?;
+        let day = (now + chrono::Duration::days(i64::from(days))).date_naive();
+        Some(day.and_time(NaiveTime::from_hms_opt(23, 59, 59)?).and_utc())
+    }
+
+    /// What "New key" pre-fills in its Expiry field (`YYYY-MM-DD`).
+    pub fn suggested_expiry(&self, now: DateTime<Utc>) -> Option<String> {
+        self.latest_expiry(now)
+            .map(|at| at.date_naive().format("%Y-%m-%d").to_string())
+    }
+
+    /// Checks a new key's (or a roll's) expiry against the policy.
+    pub fn check(&self, expiry: Expiry, now: DateTime<Utc>) -> Result<(), FieldError> {
+        let field = |message: String| Err(FieldError::new("expires_at", message));
+        match (expiry.get(), self.latest_expiry(now)) {
+            (None, latest) if self.expiry_required || latest.is_some() => field(format!(
+                "Your organisation's key policy requires an expiry{}.",
+                self.max_lifetime_days
+                    .map(|d| format!(" within {d} days"))
+                    .unwrap_or_default()
+            )),
+            (Some(at), Some(latest)) if at > latest => field(format!(
+                "Your organisation's key policy allows keys to last at most {} days: choose {} or earlier.",
+                self.max_lifetime_days.unwrap_or_default(),
+                latest.format("%Y-%m-%d")
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// "Keys must expire within 90 days." or "No rules.".
+    pub fn describe(&self) -> String {
+        match (self.max_lifetime_days, self.expiry_required) {
+            (Some(days), _) => format!("New keys must expire within {days} days."),
+            (None, true) => "New keys must have an expiry.".to_owned(),
+            (None, false) => "No rules: keys may last forever.".to_owned(),
         }
     }
 }
@@ -375,6 +666,18 @@ pub struct KeySummary {
     pub prefix: String,
     pub permissions: Permissions,
     pub status: KeyStatus,
+    /// When it was (or, for a retiring key, will be) revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// "reported as leaked", "rolled": why, when not by hand.
+    pub revoked_reason: Option<String>,
+    /// The prefix of the key this one replaced, if it came from a roll.
+    pub rolled_from: Option<String>,
+    /// Addresses and ranges the key may be used from; empty for anywhere.
+    pub allowed_ips: Vec<String>,
+    /// Until revocation, for a retiring key; until expiry, for a working
+    /// key that expires within [`EXPIRY_WARNING`] (server time, in ms).
+    pub retires_in_ms: Option<i64>,
+    pub expires_in_ms: Option<i64>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
@@ -651,13 +954,175 @@ mod tests {
     fn status_is_computed_from_revocation_and_expiry() {
         let past = Expiry::at(now() - chrono::Duration::seconds(1));
         let future = Expiry::at(now() + chrono::Duration::hours(1));
-        assert_eq!(KeyStatus::of(false, future, now()), KeyStatus::Active);
-        assert_eq!(KeyStatus::of(false, past, now()), KeyStatus::Expired);
-        assert_eq!(KeyStatus::of(true, future, now()), KeyStatus::Revoked);
+        let earlier = Some(now() - chrono::Duration::seconds(1));
+        let later = Some(now() + chrono::Duration::minutes(30));
+        assert_eq!(KeyStatus::of(None, future, now()), KeyStatus::Active);
+        assert_eq!(KeyStatus::of(None, past, now()), KeyStatus::Expired);
+        assert_eq!(KeyStatus::of(earlier, future, now()), KeyStatus::Revoked);
         assert_eq!(
-            KeyStatus::of(false, Expiry::at(now()), now()),
+            KeyStatus::of(Some(now()), future, now()),
+            KeyStatus::Revoked
+        );
+        assert_eq!(KeyStatus::of(later, future, now()), KeyStatus::Retiring);
+        assert_eq!(KeyStatus::of(later, past, now()), KeyStatus::Expired);
+        assert_eq!(
+            KeyStatus::of(None, Expiry::at(now()), now()),
             KeyStatus::Expired
         );
+        assert!(KeyStatus::Retiring.works() && !KeyStatus::Expired.works());
+    }
+
+    #[test]
+    fn generated_keys_carry_a_valid_checksum_and_one_typo_breaks_it() {
+        for _ in 0..2000 {
+            let key = ApiKey::generate();
+            assert!(key.has_valid_checksum(), "{key:?}");
+            let raw = key.expose();
+            for at in [3, 12, 30, 38, 43] {
+                let mut typo: Vec<u8> = raw.as_bytes().to_vec();
+                typo[at] = if typo[at] == b'a' { b'b' } else { b'a' };
+                let typo = ApiKey::parse(std::str::from_utf8(&typo).unwrap()).unwrap();
+                assert!(!typo.has_valid_checksum(), "typo at {at} of {key:?}");
+            }
+            // Two characters swapped.
+            let mut swapped: Vec<u8> = raw.as_bytes().to_vec();
+            swapped.swap(20, 21);
+            if swapped[20] != swapped[21] {
+                let swapped = ApiKey::parse(std::str::from_utf8(&swapped).unwrap()).unwrap();
+                assert!(!swapped.has_valid_checksum());
+            }
+        }
+        // 34 random base62 characters: at least 160 bits.
+        assert!(RANDOM_CHARS as f64 * 62f64.log2() > 202.0);
+    }
+
+    #[test]
+    fn a_random_token_of_the_right_shape_almost_never_passes_the_checksum() {
+        // The documented sample predates checksums; so does any hand-made token.
+        assert!(!ApiKey::parse(SAMPLE).unwrap().has_valid_checksum());
+        let passed = (0..100_000)
+            .filter(|i| {
+                let token = format!("sk_AbCd1234_{:0>32}", i);
+                ApiKey::parse(&token).unwrap().has_valid_checksum()
+            })
+            .count();
+        assert_eq!(passed, 0, "one in 2^32 expected");
+    }
+
+    #[test]
+    fn the_checksum_is_the_base62_crc32_of_the_rest() {
+        let body = "sk_AbCd1234_0123456789abcdefghijABCDEF";
+        let n = crc32fast::hash(body.as_bytes());
+        let mut expected = String::new();
+        let mut m = n;
+        for _ in 0..6 {
+            expected.insert(0, BASE62[(m % 62) as usize] as char);
+            m /= 62;
+        }
+        let key = ApiKey::parse(&format!("{body}{expected}")).unwrap();
+        assert!(key.has_valid_checksum());
+    }
+
+    #[test]
+    fn scanning_finds_keys_and_ignores_near_misses() {
+        let key = ApiKey::generate();
+        let raw = key.expose();
+        let mut typo = raw.to_owned();
+        typo.replace_range(20..21, if &raw[20..21] == "x" { "y" } else { "x" });
+        let text = format!(
+            "token = \"{raw}\"\n\
+             typo: {typo}\n\
+             glued: a{raw}\n\
+             longer: {raw}Z\n\
+             truncated: {}\n\
+             sample: {SAMPLE}\n\
+             again at end:{raw}",
+            &raw[..43]
+        );
+        let found: Vec<usize> = find_keys(&text).into_iter().map(|(at, _)| at).collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(&text[found[0]..found[0] + KEY_LEN], raw);
+        assert!(text.ends_with(&text[found[1]..]));
+    }
+
+    #[test]
+    fn time_left_reads_as_the_list_says_it() {
+        let h = 3_600_000;
+        assert_eq!(time_left(24 * h - 60_000), "23 h");
+        assert_eq!(time_left(h + 1), "1 h");
+        assert_eq!(time_left(59 * 60_000), "59 min");
+        assert_eq!(time_left(5), "1 min");
+        assert_eq!(time_left(7 * 24 * h - 60_000), "7 days");
+        assert_eq!(time_left(3 * 24 * h + h), "3 days");
+    }
+
+    #[test]
+    fn ip_allowlists_parse_addresses_and_ranges() {
+        let list =
+            IpAllowlist::parse("203.0.113.7, 10.0.0.0/8\n2001:db8::/32 203.0.113.7").unwrap();
+        assert_eq!(
+            list.entries(),
+            ["203.0.113.7", "10.0.0.0/8", "2001:db8::/32"]
+        );
+        assert_eq!(IpAllowlist::from_stored(&list.to_stored()), list);
+        assert!(list.allows("10.1.2.3".parse().unwrap()));
+        assert!(list.allows("203.0.113.7".parse().unwrap()));
+        assert!(
+            list.allows("::ffff:10.9.9.9".parse().unwrap()),
+            "IPv4-mapped"
+        );
+        assert!(list.allows("2001:db8:1::5".parse().unwrap()));
+        assert!(!list.allows("203.0.113.8".parse().unwrap()));
+        assert!(!list.allows("2001:db9::1".parse().unwrap()));
+        assert!(IpAllowlist::parse("  ")
+            .unwrap()
+            .allows("192.0.2.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn ip_allowlists_refuse_bad_entries_with_a_clear_message() {
+        let e = IpAllowlist::parse("10.0.0.5/24").unwrap_err();
+        assert_eq!(e.field, "allowed_ips");
+        assert!(e.message.contains("10.0.0.0/24"), "{}", e.message);
+        let e = IpAllowlist::parse("10.0.0.1, example.com").unwrap_err();
+        assert!(e.message.contains("example.com"));
+        assert!(IpAllowlist::parse("10.0.0.0/33").is_err());
+        let many: Vec<String> = (0..51).map(|i| format!("10.0.0.{i}")).collect();
+        let e = IpAllowlist::parse(&many.join(",")).unwrap_err();
+        assert!(e.message.contains("50"));
+        assert!(IpAllowlist::parse(&many[..50].join(",")).is_ok());
+    }
+
+    #[test]
+    fn a_key_policy_bounds_new_expiries() {
+        let policy = KeyPolicy::parse("90", false).unwrap();
+        assert!(
+            policy.expiry_required,
+            "a maximum lifetime implies an expiry"
+        );
+        assert_eq!(
+            policy.suggested_expiry(now()).as_deref(),
+            Some("2027-02-25")
+        );
+        let e = policy.check(Expiry::NEVER, now()).unwrap_err();
+        assert_eq!(e.field, "expires_at");
+        assert!(e.message.contains("90 days"));
+        assert!(policy
+            .check(Expiry::parse("2027-02-25", now()).unwrap(), now())
+            .is_ok());
+        let e = policy
+            .check(Expiry::parse("2027-02-26", now()).unwrap(), now())
+            .unwrap_err();
+        assert!(e.message.contains("2027-02-25"), "{}", e.message);
+        let required = KeyPolicy::parse("", true).unwrap();
+        assert!(required.check(Expiry::NEVER, now()).is_err());
+        assert!(required
+            .check(Expiry::parse("2030-01-01", now()).unwrap(), now())
+            .is_ok());
+        assert!(KeyPolicy::default().check(Expiry::NEVER, now()).is_ok());
+        for bad in ["0", "-1", "3651", "ninety", "1.5"] {
+            assert!(KeyPolicy::parse(bad, false).is_err(), "{bad}");
+        }
     }
 
     #[test]

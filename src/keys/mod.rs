@@ -16,7 +16,7 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use domain::{CreatedKey, KeySummary, Permissions};
+use domain::{CreatedKey, Grace, KeyPolicy, KeySummary, Permissions};
 
 pub const KEYS_PAGE_SIZE: i64 = 20;
 
@@ -26,6 +26,13 @@ pub struct KeysPage {
     pub page: i64,
     pub total: i64,
     pub page_size: i64,
+    /// Working keys, on any page, that expire within 7 days.
+    pub expiring_soon: i64,
+    /// Keys revoked because someone reported them as leaked.
+    pub leaked: i64,
+    pub policy: KeyPolicy,
+    /// What "New key" pre-fills in Expiry, under a maximum lifetime.
+    pub suggested_expiry: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -48,11 +55,18 @@ pub async fn list_keys(page: i64) -> Result<KeysPage, AppError> {
         (page - 1) * KEYS_PAGE_SIZE,
     )
     .await?;
+    let now = state.clock.now();
+    let alerts = data::alerts(&state.db, org.id, now.timestamp_millis()).await?;
+    let policy = service::policy(&state, &org).await?;
     Ok(KeysPage {
         keys: rows.iter().map(|r| service::summary(&state, r)).collect(),
         page,
         total: data::count(&state.db, org.id).await?,
         page_size: KEYS_PAGE_SIZE,
+        expiring_soon: alerts.expiring_soon,
+        leaked: alerts.leaked,
+        suggested_expiry: policy.suggested_expiry(now),
+        policy,
     })
 }
 
@@ -90,15 +104,43 @@ pub async fn take_new_key() -> Result<Option<CreatedKey>, AppError> {
     Ok(state.reveals.take(&user.token_hash))
 }
 
-/// Name and permissions only: expiry can't change once a key is created.
+/// Name, permissions and IP allowlist only: expiry can't change once a key
+/// is created.
 #[server(input = Json)]
 pub async fn update_key(
     id: i64,
     name: String,
     permissions: Permissions,
+    #[server(default)] allowed_ips: String,
 ) -> Result<KeySummary, AppError> {
     let (state, org) = developer().await?;
-    service::update(&state, &org, id, &name, permissions).await
+    service::update(&state, &org, id, &name, permissions, &allowed_ips).await
+}
+
+/// "Roll key": a new key, shown once; the old one retires after `grace`.
+#[server(input = Json)]
+pub async fn roll_key(id: i64, grace: Grace) -> Result<CreatedKey, AppError> {
+    let (state, org) = developer().await?;
+    service::roll(&state, &org, id, grace).await
+}
+
+/// Keeps a rolled key working: cancels its scheduled revocation.
+#[server(input = Json)]
+pub async fn cancel_retirement(id: i64) -> Result<KeySummary, AppError> {
+    let (state, org) = developer().await?;
+    service::cancel_retirement(&state, &org, id).await
+}
+
+/// The organisation's key policy; org admins only.
+#[server(input = Json)]
+pub async fn set_key_policy(
+    max_lifetime_days: String,
+    expiry_required: bool,
+) -> Result<KeyPolicy, AppError> {
+    let granted = crate::auth::session::guard(crate::auth::session::Need::OrgAdmin).await?;
+    let policy = KeyPolicy::parse(&max_lifetime_days, expiry_required)
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    service::set_policy(&granted.state, &granted.org, policy).await
 }
 
 #[server(input = Json)]

@@ -4,8 +4,14 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-use super::domain::{CreatedKey, KeyStatus, KeySummary, Permission, Permissions, KEY_NAME_MAX};
-use super::{list_keys, take_new_key, CreateKey, DeleteKey, RevokeKey, UpdateKey};
+use super::domain::{
+    time_left, CreatedKey, Grace, KeyPolicy, KeyStatus, KeySummary, Permission, Permissions,
+    IP_ALLOWLIST_MAX, KEY_NAME_MAX, POLICY_MAX_DAYS,
+};
+use super::{
+    list_keys, take_new_key, CancelRetirement, CreateKey, DeleteKey, RevokeKey, RollKey,
+    SetKeyPolicy, UpdateKey,
+};
 use crate::auth::DeveloperAccess;
 use crate::error::{AppError, FieldError};
 use crate::ui::{
@@ -30,8 +36,9 @@ pub fn DeveloperPage() -> impl IntoView {
             }
             .into_any();
         };
+        let org_admin = org.permissions.admin;
         match org.developer_access().explain(&org.name) {
-            None => view! { <KeysPanel posted_key=posted_key/> }.into_any(),
+            None => view! { <KeysPanel posted_key=posted_key org_admin=org_admin/> }.into_any(),
             Some(why) => {
                 let title = match org.developer_access() {
                     DeveloperAccess::FlagOff => "Developer API not enabled",
@@ -52,10 +59,24 @@ enum Dialog {
     Edit(KeySummary),
     Revoke(KeySummary),
     Delete(KeySummary),
+    Roll(KeySummary),
+    Policy(KeyPolicy),
+}
+
+/// "3 keys" or "1 key".
+fn keys_count(n: i64) -> String {
+    if n == 1 {
+        "1 key".to_owned()
+    } else {
+        format!("{n} keys")
+    }
 }
 
 #[component]
-fn KeysPanel(posted_key: Option<Resource<Result<Option<CreatedKey>, AppError>>>) -> impl IntoView {
+fn KeysPanel(
+    posted_key: Option<Resource<Result<Option<CreatedKey>, AppError>>>,
+    org_admin: bool,
+) -> impl IntoView {
     let page = RwSignal::new(1i64);
     let version = RwSignal::new(0u32);
     let keys = Resource::new(
@@ -70,6 +91,15 @@ fn KeysPanel(posted_key: Option<Resource<Result<Option<CreatedKey>, AppError>>>)
     });
     let refresh = move || version.update(|v| *v += 1);
     let close = Callback::new(move |_: ()| dialog.set(Dialog::None));
+    let done = Callback::new(move |_: ()| {
+        refresh();
+        dialog.set(Dialog::None);
+    });
+    let revealed = Callback::new(move |created: CreatedKey| {
+        page.set(1);
+        refresh();
+        dialog.set(Dialog::Reveal(created));
+    });
 
     view! {
         <div class="page-header">
@@ -94,7 +124,26 @@ fn KeysPanel(posted_key: Option<Resource<Result<Option<CreatedKey>, AppError>>>)
                     Ok(p) => {
                         let pages = (p.total + p.page_size - 1) / p.page_size;
                         let current = p.page;
+                        let policy = p.policy;
                         view! {
+                            {(p.leaked > 0).then(|| view! {
+                                <div class="banner error" role="alert">
+                                    <strong>{format!("{} reported as leaked and revoked. ", keys_count(p.leaked))}</strong>
+                                    "Someone sent them to the leak-report endpoint. Give the integrations that used them new keys, then delete the revoked ones."
+                                </div>
+                            })}
+                            {(p.expiring_soon > 0).then(|| view! {
+                                <div class="banner warning" role="status">
+                                    <strong>{format!("{} expiring within 7 days. ", keys_count(p.expiring_soon))}</strong>
+                                    "Roll them, or create replacements, before the integrations using them stop."
+                                </div>
+                            })}
+                            <p class="muted small policy-line">
+                                "Key policy: " {policy.describe()} " "
+                                {org_admin.then(|| view! {
+                                    <button class="link-button" type="button" on:click=move |_| dialog.set(Dialog::Policy(policy))>"Change key policy"</button>
+                                })}
+                            </p>
                             <div class="table-wrap">
                                 <table class="data keys">
                                     <thead><tr>
@@ -103,7 +152,7 @@ fn KeysPanel(posted_key: Option<Resource<Result<Option<CreatedKey>, AppError>>>)
                                         <th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
                                     </tr></thead>
                                     <tbody>
-                                        {p.keys.into_iter().map(|key| view! { <KeyRow key=key dialog=dialog/> }).collect_view()}
+                                        {p.keys.into_iter().map(|key| view! { <KeyRow key=key dialog=dialog on_changed=done/> }).collect_view()}
                                     </tbody>
                                 </table>
                             </div>
@@ -122,16 +171,15 @@ fn KeysPanel(posted_key: Option<Resource<Result<Option<CreatedKey>, AppError>>>)
         {move || match dialog.get() {
             Dialog::None => ().into_any(),
             Dialog::NewKey => view! {
-                <NewKeyForm on_close=close on_created=Callback::new(move |created: CreatedKey| {
-                    page.set(1);
-                    refresh();
-                    dialog.set(Dialog::Reveal(created));
-                })/>
+                <NewKeyForm on_close=close on_created=revealed
+                    suggested=Signal::derive(move || keys.get().and_then(Result::ok).and_then(|p| p.suggested_expiry))/>
             }.into_any(),
             Dialog::Reveal(created) => view! { <RevealKey created=created on_close=close/> }.into_any(),
-            Dialog::Edit(key) => view! { <EditKey key=key on_close=close on_saved=Callback::new(move |_| { refresh(); dialog.set(Dialog::None); })/> }.into_any(),
-            Dialog::Revoke(key) => view! { <RevokeKeyDialog key=key on_close=close on_done=Callback::new(move |_| { refresh(); dialog.set(Dialog::None); })/> }.into_any(),
-            Dialog::Delete(key) => view! { <DeleteKeyDialog key=key on_close=close on_done=Callback::new(move |_| { refresh(); dialog.set(Dialog::None); })/> }.into_any(),
+            Dialog::Edit(key) => view! { <EditKey key=key on_close=close on_saved=done/> }.into_any(),
+            Dialog::Revoke(key) => view! { <RevokeKeyDialog key=key on_close=close on_done=done/> }.into_any(),
+            Dialog::Delete(key) => view! { <DeleteKeyDialog key=key on_close=close on_done=done/> }.into_any(),
+            Dialog::Roll(key) => view! { <RollKeyDialog key=key on_close=close on_rolled=revealed/> }.into_any(),
+            Dialog::Policy(policy) => view! { <PolicyDialog policy=policy on_close=close on_saved=done/> }.into_any(),
         }}
     }
 }
@@ -150,16 +198,35 @@ fn NewKeyButton(dialog: RwSignal<Dialog>) -> impl IntoView {
 }
 
 #[component]
-fn KeyRow(key: KeySummary, dialog: RwSignal<Dialog>) -> impl IntoView {
+fn KeyRow(key: KeySummary, dialog: RwSignal<Dialog>, on_changed: Callback<()>) -> impl IntoView {
     let status = key.status;
     let status_class = match status {
         KeyStatus::Active => "badge ok",
+        KeyStatus::Retiring => "badge warn",
         KeyStatus::Revoked => "badge danger",
         KeyStatus::Expired => "badge muted",
     };
+    let status_note = match (status, key.retires_in_ms, key.revoked_reason.as_deref()) {
+        (KeyStatus::Retiring, Some(ms), _) => Some(format!("Retires in {}", time_left(ms))),
+        (KeyStatus::Revoked, _, Some("leaked")) => Some("Reported as leaked".to_owned()),
+        (KeyStatus::Revoked, _, Some("rolled")) => Some("Replaced by a roll".to_owned()),
+        _ => None,
+    };
+    let expiry_note = key
+        .expires_in_ms
+        .map(|ms| format!("Expires in {}", time_left(ms)));
+    let ips = key.allowed_ips.len();
     let for_edit = key.clone();
     let for_revoke = key.clone();
     let for_delete = key.clone();
+    let for_roll = key.clone();
+    let id = key.id;
+    let cancel = ServerAction::<CancelRetirement>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = cancel.value().get() {
+            on_changed.run(());
+        }
+    });
     let open = move || dialog.set(Dialog::Edit(for_edit.clone()));
     let open_on_key = open.clone();
     view! {
@@ -171,12 +238,28 @@ fn KeyRow(key: KeySummary, dialog: RwSignal<Dialog>) -> impl IntoView {
                 <span>
                     <span class="key-name">{key.name.clone()}</span>
                     {key.is_playground.then(|| view! { <span class="badge info">"Playground"</span> })}
+                    {key.rolled_from.clone().map(|from| view! { <br/><span class="muted small">"Rolled from " <code>{from}"…"</code></span> })}
                 </span>
             </td>
             <td data-label="Prefix"><code>{key.prefix.clone()}"…"</code></td>
-            <td data-label="Permissions">{key.permissions.describe()}</td>
-            <td data-label="Status"><span class=status_class>{status.label()}</span></td>
-            <td data-label="Expiry">{format_optional(key.expires_at, "Never")}</td>
+            <td data-label="Permissions">
+                <span>
+                    {key.permissions.describe()}
+                    {(ips > 0).then(|| view! { <br/><span class="muted small">{format!("IP allowlist: {ips} {}", if ips == 1 { "entry" } else { "entries" })}</span> })}
+                </span>
+            </td>
+            <td data-label="Status">
+                <span>
+                    <span class=status_class>{status.label()}</span>
+                    {status_note.map(|note| view! { <br/><span class="small status-note">{note}</span> })}
+                </span>
+            </td>
+            <td data-label="Expiry">
+                <span>
+                    {format_optional(key.expires_at, "Never")}
+                    {expiry_note.map(|note| view! { <br/><span class="small expiring">{note}</span> })}
+                </span>
+            </td>
             <td data-label="Created">
                 <span>{format_time(key.created_at)}<br/><span class="muted small">"by " {key.created_by.clone()}</span></span>
             </td>
@@ -187,6 +270,13 @@ fn KeyRow(key: KeySummary, dialog: RwSignal<Dialog>) -> impl IntoView {
                 </span>
             </td>
             <td class="actions" on:click=|ev| ev.stop_propagation() on:keydown=|ev| ev.stop_propagation()>
+                {(status == KeyStatus::Active).then(|| view! {
+                    <button class="button small" type="button" on:click=move |_| dialog.set(Dialog::Roll(for_roll.clone()))>"Roll key"</button>
+                })}
+                {(status == KeyStatus::Retiring).then(|| view! {
+                    <button class="button small" type="button" disabled=move || cancel.pending().get()
+                        on:click=move |_| { cancel.dispatch(CancelRetirement { id }); }>"Cancel revocation"</button>
+                })}
                 {(status != KeyStatus::Revoked).then(|| view! {
                     <button class="button small" type="button" on:click=move |_| dialog.set(Dialog::Revoke(for_revoke.clone()))>"Revoke"</button>
                 })}
@@ -227,7 +317,11 @@ fn PermissionBoxes(permissions: RwSignal<Permissions>) -> impl IntoView {
 /// A real HTML form (URL-encoded post): it creates a key before the wasm has
 /// loaded too, and the key is then revealed on the page it redirects to.
 #[component]
-fn NewKeyForm(on_close: Callback<()>, on_created: Callback<CreatedKey>) -> impl IntoView {
+fn NewKeyForm(
+    on_close: Callback<()>,
+    on_created: Callback<CreatedKey>,
+    suggested: Signal<Option<String>>,
+) -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     Effect::new(move |_| {
         if let Some(Ok(created)) = create.value().get() {
@@ -250,8 +344,16 @@ fn NewKeyForm(on_close: Callback<()>, on_created: Callback<CreatedKey>) -> impl 
                 {field_error(fields, "name")}
                 <PermissionBoxes permissions=RwSignal::new(Permissions::default())/>
                 <label for="key-expiry">"Expiry"</label>
-                <input id="key-expiry" name="expires_at" type="date" aria-describedby="key-expiry-help"/>
-                <p class="muted small" id="key-expiry-help">"Optional. The key stops working after that date (end of day, UTC). It can't be changed later."</p>
+                <input id="key-expiry" name="expires_at" type="date" aria-describedby="key-expiry-help"
+                    prop:value=move || suggested.get().unwrap_or_default()
+                    max=move || suggested.get()/>
+                <p class="muted small" id="key-expiry-help">
+                    {move || if suggested.get().is_some() {
+                        "Required by your organisation's key policy, at most the date filled in. The key stops working after that date (end of day, UTC). It can't be changed later."
+                    } else {
+                        "Optional. The key stops working after that date (end of day, UTC). It can't be changed later."
+                    }}
+                </p>
                 {field_error(fields, "expires_at")}
                 <div class="modal-actions">
                     <CancelLink href="/developer" on_close=on_close/>
@@ -332,6 +434,7 @@ fn RevealKey(created: CreatedKey, on_close: Callback<()>) -> impl IntoView {
 fn EditKey(key: KeySummary, on_close: Callback<()>, on_saved: Callback<()>) -> impl IntoView {
     let name = RwSignal::new(key.name.clone());
     let permissions = RwSignal::new(key.permissions);
+    let allowed_ips = RwSignal::new(key.allowed_ips.join("\n"));
     let update = ServerAction::<UpdateKey>::new();
     Effect::new(move |_| {
         if let Some(Ok(_)) = update.value().get() {
@@ -346,7 +449,7 @@ fn EditKey(key: KeySummary, on_close: Callback<()>, on_saved: Callback<()>) -> i
         <Modal title="Edit key" id="edit-key" on_close=on_close>
             <form novalidate on:submit=move |ev| {
                 ev.prevent_default();
-                update.dispatch(UpdateKey { id, name: name.get(), permissions: permissions.get() });
+                update.dispatch(UpdateKey { id, name: name.get(), permissions: permissions.get(), allowed_ips: allowed_ips.get() });
             }>
                 {move || general().map(|m| view! { <ErrorBanner message=m/> })}
                 <p class="muted">"Prefix " <code>{key.prefix.clone()}</code> " · " {key.status.label()}</p>
@@ -354,6 +457,11 @@ fn EditKey(key: KeySummary, on_close: Callback<()>, on_saved: Callback<()>) -> i
                 <input id="edit-key-name" bind:value=name/>
                 {field_error(fields, "name")}
                 <PermissionBoxes permissions=permissions/>
+                <label for="edit-key-ips">"IP allowlist"</label>
+                <textarea id="edit-key-ips" rows="3" spellcheck="false" aria-describedby="edit-key-ips-help"
+                    placeholder="203.0.113.7\n2001:db8::/32" bind:value=allowed_ips></textarea>
+                <p class="muted small" id="edit-key-ips-help">{format!("Optional. Addresses or CIDR ranges the key may be used from, one per line, at most {IP_ALLOWLIST_MAX}. Empty: anywhere.")}</p>
+                {field_error(fields, "allowed_ips")}
                 <label for="edit-key-expiry">"Expiry"</label>
                 <input id="edit-key-expiry" readonly aria-describedby="edit-key-expiry-help"
                     value=format_optional(key.expires_at, "Never")/>
@@ -417,6 +525,98 @@ fn DeleteKeyDialog(
                 <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
                 <button class="button danger" type="button" on:click=move |_| { delete.dispatch(DeleteKey { id }); }>"Delete"</button>
             </div>
+        </Modal>
+    }
+}
+
+#[component]
+fn RollKeyDialog(
+    key: KeySummary,
+    on_close: Callback<()>,
+    on_rolled: Callback<CreatedKey>,
+) -> impl IntoView {
+    let grace = RwSignal::new(Grace::OneDay);
+    let roll = ServerAction::<RollKey>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = roll.value().get() {
+            roll.value().set(None);
+            on_rolled.run(created);
+        }
+    });
+    let general = move || error_parts(roll.value().get().map(|r| r.map(|_| ()))).0;
+    let id = key.id;
+    view! {
+        <Modal title="Roll key" id="roll-key" on_close=on_close>
+            <form on:submit=move |ev| { ev.prevent_default(); roll.dispatch(RollKey { id, grace: grace.get() }); }>
+                {move || general().map(|m| view! { <ErrorBanner message=m/> })}
+                <p>"Roll " <strong>{key.name.clone()}</strong> " (" <code>{key.prefix.clone()}</code> "): a new key with the same name, permissions, expiry and IP allowlist is shown once. The old key keeps working for the grace period, then is revoked, so you can swap keys without downtime."</p>
+                <fieldset class="grace">
+                    <legend>"Grace period"</legend>
+                    {Grace::ALL.into_iter().map(|g| {
+                        let id = format!("grace-{g:?}");
+                        let for_label = id.clone();
+                        view! {
+                            <label class="check" for=for_label>
+                                <input type="radio" id=id name="grace" prop:checked=move || grace.get() == g
+                                    on:change=move |_| grace.set(g)/>
+                                {g.label()}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <div class="modal-actions">
+                    <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <button class="button primary" type="submit" disabled=move || roll.pending().get()>"Roll key"</button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
+
+/// Org admins: the rules for new keys and rolls.
+#[component]
+fn PolicyDialog(
+    policy: KeyPolicy,
+    on_close: Callback<()>,
+    on_saved: Callback<()>,
+) -> impl IntoView {
+    let days = RwSignal::new(
+        policy
+            .max_lifetime_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    );
+    let required = RwSignal::new(policy.expiry_required);
+    let save = ServerAction::<SetKeyPolicy>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            on_saved.run(());
+        }
+    });
+    let result = Signal::derive(move || save.value().get().map(|r| r.map(|_| ())));
+    let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
+    let general = move || error_parts(result.get()).0;
+    view! {
+        <Modal title="Key policy" id="key-policy" on_close=on_close>
+            <form novalidate on:submit=move |ev| {
+                ev.prevent_default();
+                save.dispatch(SetKeyPolicy { max_lifetime_days: days.get(), expiry_required: required.get() });
+            }>
+                {move || general().map(|m| view! { <ErrorBanner message=m/> })}
+                <p class="muted">"Applies to new keys and rolls. Existing keys keep their expiry."</p>
+                <label for="policy-days">"Maximum lifetime (days)"</label>
+                <input id="policy-days" inputmode="numeric" bind:value=days aria-describedby="policy-days-help"/>
+                <p class="muted small" id="policy-days-help">{format!("1 to {POLICY_MAX_DAYS}; empty for none. New keys must then expire within it, and the form fills it in.")}</p>
+                {field_error(fields, "max_lifetime_days")}
+                <label class="check" for="policy-required">
+                    <input type="checkbox" id="policy-required" bind:checked=required/>
+                    "Expiry required"
+                </label>
+                <div class="modal-actions">
+                    <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save"</button>
+                </div>
+            </form>
         </Modal>
     }
 }

@@ -4,7 +4,8 @@ use serde_json::json;
 
 use super::data::{self, InsertKey, KeyRow};
 use super::domain::{
-    ApiKey, CreatedKey, Expiry, KeyName, KeySummary, NewKey, Permissions, PLAYGROUND_KEY_NAME,
+    ApiKey, CreatedKey, Expiry, Grace, IpAllowlist, KeyName, KeyPolicy, KeyStatus, KeySummary,
+    NewKey, Permissions, PLAYGROUND_KEY_NAME,
 };
 use crate::audit::data::{record, NewEntry};
 use crate::audit::AuditAction;
@@ -56,20 +57,52 @@ pub async fn create(
     new: NewKey,
     playground: bool,
 ) -> Result<CreatedKey, AppError> {
-    let now = state.clock.now().timestamp_millis();
+    let now = state.clock.now();
     let mut tx = begin_write(&state.db).await?;
     if playground {
-        let live = data::count_live_playground(&mut tx, org.user_id, now).await?;
+        let live =
+            data::count_live_playground(&mut tx, org.user_id, now.timestamp_millis()).await?;
         if live >= PLAYGROUND_CAP {
             return Err(AppError::Conflict(format!(
                 "You already have {PLAYGROUND_CAP} active playground keys. Revoke one on the Developer page, or wait for one to expire (they last one hour)."
             )));
         }
+    } else {
+        // Inside the transaction: a policy changed meanwhile is the one
+        // that applies.
+        let policy = data::policy(&mut *tx, org.id).await?;
+        policy
+            .check(new.expiry, now)
+            .map_err(|e| AppError::Validation(vec![e]))?;
     }
+    let source = if playground {
+        "docs playground"
+    } else {
+        "dashboard"
+    };
+    let created = insert_new(&mut tx, org, &new, playground, None, "", now, source).await?;
+    tx.commit().await?;
+    tracing::info!(org = org.id, prefix = %created.key.prefix, playground, "API key created");
+    Ok(created)
+}
+
+/// Makes a key and audits it, in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+async fn insert_new(
+    tx: &mut crate::server::db::Tx,
+    org: &OrgScope,
+    new: &NewKey,
+    playground: bool,
+    rolled_from: Option<&str>,
+    allowed_ips: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    source: &str,
+) -> Result<CreatedKey, AppError> {
     let key = ApiKey::generate();
     let prefix = key.prefix();
+    let at = now.timestamp_millis();
     let id = data::insert(
-        &mut tx,
+        tx,
         InsertKey {
             organisation_id: org.id,
             name: new.name.as_str(),
@@ -79,28 +112,30 @@ pub async fn create(
             expires_at: new.expiry.get().map(|t| t.timestamp_millis()),
             is_playground: playground,
             created_by: org.user_id,
-            created_at: now,
+            created_at: at,
+            rolled_from,
+            allowed_ips,
         },
     )
     .await?;
-    let row = data::find(&mut tx, org.id, id)
+    let row = data::find(tx, org.id, id)
         .await?
         .ok_or(AppError::Internal)?;
-    let details = json!({
+    let mut details = json!({
         "permissions": new.permissions.describe(),
         "expires_at": new.expiry.get(),
-        "source": if playground { "docs playground" } else { "dashboard" },
-    })
-    .to_string();
+        "source": source,
+    });
+    if let Some(old) = rolled_from {
+        details["rolled_from"] = old.into();
+    }
     record(
-        &mut tx,
-        entry(org, now, AuditAction::KeyCreated, &row, details),
+        tx,
+        entry(org, at, AuditAction::KeyCreated, &row, details.to_string()),
     )
     .await?;
-    tx.commit().await?;
-    tracing::info!(org = org.id, prefix = %prefix, playground, "API key created");
     Ok(CreatedKey {
-        key: row.summary(state.clock.now()),
+        key: row.summary(now),
         plaintext: key.expose().to_owned(),
     })
 }
@@ -121,8 +156,17 @@ pub async fn update(
     id: i64,
     name: &str,
     permissions: Permissions,
+    allowed_ips: &str,
 ) -> Result<KeySummary, AppError> {
-    let name = KeyName::parse(name).map_err(|e| AppError::Validation(vec![e]))?;
+    let parsed = (KeyName::parse(name), IpAllowlist::parse(allowed_ips));
+    let (name, allowed_ips) = match parsed {
+        (Ok(name), Ok(ips)) => (name, ips),
+        (name, ips) => {
+            return Err(AppError::Validation(
+                [name.err(), ips.err()].into_iter().flatten().collect(),
+            ))
+        }
+    };
     let now = state.clock.now().timestamp_millis();
     let mut tx = begin_write(&state.db).await?;
     let before = data::find(&mut tx, org.id, id)
@@ -141,10 +185,25 @@ pub async fn update(
             json!({"before": before.permissions().describe(), "after": permissions.describe()}),
         );
     }
+    let ips_before = IpAllowlist::from_stored(&before.allowed_ips);
+    if ips_before != allowed_ips {
+        changes.insert(
+            "allowed_ips".into(),
+            json!({"before": ips_before.entries(), "after": allowed_ips.entries()}),
+        );
+    }
     if changes.is_empty() {
         return Ok(summary(state, &before));
     }
-    data::update(&mut tx, org.id, id, name.as_str(), permissions).await?;
+    data::update(
+        &mut tx,
+        org.id,
+        id,
+        name.as_str(),
+        permissions,
+        &allowed_ips.to_stored(),
+    )
+    .await?;
     let after = data::find(&mut tx, org.id, id)
         .await?
         .ok_or(AppError::Internal)?;
@@ -165,10 +224,11 @@ pub async fn revoke(state: &AppState, org: &OrgScope, id: i64) -> Result<KeySumm
     let key = data::find(&mut tx, org.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if key.revoked_at.is_some() {
+    if key.status(state.clock.now()) == KeyStatus::Revoked {
         return Ok(summary(state, &key));
     }
-    data::set_revoked_at(&mut tx, org.id, id, Some(now)).await?;
+    // A retiring key revoked by hand stops now.
+    data::set_revoked_at(&mut tx, org.id, id, Some(now), None).await?;
     record(
         &mut tx,
         entry(org, now, AuditAction::KeyRevoked, &key, String::new()),
@@ -194,13 +254,13 @@ pub async fn reactivate(
     let key = data::find_by_prefix(&mut tx, prefix.trim())
         .await?
         .ok_or(AppError::NotFound)?;
-    if key.revoked_at.is_none() {
+    if key.status(state.clock.now()) != KeyStatus::Revoked {
         return Err(AppError::Conflict(format!(
             "Key {} is not revoked.",
             key.prefix
         )));
     }
-    data::set_revoked_at(&mut tx, key.organisation_id, key.id, None).await?;
+    data::set_revoked_at(&mut tx, key.organisation_id, key.id, None, None).await?;
     record(
         &mut tx,
         NewEntry {
@@ -247,4 +307,197 @@ pub async fn delete(state: &AppState, org: &OrgScope, id: i64) -> Result<(), App
     // Cached credentials must not outlive this change, on any instance.
     commit_invalidating(tx, &state.credentials).await?;
     Ok(())
+}
+
+/// "Roll key": a new key with the same name, permissions, expiry and IP
+/// allowlist, shown once; the old one keeps working for `grace`, then is
+/// revoked (at once with no grace). The organisation's policy applies to the
+/// new key's expiry. One transaction: both keys and both audit entries, which
+/// name each other.
+pub async fn roll(
+    state: &AppState,
+    org: &OrgScope,
+    id: i64,
+    grace: Grace,
+) -> Result<CreatedKey, AppError> {
+    let now = state.clock.now();
+    let at = now.timestamp_millis();
+    let mut tx = begin_write(&state.db).await?;
+    let old = data::find(&mut tx, org.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match old.status(now) {
+        KeyStatus::Active => {}
+        KeyStatus::Retiring => {
+            return Err(AppError::Conflict(format!(
+                "Key {} was rolled already and is retiring. Roll its replacement instead, or cancel the scheduled revocation first.",
+                old.prefix
+            )))
+        }
+        status => {
+            return Err(AppError::Conflict(format!(
+                "Key {} is {}: only a working key can be rolled. Create a new key instead.",
+                old.prefix,
+                status.label().to_lowercase()
+            )))
+        }
+    }
+    let new = NewKey {
+        name: KeyName::parse(&old.name).map_err(|_| AppError::Internal)?,
+        permissions: old.permissions(),
+        expiry: old.expiry(),
+    };
+    data::policy(&mut *tx, org.id)
+        .await?
+        .check(new.expiry, now)
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    let created = insert_new(
+        &mut tx,
+        org,
+        &new,
+        old.is_playground,
+        Some(&old.prefix),
+        &old.allowed_ips,
+        now,
+        "roll",
+    )
+    .await?;
+    let retires_at = at + grace.duration().num_milliseconds();
+    data::set_revoked_at(&mut tx, org.id, id, Some(retires_at), Some("rolled")).await?;
+    let details = json!({
+        "replaced_by": created.key.prefix,
+        "grace": grace.label(),
+        "revoked_at": crate::server::clock::from_millis(retires_at),
+    })
+    .to_string();
+    record(
+        &mut tx,
+        entry(org, at, AuditAction::KeyRolled, &old, details),
+    )
+    .await?;
+    // Cached credentials must not outlive this change, on any instance.
+    commit_invalidating(tx, &state.credentials).await?;
+    tracing::info!(org = org.id, old = %old.prefix, new = %created.key.prefix, "API key rolled");
+    Ok(created)
+}
+
+/// Cancels a rolled key's scheduled revocation: it keeps working.
+pub async fn cancel_retirement(
+    state: &AppState,
+    org: &OrgScope,
+    id: i64,
+) -> Result<KeySummary, AppError> {
+    let now = state.clock.now().timestamp_millis();
+    let mut tx = begin_write(&state.db).await?;
+    let key = data::find(&mut tx, org.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if key.status(state.clock.now()) != KeyStatus::Retiring {
+        return Err(AppError::Conflict(format!(
+            "Key {} is not scheduled for revocation.",
+            key.prefix
+        )));
+    }
+    data::set_revoked_at(&mut tx, org.id, id, None, None).await?;
+    record(
+        &mut tx,
+        entry(
+            org,
+            now,
+            AuditAction::KeyRetirementCancelled,
+            &key,
+            String::new(),
+        ),
+    )
+    .await?;
+    let after = data::find(&mut tx, org.id, id)
+        .await?
+        .ok_or(AppError::Internal)?;
+    commit_invalidating(tx, &state.credentials).await?;
+    Ok(summary(state, &after))
+}
+
+/// Most tokens one leak report may carry.
+pub const LEAK_REPORT_MAX: usize = 100;
+
+/// Revokes every working key among `tokens`, audited as "reported as
+/// leaked". Says nothing of what matched: the caller answers 202 whatever.
+/// Tokens that fail the checksum (and are not keys from before it) cost no
+/// database access.
+pub async fn report_leaked(state: &AppState, tokens: &[String]) -> Result<usize, AppError> {
+    let hashes: Vec<_> = tokens
+        .iter()
+        .filter_map(|t| crate::api::auth::screen(state, t.trim()).ok())
+        .map(|key| key.hash())
+        .collect();
+    if hashes.is_empty() {
+        return Ok(0);
+    }
+    let now = state.clock.now().timestamp_millis();
+    let mut tx = begin_write(&state.db).await?;
+    let mut revoked = 0;
+    for hash in &hashes {
+        let Some(key) = data::find_live_by_hash(&mut tx, hash.as_str(), now).await? else {
+            continue;
+        };
+        data::set_revoked_at(
+            &mut tx,
+            key.organisation_id,
+            key.id,
+            Some(now),
+            Some("leaked"),
+        )
+        .await?;
+        record(
+            &mut tx,
+            NewEntry {
+                organisation_id: key.organisation_id,
+                occurred_at: now,
+                actor: "Leak report",
+                action: AuditAction::KeyRevoked,
+                key_prefix: Some(&key.prefix),
+                key_name: Some(&key.name),
+                details: "reported as leaked".into(),
+            },
+        )
+        .await?;
+        tracing::warn!(org = key.organisation_id, prefix = %key.prefix, "API key reported as leaked and revoked");
+        revoked += 1;
+    }
+    commit_invalidating(tx, &state.credentials).await?;
+    Ok(revoked)
+}
+
+pub async fn policy(state: &AppState, org: &OrgScope) -> Result<KeyPolicy, AppError> {
+    Ok(data::policy(&state.db, org.id).await?)
+}
+
+/// Org admins only (the caller checks): the rules for new keys and rolls.
+pub async fn set_policy(
+    state: &AppState,
+    org: &OrgScope,
+    policy: KeyPolicy,
+) -> Result<KeyPolicy, AppError> {
+    let now = state.clock.now().timestamp_millis();
+    let mut tx = begin_write(&state.db).await?;
+    let before = data::policy(&mut *tx, org.id).await?;
+    if before == policy {
+        return Ok(policy);
+    }
+    data::set_policy(&mut tx, org.id, policy).await?;
+    record(
+        &mut tx,
+        NewEntry {
+            organisation_id: org.id,
+            occurred_at: now,
+            actor: &org.actor,
+            action: AuditAction::KeyPolicyChanged,
+            key_prefix: None,
+            key_name: None,
+            details: json!({"before": before.describe(), "after": policy.describe()}).to_string(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(policy)
 }

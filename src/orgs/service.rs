@@ -195,7 +195,7 @@ pub async fn member_keys(
         .ok_or(AppError::NotFound)?;
     let now = state.clock.now();
     Ok(
-        crate::keys::data::live_keys_created_by(&mut conn, org.id, user.id)
+        crate::keys::data::live_keys_created_by(&mut conn, org.id, user.id, now.timestamp_millis())
             .await?
             .iter()
             .map(|k| k.summary(now))
@@ -225,12 +225,12 @@ pub async fn remove_member(
         return Err(AppError::Conflict(LAST_ADMIN.into()));
     }
     let keys = if revoke_keys {
-        crate::keys::data::live_keys_created_by(&mut tx, org.id, user.id).await?
+        crate::keys::data::live_keys_created_by(&mut tx, org.id, user.id, now).await?
     } else {
         vec![]
     };
     for key in &keys {
-        crate::keys::data::set_revoked_at(&mut tx, org.id, key.id, Some(now)).await?;
+        crate::keys::data::set_revoked_at(&mut tx, org.id, key.id, Some(now), None).await?;
         audit::record(
             &mut tx,
             NewEntry {

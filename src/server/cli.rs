@@ -66,6 +66,59 @@ pub enum KeyCommand {
         #[arg(long, default_value = "")]
         expires: String,
     },
+    /// Find Leadline keys in files (a pre-commit or CI check): prints
+    /// `file:line:column: prefix` for each key whose checksum is valid, and
+    /// exits with 1 if it found any, 2 if a file could not be read. Needs no
+    /// database. Keys made before checksums (Leadline 0.1) are not found.
+    Scan {
+        /// Files to read ("-" for standard input).
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+}
+
+/// `leadline key scan`: what it found, one line each, and the exit code.
+pub fn scan(files: &[std::path::PathBuf]) -> (Vec<String>, Vec<String>, u8) {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for path in files {
+        let text = if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map(|_| text)
+                .map_err(|e| e.to_string())
+        } else {
+            std::fs::read(path)
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .map_err(|e| e.to_string())
+        };
+        let text = match text {
+            Ok(text) => text,
+            Err(error) => {
+                errors.push(format!("{}: {error}", path.display()));
+                continue;
+            }
+        };
+        for (at, key) in crate::keys::domain::find_keys(&text) {
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            found.push(format!(
+                "{}:{line}:{column}: Leadline API key {}… (revoke it on the Developer page, or report it: POST /api/v1/leaked-keys)",
+                path.display(),
+                key.prefix()
+            ));
+        }
+    }
+    let code = if !errors.is_empty() {
+        2
+    } else if !found.is_empty() {
+        1
+    } else {
+        0
+    };
+    (found, errors, code)
 }
 
 #[derive(Subcommand)]
@@ -271,6 +324,10 @@ async fn run_command(state: &AppState, command: Command) -> Result<Option<String
                 created.key.prefix
             );
             Ok(Some(created.plaintext))
+        }
+        // Handled in main, before any database is opened.
+        Command::Key(KeyCommand::Scan { .. }) => {
+            Err("`leadline key scan` needs no database".into())
         }
         Command::Org(OrgCommand::SetFlag(SetFlag { org, flag, on, .. })) => {
             let parsed = Flag::parse(&flag).ok_or_else(|| {

@@ -7,17 +7,41 @@ use std::sync::Arc;
 #[derive(Clone, Default)]
 pub struct Clock {
     fixed: Option<Arc<AtomicI64>>,
+    /// Milliseconds added to the system time (browser tests move it).
+    offset: Option<Arc<AtomicI64>>,
 }
 
 impl Clock {
     pub fn system() -> Self {
-        Self { fixed: None }
+        Self::default()
     }
 
     /// A clock that stands still at `start` until advanced.
     pub fn manual(start: DateTime<Utc>) -> Self {
         Self {
             fixed: Some(Arc::new(AtomicI64::new(start.timestamp_millis()))),
+            offset: None,
+        }
+    }
+
+    /// The system time plus the number of seconds written in `path` (none
+    /// while it is missing), re-read every 100 ms: how the browser tests
+    /// move a real server's time (LEADLINE_TEST_CLOCK_FILE). Never set in
+    /// production.
+    pub fn offset_by_file(path: std::path::PathBuf) -> Self {
+        let offset = Arc::new(AtomicI64::new(0));
+        let shared = Arc::clone(&offset);
+        std::thread::spawn(move || loop {
+            let secs = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .unwrap_or(0);
+            shared.store(secs.saturating_mul(1000), Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        });
+        Self {
+            fixed: None,
+            offset: Some(offset),
         }
     }
 
@@ -28,9 +52,12 @@ impl Clock {
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        match &self.fixed {
-            Some(fixed) => from_millis(fixed.load(Ordering::SeqCst)),
-            None => Utc::now(),
+        match (&self.fixed, &self.offset) {
+            (Some(fixed), _) => from_millis(fixed.load(Ordering::SeqCst)),
+            (None, Some(offset)) => {
+                Utc::now() + chrono::Duration::milliseconds(offset.load(Ordering::Relaxed))
+            }
+            (None, None) => Utc::now(),
         }
     }
 }

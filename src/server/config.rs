@@ -19,6 +19,9 @@ pub struct Config {
     /// LEADLINE_API_AUTH_FAILURE_LIMIT: failed API authentications per
     /// client address per minute before it is throttled (default 30).
     pub api_auth_failures_per_minute: u32,
+    /// LEADLINE_LEAK_REPORT_LIMIT: leak reports (`POST /api/v1/leaked-keys`)
+    /// per client address per minute (default 10).
+    pub leak_reports_per_minute: u32,
     /// LEADLINE_PUBLIC_URL: the address users reach this server at, e.g.
     /// `https://crm.example.com`; makes problem `type` links absolute.
     pub public_url: Option<String>,
@@ -84,6 +87,7 @@ impl Config {
             )),
             api_rate_limit_per_minute: env_or("LEADLINE_API_RATE_LIMIT", 600),
             api_auth_failures_per_minute: env_or("LEADLINE_API_AUTH_FAILURE_LIMIT", 30),
+            leak_reports_per_minute: env_or("LEADLINE_LEAK_REPORT_LIMIT", 10),
             public_url: public_url(std::env::var("LEADLINE_PUBLIC_URL").ok().as_deref())?,
             usage_flush: Duration::from_secs(env_or("LEADLINE_USAGE_FLUSH_SECS", 5)),
             trusted_proxies: super::client::parse_trusted_proxies(
@@ -100,6 +104,7 @@ impl Config {
             session_absolute: Duration::from_secs(24 * 3600),
             api_rate_limit_per_minute: 600,
             api_auth_failures_per_minute: 30,
+            leak_reports_per_minute: 10,
             public_url: None,
             usage_flush: Duration::from_secs(3600),
             trusted_proxies: vec![],

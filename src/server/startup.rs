@@ -76,7 +76,7 @@ pub fn app(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .layer(RequestBodyLimitLayer::new(SERVER_FN_BODY_LIMIT));
     Router::new()
-        .merge(crate::api::router(state.clone()))
+        .merge(crate::api::router())
         .merge(dashboard)
         .layer(middleware::from_fn(assets::never_store_by_default))
         .merge(assets)
@@ -185,7 +185,11 @@ pub async fn prepare_with(
     let db = db::connect(&config.database_url).await?;
     db::migrate(&db).await?;
     let url = config.database_url.clone();
-    let state = AppState::new(options, db, clock, config);
+    let legacy_keys = crate::keys::data::legacy_prefixes(&db)
+        .await?
+        .into_iter()
+        .collect();
+    let state = AppState::new(options, db, clock, config, legacy_keys);
     if let Some(epoch) = state.credentials.notified() {
         db::listen_for_credential_changes(url, epoch);
     }

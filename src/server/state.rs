@@ -1,5 +1,6 @@
 //! What every request handler and server function can reach.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +35,9 @@ pub struct Shared {
     pub limits: Limits,
     pub credentials: CredentialCache,
     pub reveals: super::forms::PendingReveals,
+    /// Prefixes of the keys made before checksums (loaded at start; none is
+    /// ever added): the only tokens with a bad checksum worth looking up.
+    pub legacy_keys: HashSet<String>,
 }
 
 /// The throttles, one window each.
@@ -48,6 +52,8 @@ pub struct Limits {
     pub api_auth_failures_per_client: Window,
     /// API requests per key id, across instances.
     pub api_per_key: KeyRateLimit,
+    /// Leak reports per client: no authentication, so bounded per address.
+    pub leak_reports_per_client: Window,
 }
 
 impl Limits {
@@ -64,18 +70,29 @@ impl Limits {
                 Duration::from_secs(60),
                 db,
             ),
+            leak_reports_per_client: Window::new(
+                config.leak_reports_per_minute,
+                Duration::from_secs(60),
+            ),
         }
     }
 }
 
 impl AppState {
-    pub fn new(leptos_options: LeptosOptions, db: Db, clock: Clock, config: Config) -> Self {
+    pub fn new(
+        leptos_options: LeptosOptions,
+        db: Db,
+        clock: Clock,
+        config: Config,
+        legacy_keys: HashSet<String>,
+    ) -> Self {
         let limits = Limits::new(&config, &db);
         Self(Arc::new(Shared {
             leptos_options,
             usage: Usage::new(db.clone()),
             credentials: CredentialCache::for_database(&config.database_url),
             reveals: Default::default(),
+            legacy_keys,
             db,
             clock,
             config,

@@ -437,3 +437,49 @@ fn the_cli_fails_when_a_running_server_could_not_see_its_change() {
         text(&out.stderr)
     );
 }
+
+/// `leadline key scan`: keys with a valid checksum are found (file, line,
+/// column, prefix, never the secret); near-misses are not; exit codes say
+/// which. No database is opened.
+#[test]
+fn key_scan_finds_real_keys_and_ignores_near_misses() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = leadline::keys::domain::ApiKey::generate();
+    let raw = key.expose();
+    let mut typo = raw.to_owned();
+    typo.replace_range(25..26, if &raw[25..26] == "k" { "m" } else { "k" });
+    let leaky = dir.path().join("deploy.env");
+    std::fs::write(&leaky, format!("# config\nLEADLINE_KEY={raw}\n")).unwrap();
+    let near = dir.path().join("near.txt");
+    std::fs::write(
+        &near,
+        format!(
+            "typo {typo}\nglued x{raw}\nlonger {raw}0\ncut {}\nsample sk_AbCd1234_0123456789abcdefghijABCDEFGHIJKL\n",
+            &raw[..40]
+        ),
+    )
+    .unwrap();
+    let scan = |files: &[&std::path::Path]| {
+        let mut args = vec!["key", "scan"];
+        args.extend(files.iter().map(|p| p.to_str().unwrap()));
+        // No database: a URL that can't be opened proves none is needed.
+        leadline("sqlite:///nonexistent/dir/x.db", &args, "")
+    };
+
+    let out = scan(&[&leaky, &near]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with(&format!(
+        "{}:2:14: Leadline API key {}",
+        leaky.display(),
+        key.prefix()
+    )));
+    assert!(!stdout.contains(&raw[14..]), "the secret is never printed");
+
+    let out = scan(&[&near]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = scan(&[&dir.path().join("missing.txt")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("missing.txt"));
+}

@@ -100,6 +100,7 @@ async fn permission_edits_and_the_feature_flag_reach_another_instance_within_a_s
             id: created.key.id,
             name: "Sync".into(),
             permissions: write_only,
+            allowed_ips: String::new(),
         },
     )
     .await
@@ -123,6 +124,7 @@ async fn permission_edits_and_the_feature_flag_reach_another_instance_within_a_s
             id: created.key.id,
             name: "Sync".into(),
             permissions: Permissions::LEADS_CRUD,
+            allowed_ips: String::new(),
         },
     )
     .await

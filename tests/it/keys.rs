@@ -146,6 +146,7 @@ async fn editing_changes_name_and_permissions_but_never_expiry() {
                 id: created.key.id,
                 name: "CI job".into(),
                 permissions: all,
+                allowed_ips: String::new(),
             },
         )
         .await
@@ -160,6 +161,7 @@ async fn editing_changes_name_and_permissions_but_never_expiry() {
                 id: created.key.id,
                 name: " ".into(),
                 permissions: all,
+                allowed_ips: String::new(),
             },
         )
         .await
@@ -325,7 +327,8 @@ async fn every_key_operation_needs_the_developer_permission_and_the_flag() {
             UpdateKey {
                 id: key.id,
                 name: "x".into(),
-                permissions: READ
+                permissions: READ,
+                allowed_ips: String::new(),
             }
         )
         .await
@@ -416,7 +419,8 @@ async fn another_organisations_keys_are_invisible_and_untouchable() {
             UpdateKey {
                 id: key.id,
                 name: "mine".into(),
-                permissions: READ
+                permissions: READ,
+                allowed_ips: String::new(),
             }
         )
         .await,

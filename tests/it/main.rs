@@ -10,6 +10,7 @@ mod cli;
 mod instances;
 mod invitations;
 mod keys;
+mod lifecycle;
 mod members;
 mod rest_api;
 mod sessions;

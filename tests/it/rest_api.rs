@@ -245,9 +245,35 @@ async fn bad_keys_get_invalid_token_with_at_most_the_prefix() {
         (Some("malformed_key"), Some(&ours_but_bent[..14]))
     );
 
-    // A known prefix with the wrong secret answers exactly like an unknown key.
-    let wrong_secret = format!("{}{}", &key[..14], "x".repeat(30));
-    let unknown = format!("sk_ZZZZZZZZ_{}", "y".repeat(32));
+    // A mistyped key fails its checksum: refused before any look-up.
+    let mut typo = key.clone();
+    typo.replace_range(30..31, if &key[30..31] == "x" { "y" } else { "x" });
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&typo), None)
+        .await;
+    assert_eq!(
+        (
+            r.status,
+            r.json()["code"].as_str(),
+            r.json()["key_prefix"].as_str()
+        ),
+        (
+            StatusCode::UNAUTHORIZED,
+            Some("malformed_key"),
+            Some(&key[..14])
+        )
+    );
+
+    // A known prefix with the wrong secret (checksum and all) answers
+    // exactly like an unknown key.
+    let seal = |body: String| {
+        leadline::keys::domain::ApiKey::seal(&body)
+            .unwrap()
+            .expose()
+            .to_owned()
+    };
+    let wrong_secret = seal(format!("{}{}", &key[..14], "x".repeat(24)));
+    let unknown = seal(format!("sk_ZZZZZZZZ_{}", "y".repeat(26)));
     let a = app
         .api(Method::GET, "/api/v1/leads", Some(&wrong_secret), None)
         .await;
@@ -392,6 +418,7 @@ async fn each_method_needs_its_permission_and_names_the_missing_scope() {
             id,
             name: "CI".into(),
             permissions: READ,
+            allowed_ips: String::new(),
         },
     )
     .await
@@ -669,7 +696,7 @@ async fn the_router_serves_exactly_the_documented_operations() {
         Method::TRACE,
     ];
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 3, "{:?}", paths.keys());
+    assert_eq!(paths.len(), 4, "{:?}", paths.keys());
     for (path, item) in paths {
         let documented: Vec<Method> = all
             .iter()
@@ -681,8 +708,13 @@ async fn the_router_serves_exactly_the_documented_operations() {
         for method in &all {
             // A body the documented operations accept, so that a refusal
             // can only come from routing.
-            let body =
-                matches!(*method, Method::POST | Method::PATCH).then(|| json!({ "name": "Grace" }));
+            let body = matches!(*method, Method::POST | Method::PATCH).then(|| {
+                if path.ends_with("leaked-keys") {
+                    json!({ "keys": ["not a key"] })
+                } else {
+                    json!({ "name": "Grace" })
+                }
+            });
             let r = app.api(method.clone(), &url, Some(&key), body).await;
             if documented.contains(method) {
                 assert!(
@@ -931,4 +963,63 @@ async fn a_verified_key_is_served_from_the_cache() {
         StatusCode::OK,
         "the second request was verified against the database"
     );
+}
+
+/// Once a key is verified, every answer carries its RateLimit headers: the
+/// handlers' errors, the body's rejections and the 405s alike.
+#[tokio::test]
+async fn every_answer_to_a_verified_key_is_metered() {
+    let (app, _, key, _) = app_with_key(READ).await;
+    let request = |method: Method, uri: &str, content_type: &str, body: String| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let json = "application/json";
+    let cases = [
+        (
+            request(Method::GET, "/api/v1/leads/1", json, String::new()),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            request(Method::GET, "/api/v1/leads?limit=0", json, String::new()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            request(
+                Method::POST,
+                "/api/v1/leads",
+                json,
+                r#"{"name":"Ada"}"#.into(),
+            ),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            request(Method::PUT, "/api/v1/leads/1", json, String::new()),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            request(Method::PATCH, "/api/v1/leads/1", "text/plain", "{}".into()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            request(Method::PATCH, "/api/v1/leads/1", json, "x".repeat(70_000)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ];
+    for (request, status) in cases {
+        let label = format!("{} {}", request.method(), request.uri());
+        let r = app.send(request).await;
+        assert_eq!(r.status, status, "{label}: {:?}", r.body);
+        for name in ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"] {
+            assert!(!r.header(name).is_empty(), "{label}: no {name}");
+        }
+    }
+    // Without a key, a 405 is a 401 first: the route's methods are not told.
+    let r = app.api(Method::PUT, "/api/v1/leads/1", None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
