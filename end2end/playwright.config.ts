@@ -36,6 +36,8 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: "../target/site",
       LEPTOS_SITE_ADDR: "127.0.0.1:3000",
       LEADLINE_LOG: "warn",
+      // Tests move the server's time by writing seconds here (helpers.ts).
+      LEADLINE_TEST_CLOCK_FILE: "../target/e2e/clock-offset",
     },
   },
 });

@@ -26,7 +26,9 @@ test("Generate test token makes a 1-hour playground key that calls the real API 
   await expect(row).toContainText("Docs playground (temp)");
   await expect(row).toContainText("Playground");
   await expect(row).toContainText("Leads: read, create, update, delete");
-  const expiry = (await row.locator('td[data-label="Expiry"]').innerText()).trim();
+  // The cell's first line is the time; below it, "Expires in 59 min".
+  const expiry = (await row.locator('td[data-label="Expiry"]').innerText()).trim().split("\n")[0].trim();
+  await expect(row.locator('td[data-label="Expiry"]')).toContainText(/Expires in \d+ min/);
   const minutes = (Date.parse(expiry.replace(" UTC", "Z").replace(" ", "T")) - Date.now()) / 60000;
   expect(minutes).toBeGreaterThan(55);
   expect(minutes).toBeLessThanOrEqual(60);

@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { expect, Page } from "@playwright/test";
 
 export const PASSWORD = "demo-password-e2e";
@@ -21,4 +22,12 @@ export async function signOut(page: Page) {
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL("**/sign-in");
   await expect(page.getByRole("heading", { name: "Sign in to Leadline" })).toBeVisible();
+}
+
+/** Moves the server's clock `seconds` ahead of real time (0 puts it back),
+ * through LEADLINE_TEST_CLOCK_FILE, which the server re-reads every 100 ms. */
+export async function setServerClock(seconds: number) {
+  // Relative to end2end/, where Playwright and the server both start.
+  writeFileSync("../target/e2e/clock-offset", String(seconds));
+  await new Promise((resolve) => setTimeout(resolve, 400));
 }

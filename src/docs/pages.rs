@@ -97,7 +97,7 @@ pub fn DocsIndex() -> impl IntoView {
             <h2 id="authentication">"Authentication"</h2>
             <p>"Send the key as a Bearer token in the Authorization header:"</p>
             <pre><code>"Authorization: Bearer sk_xxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"</code></pre>
-            <p>"The first 14 characters (sk_xxxxxxxx_...) are your key prefix: you'll see it on the keys list, in the audit log, and in error messages. The prefix alone can't be used to authenticate. Keys in the URL are refused."</p>
+            <p>"The first 14 characters (sk_xxxxxxxx_...) are your key prefix: you'll see it on the keys list, in the audit log, and in error messages. The prefix alone can't be used to authenticate. Keys in the URL are refused. See " <a href="#api-keys">"API keys"</a> " for rolling keys, expiry warnings, IP allowlists and reporting a leaked key."</p>
 
             <h2 id="errors">"Errors"</h2>
             <p>"Errors are " <code>"application/problem+json"</code> " (RFC 9457) with a stable " <code>"code"</code> " and, where a key was sent, its " <code>"key_prefix"</code> "."</p>
@@ -155,7 +155,20 @@ fn KeysGuide() -> impl IntoView {
             </ol>
             <p>"A modal shows the raw key, masked by default. Click the eye icon to reveal it, then Copy it. You only see the raw key once: we never store the plaintext, only a SHA-256 hash."</p>
             <h3>"Editing, revoking and deleting"</h3>
-            <p>"Click a row in the keys list to change its name and permissions; the expiry can't change. Revoke marks a key inactive (its requests get a 401; it stays in the list, and your platform admin can re-activate it). Delete removes it permanently, apart from its audit log entries."</p>
+            <p>"Click a row in the keys list to change its name, permissions and IP allowlist; the expiry can't change. Revoke marks a key inactive (its requests get a 401; it stays in the list, and your platform admin can re-activate it). Delete removes it permanently, apart from its audit log entries."</p>
+            <h3 id="rolling">"Rolling a key"</h3>
+            <p>"Roll key, on a key's row, makes a new key with the same name, permissions, expiry and IP allowlist, shown once like any new key. The old key keeps working for the grace period you choose (none, 1 hour, 24 hours or 7 days), so an integration can switch without downtime; the list shows it as Retiring (\"Retires in 23 h\"), then it is revoked and its requests get a 401 " <code>"key_revoked"</code> ". Its expiry does not change. Cancel revocation keeps it working after all. The audit log's entries for the two keys name each other."</p>
+            <h3 id="key-policy">"Key policy"</h3>
+            <p>"Organisation admins can set a maximum lifetime (for example 90 days) and require an expiry. New keys and rolls must then have an expiry within it; the New key form fills in the latest date allowed, and the server refuses anything else with a message on the Expiry field. Existing keys keep their expiry."</p>
+            <h3 id="expiry-warnings">"Expiry warnings"</h3>
+            <p>"Keys that expire within 7 days show \"Expires in N days\" in the list, and the Developer page counts them in a banner; expired keys show Expired, not Revoked. While a key expires within 7 days, the API's successful responses to it carry " <code>"Leadline-Key-Expires"</code> " with the time it expires (RFC 3339, UTC), so an integration can warn its owner."</p>
+            <h3 id="ip-allowlists">"IP allowlists"</h3>
+            <p>"Edit a key to limit where it may be used from: up to 50 IPv4 or IPv6 addresses and CIDR ranges (like " <code>"203.0.113.0/24"</code> "), one per line; empty means anywhere. A request from elsewhere gets a 403 " <code>"ip_not_allowed"</code> " naming the key prefix and the address the server saw. Behind your own reverse proxies, the server reads the client's address from " <code>"X-Forwarded-For"</code> " only when your platform admin lists the proxies in " <code>"LEADLINE_TRUSTED_PROXIES"</code> "."</p>
+            <h3 id="leaked-keys">"Checksums and leaked keys"</h3>
+            <p>"The last 6 characters of a key are a checksum of the rest, so a mistyped or made-up key is refused (" <code>"malformed_key"</code> ") before any look-up, and tools can tell a Leadline key from random text. The other 34 characters are random: about 202 bits."</p>
+            <p>"Found a key where it should not be, such as a public repository or a log? Report it; no authentication is needed, since holding the key is proof enough. Every working key among up to 100 reported tokens is revoked at once (the audit log says \"reported as leaked\") and its organisation's Developer page shows a banner. The answer is always 202, whatever matched, and reports are rate-limited per address."</p>
+            <pre><code>"curl -X POST https://your-leadline/api/v1/leaked-keys \\\n  -H 'Content-Type: application/json' \\\n  -d '{\"keys\": [\"sk_...\"]}'"</code></pre>
+            <p>"To catch keys before they leak, run " <code>"leadline key scan FILE…"</code> " in CI or a pre-commit hook: it prints the file, line and prefix of every key whose checksum is valid, never the key itself, and exits with 1 when it finds one."</p>
             <h3>"Temp keys from the docs playground"</h3>
             <p>"Generate test token on an endpoint page creates a 1-hour key on your behalf, named \"Docs playground (temp)\", scoped to leads CRUD. It shows in the same keys list and auto-expires; revoke it early if you're worried."</p>
             <h3>"Permissions you'll need"</h3>

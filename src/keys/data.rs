@@ -364,7 +364,8 @@ pub async fn find_live_by_hash(
 }
 
 /// What the Developer page's banners count, over all of the organisation's
-/// keys (not only the page shown).
+/// keys (not only the page shown). Playground keys, which last an hour by
+/// design, are not warned about.
 #[derive(Debug, Clone, Copy, FromRow)]
 pub struct KeyAlerts {
     pub expiring_soon: i64,
@@ -374,7 +375,7 @@ pub struct KeyAlerts {
 pub async fn alerts(db: &Db, organisation_id: i64, now: i64) -> Result<KeyAlerts, sqlx::Error> {
     sqlx::query_as(
         "SELECT
-           COALESCE(SUM(CASE WHEN expires_at > $2 AND expires_at <= $3
+           COALESCE(SUM(CASE WHEN expires_at > $2 AND expires_at <= $3 AND is_playground = FALSE
                               AND (revoked_at IS NULL OR revoked_at > $2) THEN 1 ELSE 0 END), 0) AS expiring_soon,
            COALESCE(SUM(CASE WHEN revoked_reason = 'leaked' AND revoked_at <= $2 THEN 1 ELSE 0 END), 0) AS leaked
          FROM api_keys WHERE organisation_id = $1",

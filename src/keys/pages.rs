@@ -171,8 +171,7 @@ fn KeysPanel(
         {move || match dialog.get() {
             Dialog::None => ().into_any(),
             Dialog::NewKey => view! {
-                <NewKeyForm on_close=close on_created=revealed
-                    suggested=Signal::derive(move || keys.get().and_then(Result::ok).and_then(|p| p.suggested_expiry))/>
+                <NewKeyForm on_close=close on_created=revealed keys=keys/>
             }.into_any(),
             Dialog::Reveal(created) => view! { <RevealKey created=created on_close=close/> }.into_any(),
             Dialog::Edit(key) => view! { <EditKey key=key on_close=close on_saved=done/> }.into_any(),
@@ -320,7 +319,7 @@ fn PermissionBoxes(permissions: RwSignal<Permissions>) -> impl IntoView {
 fn NewKeyForm(
     on_close: Callback<()>,
     on_created: Callback<CreatedKey>,
-    suggested: Signal<Option<String>>,
+    keys: Resource<Result<super::KeysPage, AppError>>,
 ) -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     Effect::new(move |_| {
@@ -344,16 +343,22 @@ fn NewKeyForm(
                 {field_error(fields, "name")}
                 <PermissionBoxes permissions=RwSignal::new(Permissions::default())/>
                 <label for="key-expiry">"Expiry"</label>
-                <input id="key-expiry" name="expires_at" type="date" aria-describedby="key-expiry-help"
-                    prop:value=move || suggested.get().unwrap_or_default()
-                    max=move || suggested.get()/>
-                <p class="muted small" id="key-expiry-help">
-                    {move || if suggested.get().is_some() {
-                        "Required by your organisation's key policy, at most the date filled in. The key stops working after that date (end of day, UTC). It can't be changed later."
-                    } else {
-                        "Optional. The key stops working after that date (end of day, UTC). It can't be changed later."
-                    }}
-                </p>
+                // Under a key policy, pre-filled with the latest date allowed.
+                <Suspense fallback=|| view! { <input id="key-expiry" name="expires_at" type="date"/> }>
+                    {move || Suspend::new(async move {
+                        let suggested = keys.await.ok().and_then(|p| p.suggested_expiry);
+                        let help = if suggested.is_some() {
+                            "Required by your organisation's key policy, at most the date filled in. The key stops working after that date (end of day, UTC). It can't be changed later."
+                        } else {
+                            "Optional. The key stops working after that date (end of day, UTC). It can't be changed later."
+                        };
+                        view! {
+                            <input id="key-expiry" name="expires_at" type="date" aria-describedby="key-expiry-help"
+                                value=suggested.clone() max=suggested/>
+                            <p class="muted small" id="key-expiry-help">{help}</p>
+                        }
+                    })}
+                </Suspense>
                 {field_error(fields, "expires_at")}
                 <div class="modal-actions">
                     <CancelLink href="/developer" on_close=on_close/>
