@@ -67,8 +67,19 @@ async fn server_fn_error_status(request: Request, next: Next) -> Response {
 /// The largest body a server function accepts.
 pub const SERVER_FN_BODY_LIMIT: usize = 64 * 1024;
 
+/// The app's routes, generated once per process. Generating them renders the
+/// app with resource loading suppressed through a process-wide flag, and a
+/// resource first polled meanwhile (a page rendered at that moment by another
+/// router in the same process, as in the tests) would never resolve
+/// (leptos-rs/leptos#4773). Once generated, the window never opens again.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn app(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let options = state.leptos_options.clone();
     let assets = assets::router(&state.leptos_options);
     // Pages and server functions: no form or call needs more than 64 KiB.
