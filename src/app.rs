@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("leads") view=crate::leads::pages::LeadsPage/>
                     // Lazy: each loads its own wasm chunk on first visit.
                     <Route path=path!("developer") view={Lazy::<crate::keys::pages::DeveloperRoute>::new()}/>
+                    <Route path=path!("developer/keys/:id") view={Lazy::<crate::usage::pages::KeyUsageRoute>::new()}/>
                     <Route path=path!("audit") view={Lazy::<crate::audit::pages::AuditRoute>::new()}/>
                     <Route path=path!("account") view={Lazy::<crate::auth::pages::AccountRoute>::new()}/>
                     <Route path=path!("members") view={Lazy::<crate::orgs::pages::MembersRoute>::new()}/>

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod leads;
 pub mod orgs;
 pub mod ui;
+pub mod usage;
 
 #[cfg(feature = "ssr")]
 pub mod api;

@@ -10,14 +10,31 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 
 use crate::error::AppError;
 use crate::keys::data::{find_credential, Credential};
 use crate::keys::domain::{ApiKey, KeyPrefix, Permission, Permissions, EXPIRY_WARNING};
+use crate::keys::usage::Usage;
 use crate::server::throttle::client_key;
 use crate::server::AppState;
+use crate::usage::data::NewRefusal;
+use crate::usage::domain::Outcome;
+
+/// The path a refusal remembers, as the client sent it (before the API's
+/// router took off its `/api/v1`): no query string (it could carry
+/// anything), at most 200 characters.
+fn refusal_path(uri: &Uri) -> String {
+    uri.path().chars().take(200).collect()
+}
+
+fn original_uri(parts: &Parts) -> Uri {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| parts.uri.clone(), |original| original.0.clone())
+}
 
 /// What the per-key rate limit said about a request, sent back as the
 /// `RateLimit-*` headers.
@@ -43,11 +60,12 @@ impl IntoResponseParts for Meter {
     }
 }
 
-/// An error answered after the key was metered (a body extractor's
-/// rejection, say): with the RateLimit headers when the request has them.
-pub fn metered_error(meter: Option<Meter>, error: AppError) -> Response {
-    match meter {
-        Some(meter) => (meter, error).into_response(),
+/// An error answered after the key was verified (a body extractor's
+/// rejection, say): counted, and with the RateLimit headers, when the
+/// request has a caller.
+pub fn metered_error(caller: Option<&Caller>, error: AppError) -> Response {
+    match caller {
+        Some(caller) => caller.answer::<()>(Err(error)).into_response(),
         None => error.into_response(),
     }
 }
@@ -77,12 +95,28 @@ impl<T: IntoResponse> IntoResponse for Metered<T> {
 
 /// The key a request was authenticated with: its credential as loaded (or
 /// cached), shared rather than copied, and what the rate limit said.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Caller {
     credential: Arc<Credential>,
     meter: Meter,
     /// The key's expiry (ms), when it falls within [`EXPIRY_WARNING`].
     expires_soon: Option<i64>,
+    /// Where the outcome of the request is counted, and what a refusal
+    /// remembers of it.
+    usage: Usage,
+    method: Method,
+    uri: Uri,
+    client: IpAddr,
+    /// When the request arrived (ms).
+    at: i64,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("key", &self.credential.prefix)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::ops::Deref for Caller {
@@ -94,8 +128,29 @@ impl std::ops::Deref for Caller {
 }
 
 impl Caller {
-    /// The handler's answer, with this request's RateLimit headers.
+    /// The handler's answer, with this request's RateLimit headers; its
+    /// outcome is counted for the key's usage.
     pub fn answer<T>(&self, result: Result<T, AppError>) -> Metered<T> {
+        let status = result.as_ref().map_or_else(AppError::status_code, |_| 200);
+        let now = self.at;
+        match (Outcome::of_status(status), &result) {
+            (Some(Outcome::Refused), Err(error)) => self.usage.refused(NewRefusal {
+                key_id: self.credential.id,
+                organisation_id: self.credential.organisation_id,
+                occurred_at: now,
+                code: error.code(),
+                method: self.method.to_string(),
+                path: refusal_path(&self.uri),
+                client_ip: self.client.to_string(),
+            }),
+            (Some(outcome), _) => self.usage.count(
+                self.credential.id,
+                self.credential.organisation_id,
+                now,
+                outcome,
+            ),
+            (None, _) => {}
+        }
         Metered {
             meter: self.meter,
             expires_soon: self.expires_soon,
@@ -303,7 +358,8 @@ fn verify_cached(
 }
 
 /// The key's credential, from the cache when it holds it, else verified
-/// under the failure throttle; refusals are logged by prefix.
+/// under the failure throttle; refusals are logged by prefix, and counted
+/// for the key when it is known.
 async fn authenticated(state: &AppState, parts: &Parts) -> Result<Arc<Credential>, AppError> {
     let token = credentials(parts)?;
     let address = || client_address(state, parts);
@@ -312,12 +368,11 @@ async fn authenticated(state: &AppState, parts: &Parts) -> Result<Arc<Credential
         // look-up (a blocked client keeps its cached keys too).
         Some(Ok(credential)) => Ok(credential),
         Some(Err(refused)) => {
-            let address = client_address(state, parts);
             let failures = &state.limits.api_auth_failures_per_client;
-            failures.hit(client_key(address).as_str(), state.clock.now());
+            failures.hit(client_key(address()).as_str(), state.clock.now());
             Err(refused)
         }
-        None => authenticate(state, token, client_address(state, parts)).await,
+        None => authenticate(state, token, address()).await,
     };
     if let Err(error) = &outcome {
         if let Some(prefix) = error.key_prefix() {
@@ -327,8 +382,42 @@ async fn authenticated(state: &AppState, parts: &Parts) -> Result<Arc<Credential
                 "API authentication refused"
             );
         }
+        count_refusal(state, parts, token, error).await;
     }
     outcome
+}
+
+/// Counts a refused authentication against the key it names, when that key
+/// exists: by its hash (revoked, expired, flag off, address refused), or by
+/// its prefix (a wrong secret). Tokens that name no key are not counted.
+async fn count_refusal(state: &AppState, parts: &Parts, token: &str, error: &AppError) {
+    let key = match error {
+        AppError::KeyRevoked { .. }
+        | AppError::KeyExpired { .. }
+        | AppError::FeatureDisabled { .. }
+        | AppError::IpNotAllowed { .. } => screen(state, token)
+            .ok()
+            .and_then(|key| state.credentials.get(key.hash().as_str()))
+            .map(|c| (c.id, c.organisation_id)),
+        AppError::InvalidKey { key_prefix } => {
+            crate::usage::data::key_by_prefix(&state.db, key_prefix)
+                .await
+                .ok()
+                .flatten()
+        }
+        _ => None,
+    };
+    if let Some((key_id, organisation_id)) = key {
+        state.usage.refused(NewRefusal {
+            key_id,
+            organisation_id,
+            occurred_at: state.clock.now().timestamp_millis(),
+            code: error.code(),
+            method: parts.method.to_string(),
+            path: refusal_path(&original_uri(parts)),
+            client_ip: client_address(state, parts).to_string(),
+        });
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -340,6 +429,12 @@ impl FromRequestParts<AppState> for Caller {
         let limits = &state.limits.api_per_key;
         let verdict = limits.hit(credential.id, now).await?;
         if !verdict.allowed {
+            state.usage.count(
+                credential.id,
+                credential.organisation_id,
+                now.timestamp_millis(),
+                Outcome::RateLimited,
+            );
             return Err(AppError::RateLimited {
                 key_prefix: Some(credential.prefix.clone()),
                 retry_after_secs: verdict.reset_secs,
@@ -353,17 +448,23 @@ impl FromRequestParts<AppState> for Caller {
             remaining: verdict.remaining,
             reset_secs: verdict.reset_secs,
         };
-        // For the extractors that run after this one (the body's), whose
-        // rejections carry the headers too.
-        parts.extensions.insert(meter);
         let expires_soon = credential
             .expires_at
             .filter(|at| at - now <= EXPIRY_WARNING.num_milliseconds());
-        Ok(Caller {
+        let caller = Caller {
             credential,
             meter,
             expires_soon,
-        })
+            usage: state.usage.clone(),
+            method: parts.method.clone(),
+            uri: original_uri(parts),
+            client: client_address(state, parts),
+            at: now,
+        };
+        // For the extractors that run after this one (the body's), whose
+        // rejections are counted and carry the headers too.
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
     }
 }
 

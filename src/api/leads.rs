@@ -8,7 +8,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{metered_error, Caller, Meter, Metered};
+use super::auth::{metered_error, Caller, Metered};
 use crate::error::{AppError, FieldError};
 use crate::keys::domain::Permission;
 use crate::leads::data::{self, LeadFilter};
@@ -29,10 +29,10 @@ where
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let meter = req.extensions().get::<Meter>().copied();
+        let caller = req.extensions().get::<Caller>().cloned();
         Self::parse(req, state)
             .await
-            .map_err(|error| metered_error(meter, error))
+            .map_err(|error| metered_error(caller.as_ref(), error))
     }
 }
 

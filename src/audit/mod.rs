@@ -2,6 +2,8 @@
 
 #[cfg(feature = "ssr")]
 pub mod data;
+#[cfg(feature = "ssr")]
+pub mod export;
 pub mod pages;
 
 use chrono::{DateTime, Utc};

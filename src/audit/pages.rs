@@ -27,6 +27,19 @@ pub fn AuditPage() -> impl IntoView {
     })
 }
 
+/// Percent-encodes a query value (letters, digits and `-_.~` pass).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[component]
 fn AuditLog() -> impl IntoView {
     let prefix = RwSignal::new(String::new());
@@ -55,6 +68,13 @@ fn AuditLog() -> impl IntoView {
                 <option value="">"All actions"</option>
                 {AuditAction::ALL.iter().map(|a| view! { <option value=a.key()>{a.key()}</option> }).collect_view()}
             </select>
+            // The whole log with these filters, streamed by the server.
+            {["csv", "jsonl"].map(|format| view! {
+                <a class="button small" download
+                    href=move || format!("/audit/export?format={format}&prefix={}&action={}", encode(&prefix.get()), encode(&action.get()))>
+                    {if format == "csv" { "Download CSV" } else { "Download JSON Lines" }}
+                </a>
+            })}
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -140,6 +140,23 @@ pub struct Granted {
 pub async fn guard(need: Need) -> Result<Granted, AppError> {
     let state = state()?;
     let user = require_user().await?;
+    grant(state, user, need)
+}
+
+/// The same guard for a plain axum handler (a download), from the request.
+pub async fn guard_request(
+    state: &AppState,
+    parts: &Parts,
+    need: Need,
+) -> Result<Granted, AppError> {
+    let token = session_token(parts, cookie_name(state)).ok_or(AppError::SignInRequired)?;
+    let user = resolve(state, &token)
+        .await?
+        .ok_or(AppError::SignInRequired)?;
+    grant(state.clone(), user, need)
+}
+
+fn grant(state: AppState, user: SessionUser, need: Need) -> Result<Granted, AppError> {
     let org = match need {
         Need::Member => user.require_member()?,
         Need::Developer => user.require_developer()?,

@@ -77,6 +77,10 @@ impl KeyRow {
                 .expires_at
                 .map(|at| at - now_ms)
                 .filter(|left| status.works() && *left <= EXPIRY_WARNING.num_milliseconds()),
+            calls_24h: 0,
+            unused: status.works()
+                && self.last_used_at.unwrap_or(self.created_at)
+                    < now_ms - crate::usage::domain::UNUSED_DAYS * crate::usage::domain::DAY_MS,
             expires_at: self.expires_at.map(from_millis),
             created_at: from_millis(self.created_at),
             created_by: self
@@ -134,28 +138,75 @@ pub async fn insert(conn: &mut Conn, key: InsertKey<'_>) -> Result<i64, sqlx::Er
     Ok(id.0)
 }
 
+/// Which keys the list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyFilter {
+    All,
+    /// Working keys last used (or, never used, created) before this (ms).
+    UnusedSince {
+        before: i64,
+        now: i64,
+    },
+}
+
+impl KeyFilter {
+    /// The SQL condition on `k`, with its two parameters from `$first`.
+    fn condition(first: usize) -> String {
+        let (before, now) = (first, first + 1);
+        // Typed explicitly: PostgreSQL would infer `$n < 0` as a 4-byte
+        // integer.
+        let (before, now) = (
+            format!("CAST(${before} AS BIGINT)"),
+            format!("CAST(${now} AS BIGINT)"),
+        );
+        format!(
+            "({before} < 0 OR (COALESCE(k.last_used_at, k.created_at) < {before}
+               AND (k.revoked_at IS NULL OR k.revoked_at > {now})
+               AND (k.expires_at IS NULL OR k.expires_at > {now})))"
+        )
+    }
+
+    fn binds(self) -> (i64, i64) {
+        match self {
+            Self::All => (-1, 0),
+            Self::UnusedSince { before, now } => (before, now),
+        }
+    }
+}
+
 pub async fn list(
     db: &Db,
     organisation_id: i64,
+    filter: KeyFilter,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<KeyRow>, sqlx::Error> {
+    let (before, now) = filter.binds();
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
-         WHERE k.organisation_id = $1 ORDER BY k.id DESC LIMIT $2 OFFSET $3"
+         WHERE k.organisation_id = $1 AND {} ORDER BY k.id DESC LIMIT $4 OFFSET $5",
+        KeyFilter::condition(2)
     ))
     .bind(organisation_id)
+    .bind(before)
+    .bind(now)
     .bind(limit)
     .bind(offset)
     .fetch_all(db)
     .await
 }
 
-pub async fn count(db: &Db, organisation_id: i64) -> Result<i64, sqlx::Error> {
-    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys WHERE organisation_id = $1")
-        .bind(organisation_id)
-        .fetch_one(db)
-        .await?;
+pub async fn count(db: &Db, organisation_id: i64, filter: KeyFilter) -> Result<i64, sqlx::Error> {
+    let (before, now) = filter.binds();
+    let n: (i64,) = sqlx::query_as(&format!(
+        "SELECT COUNT(*) FROM api_keys k WHERE k.organisation_id = $1 AND {}",
+        KeyFilter::condition(2)
+    ))
+    .bind(organisation_id)
+    .bind(before)
+    .bind(now)
+    .fetch_one(db)
+    .await?;
     Ok(n.0)
 }
 
@@ -232,12 +283,18 @@ pub async fn set_revoked_at(
     Ok(())
 }
 
+/// Deletes a key and its usage: once deleted there's no history of it
+/// (apart from audit log entries).
 pub async fn delete(conn: &mut Conn, organisation_id: i64, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM api_keys WHERE organisation_id = $1 AND id = $2")
+    let deleted = sqlx::query("DELETE FROM api_keys WHERE organisation_id = $1 AND id = $2")
         .bind(organisation_id)
         .bind(id)
-        .execute(conn)
-        .await?;
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if deleted > 0 {
+        crate::usage::data::forget_key(conn, id).await?;
+    }
     Ok(())
 }
 

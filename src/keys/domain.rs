@@ -678,6 +678,12 @@ pub struct KeySummary {
     /// key that expires within [`EXPIRY_WARNING`] (server time, in ms).
     pub retires_in_ms: Option<i64>,
     pub expires_in_ms: Option<i64>,
+    /// Requests in the last 24 hours, filled in for revoked and expired keys
+    /// ("Still called"): something still uses a key that no longer works.
+    pub calls_24h: i64,
+    /// A working key not used for 90 days (or, never used, created that
+    /// long ago).
+    pub unused: bool,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,

@@ -33,6 +33,9 @@ pub struct KeysPage {
     pub policy: KeyPolicy,
     /// What "New key" pre-fills in Expiry, under a maximum lifetime.
     pub suggested_expiry: Option<String>,
+    /// Whether the list shows only keys unused for 90 days.
+    pub unused_only: bool,
+    pub overview: crate::usage::domain::OrgOverview,
 }
 
 #[cfg(feature = "ssr")]
@@ -42,26 +45,53 @@ async fn developer() -> Result<(crate::server::AppState, crate::auth::session::O
     Ok((granted.state, granted.org))
 }
 
-/// The active organisation's keys, newest first.
+/// The active organisation's keys, newest first; with `unused_only`, only
+/// working keys unused for 90 days.
 #[server(input = Json)]
-pub async fn list_keys(page: i64) -> Result<KeysPage, AppError> {
+pub async fn list_keys(
+    page: i64,
+    #[server(default)] unused_only: bool,
+) -> Result<KeysPage, AppError> {
     let (state, org) = developer().await?;
     // Clamped so that the offset cannot overflow, whatever the caller sends.
     let page = page.clamp(1, i64::MAX / KEYS_PAGE_SIZE);
+    let now = state.clock.now();
+    let filter = if unused_only {
+        let now = now.timestamp_millis();
+        data::KeyFilter::UnusedSince {
+            before: now - crate::usage::domain::UNUSED_DAYS * crate::usage::domain::DAY_MS,
+            now,
+        }
+    } else {
+        data::KeyFilter::All
+    };
     let rows = data::list(
         &state.db,
         org.id,
+        filter,
         KEYS_PAGE_SIZE,
         (page - 1) * KEYS_PAGE_SIZE,
     )
     .await?;
-    let now = state.clock.now();
+    let calls = crate::usage::service::calls_last_24_hours(&state, org.id).await?;
     let alerts = data::alerts(&state.db, org.id, now.timestamp_millis()).await?;
     let policy = service::policy(&state, &org).await?;
+    let keys = rows
+        .iter()
+        .map(|r| {
+            let mut key = service::summary(&state, r);
+            if !key.status.works() {
+                key.calls_24h = calls.get(&key.id).copied().unwrap_or(0);
+            }
+            key
+        })
+        .collect();
     Ok(KeysPage {
-        keys: rows.iter().map(|r| service::summary(&state, r)).collect(),
+        keys,
         page,
-        total: data::count(&state.db, org.id).await?,
+        total: data::count(&state.db, org.id, filter).await?,
+        unused_only,
+        overview: crate::usage::service::overview(&state, org.id).await?,
         page_size: KEYS_PAGE_SIZE,
         expiring_soon: alerts.expiring_soon,
         leaked: alerts.leaked,

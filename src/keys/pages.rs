@@ -79,9 +79,10 @@ fn KeysPanel(
 ) -> impl IntoView {
     let page = RwSignal::new(1i64);
     let version = RwSignal::new(0u32);
+    let unused_only = RwSignal::new(false);
     let keys = Resource::new(
-        move || (page.get(), version.get()),
-        |(page, _)| list_keys(page),
+        move || (page.get(), version.get(), unused_only.get()),
+        |(page, _, unused_only)| list_keys(page, unused_only),
     );
     // "New key" and the reveal after a plain form post open from the URL.
     let opened = opened_with("dialog");
@@ -114,7 +115,7 @@ fn KeysPanel(
             {move || Suspend::new(async move {
                 match keys.await {
                     Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
-                    Ok(p) if p.keys.is_empty() && p.page == 1 => view! {
+                    Ok(p) if p.keys.is_empty() && p.page == 1 && !p.unused_only => view! {
                         <section class="card empty">
                             <h2>"No API keys yet"</h2>
                             <p>"API keys let scripts and integrations, like a Zapier leads sync or a CI job, read and change your organisation's leads through the public REST API. Each key carries its own permissions and, optionally, an expiry date."</p>
@@ -138,12 +139,19 @@ fn KeysPanel(
                                     "Roll them, or create replacements, before the integrations using them stop."
                                 </div>
                             })}
+                            <Overview overview=p.overview/>
                             <p class="muted small policy-line">
                                 "Key policy: " {policy.describe()} " "
                                 {org_admin.then(|| view! {
                                     <button class="link-button" type="button" on:click=move |_| dialog.set(Dialog::Policy(policy))>"Change key policy"</button>
                                 })}
                             </p>
+                            <label class="check filter" for="unused-only">
+                                <input type="checkbox" id="unused-only" prop:checked=move || unused_only.get()
+                                    on:change=move |ev| { page.set(1); unused_only.set(event_target_checked(&ev)); }/>
+                                "Only keys unused for 90 days"
+                            </label>
+                            {(p.keys.is_empty()).then(|| view! { <p class="muted">"No working key has gone unused for 90 days."</p> })}
                             <div class="table-wrap">
                                 <table class="data keys">
                                     <thead><tr>
@@ -251,6 +259,8 @@ fn KeyRow(key: KeySummary, dialog: RwSignal<Dialog>, on_changed: Callback<()>) -
                 <span>
                     <span class=status_class>{status.label()}</span>
                     {status_note.map(|note| view! { <br/><span class="small status-note">{note}</span> })}
+                    {(key.calls_24h > 0).then(|| view! { <br/><span class="badge danger">{format!("Still called: {} requests in 24 h", key.calls_24h)}</span> })}
+                    {key.unused.then(|| view! { <br/><span class="badge muted">"Unused for 90 days"</span> })}
                 </span>
             </td>
             <td data-label="Expiry">
@@ -269,6 +279,8 @@ fn KeyRow(key: KeySummary, dialog: RwSignal<Dialog>, on_changed: Callback<()>) -
                 </span>
             </td>
             <td class="actions" on:click=|ev| ev.stop_propagation() on:keydown=|ev| ev.stop_propagation()>
+                <a class="button small" href=format!("/developer/keys/{id}")
+                    aria-label=format!("Usage of {}", key.name)>"Usage"</a>
                 {(status == KeyStatus::Active).then(|| view! {
                     <button class="button small" type="button" on:click=move |_| dialog.set(Dialog::Roll(for_roll.clone()))>"Roll key"</button>
                 })}
@@ -623,5 +635,34 @@ fn PolicyDialog(
                 </div>
             </form>
         </Modal>
+    }
+}
+
+/// All keys' requests over 7 days, and the busiest keys.
+#[component]
+fn Overview(overview: crate::usage::domain::OrgOverview) -> impl IntoView {
+    view! {
+        <section class="card overview" aria-labelledby="overview-title">
+            <h2 id="overview-title">"Requests, last 7 days"</h2>
+            <div class="overview-grid">
+                <crate::usage::pages::UsageChart chart=overview.last_7_days hourly=false/>
+                <div>
+                    <h3>"Top keys"</h3>
+                    {if overview.top_keys.is_empty() {
+                        view! { <p class="muted small">"No requests yet."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ol class="top-keys">
+                                {overview.top_keys.into_iter().map(|k| view! {
+                                    <li><a href=format!("/developer/keys/{}", k.id)>{k.name}</a>
+                                        " " <code class="small">{k.prefix}"…"</code>
+                                        <span class="muted small">{format!(" {} requests", k.requests)}</span></li>
+                                }).collect_view()}
+                            </ol>
+                        }.into_any()
+                    }}
+                </div>
+            </div>
+        </section>
     }
 }

@@ -1,17 +1,21 @@
-//! Last-used time and request count per key, coalesced in memory so that the
-//! API's hot path never writes to the database. Flushed every few seconds and
-//! at shutdown.
+//! What the API's requests did with each key, coalesced in memory so that
+//! the hot path never writes to the database: last-used time and request
+//! count, requests per hour and outcome, and the last refused requests.
+//! Flushed every few seconds and at shutdown, as additive increments (so
+//! several instances add up).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::data;
 use crate::server::Db;
+use crate::usage::data::{self as usage_data, NewRefusal};
+use crate::usage::domain::{hour_of, Outcome, REFUSALS_KEPT};
 
 #[derive(Clone)]
 pub struct Usage {
     db: Db,
-    pending: Arc<Mutex<HashMap<i64, Pending>>>,
+    pending: Arc<Mutex<Batch>>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -19,6 +23,20 @@ pub struct Pending {
     pub last_used_at: i64,
     pub requests: i64,
 }
+
+/// A key of the bucket map: key id, organisation id, hour, outcome.
+type BucketKey = (i64, i64, i64, Outcome);
+
+#[derive(Debug, Default)]
+struct Batch {
+    keys: HashMap<i64, Pending>,
+    buckets: HashMap<BucketKey, i64>,
+    refusals: Vec<NewRefusal>,
+}
+
+/// Refused requests held between flushes, whatever the number of keys: a
+/// client hammering with a revoked key must not grow memory.
+const REFUSALS_HELD: usize = 2000;
 
 impl Usage {
     pub fn new(db: Db) -> Self {
@@ -28,46 +46,136 @@ impl Usage {
         }
     }
 
+    fn batch(&self) -> std::sync::MutexGuard<'_, Batch> {
+        self.pending.lock().expect("usage lock")
+    }
+
+    /// A request that passed authentication and the rate limit.
     pub fn record(&self, key_id: i64, at: i64) {
-        let mut pending = self.pending.lock().expect("usage lock");
-        let entry = pending.entry(key_id).or_default();
+        let mut batch = self.batch();
+        let entry = batch.keys.entry(key_id).or_default();
         entry.last_used_at = entry.last_used_at.max(at);
         entry.requests += 1;
     }
 
-    /// Not yet flushed usage of one key, so the dashboard is never behind.
-    pub fn pending(&self, key_id: i64) -> Option<Pending> {
-        self.pending
-            .lock()
-            .expect("usage lock")
-            .get(&key_id)
-            .copied()
+    /// Counts one request in its hour, by outcome.
+    pub fn count(&self, key_id: i64, organisation_id: i64, at: i64, outcome: Outcome) {
+        let mut batch = self.batch();
+        *batch
+            .buckets
+            .entry((key_id, organisation_id, hour_of(at), outcome))
+            .or_default() += 1;
     }
 
-    /// Writes everything recorded so far in one transaction.
+    /// Counts a refused request and remembers it for the key's usage page.
+    pub fn refused(&self, refusal: NewRefusal) {
+        let mut batch = self.batch();
+        *batch
+            .buckets
+            .entry((
+                refusal.key_id,
+                refusal.organisation_id,
+                hour_of(refusal.occurred_at),
+                Outcome::Refused,
+            ))
+            .or_default() += 1;
+        if batch.refusals.len() >= REFUSALS_HELD {
+            batch.refusals.remove(0);
+        }
+        batch.refusals.push(refusal);
+    }
+
+    /// Not yet flushed usage of one key, so the dashboard is never behind.
+    pub fn pending(&self, key_id: i64) -> Option<Pending> {
+        self.batch().keys.get(&key_id).copied()
+    }
+
+    /// Not yet flushed buckets of one key (or, with `None`, of every key of
+    /// the organisation): (key id, hour, outcome, requests).
+    pub fn pending_buckets(
+        &self,
+        organisation_id: i64,
+        key_id: Option<i64>,
+    ) -> Vec<(i64, i64, Outcome, i64)> {
+        self.batch()
+            .buckets
+            .iter()
+            .filter(|((key, org, ..), _)| {
+                *org == organisation_id && key_id.is_none_or(|id| id == *key)
+            })
+            .map(|(&(key, _, hour, outcome), &n)| (key, hour, outcome, n))
+            .collect()
+    }
+
+    /// Not yet flushed refused requests of one key, newest first.
+    pub fn pending_refusals(&self, key_id: i64) -> Vec<crate::usage::domain::RefusedRequest> {
+        self.batch()
+            .refusals
+            .iter()
+            .rev()
+            .filter(|r| r.key_id == key_id)
+            .map(|r| crate::usage::domain::RefusedRequest {
+                at: crate::server::clock::from_millis(r.occurred_at),
+                code: r.code.to_owned(),
+                method: r.method.clone(),
+                path: r.path.clone(),
+                client: r.client_ip.clone(),
+            })
+            .collect()
+    }
+
+    /// Writes everything recorded so far in one transaction; returns how
+    /// many keys had usage written.
     pub async fn flush(&self) -> Result<usize, sqlx::Error> {
-        let batch = std::mem::take(&mut *self.pending.lock().expect("usage lock"));
-        if batch.is_empty() {
+        let batch = std::mem::take(&mut *self.batch());
+        if batch.keys.is_empty() && batch.buckets.is_empty() && batch.refusals.is_empty() {
             return Ok(0);
         }
         let result = async {
             let mut tx = self.db.begin().await?;
-            for (id, p) in &batch {
+            for (id, p) in &batch.keys {
                 data::add_usage(&mut tx, *id, p.last_used_at, p.requests).await?;
+            }
+            for (&(key, org, hour, outcome), &n) in &batch.buckets {
+                usage_data::add(&mut tx, key, org, hour, outcome, n).await?;
+            }
+            let mut refused_keys: Vec<i64> = batch.refusals.iter().map(|r| r.key_id).collect();
+            refused_keys.sort_unstable();
+            refused_keys.dedup();
+            for refusal in &batch.refusals {
+                usage_data::add_refusal(&mut tx, refusal).await?;
+            }
+            for key in refused_keys {
+                usage_data::trim_refusals(&mut tx, key, REFUSALS_KEPT as i64).await?;
             }
             tx.commit().await
         }
         .await;
+        // What it returns: how many keys had usage written.
+        let mut keys: Vec<i64> = batch.keys.keys().copied().collect();
+        keys.extend(batch.buckets.keys().map(|(key, ..)| *key));
+        keys.extend(batch.refusals.iter().map(|r| r.key_id));
+        keys.sort_unstable();
+        keys.dedup();
+        let written = keys.len();
         if let Err(error) = result {
             // Put the batch back so the next flush retries it.
-            let mut pending = self.pending.lock().expect("usage lock");
-            for (id, p) in batch {
-                let entry = pending.entry(id).or_default();
+            let mut pending = self.batch();
+            for (id, p) in batch.keys {
+                let entry = pending.keys.entry(id).or_default();
                 entry.last_used_at = entry.last_used_at.max(p.last_used_at);
                 entry.requests += p.requests;
             }
+            for (key, n) in batch.buckets {
+                *pending.buckets.entry(key).or_default() += n;
+            }
+            let mut refusals = batch.refusals;
+            refusals.append(&mut pending.refusals);
+            let excess = refusals.len().saturating_sub(REFUSALS_HELD);
+            refusals.drain(..excess);
+            pending.refusals = refusals;
             return Err(error);
         }
-        Ok(batch.len())
+        Ok(written)
     }
 }

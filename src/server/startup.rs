@@ -88,6 +88,10 @@ pub fn app(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(SERVER_FN_BODY_LIMIT));
     Router::new()
         .merge(crate::api::router())
+        .route(
+            "/audit/export",
+            axum::routing::get(crate::audit::export::download),
+        )
         .merge(dashboard)
         .layer(middleware::from_fn(assets::never_store_by_default))
         .merge(assets)
@@ -224,6 +228,7 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
     let (stop, mut stopping) = tokio::sync::watch::channel(false);
     let flusher = tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
+        let mut last_usage_prune: Option<i64> = None;
         loop {
             tokio::select! {
                 _ = tick.tick() => {
@@ -232,6 +237,14 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
                     }
                     if let Err(error) = ticker.limits.api_per_key.prune(ticker.clock.now()).await {
                         tracing::warn!(%error, "could not prune rate-limit windows; will retry");
+                    }
+                    // Usage older than 90 days goes, checked hourly.
+                    let now = ticker.clock.now().timestamp_millis();
+                    if last_usage_prune.is_none_or(|at| now - at >= crate::usage::domain::HOUR_MS) {
+                        match crate::usage::service::prune(&ticker).await {
+                            Ok(_) => last_usage_prune = Some(now),
+                            Err(error) => tracing::warn!(%error, "could not prune key usage; will retry"),
+                        }
                     }
                 }
                 _ = stopping.changed() => break,

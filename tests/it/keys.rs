@@ -35,7 +35,16 @@ async fn a_created_key_has_the_documented_shape_and_is_listed_by_prefix() {
     assert_eq!(created.key.status, KeyStatus::Active);
     assert_eq!(created.key.created_by, "dev@acme.test");
 
-    let page = app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap();
+    let page = app
+        .call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(page.keys.len(), 1);
     let listed = &page.keys[0];
     assert_eq!(listed.name, "Zapier, leads sync");
@@ -48,7 +57,15 @@ async fn the_plaintext_is_never_stored_nor_returned_again() {
     let app = spawn_app().await;
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
     let created = app.create_key(&dev, "CI", READ).await;
-    let (response, _) = app.call_raw(Some(&dev), ListKeys { page: 1 }).await;
+    let (response, _) = app
+        .call_raw(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
+        .await;
     assert!(!String::from_utf8_lossy(&response.body).contains(&created.plaintext));
     let (response, _) = app
         .call_raw(
@@ -92,7 +109,16 @@ async fn key_names_are_validated() {
         let err = app.call(Some(&dev), create(bad)).await.unwrap_err();
         assert_eq!(err.field_errors()[0].field, "name", "{bad:?}");
     }
-    let page = app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap();
+    let page = app
+        .call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(page.total, 3, "nothing created on a validation error");
 }
 
@@ -201,7 +227,16 @@ async fn revoke_marks_the_key_revoked_and_a_platform_admin_can_reactivate_it() {
         .await
         .unwrap();
     assert_eq!(revoked.status, KeyStatus::Revoked);
-    let page = app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap();
+    let page = app
+        .call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(page.keys[0].status, KeyStatus::Revoked, "stays in the list");
 
     assert!(matches!(
@@ -266,10 +301,16 @@ async fn delete_removes_the_key_but_keeps_its_audit_entries() {
         .await
         .unwrap();
     assert_eq!(
-        app.call(Some(&dev), ListKeys { page: 1 })
-            .await
-            .unwrap()
-            .total,
+        app.call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false
+            }
+        )
+        .await
+        .unwrap()
+        .total,
         0
     );
     assert_eq!(
@@ -314,9 +355,15 @@ async fn every_key_operation_needs_the_developer_permission_and_the_flag() {
         )
     };
     assert!(denied(
-        app.call(Some(&sales), ListKeys { page: 1 })
-            .await
-            .map(|_| ())
+        app.call(
+            Some(&sales),
+            ListKeys {
+                page: 1,
+                unused_only: false
+            }
+        )
+        .await
+        .map(|_| ())
     ));
     assert!(denied(
         app.call(Some(&sales), create("x")).await.map(|_| ())
@@ -380,7 +427,15 @@ async fn every_key_operation_needs_the_developer_permission_and_the_flag() {
         )
     };
     assert!(flag_off(
-        app.call(Some(&dev), ListKeys { page: 1 }).await.map(|_| ())
+        app.call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false
+            }
+        )
+        .await
+        .map(|_| ())
     ));
     assert!(flag_off(
         app.call(Some(&dev), create("x")).await.map(|_| ())
@@ -395,7 +450,14 @@ async fn every_key_operation_needs_the_developer_permission_and_the_flag() {
     ));
 
     assert_eq!(
-        app.call(None, ListKeys { page: 1 }).await,
+        app.call(
+            None,
+            ListKeys {
+                page: 1,
+                unused_only: false
+            }
+        )
+        .await,
         Err(AppError::SignInRequired)
     );
 }
@@ -407,10 +469,16 @@ async fn another_organisations_keys_are_invisible_and_untouchable() {
     let (_, globex) = app.developer("Globex", "dev@globex.test").await;
     let key = app.create_key(&acme, "Acme key", READ).await.key;
     assert_eq!(
-        app.call(Some(&globex), ListKeys { page: 1 })
-            .await
-            .unwrap()
-            .total,
+        app.call(
+            Some(&globex),
+            ListKeys {
+                page: 1,
+                unused_only: false
+            }
+        )
+        .await
+        .unwrap()
+        .total,
         0
     );
     assert_eq!(
@@ -434,7 +502,16 @@ async fn another_organisations_keys_are_invisible_and_untouchable() {
         app.call(Some(&globex), DeleteKey { id: key.id }).await,
         Err(AppError::NotFound)
     );
-    let page = app.call(Some(&acme), ListKeys { page: 1 }).await.unwrap();
+    let page = app
+        .call(
+            Some(&acme),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(page.keys[0].name, "Acme key");
     assert_eq!(page.keys[0].status, KeyStatus::Active);
 }
@@ -446,10 +523,28 @@ async fn keys_list_newest_first_in_pages() {
     for i in 0..25 {
         app.create_key(&dev, &format!("key {i}"), READ).await;
     }
-    let first = app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap();
+    let first = app
+        .call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!((first.total, first.keys.len()), (25, 20));
     assert_eq!(first.keys[0].name, "key 24");
-    let second = app.call(Some(&dev), ListKeys { page: 2 }).await.unwrap();
+    let second = app
+        .call(
+            Some(&dev),
+            ListKeys {
+                page: 2,
+                unused_only: false,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(second.keys.len(), 5);
     assert_eq!(second.keys[4].name, "key 0");
 }
@@ -469,19 +564,31 @@ async fn expired_keys_show_as_expired_at_request_time() {
     .await
     .unwrap();
     assert_eq!(
-        app.call(Some(&dev), ListKeys { page: 1 })
-            .await
-            .unwrap()
-            .keys[0]
+        app.call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false
+            }
+        )
+        .await
+        .unwrap()
+        .keys[0]
             .status,
         KeyStatus::Active
     );
     app.state.clock.advance(chrono::Duration::minutes(90));
     assert_eq!(
-        app.call(Some(&dev), ListKeys { page: 1 })
-            .await
-            .unwrap()
-            .keys[0]
+        app.call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false
+            }
+        )
+        .await
+        .unwrap()
+        .keys[0]
             .status,
         KeyStatus::Expired
     );
@@ -528,7 +635,13 @@ async fn at_most_five_live_playground_keys_per_user_even_under_concurrent_clicks
         .all(|e| matches!(e, AppError::Conflict(m) if m.contains("5 active playground keys"))));
     // Revoking one frees a place; so does expiry.
     let first = app
-        .call(Some(&dev), ListKeys { page: 1 })
+        .call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
         .await
         .unwrap()
         .keys[0]
@@ -546,7 +659,13 @@ async fn an_absurd_page_number_is_an_empty_page_not_a_crash() {
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
     for page in [i64::MAX, i64::MIN, 0] {
         let listed = app
-            .call(Some(&dev), leadline::keys::ListKeys { page })
+            .call(
+                Some(&dev),
+                leadline::keys::ListKeys {
+                    page,
+                    unused_only: false,
+                },
+            )
             .await
             .unwrap();
         assert!(listed.keys.is_empty());

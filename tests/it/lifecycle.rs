@@ -21,7 +21,16 @@ async fn status_of(app: &TestApp, key: &str) -> (StatusCode, String) {
 }
 
 async fn listed(app: &TestApp, dev: &Session, prefix: &str) -> KeySummary {
-    let page = app.call(Some(dev), ListKeys { page: 1 }).await.unwrap();
+    let page = app
+        .call(
+            Some(dev),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
+        .await
+        .unwrap();
     page.keys.into_iter().find(|k| k.prefix == prefix).unwrap()
 }
 
@@ -242,7 +251,16 @@ async fn the_key_policy_bounds_new_keys_and_rolls_but_not_existing_keys() {
 
     // The form is pre-filled with the latest date allowed (the clock is at
     // 2026-11-27), and the server enforces it.
-    let page = app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap();
+    let page = app
+        .call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(page.suggested_expiry.as_deref(), Some("2027-02-25"));
     let create = |expires_at: &str| CreateKey {
         name: "New".into(),
@@ -300,7 +318,16 @@ async fn keys_expiring_within_a_week_are_flagged_and_announced_by_the_api() {
         .await
         .unwrap();
 
-    let page = app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap();
+    let page = app
+        .call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(page.expiring_soon, 1);
     let flagged = listed(&app, &dev, &soon.key.prefix).await;
     assert_eq!(
@@ -346,7 +373,16 @@ async fn keys_expiring_within_a_week_are_flagged_and_announced_by_the_api() {
         status_of(&app, &soon.plaintext).await,
         (StatusCode::UNAUTHORIZED, "key_expired".into())
     );
-    let page = app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap();
+    let page = app
+        .call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(page.expiring_soon, 0);
 }
 
@@ -495,7 +531,16 @@ async fn a_leak_report_revokes_working_keys_and_answers_the_same_whatever_matche
         (row.status, row.revoked_reason.as_deref()),
         (KeyStatus::Revoked, Some("leaked"))
     );
-    let page = app.call(Some(&dev), ListKeys { page: 1 }).await.unwrap();
+    let page = app
+        .call(
+            Some(&dev),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(page.leaked, 1, "the Developer page's banner");
     assert!(audit(&app, &dev)
         .await

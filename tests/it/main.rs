@@ -15,3 +15,4 @@ mod members;
 mod rest_api;
 mod sessions;
 mod site;
+mod usage;

@@ -659,14 +659,26 @@ async fn api_changes_are_audited_with_the_key_as_actor_and_usage_is_recorded() {
         format!("API key {} (CI)", &key[..14])
     );
     let listed = app
-        .call(Some(&dev), leadline::keys::ListKeys { page: 1 })
+        .call(
+            Some(&dev),
+            leadline::keys::ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(listed.keys[0].request_count, 1);
     assert!(listed.keys[0].last_used_at.is_some());
     assert_eq!(app.state.usage.flush().await.unwrap(), 1);
     let listed = app
-        .call(Some(&dev), leadline::keys::ListKeys { page: 1 })
+        .call(
+            Some(&dev),
+            leadline::keys::ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(

@@ -250,7 +250,13 @@ async fn a_key_created_by_a_plain_form_post_is_revealed_once() {
     );
 
     let keys = app
-        .call(Some(&session), ListKeys { page: 1 })
+        .call(
+            Some(&session),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(keys.keys[0].name, "CI job");
@@ -294,7 +300,13 @@ async fn a_plain_create_key_post_with_bad_input_returns_to_the_form_with_field_e
     assert!(html.contains(r#"id="new-key""#), "the form is open again");
     assert!(html.contains("name-error"), "with the name's error");
     let keys = app
-        .call(Some(&session), ListKeys { page: 1 })
+        .call(
+            Some(&session),
+            ListKeys {
+                page: 1,
+                unused_only: false,
+            },
+        )
         .await
         .unwrap();
     assert!(keys.keys.is_empty());

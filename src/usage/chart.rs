@@ -1,0 +1,136 @@
+//! Stacked bar charts drawn as SVG on the server: they show before the
+//! wasm loads, and no chart code ships to the browser. Colours come from
+//! the stylesheet (`.bar-<outcome>`), so the chart follows the theme.
+
+use std::fmt::Write;
+
+use super::domain::{Bucket, Outcome};
+
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 200.0;
+const LEFT: f64 = 44.0;
+const BOTTOM: f64 = 22.0;
+const TOP: f64 = 8.0;
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A round maximum for the axis: 1, 2 or 5 times a power of ten.
+fn nice_max(max: i64) -> i64 {
+    let mut step = 1;
+    loop {
+        for m in [1, 2, 5] {
+            if m * step >= max.max(1) {
+                return m * step;
+            }
+        }
+        step *= 10;
+    }
+}
+
+/// `label(i)` names bucket `i` (shown under every `label_every`-th bar and
+/// in each bar's tooltip). `id` makes the title's id unique on the page.
+pub fn stacked_bars(
+    id: &str,
+    title: &str,
+    buckets: &[Bucket],
+    label: impl Fn(&Bucket) -> String,
+    label_every: usize,
+) -> String {
+    let max = nice_max(buckets.iter().map(Bucket::total).max().unwrap_or(0));
+    let plot_h = HEIGHT - BOTTOM - TOP;
+    let slot = (WIDTH - LEFT) / buckets.len().max(1) as f64;
+    let bar = (slot * 0.7).max(1.0);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}-title" xmlns="http://www.w3.org/2000/svg"><title id="{id}-title">{}</title>"#,
+        escape(title)
+    );
+    // Axis: zero, half and the maximum.
+    for fraction in [0.0, 0.5, 1.0] {
+        let y = TOP + plot_h * (1.0 - fraction);
+        let value = (max as f64 * fraction).round() as i64;
+        let _ = write!(
+            svg,
+            r#"<line class="grid" x1="{LEFT}" x2="{WIDTH}" y1="{y:.1}" y2="{y:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{value}</text>"#,
+            LEFT - 6.0,
+            y + 4.0
+        );
+    }
+    for (i, bucket) in buckets.iter().enumerate() {
+        let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
+        let name = label(bucket);
+        let mut tip = format!("{name}: {} requests", bucket.total());
+        for outcome in Outcome::ALL {
+            let n = bucket.counts[outcome.index()];
+            if n > 0 {
+                let _ = write!(tip, ", {n} {}", outcome.label().to_lowercase());
+            }
+        }
+        let _ = write!(svg, "<g><title>{}</title>", escape(&tip));
+        let mut y = TOP + plot_h;
+        for outcome in Outcome::ALL {
+            let n = bucket.counts[outcome.index()];
+            if n == 0 {
+                continue;
+            }
+            let h = plot_h * n as f64 / max as f64;
+            y -= h;
+            let _ = write!(
+                svg,
+                r#"<rect class="bar-{}" x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}"/>"#,
+                outcome.key()
+            );
+        }
+        svg.push_str("</g>");
+        if i % label_every.max(1) == 0 {
+            let _ = write!(
+                svg,
+                r#"<text class="axis" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                x + bar / 2.0,
+                HEIGHT - 6.0,
+                escape(&name)
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn bars_stack_by_outcome_and_scale_to_a_round_maximum() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let buckets = [
+            Bucket {
+                start: at,
+                counts: [6, 1, 2, 0],
+            },
+            Bucket {
+                start: at,
+                counts: [0, 0, 0, 0],
+            },
+        ];
+        let svg = stacked_bars("t", "Requests <24 h>", &buckets, |_| "12:00".into(), 1);
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.contains(r#"<title id="t-title">Requests &lt;24 h&gt;</title>"#));
+        assert_eq!(svg.matches("<rect").count(), 3, "zero counts draw nothing");
+        assert!(svg.contains("12:00: 9 requests, 6 success, 1 client error, 2 refused"));
+        assert!(
+            svg.contains(">10</text>"),
+            "the axis goes to 10 for a maximum of 9"
+        );
+        assert_eq!(nice_max(0), 1);
+        assert_eq!(nice_max(101), 200);
+        assert_eq!(nice_max(5), 5);
+    }
+}
