@@ -170,15 +170,14 @@ pub async fn download(
         format,
         done: false,
     };
+    use futures_util::StreamExt;
     let rows = futures_util::stream::unfold(cursor, next_chunk);
-    let body = match format {
-        Format::Csv => {
-            let header =
-                futures_util::stream::once(async { Ok(Bytes::from_static(CSV_HEADER.as_bytes())) });
-            Body::from_stream(futures_util::StreamExt::chain(header, rows))
-        }
-        Format::JsonLines => Body::from_stream(rows),
-    };
+    let header = futures_util::stream::iter(
+        (format == Format::Csv).then(|| Ok(Bytes::from_static(CSV_HEADER.as_bytes()))),
+    );
+    // Fused: the compression layer may poll again after the end, which an
+    // unfold stream does not allow.
+    let body = Body::from_stream(header.chain(rows).fuse());
     let (content_type, extension) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::JsonLines => ("application/x-ndjson", "jsonl"),

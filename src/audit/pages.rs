@@ -70,7 +70,7 @@ fn AuditLog() -> impl IntoView {
             </select>
             // The whole log with these filters, streamed by the server.
             {["csv", "jsonl"].map(|format| view! {
-                <a class="button small" download
+                <a class="button small" download rel="external"
                     href=move || format!("/audit/export?format={format}&prefix={}&action={}", encode(&prefix.get()), encode(&action.get()))>
                     {if format == "csv" { "Download CSV" } else { "Download JSON Lines" }}
                 </a>

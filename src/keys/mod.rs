@@ -35,7 +35,9 @@ pub struct KeysPage {
     pub suggested_expiry: Option<String>,
     /// Whether the list shows only keys unused for 90 days.
     pub unused_only: bool,
-    pub overview: crate::usage::domain::OrgOverview,
+    /// All keys' requests over 7 days and the top keys, as HTML drawn by
+    /// the server (see `usage::service::overview_html`).
+    pub overview_html: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -91,7 +93,9 @@ pub async fn list_keys(
         page,
         total: data::count(&state.db, org.id, filter).await?,
         unused_only,
-        overview: crate::usage::service::overview(&state, org.id).await?,
+        overview_html: crate::usage::service::overview_html(
+            &crate::usage::service::overview(&state, org.id).await?,
+        ),
         page_size: KEYS_PAGE_SIZE,
         expiring_soon: alerts.expiring_soon,
         leaked: alerts.leaked,

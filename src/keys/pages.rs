@@ -139,7 +139,7 @@ fn KeysPanel(
                                     "Roll them, or create replacements, before the integrations using them stop."
                                 </div>
                             })}
-                            <Overview overview=p.overview/>
+                            <div inner_html=p.overview_html></div>
                             <p class="muted small policy-line">
                                 "Key policy: " {policy.describe()} " "
                                 {org_admin.then(|| view! {
@@ -635,34 +635,5 @@ fn PolicyDialog(
                 </div>
             </form>
         </Modal>
-    }
-}
-
-/// All keys' requests over 7 days, and the busiest keys.
-#[component]
-fn Overview(overview: crate::usage::domain::OrgOverview) -> impl IntoView {
-    view! {
-        <section class="card overview" aria-labelledby="overview-title">
-            <h2 id="overview-title">"Requests, last 7 days"</h2>
-            <div class="overview-grid">
-                <crate::usage::pages::UsageChart chart=overview.last_7_days hourly=false/>
-                <div>
-                    <h3>"Top keys"</h3>
-                    {if overview.top_keys.is_empty() {
-                        view! { <p class="muted small">"No requests yet."</p> }.into_any()
-                    } else {
-                        view! {
-                            <ol class="top-keys">
-                                {overview.top_keys.into_iter().map(|k| view! {
-                                    <li><a href=format!("/developer/keys/{}", k.id)>{k.name}</a>
-                                        " " <code class="small">{k.prefix}"…"</code>
-                                        <span class="muted small">{format!(" {} requests", k.requests)}</span></li>
-                                }).collect_view()}
-                            </ol>
-                        }.into_any()
-                    }}
-                </div>
-            </div>
-        </section>
     }
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use super::data;
 use crate::server::Db;
 use crate::usage::data::{self as usage_data, NewRefusal};
-use crate::usage::domain::{hour_of, Outcome, REFUSALS_KEPT};
+use crate::usage::domain::{hour_of, refusal_class, Outcome, REFUSALS_KEPT};
 
 #[derive(Clone)]
 pub struct Usage {
@@ -24,8 +24,9 @@ pub struct Pending {
     pub requests: i64,
 }
 
-/// A key of the bucket map: key id, organisation id, hour, outcome.
-type BucketKey = (i64, i64, i64, Outcome);
+/// A key of the bucket map: key id, organisation id, hour, stored class
+/// (an outcome's key, or `INACTIVE`).
+type BucketKey = (i64, i64, i64, &'static str);
 
 #[derive(Debug, Default)]
 struct Batch {
@@ -63,7 +64,7 @@ impl Usage {
         let mut batch = self.batch();
         *batch
             .buckets
-            .entry((key_id, organisation_id, hour_of(at), outcome))
+            .entry((key_id, organisation_id, hour_of(at), outcome.key()))
             .or_default() += 1;
     }
 
@@ -76,7 +77,7 @@ impl Usage {
                 refusal.key_id,
                 refusal.organisation_id,
                 hour_of(refusal.occurred_at),
-                Outcome::Refused,
+                refusal_class(refusal.code),
             ))
             .or_default() += 1;
         if batch.refusals.len() >= REFUSALS_HELD {
@@ -91,12 +92,12 @@ impl Usage {
     }
 
     /// Not yet flushed buckets of one key (or, with `None`, of every key of
-    /// the organisation): (key id, hour, outcome, requests).
+    /// the organisation): (key id, hour, stored class, requests).
     pub fn pending_buckets(
         &self,
         organisation_id: i64,
         key_id: Option<i64>,
-    ) -> Vec<(i64, i64, Outcome, i64)> {
+    ) -> Vec<(i64, i64, &'static str, i64)> {
         self.batch()
             .buckets
             .iter()

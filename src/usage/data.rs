@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::domain::{Outcome, RefusedRequest, TopKey};
+use super::domain::{RefusedRequest, TopKey};
 use crate::server::clock::from_millis;
 use crate::server::db::Conn;
 use crate::server::Db;
@@ -14,7 +14,7 @@ pub async fn add(
     key_id: i64,
     organisation_id: i64,
     hour: i64,
-    outcome: Outcome,
+    class: &str,
     requests: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -25,7 +25,7 @@ pub async fn add(
     .bind(key_id)
     .bind(organisation_id)
     .bind(hour)
-    .bind(outcome.key())
+    .bind(class)
     .bind(requests)
     .execute(conn)
     .await?;
@@ -132,11 +132,13 @@ pub async fn organisation_buckets(
     .await
 }
 
-/// Requests per key of the organisation since `from` (ms), busiest first.
+/// Requests per key of the organisation since `from` (ms), busiest first;
+/// with `class`, only those stored under it.
 pub async fn requests_by_key(
     db: &Db,
     organisation_id: i64,
     from: i64,
+    class: Option<&str>,
 ) -> Result<Vec<TopKey>, sqlx::Error> {
     #[derive(FromRow)]
     struct Row {
@@ -148,11 +150,12 @@ pub async fn requests_by_key(
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT k.id, k.name, k.prefix, CAST(SUM(u.requests) AS BIGINT) AS requests
          FROM key_usage u JOIN api_keys k ON k.id = u.key_id
-         WHERE u.organisation_id = $1 AND u.hour >= $2
+         WHERE u.organisation_id = $1 AND u.hour >= $2 AND ($3 = '' OR u.outcome = $3)
          GROUP BY k.id, k.name, k.prefix ORDER BY requests DESC, k.id DESC",
     )
     .bind(organisation_id)
     .bind(from)
+    .bind(class.unwrap_or(""))
     .fetch_all(db)
     .await?;
     Ok(rows

@@ -47,7 +47,11 @@ impl Outcome {
         }
     }
 
+    /// A stored class: one of the keys above, or [`INACTIVE`] (refused).
     pub fn parse(raw: &str) -> Option<Self> {
+        if raw == INACTIVE {
+            return Some(Self::Refused);
+        }
         Self::ALL.into_iter().find(|o| o.key() == raw)
     }
 
@@ -125,6 +129,18 @@ pub struct TopKey {
     pub requests: i64,
 }
 
+/// How a refusal of a key that no longer works (revoked or expired) is
+/// stored: refused in every chart, and counted apart for "Still called".
+pub const INACTIVE: &str = "refused_inactive";
+
+/// The class a refusal is stored under.
+pub fn refusal_class(code: &str) -> &'static str {
+    match code {
+        "key_revoked" | "key_expired" => INACTIVE,
+        _ => Outcome::Refused.key(),
+    }
+}
+
 /// How long usage is kept.
 pub const RETENTION_DAYS: i64 = 90;
 /// An active key not used for this long is flagged "Unused for 90 days".
@@ -156,6 +172,9 @@ mod tests {
             assert_eq!(class(s), Some(Outcome::ClientError), "{s}");
         }
         assert_eq!(class(500), None);
+        assert_eq!(Outcome::parse(INACTIVE), Some(Outcome::Refused));
+        assert_eq!(refusal_class("key_revoked"), INACTIVE);
+        assert_eq!(refusal_class("insufficient_permission"), "refused");
         for o in Outcome::ALL {
             assert_eq!(Outcome::parse(o.key()), Some(o));
             assert_eq!(Outcome::ALL[o.index()], o);

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use super::chart::stacked_bars;
 use super::data;
 use super::domain::{
-    hour_of, Bucket, Chart, KeyUsage, OrgOverview, Outcome, DAY_MS, HOUR_MS, REFUSALS_KEPT,
+    hour_of, Bucket, Chart, KeyUsage, OrgOverview, Outcome, DAY_MS, HOUR_MS, INACTIVE,
+    REFUSALS_KEPT,
 };
 use crate::auth::session::OrgScope;
 use crate::error::AppError;
@@ -90,7 +91,7 @@ pub async fn key_usage(state: &AppState, org: &OrgScope, id: i64) -> Result<KeyU
             .usage
             .pending_buckets(org.id, Some(id))
             .into_iter()
-            .map(|(_, hour, outcome, n)| (hour, outcome, n)),
+            .filter_map(|(_, hour, class, n)| Some((hour, Outcome::parse(class)?, n))),
     );
     let days = buckets(all.iter().copied(), now, DAY_MS, 30);
     let mut totals = [0; 4];
@@ -132,9 +133,9 @@ pub async fn overview(state: &AppState, organisation_id: i64) -> Result<OrgOverv
             .usage
             .pending_buckets(organisation_id, None)
             .into_iter()
-            .map(|(_, hour, outcome, n)| (hour, outcome, n)),
+            .filter_map(|(_, hour, class, n)| Some((hour, Outcome::parse(class)?, n))),
     );
-    let mut top_keys = data::requests_by_key(&state.db, organisation_id, from).await?;
+    let mut top_keys = data::requests_by_key(&state.db, organisation_id, from, None).await?;
     top_keys.truncate(5);
     Ok(OrgOverview {
         last_7_days: daily_chart(
@@ -147,8 +148,78 @@ pub async fn overview(state: &AppState, organisation_id: i64) -> Result<OrgOverv
     })
 }
 
-/// Requests per key in the last 24 hours (flushed and pending): what the
-/// "Still called" badge of a revoked or expired key counts.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// The overview as HTML, drawn here rather than by a component: the
+/// Developer page shows it before hydration and its wasm carries no chart
+/// or table code for it. Key names are escaped.
+pub fn overview_html(overview: &OrgOverview) -> String {
+    use std::fmt::Write;
+    let chart = &overview.last_7_days;
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        r#"<section class="card overview" aria-labelledby="overview-title"><h2 id="overview-title">Requests, last 7 days</h2><div class="overview-grid"><figure class="usage-chart"><div class="chart-box">{}</div><figcaption><ul class="legend">"#,
+        chart.svg
+    );
+    for o in Outcome::ALL {
+        let _ = write!(
+            html,
+            r#"<li><span class="swatch bar-{}" aria-hidden="true"></span>{}</li>"#,
+            o.key(),
+            o.label()
+        );
+    }
+    let _ = write!(
+        html,
+        r#"</ul></figcaption><details class="chart-table"><summary>Show as a table</summary><div class="table-wrap"><table class="data"><caption class="visually-hidden">{}</caption><thead><tr><th scope="col">Day (UTC)</th>"#,
+        escape(&chart.title)
+    );
+    for o in Outcome::ALL {
+        let _ = write!(html, r#"<th scope="col">{}</th>"#, o.label());
+    }
+    html.push_str(r#"<th scope="col">Total</th></tr></thead><tbody>"#);
+    for b in &chart.buckets {
+        let _ = write!(
+            html,
+            r#"<tr><th scope="row">{}</th>"#,
+            b.start.format("%b %-d")
+        );
+        for n in b.counts {
+            let _ = write!(html, "<td>{n}</td>");
+        }
+        let _ = write!(html, "<td>{}</td></tr>", b.total());
+    }
+    html.push_str("</tbody></table></div></details></figure><div><h3>Top keys</h3>");
+    if overview.top_keys.is_empty() {
+        html.push_str(r#"<p class="muted small">No requests yet.</p>"#);
+    } else {
+        html.push_str(r#"<ol class="top-keys">"#);
+        for k in &overview.top_keys {
+            let _ = write!(
+                html,
+                r#"<li><a href="/developer/keys/{}">{}</a> <code class="small">{}…</code><span class="muted small"> {} requests</span></li>"#,
+                k.id,
+                escape(&k.name),
+                escape(&k.prefix),
+                k.requests
+            );
+        }
+        html.push_str("</ol>");
+    }
+    html.push_str("</div></div></section>");
+    html
+}
+
+/// Refused requests per key in the last 24 hours made while the key was
+/// revoked or expired (flushed and pending): what the "Still called" badge
+/// counts.
 pub async fn calls_last_24_hours(
     state: &AppState,
     organisation_id: i64,
@@ -156,13 +227,14 @@ pub async fn calls_last_24_hours(
     let now = state.clock.now().timestamp_millis();
     // Whole hours: the bucket the cut-off falls in counts.
     let from = hour_of(now - DAY_MS) + HOUR_MS;
-    let mut calls: HashMap<i64, i64> = data::requests_by_key(&state.db, organisation_id, from)
-        .await?
-        .into_iter()
-        .map(|k| (k.id, k.requests))
-        .collect();
-    for (key, hour, _, n) in state.usage.pending_buckets(organisation_id, None) {
-        if hour >= from {
+    let mut calls: HashMap<i64, i64> =
+        data::requests_by_key(&state.db, organisation_id, from, Some(INACTIVE))
+            .await?
+            .into_iter()
+            .map(|k| (k.id, k.requests))
+            .collect();
+    for (key, hour, class, n) in state.usage.pending_buckets(organisation_id, None) {
+        if hour >= from && class == INACTIVE {
             *calls.entry(key).or_default() += n;
         }
     }
@@ -178,6 +250,27 @@ pub async fn prune(state: &AppState) -> Result<u64, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_overview_escapes_key_names() {
+        let overview = OrgOverview {
+            last_7_days: Chart {
+                title: "t".into(),
+                buckets: vec![],
+                svg: "<svg></svg>".into(),
+            },
+            top_keys: vec![super::super::domain::TopKey {
+                id: 7,
+                name: "<img src=x onerror=alert(1)>".into(),
+                prefix: "sk_AbCd1234_01".into(),
+                requests: 3,
+            }],
+        };
+        let html = overview_html(&overview);
+        assert!(!html.contains("<img"));
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(html.contains(r#"href="/developer/keys/7""#));
+    }
 
     #[test]
     fn rows_land_in_their_bucket_and_old_ones_are_left_out() {

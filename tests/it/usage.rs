@@ -29,6 +29,14 @@ fn totals(u: &KeyUsage) -> [i64; 4] {
     u.totals
 }
 
+async fn org_id(app: &TestApp) -> i64 {
+    leadline::orgs::data::find_organisation(&app.state.db, "acme")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
 async fn get(app: &TestApp, key: &str, path: &str) -> StatusCode {
     app.api(Method::GET, path, Some(key), None).await.status
 }
@@ -206,9 +214,16 @@ async fn two_instances_add_their_counts_and_old_usage_is_pruned() {
         )
         .await
         .unwrap();
-    assert_eq!(page.overview.top_keys[0].prefix, key.key.prefix);
-    assert_eq!(page.overview.top_keys[0].requests, 8);
-    assert_eq!(page.overview.last_7_days.buckets.last().unwrap().total(), 8);
+    assert!(page.overview_html.contains(&format!(
+        "{}…</code><span class=\"muted small\"> 8 requests",
+        key.key.prefix
+    )));
+    let overview = leadline::usage::service::overview(&a.state, org_id(&a).await)
+        .await
+        .unwrap();
+    assert_eq!(overview.top_keys[0].prefix, key.key.prefix);
+    assert_eq!(overview.top_keys[0].requests, 8);
+    assert_eq!(overview.last_7_days.buckets.last().unwrap().total(), 8);
 
     // 91 days on, the background prune drops them.
     a.state.clock.advance(Duration::days(91));
@@ -227,6 +242,11 @@ async fn forgotten_integrations_are_flagged_in_the_list() {
     let called = app.create_key(&dev, "Old Zapier", READ).await;
     let idle = app.create_key(&dev, "Idle", READ).await;
     let busy = app.create_key(&dev, "Busy", READ).await;
+    // Calls while it worked are not "still called".
+    for _ in 0..2 {
+        get(&app, &called.plaintext, "/api/v1/leads").await;
+    }
+    app.state.usage.flush().await.unwrap();
     app.call(Some(&dev), RevokeKey { id: called.key.id })
         .await
         .unwrap();
@@ -452,6 +472,21 @@ async fn the_audit_export_keeps_filters_and_access_rules() {
         lines[1].contains("\"'=cmd|' /C calc'!A0\""),
         "a formula is defused: {}",
         lines[1]
+    );
+
+    // Compressed for browsers that ask, to the end.
+    let request = Request::builder()
+        .uri("/audit/export?format=jsonl")
+        .header(header::COOKIE, &dev.0)
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+    let gz = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(
+        gz.len() > 20 && gz[..2] == [0x1f, 0x8b],
+        "a whole gzip stream"
     );
 
     let anonymous = Session(String::new());
