@@ -9,11 +9,11 @@ cd "$(dirname "$0")/.."
 PKG=${PKG:-target/site/pkg}
 # The goal is 250 KB (256000 B), not met yet (docs/optimized-build.md). The
 # ceiling catches growth nobody decided on: it sits just above the largest
-# first load measured at the last deliberate change (2026-11-28: 561,208 B,
+# first load measured at the last deliberate change (2026-11-28: 551,446 B,
 # /developer, after the key lifecycle and key usage). Lower it as the bundle shrinks;
 # raising it is a decision to record in docs/optimized-build.md.
 TARGET=256000
-CEILING=${WASM_CEILING_BYTES:-565000}
+CEILING=${WASM_CEILING_BYTES:-555000}
 
 gz() { gzip -9 -c "$1" | wc -c; }
 pick() { ls "$PKG"/$1 2>/dev/null | grep -v '\.\(br\|gz\)$' | head -n 1 || true; }

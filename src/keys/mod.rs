@@ -31,6 +31,8 @@ pub struct KeysPage {
     /// Keys revoked because someone reported them as leaked.
     pub leaked: i64,
     pub policy: KeyPolicy,
+    /// The policy in words, for the line above the list.
+    pub policy_text: String,
     /// What "New key" pre-fills in Expiry, under a maximum lifetime.
     pub suggested_expiry: Option<String>,
     /// Whether the list shows only keys unused for 90 days.
@@ -100,6 +102,7 @@ pub async fn list_keys(
         expiring_soon: alerts.expiring_soon,
         leaked: alerts.leaked,
         suggested_expiry: policy.suggested_expiry(now),
+        policy_text: policy.describe(),
         policy,
     })
 }

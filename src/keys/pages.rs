@@ -8,6 +8,10 @@ use super::domain::{
     time_left, CreatedKey, Grace, KeyPolicy, KeyStatus, KeySummary, Permission, Permissions,
     IP_ALLOWLIST_MAX, KEY_NAME_MAX, POLICY_MAX_DAYS,
 };
+
+// The help texts below say these numbers as literals (formatting them
+// costs wasm); this keeps them true.
+const _: () = assert!(IP_ALLOWLIST_MAX == 50 && POLICY_MAX_DAYS == 3650);
 use super::{
     list_keys, take_new_key, CancelRetirement, CreateKey, DeleteKey, RevokeKey, RollKey,
     SetKeyPolicy, UpdateKey,
@@ -141,7 +145,7 @@ fn KeysPanel(
                             })}
                             <div inner_html=p.overview_html></div>
                             <p class="muted small policy-line">
-                                "Key policy: " {policy.describe()} " "
+                                "Key policy: " {p.policy_text.clone()} " "
                                 {org_admin.then(|| view! {
                                     <button class="link-button" type="button" on:click=move |_| dialog.set(Dialog::Policy(policy))>"Change key policy"</button>
                                 })}
@@ -477,7 +481,7 @@ fn EditKey(key: KeySummary, on_close: Callback<()>, on_saved: Callback<()>) -> i
                 <label for="edit-key-ips">"IP allowlist"</label>
                 <textarea id="edit-key-ips" rows="3" spellcheck="false" aria-describedby="edit-key-ips-help"
                     placeholder="203.0.113.7\n2001:db8::/32" bind:value=allowed_ips></textarea>
-                <p class="muted small" id="edit-key-ips-help">{format!("Optional. Addresses or CIDR ranges the key may be used from, one per line, at most {IP_ALLOWLIST_MAX}. Empty: anywhere.")}</p>
+                <p class="muted small" id="edit-key-ips-help">"Optional. Addresses or CIDR ranges the key may be used from, one per line, at most 50. Empty: anywhere."</p>
                 {field_error(fields, "allowed_ips")}
                 <label for="edit-key-expiry">"Expiry"</label>
                 <input id="edit-key-expiry" readonly aria-describedby="edit-key-expiry-help"
@@ -570,7 +574,7 @@ fn RollKeyDialog(
                 <fieldset class="grace">
                     <legend>"Grace period"</legend>
                     {Grace::ALL.into_iter().map(|g| {
-                        let id = format!("grace-{g:?}");
+                        let id = format!("grace-{}", g.duration().num_hours());
                         let for_label = id.clone();
                         view! {
                             <label class="check" for=for_label>
@@ -623,7 +627,7 @@ fn PolicyDialog(
                 <p class="muted">"Applies to new keys and rolls. Existing keys keep their expiry."</p>
                 <label for="policy-days">"Maximum lifetime (days)"</label>
                 <input id="policy-days" inputmode="numeric" bind:value=days aria-describedby="policy-days-help"/>
-                <p class="muted small" id="policy-days-help">{format!("1 to {POLICY_MAX_DAYS}; empty for none. New keys must then expire within it, and the form fills it in.")}</p>
+                <p class="muted small" id="policy-days-help">"1 to 3650; empty for none. New keys must then expire within it, and the form fills it in."</p>
                 {field_error(fields, "max_lifetime_days")}
                 <label class="check" for="policy-required">
                     <input type="checkbox" id="policy-required" bind:checked=required/>
