@@ -395,10 +395,19 @@ async fn count_refusal(state: &AppState, parts: &Parts, token: &str, error: &App
         AppError::KeyRevoked { .. }
         | AppError::KeyExpired { .. }
         | AppError::FeatureDisabled { .. }
-        | AppError::IpNotAllowed { .. } => screen(state, token)
-            .ok()
-            .and_then(|key| state.credentials.get(key.hash().as_str()))
-            .map(|c| (c.id, c.organisation_id)),
+        | AppError::IpNotAllowed { .. } => match screen(state, token) {
+            Err(_) => None,
+            // Usually cached by the verification that refused it; not when
+            // an invalidation (another instance's NOTIFY) landed meanwhile.
+            Ok(key) => match state.credentials.get(key.hash().as_str()) {
+                Some(c) => Some((c.id, c.organisation_id)),
+                None => find_credential(&state.db, key.hash().as_str())
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|c| (c.id, c.organisation_id)),
+            },
+        },
         AppError::InvalidKey { key_prefix } => {
             crate::usage::data::key_by_prefix(&state.db, key_prefix)
                 .await
