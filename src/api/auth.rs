@@ -128,28 +128,26 @@ impl std::ops::Deref for Caller {
 }
 
 impl Caller {
-    /// The handler's answer, with this request's RateLimit headers; its
-    /// outcome is counted for the key's usage.
+    /// The handler's answer, with this request's RateLimit headers; the
+    /// key's use (last used, request count) and the outcome are counted.
     pub fn answer<T>(&self, result: Result<T, AppError>) -> Metered<T> {
         let status = result.as_ref().map_or_else(AppError::status_code, |_| 200);
-        let now = self.at;
+        let (id, org, now) = (self.credential.id, self.credential.organisation_id, self.at);
         match (Outcome::of_status(status), &result) {
-            (Some(Outcome::Refused), Err(error)) => self.usage.refused(NewRefusal {
-                key_id: self.credential.id,
-                organisation_id: self.credential.organisation_id,
-                occurred_at: now,
-                code: error.code(),
-                method: self.method.to_string(),
-                path: refusal_path(&self.uri),
-                client_ip: self.client.to_string(),
-            }),
-            (Some(outcome), _) => self.usage.count(
-                self.credential.id,
-                self.credential.organisation_id,
-                now,
-                outcome,
-            ),
-            (None, _) => {}
+            (Some(Outcome::Refused), Err(error)) => {
+                self.usage.record(id, now);
+                self.usage.refused(NewRefusal {
+                    key_id: id,
+                    organisation_id: org,
+                    occurred_at: now,
+                    code: error.code(),
+                    method: self.method.to_string(),
+                    path: refusal_path(&self.uri),
+                    client_ip: self.client.to_string(),
+                });
+            }
+            (Some(outcome), _) => self.usage.answered(id, org, now, outcome),
+            (None, _) => self.usage.record(id, now),
         }
         Metered {
             meter: self.meter,
@@ -451,7 +449,7 @@ impl FromRequestParts<AppState> for Caller {
             });
         }
         let now = now.timestamp_millis();
-        state.usage.record(credential.id, now);
+        // The key's use is recorded with the outcome, in `answer`.
         let meter = Meter {
             limit: limits.limit,
             remaining: verdict.remaining,

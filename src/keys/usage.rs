@@ -68,6 +68,19 @@ impl Usage {
             .or_default() += 1;
     }
 
+    /// [`Self::record`] and [`Self::count`] under one lock: what every
+    /// answered API request costs.
+    pub fn answered(&self, key_id: i64, organisation_id: i64, at: i64, outcome: Outcome) {
+        let mut batch = self.batch();
+        let entry = batch.keys.entry(key_id).or_default();
+        entry.last_used_at = entry.last_used_at.max(at);
+        entry.requests += 1;
+        *batch
+            .buckets
+            .entry((key_id, organisation_id, hour_of(at), outcome.key()))
+            .or_default() += 1;
+    }
+
     /// Counts a refused request and remembers it for the key's usage page.
     pub fn refused(&self, refusal: NewRefusal) {
         let mut batch = self.batch();
