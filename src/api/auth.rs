@@ -15,8 +15,11 @@ use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 
 use crate::error::AppError;
 use crate::keys::data::{find_credential, Credential};
-use crate::keys::domain::{ApiKey, KeyPrefix, Permission, Permissions, EXPIRY_WARNING};
+use crate::keys::domain::{
+    ApiKey, Expiry, KeyPrefix, KeyStatus, Permission, Permissions, EXPIRY_WARNING,
+};
 use crate::keys::usage::Usage;
+use crate::server::clock::from_millis;
 use crate::server::throttle::client_key;
 use crate::server::AppState;
 use crate::usage::data::NewRefusal;
@@ -227,15 +230,26 @@ fn check(
     address: impl FnOnce() -> IpAddr,
 ) -> Result<Arc<Credential>, AppError> {
     let key_prefix = || credential.prefix.clone();
-    if credential.revoked_at.is_some_and(|at| at <= now) {
-        return Err(AppError::KeyRevoked {
-            key_prefix: key_prefix(),
-        });
-    }
-    if credential.expires_at.is_some_and(|at| at <= now) {
-        return Err(AppError::KeyExpired {
-            key_prefix: key_prefix(),
-        });
+    // Whether the key works is decided where the list decides its status.
+    let expiry = credential
+        .expires_at
+        .map_or(Expiry::NEVER, |at| Expiry::at(from_millis(at)));
+    match KeyStatus::of(
+        credential.revoked_at.map(from_millis),
+        expiry,
+        from_millis(now),
+    ) {
+        KeyStatus::Revoked => {
+            return Err(AppError::KeyRevoked {
+                key_prefix: key_prefix(),
+            })
+        }
+        KeyStatus::Expired => {
+            return Err(AppError::KeyExpired {
+                key_prefix: key_prefix(),
+            })
+        }
+        KeyStatus::Active | KeyStatus::Retiring => {}
     }
     if !credential.developer_api {
         return Err(AppError::FeatureDisabled {

@@ -35,6 +35,21 @@ struct Batch {
     refusals: Vec<NewRefusal>,
 }
 
+impl Batch {
+    fn used(&mut self, key_id: i64, at: i64) {
+        let entry = self.keys.entry(key_id).or_default();
+        entry.last_used_at = entry.last_used_at.max(at);
+        entry.requests += 1;
+    }
+
+    fn tally(&mut self, key_id: i64, organisation_id: i64, at: i64, class: &'static str) {
+        *self
+            .buckets
+            .entry((key_id, organisation_id, hour_of(at), class))
+            .or_default() += 1;
+    }
+}
+
 /// Refused requests held between flushes, whatever the number of keys: a
 /// client hammering with a revoked key must not grow memory.
 const REFUSALS_HELD: usize = 2000;
@@ -53,46 +68,32 @@ impl Usage {
 
     /// A request that passed authentication and the rate limit.
     pub fn record(&self, key_id: i64, at: i64) {
-        let mut batch = self.batch();
-        let entry = batch.keys.entry(key_id).or_default();
-        entry.last_used_at = entry.last_used_at.max(at);
-        entry.requests += 1;
+        self.batch().used(key_id, at);
     }
 
     /// Counts one request in its hour, by outcome.
     pub fn count(&self, key_id: i64, organisation_id: i64, at: i64, outcome: Outcome) {
-        let mut batch = self.batch();
-        *batch
-            .buckets
-            .entry((key_id, organisation_id, hour_of(at), outcome.key()))
-            .or_default() += 1;
+        self.batch()
+            .tally(key_id, organisation_id, at, outcome.key());
     }
 
     /// [`Self::record`] and [`Self::count`] under one lock: what every
     /// answered API request costs.
     pub fn answered(&self, key_id: i64, organisation_id: i64, at: i64, outcome: Outcome) {
         let mut batch = self.batch();
-        let entry = batch.keys.entry(key_id).or_default();
-        entry.last_used_at = entry.last_used_at.max(at);
-        entry.requests += 1;
-        *batch
-            .buckets
-            .entry((key_id, organisation_id, hour_of(at), outcome.key()))
-            .or_default() += 1;
+        batch.used(key_id, at);
+        batch.tally(key_id, organisation_id, at, outcome.key());
     }
 
     /// Counts a refused request and remembers it for the key's usage page.
     pub fn refused(&self, refusal: NewRefusal) {
         let mut batch = self.batch();
-        *batch
-            .buckets
-            .entry((
-                refusal.key_id,
-                refusal.organisation_id,
-                hour_of(refusal.occurred_at),
-                refusal_class(refusal.code),
-            ))
-            .or_default() += 1;
+        batch.tally(
+            refusal.key_id,
+            refusal.organisation_id,
+            refusal.occurred_at,
+            refusal_class(refusal.code),
+        );
         if batch.refusals.len() >= REFUSALS_HELD {
             batch.refusals.remove(0);
         }

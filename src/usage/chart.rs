@@ -12,11 +12,13 @@ const LEFT: f64 = 44.0;
 const BOTTOM: f64 = 22.0;
 const TOP: f64 = 8.0;
 
-fn escape(text: &str) -> String {
+/// Text for HTML or SVG, in an element or a quoted attribute.
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// A round maximum for the axis: 1, 2 or 5 times a power of ten.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::chart::stacked_bars;
+use super::chart::{escape, stacked_bars};
 use super::data;
 use super::domain::{
     hour_of, Bucket, Chart, KeyUsage, OrgOverview, Outcome, DAY_MS, HOUR_MS, INACTIVE,
@@ -146,14 +146,6 @@ pub async fn overview(state: &AppState, organisation_id: i64) -> Result<OrgOverv
         ),
         top_keys,
     })
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// The overview as HTML, drawn here rather than by a component: the
