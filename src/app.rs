@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
-use leptos_router::{path, Lazy, SsrMode};
+use leptos_router::{path, SsrMode};
 
 use crate::auth::{get_viewer, DeveloperAccess, SignOut, SwitchOrganisation, Viewer};
 use crate::ui::{reload_to, ViewerResource};
@@ -21,7 +21,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.ico" sizes="32x32"/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -47,21 +47,20 @@ pub fn App() -> impl IntoView {
                 // script to slot streamed parts in, so it reads (and its forms
                 // post) before the wasm has loaded or with JavaScript off.
                 <Route path=path!("/sign-in") view=crate::auth::pages::SignInPage ssr=SsrMode::InOrder/>
-                <Route path=path!("/invite/:token") view={Lazy::<crate::orgs::pages::InvitationRoute>::new()} ssr=SsrMode::InOrder/>
-                <Route path=path!("/reset-password/:token") view={Lazy::<crate::auth::pages::ResetPasswordRoute>::new()} ssr=SsrMode::InOrder/>
+                <Route path=path!("/invite/:token") view=crate::orgs::pages::InvitationPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/reset-password/:token") view=crate::auth::pages::ResetPasswordPage ssr=SsrMode::InOrder/>
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::InOrder>
                     <Route path=path!("") view=|| view! { <Redirect path="/leads"/> }/>
                     <Route path=path!("leads") view=crate::leads::pages::LeadsPage/>
-                    // Lazy: each loads its own wasm chunk on first visit.
-                    <Route path=path!("developer") view={Lazy::<crate::keys::pages::DeveloperRoute>::new()}/>
-                    <Route path=path!("developer/keys/:id") view={Lazy::<crate::usage::pages::KeyUsageRoute>::new()}/>
-                    <Route path=path!("audit") view={Lazy::<crate::audit::pages::AuditRoute>::new()}/>
-                    <Route path=path!("account") view={Lazy::<crate::auth::pages::AccountRoute>::new()}/>
-                    <Route path=path!("members") view={Lazy::<crate::orgs::pages::MembersRoute>::new()}/>
-                    <Route path=path!("admin") view={Lazy::<crate::admin::pages::AdminRoute>::new()}/>
-                    <Route path=path!("docs") view={Lazy::<crate::docs::pages::DocsRoute>::new()}/>
-                    <Route path=path!("docs/errors") view={Lazy::<crate::docs::pages::ErrorsRoute>::new()}/>
-                    <Route path=path!("docs/:endpoint") view={Lazy::<crate::docs::pages::EndpointRoute>::new()}/>
+                    <Route path=path!("developer") view=crate::keys::pages::DeveloperPage/>
+                    <Route path=path!("developer/keys/:id") view=crate::usage::pages::KeyUsagePage/>
+                    <Route path=path!("audit") view=crate::audit::pages::AuditPage/>
+                    <Route path=path!("account") view=crate::auth::pages::AccountPage/>
+                    <Route path=path!("members") view=crate::orgs::pages::MembersPage/>
+                    <Route path=path!("admin") view=crate::admin::pages::AdminPage/>
+                    <Route path=path!("docs") view=crate::docs::pages::DocsIndex/>
+                    <Route path=path!("docs/errors") view=crate::docs::pages::ErrorsPage/>
+                    <Route path=path!("docs/:endpoint") view=crate::docs::pages::EndpointPage/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -139,8 +138,11 @@ fn Nav(viewer: Option<Viewer>) -> impl IntoView {
     }
 }
 
-#[component]
+/// An island: the organisation switch and "Sign out" are the only live parts
+/// of the layout.
+#[island(lazy)]
 fn AccountMenu(viewer: Viewer) -> impl IntoView {
+    crate::ui::island_start();
     let switch = ServerAction::<SwitchOrganisation>::new();
     let sign_out_action = ServerAction::<SignOut>::new();
     Effect::new(move |_| {

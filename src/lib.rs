@@ -22,14 +22,8 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Lazy routes (`--split`) need the asynchronous hydration. The page is
-    // marked interactive only once all of it, the lazy route included, has
-    // hydrated: browser tests wait for that mark.
-    let _ = any_spawner::Executor::init_wasm_bindgen();
-    leptos::task::spawn_local(async {
-        let body = leptos::prelude::document().body().expect("a <body>");
-        let mounted = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
-        mounted.forget();
-        let _ = body.set_attribute("data-hydrated", "true");
-    });
+    // Islands: the server renders every page; only the interactive parts
+    // (`#[island]`, most of them loaded as their own wasm chunk) hydrate.
+    leptos::mount::hydrate_islands();
+    ui::island_hydrated(false);
 }

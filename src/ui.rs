@@ -151,9 +151,72 @@ pub fn CancelLink(#[prop(into)] href: String, on_close: Callback<()>) -> impl In
 
 /// The value of `name` in the page's query string when the page was opened.
 /// Dialogs that must work before hydration are opened this way; once the
-/// page is hydrated they open from clicks, without changing the URL.
+/// page is hydrated they open from clicks, without changing the URL. The
+/// router answers on the server; an island in the browser has no router, so
+/// it reads the same address from `window.location`.
 pub fn opened_with(name: &str) -> Option<String> {
-    leptos_router::hooks::use_query_map().with_untracked(|q| q.get(name))
+    #[cfg(feature = "hydrate")]
+    {
+        page_query().and_then(|q| q.get(name))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        leptos_router::hooks::use_query_map().with_untracked(|q| q.get(name))
+    }
+}
+
+/// A parameter of the page's route, read on the server and handed to the
+/// page's island as a prop.
+pub fn path_param(name: &str) -> String {
+    leptos_router::hooks::use_params_map()
+        .with_untracked(|p| p.get(name))
+        .unwrap_or_default()
+}
+
+#[cfg(feature = "hydrate")]
+fn page_query() -> Option<web_sys::UrlSearchParams> {
+    let search = window().location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()
+}
+
+/// Called first in every island. In the browser it does what the router does
+/// for a whole-page app: an error that a plain form post brought back in the
+/// URL (`__err`, `__path`) reaches the matching `ServerAction`, so the island
+/// hydrates showing it as the server did. It also counts the island as
+/// hydrated once its view is live (`body[data-hydrated]`, which browser tests
+/// wait for).
+pub fn island_start() {
+    #[cfg(feature = "hydrate")]
+    {
+        if let Some(q) = page_query() {
+            if let (Some(err), Some(path)) = (q.get("__err"), q.get("__path")) {
+                provide_context(leptos::server::ServerActionError::new(&path, &err));
+            }
+        }
+        Effect::new(|_| island_hydrated(true));
+    }
+}
+
+/// Marks the page interactive (`body[data-hydrated]`) once every island on
+/// it has hydrated; `one_more` counts an island that just did.
+#[cfg(feature = "hydrate")]
+pub fn island_hydrated(one_more: bool) {
+    use std::cell::Cell;
+    thread_local! { static HYDRATED: Cell<u32> = const { Cell::new(0) }; }
+    let done = HYDRATED.with(|n| {
+        n.set(n.get() + u32::from(one_more));
+        n.get()
+    });
+    let doc = document();
+    let islands = doc
+        .query_selector_all("leptos-island")
+        .map(|l| l.length())
+        .unwrap_or(0);
+    if done >= islands {
+        if let Some(body) = doc.body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    }
 }
 
 #[component]
@@ -212,23 +275,36 @@ pub fn absolute_url(path: &str) -> String {
     path.to_owned()
 }
 
-/// Declares `$route`, a page loaded as its own wasm chunk on first visit
-/// (`cargo leptos build --split`), showing the component `$page`. Routes use
-/// it as `view={Lazy::<$route>::new()}`; the server renders it like any page.
-macro_rules! lazy_page {
-    ($route:ident => $page:ident) => {
-        pub struct $route;
-
-        #[leptos_router::lazy_route]
-        impl leptos_router::LazyRoute for $route {
-            fn data() -> Self {
-                Self
-            }
-
-            fn view(_this: Self) -> leptos::prelude::AnyView {
-                leptos::prelude::IntoAny::into_any(leptos::view! { <$page/> })
-            }
+/// Data an island got from the server with the page (a prop), loaded again
+/// in the browser whenever what `source` reads changes. An island owns no
+/// resource: the server may render it more than once while the page's other
+/// data arrives, and the browser must hydrate exactly what was sent.
+/// Answers that arrive after a newer request was sent are dropped.
+pub fn reloading<S, T, Fut>(
+    initial: T,
+    source: impl Fn() -> S + 'static,
+    fetch: impl Fn(S) -> Fut + 'static,
+) -> RwSignal<T>
+where
+    S: 'static,
+    T: Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + 'static,
+{
+    let data = RwSignal::new(initial);
+    let latest = StoredValue::new(0u64);
+    Effect::new(move |first: Option<()>| {
+        let input = source();
+        if first.is_some() {
+            latest.update_value(|n| *n += 1);
+            let mine = latest.get_value();
+            let answer = fetch(input);
+            leptos::task::spawn_local(async move {
+                let value = answer.await;
+                if latest.get_value() == mine {
+                    data.set(value);
+                }
+            });
         }
-    };
+    });
+    data
 }
-pub(crate) use lazy_page;

@@ -6,28 +6,53 @@ use super::{
     find_key, find_users, list_organisations, list_security_events, CreateOrganisation,
     CreatePasswordReset, ReactivateKey, SetDeveloperApi, SetUserDisabled,
 };
+use crate::error::AppError;
 use crate::keys::domain::KeyStatus;
-use crate::ui::{absolute_url, error_parts, format_time, signed_in, AccessDenied, ErrorBanner};
-
-// The platform console, loaded as its own wasm chunk when first visited (`--split`), so
-// that the first dashboard load stays small.
-crate::ui::lazy_page!(AdminRoute => AdminPage);
+use crate::ui::{
+    absolute_url, error_parts, format_time, reloading, signed_in, AccessDenied, ErrorBanner,
+};
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
     signed_in(|viewer| {
         if viewer.is_platform_admin {
-            view! { <Console/> }.into_any()
+            // What the console shows first, loaded with the page.
+            let first = Resource::new(
+                || (),
+                |_| async {
+                    (
+                        list_organisations().await,
+                        find_users(String::new()).await,
+                        find_key(String::new()).await,
+                    )
+                },
+            );
+            view! {
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        let (orgs, users, key) = first.await;
+                        view! { <Console orgs=orgs users=users found=key/> }
+                    })}
+                </Suspense>
+                <SecurityLog/>
+            }
+            .into_any()
         } else {
             view! { <AccessDenied title="Platform admins only" message="This console is for the people who run this Leadline installation."/> }.into_any()
         }
     })
 }
 
-#[component]
-fn Console() -> impl IntoView {
+/// The platform console's live part: an island, loaded as its own wasm chunk.
+#[island(lazy)]
+fn Console(
+    orgs: Result<Vec<super::OrgSummary>, AppError>,
+    users: Result<Vec<super::UserSummary>, AppError>,
+    found: Result<Option<crate::keys::domain::KeySummary>, AppError>,
+) -> impl IntoView {
+    crate::ui::island_start();
     let version = RwSignal::new(0u32);
-    let orgs = Resource::new(move || version.get(), |_| list_organisations());
+    let orgs = reloading(orgs, move || version.get(), |_| list_organisations());
     let set_flag = ServerAction::<SetDeveloperApi>::new();
     let create = ServerAction::<CreateOrganisation>::new();
     Effect::new(move |_| {
@@ -39,7 +64,8 @@ fn Console() -> impl IntoView {
     let user_q = RwSignal::new(String::new());
     let disable = ServerAction::<SetUserDisabled>::new();
     let reset = ServerAction::<CreatePasswordReset>::new();
-    let users = Resource::new(
+    let users = reloading(
+        users,
         move || (user_q.get(), disable.version().get()),
         |(q, _)| find_users(q),
     );
@@ -49,7 +75,8 @@ fn Console() -> impl IntoView {
     };
     let key_prefix = RwSignal::new(String::new());
     let key_version = RwSignal::new(0u32);
-    let key = Resource::new(
+    let key = reloading(
+        found,
         move || (key_prefix.get(), key_version.get()),
         |(p, _)| find_key(p),
     );
@@ -68,9 +95,8 @@ fn Console() -> impl IntoView {
         <section class="card">
             <h2>"Organisations"</h2>
             {move || error_parts(set_flag.value().get()).0.map(|m| view! { <ErrorBanner message=m/> })}
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match orgs.await {
+            {move || {
+                    match orgs.get() {
                         Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                         Ok(list) => view! {
                             <div class="table-wrap"><table class="data">
@@ -99,8 +125,7 @@ fn Console() -> impl IntoView {
                             </table></div>
                         }.into_any(),
                     }
-                })}
-            </Transition>
+            }}
             <form class="inline-form" on:submit=move |ev| { ev.prevent_default(); create.dispatch(CreateOrganisation { name: new_name.get() }); new_name.set(String::new()); }>
                 <label for="new-org">"New organisation"</label>
                 <input id="new-org" placeholder="Organisation name" bind:value=new_name/>
@@ -120,9 +145,8 @@ fn Console() -> impl IntoView {
                     <input id="reset-link" class="secret" readonly prop:value=link/>
                 </div>
             })}
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match users.await {
+            {move || {
+                    match users.get() {
                         Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                         Ok(list) => view! {
                             <ul class="plain-list">
@@ -148,18 +172,15 @@ fn Console() -> impl IntoView {
                             </ul>
                         }.into_any(),
                     }
-                })}
-            </Transition>
+            }}
         </section>
-        <SecurityLog/>
         <section class="card">
             <h2>"Re-activate a revoked key"</h2>
             <label for="find-prefix">"Key prefix"</label>
             <input id="find-prefix" placeholder="sk_AbCd1234_Xy" on:input=move |ev| key_prefix.set(event_target_value(&ev))/>
             {move || error_parts(reactivate.value().get().map(|r| r.map(|_| ()))).0.map(|m| view! { <ErrorBanner message=m/> })}
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match key.await {
+            {move || {
+                    match key.get() {
                         Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                         Ok(None) => view! { <p class="muted">"Enter the 14-character prefix shown in the keys list or the audit log."</p> }.into_any(),
                         Ok(Some(k)) => {
@@ -174,8 +195,7 @@ fn Console() -> impl IntoView {
                             }.into_any()
                         }
                     }
-                })}
-            </Transition>
+            }}
         </section>
     }
 }

@@ -4,11 +4,8 @@ use leptos::prelude::*;
 
 use super::{list_audit, AuditAction};
 use crate::auth::DeveloperAccess;
-use crate::ui::{format_time, signed_in, AccessDenied, ErrorBanner};
-
-// The audit log, loaded as its own wasm chunk when first visited (`--split`), so
-// that the first dashboard load stays small.
-crate::ui::lazy_page!(AuditRoute => AuditPage);
+use crate::error::AppError;
+use crate::ui::{format_time, reloading, signed_in, AccessDenied, ErrorBanner};
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -18,7 +15,15 @@ pub fn AuditPage() -> impl IntoView {
             .as_ref()
             .map(|o| (o.developer_access(), o.name.clone()));
         match access {
-            Some((DeveloperAccess::Granted, _)) => view! { <AuditLog/> }.into_any(),
+            Some((DeveloperAccess::Granted, _)) => {
+                let entries = Resource::new(|| (), |_| list_audit(String::new(), String::new(), None));
+                view! {
+                    <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        {move || Suspend::new(async move { view! { <AuditLog initial=entries.await/> } })}
+                    </Suspense>
+                }
+                .into_any()
+            }
             Some((access, name)) => view! {
                 <AccessDenied title="Audit log unavailable" message=access.explain(&name).unwrap_or_default()/>
             }.into_any(),
@@ -40,13 +45,16 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
-#[component]
-fn AuditLog() -> impl IntoView {
+/// The audit log's live part (filters, paging): an island, loaded as its own wasm chunk.
+#[island(lazy)]
+fn AuditLog(initial: Result<super::AuditPage, AppError>) -> impl IntoView {
+    crate::ui::island_start();
     let prefix = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());
     let before = RwSignal::new(None::<i64>);
     let history = RwSignal::new(Vec::<Option<i64>>::new());
-    let entries = Resource::new(
+    let entries = reloading(
+        initial,
         move || (prefix.get(), action.get(), before.get()),
         |(p, a, b)| list_audit(p, a, b),
     );
@@ -76,9 +84,8 @@ fn AuditLog() -> impl IntoView {
                 </a>
             })}
         </div>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match entries.await {
+        {move || {
+                match entries.get() {
                     Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                     Ok(page) if page.entries.is_empty() => view! {
                         <section class="card empty"><p>"No audit entries match."</p></section>
@@ -117,7 +124,6 @@ fn AuditLog() -> impl IntoView {
                         }.into_any()
                     }
                 }
-            })}
-        </Transition>
+        }}
     }
 }

@@ -5,11 +5,20 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use super::{list_sessions, ChangePassword, EndSession, ResetPassword, SignIn};
-use crate::error::FieldError;
-use crate::ui::{error_parts, field_error, format_time, reload_to, signed_in, ErrorBanner};
+use crate::error::{AppError, FieldError};
+use crate::ui::{
+    error_parts, field_error, format_time, reload_to, reloading, signed_in, ErrorBanner,
+};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
+    view! { <SignInForm/> }
+}
+
+/// The sign-in form: an island, loaded as its own wasm chunk.
+#[island(lazy)]
+fn SignInForm() -> impl IntoView {
+    crate::ui::island_start();
     let action = ServerAction::<SignIn>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
@@ -41,9 +50,6 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-// The Account page, loaded as its own wasm chunk on first visit.
-crate::ui::lazy_page!(AccountRoute => AccountPage);
-
 /// Dashboard → Account: change your password, see and end your sessions.
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -54,13 +60,21 @@ pub fn AccountPage() -> impl IntoView {
                 <p class="muted">{format!("Signed in as {}.", viewer.email)}</p>
             </div></div>
             <ChangePasswordForm/>
-            <Sessions/>
+            {
+                let sessions = Resource::new(|| (), |_| list_sessions());
+                view! {
+                    <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        {move || Suspend::new(async move { view! { <Sessions initial=sessions.await/> } })}
+                    </Suspense>
+                }
+            }
         }
     })
 }
 
-#[component]
+#[island(lazy)]
 fn ChangePasswordForm() -> impl IntoView {
+    crate::ui::island_start();
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let change = ServerAction::<ChangePassword>::new();
@@ -97,11 +111,13 @@ fn ChangePasswordForm() -> impl IntoView {
     }
 }
 
-#[component]
-fn Sessions() -> impl IntoView {
+#[island(lazy)]
+fn Sessions(initial: Result<Vec<super::SessionInfo>, AppError>) -> impl IntoView {
+    crate::ui::island_start();
     let version = RwSignal::new(0u32);
     let end = ServerAction::<EndSession>::new();
-    let sessions = Resource::new(
+    let sessions = reloading(
+        initial,
         move || (version.get(), end.version().get()),
         |_| list_sessions(),
     );
@@ -114,9 +130,8 @@ fn Sessions() -> impl IntoView {
         <section class="card">
             <h2>"Signed-in sessions"</h2>
             {move || error_parts(end.value().get()).0.map(|m| view! { <ErrorBanner message=m/> })}
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match sessions.await {
+            {move || {
+                    match sessions.get() {
                         Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                         Ok(list) => view! {
                             <div class="table-wrap"><table class="data">
@@ -149,21 +164,24 @@ fn Sessions() -> impl IntoView {
                             </table></div>
                         }.into_any(),
                     }
-                })}
-            </Transition>
+            }}
         </section>
     }
 }
-
-// The password-reset page, loaded as its own wasm chunk.
-crate::ui::lazy_page!(ResetPasswordRoute => ResetPasswordPage);
 
 /// `/reset-password/:token`: a one-time link from the platform admin. A real
 /// HTML form, so it works before the wasm has loaded.
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let params = leptos_router::hooks::use_params_map();
-    let token = move || params.read().get("token").unwrap_or_default();
+    let token = crate::ui::path_param("token");
+    view! { <ResetPasswordForm token=token/> }
+}
+
+#[island(lazy)]
+fn ResetPasswordForm(token: String) -> impl IntoView {
+    crate::ui::island_start();
+    let token = StoredValue::new(token);
+    let token = move || token.get_value();
     let reset = ServerAction::<ResetPassword>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = reset.value().get() {

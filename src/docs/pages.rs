@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::{get_api_reference, ApiReference, EndpointDoc, ErrorEntry, SchemaDoc};
-use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::keys::GenerateTestToken;
 use crate::ui::{format_optional, use_viewer, ErrorBanner, EyeIcon, EyeOffIcon};
@@ -17,17 +16,6 @@ fn reference() -> Resource<Result<ApiReference, AppError>> {
 fn method_badge(method: &str) -> impl IntoView {
     view! { <span class=format!("method {}", method.to_lowercase())>{method.to_owned()}</span> }
 }
-
-// The docs overview, loaded as its own wasm chunk when first visited (`--split`), so
-// that the first dashboard load stays small.
-crate::ui::lazy_page!(DocsRoute => DocsIndex);
-
-// An endpoint page with its playground, loaded as its own wasm chunk when first visited (`--split`), so
-// that the first dashboard load stays small.
-crate::ui::lazy_page!(EndpointRoute => EndpointPage);
-
-// The error catalogue, loaded as its own wasm chunk when first visited.
-crate::ui::lazy_page!(ErrorsRoute => ErrorsPage);
 
 /// The error codes as a table: each code links to (or, on the errors page,
 /// is) its own anchor, which problem `type` URLs point at. The links load
@@ -308,7 +296,14 @@ fn Playground(endpoint: EndpointDoc) -> impl IntoView {
                     let endpoint = endpoint.clone();
                     Suspend::new(async move {
                         match viewer.await {
-                            Ok(Some(v)) => view! { <PlaygroundForm endpoint=endpoint viewer=v/> }.into_any(),
+                            Ok(Some(v)) => {
+                                let missing = v
+                                    .active
+                                    .as_ref()
+                                    .map(|o| o.developer_access().explain(&o.name))
+                                    .unwrap_or_else(|| Some("You are not a member of any organisation yet.".into()));
+                                view! { <PlaygroundForm endpoint=endpoint missing=missing/> }.into_any()
+                            }
                             _ => view! {
                                 <button class="button" type="button" disabled=true>"Generate test token"</button>
                                 <p class="muted"><a href="/sign-in">"Sign in"</a> " to generate a test token and send requests from this page."</p>
@@ -321,13 +316,11 @@ fn Playground(endpoint: EndpointDoc) -> impl IntoView {
     }
 }
 
-#[component]
-fn PlaygroundForm(endpoint: EndpointDoc, viewer: Viewer) -> impl IntoView {
-    let missing = viewer
-        .active
-        .as_ref()
-        .map(|o| o.developer_access().explain(&o.name))
-        .unwrap_or_else(|| Some("You are not a member of any organisation yet.".into()));
+/// The playground's live part: an island, loaded as its own wasm chunk.
+/// `missing` says what access the viewer lacks, if any.
+#[island(lazy)]
+fn PlaygroundForm(endpoint: EndpointDoc, missing: Option<String>) -> impl IntoView {
+    crate::ui::island_start();
     let generate = ServerAction::<GenerateTestToken>::new();
     let authorization = RwSignal::new(String::new());
     let revealed = RwSignal::new(false);

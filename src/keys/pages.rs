@@ -20,12 +20,8 @@ use crate::auth::DeveloperAccess;
 use crate::error::{AppError, FieldError};
 use crate::ui::{
     copy_to_clipboard, error_parts, field_error, format_optional, format_time, opened_with,
-    signed_in, AccessDenied, CancelLink, ErrorBanner, EyeIcon, EyeOffIcon, Modal,
+    reloading, signed_in, AccessDenied, CancelLink, ErrorBanner, EyeIcon, EyeOffIcon, Modal,
 };
-
-// The Developer page, loaded as its own wasm chunk when first visited (`--split`), so
-// that the first dashboard load stays small.
-crate::ui::lazy_page!(DeveloperRoute => DeveloperPage);
 
 #[component]
 pub fn DeveloperPage() -> impl IntoView {
@@ -42,7 +38,21 @@ pub fn DeveloperPage() -> impl IntoView {
         };
         let org_admin = org.permissions.admin;
         match org.developer_access().explain(&org.name) {
-            None => view! { <KeysPanel posted_key=posted_key org_admin=org_admin/> }.into_any(),
+            None => {
+                let keys = Resource::new(|| (), |_| list_keys(1, false));
+                view! {
+                    <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
+                        {move || Suspend::new(async move {
+                            let posted = match posted_key {
+                                Some(taken) => taken.await.ok().flatten(),
+                                None => None,
+                            };
+                            view! { <KeysPanel org_admin=org_admin initial=keys.await posted=posted/> }
+                        })}
+                    </Suspense>
+                }
+                .into_any()
+            }
             Some(why) => {
                 let title = match org.developer_access() {
                     DeveloperAccess::FlagOff => "Developer API not enabled",
@@ -76,15 +86,21 @@ fn keys_count(n: i64) -> String {
     }
 }
 
-#[component]
+/// The Developer page's live part: an island, loaded as its own wasm chunk.
+/// `initial` is the first page of keys; `posted` a key just created by a
+/// plain form post, to reveal.
+#[island(lazy)]
 fn KeysPanel(
-    posted_key: Option<Resource<Result<Option<CreatedKey>, AppError>>>,
     org_admin: bool,
+    initial: Result<super::KeysPage, AppError>,
+    posted: Option<CreatedKey>,
 ) -> impl IntoView {
+    crate::ui::island_start();
     let page = RwSignal::new(1i64);
     let version = RwSignal::new(0u32);
     let unused_only = RwSignal::new(false);
-    let keys = Resource::new(
+    let keys = reloading(
+        initial,
         move || (page.get(), version.get(), unused_only.get()),
         |(page, _, unused_only)| list_keys(page, unused_only),
     );
@@ -114,10 +130,9 @@ fn KeysPanel(
             </div>
             <NewKeyButton dialog=dialog/>
         </div>
-        {posted_key.map(|created| view! { <PostedKeyReveal created=created/> })}
-        <Transition fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
-            {move || Suspend::new(async move {
-                match keys.await {
+        {posted.map(|created| view! { <PostedKeyReveal created=created/> })}
+            {move || {
+                match keys.get() {
                     Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                     Ok(p) if p.keys.is_empty() && p.page == 1 && !p.unused_only => view! {
                         <section class="card empty">
@@ -178,8 +193,7 @@ fn KeysPanel(
                         }.into_any()
                     }
                 }
-            })}
-        </Transition>
+            }}
         {move || match dialog.get() {
             Dialog::None => ().into_any(),
             Dialog::NewKey => view! {
@@ -335,7 +349,7 @@ fn PermissionBoxes(permissions: RwSignal<Permissions>) -> impl IntoView {
 fn NewKeyForm(
     on_close: Callback<()>,
     on_created: Callback<CreatedKey>,
-    keys: Resource<Result<super::KeysPage, AppError>>,
+    keys: RwSignal<Result<super::KeysPage, AppError>>,
 ) -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     Effect::new(move |_| {
@@ -360,9 +374,8 @@ fn NewKeyForm(
                 <PermissionBoxes permissions=RwSignal::new(Permissions::default())/>
                 <label for="key-expiry">"Expiry"</label>
                 // Under a key policy, pre-filled with the latest date allowed.
-                <Suspense fallback=|| view! { <input id="key-expiry" name="expires_at" type="date"/> }>
-                    {move || Suspend::new(async move {
-                        let suggested = keys.await.ok().and_then(|p| p.suggested_expiry);
+                {move || {
+                        let suggested = keys.with(|k| k.as_ref().ok().and_then(|p| p.suggested_expiry.clone()));
                         let help = if suggested.is_some() {
                             "Required by your organisation's key policy, at most the date filled in. The key stops working after that date (end of day, UTC). It can't be changed later."
                         } else {
@@ -373,8 +386,7 @@ fn NewKeyForm(
                                 value=suggested.clone() max=suggested/>
                             <p class="muted small" id="key-expiry-help">{help}</p>
                         }
-                    })}
-                </Suspense>
+                }}
                 {field_error(fields, "expires_at")}
                 <div class="modal-actions">
                     <CancelLink href="/developer" on_close=on_close/>
@@ -388,18 +400,12 @@ fn NewKeyForm(
 /// The reveal for a key created by a plain form post, on the page the post
 /// redirected to.
 #[component]
-fn PostedKeyReveal(created: Resource<Result<Option<CreatedKey>, AppError>>) -> impl IntoView {
+fn PostedKeyReveal(created: CreatedKey) -> impl IntoView {
     let dismissed = RwSignal::new(false);
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                created.await.ok().flatten().map(|created| view! {
-                    <Show when=move || !dismissed.get()>
-                        <RevealKey created=created.clone() on_close=Callback::new(move |_| dismissed.set(true))/>
-                    </Show>
-                })
-            })}
-        </Suspense>
+        <Show when=move || !dismissed.get()>
+            <RevealKey created=created.clone() on_close=Callback::new(move |_| dismissed.set(true))/>
+        </Show>
     }
 }
 

@@ -7,15 +7,23 @@ use super::domain::{Lead, LeadDraft, LeadStatus};
 use super::{list_leads, CreateLead, DeleteLead, UpdateLead};
 use crate::error::{AppError, FieldError};
 use crate::ui::{
-    error_parts, field_error, format_time, opened_with, signed_in, AccessDenied, CancelLink,
-    ErrorBanner, Modal,
+    error_parts, field_error, format_time, opened_with, reloading, signed_in, AccessDenied,
+    CancelLink, ErrorBanner, Modal,
 };
 
 #[component]
 pub fn LeadsPage() -> impl IntoView {
     signed_in(|viewer| {
         match viewer.active {
-        Some(_) => view! { <LeadsList/> }.into_any(),
+        Some(_) => {
+            let leads = Resource::new(|| (), |_| list_leads(String::new(), None));
+            view! {
+                <Suspense fallback=|| view! { <p class="muted">"Loading leads…"</p> }>
+                    {move || Suspend::new(async move { view! { <LeadsList initial=leads.await/> } })}
+                </Suspense>
+            }
+            .into_any()
+        }
         None => view! {
             <AccessDenied title="No organisation" message="You are not a member of any organisation yet. Ask an organisation admin to add you."/>
         }
@@ -34,13 +42,16 @@ enum Editing {
     LeadId(i64),
 }
 
-#[component]
-fn LeadsList() -> impl IntoView {
+/// The Leads page's live part: an island, loaded as its own wasm chunk.
+#[island(lazy)]
+fn LeadsList(initial: Result<super::LeadsPage, AppError>) -> impl IntoView {
+    crate::ui::island_start();
     let q = RwSignal::new(String::new());
     let before = RwSignal::new(None::<i64>);
     let history = RwSignal::new(Vec::<Option<i64>>::new());
     let version = RwSignal::new(0u32);
-    let leads = Resource::new(
+    let leads = reloading(
+        initial,
         move || (q.get(), before.get(), version.get()),
         |(q, before, _)| list_leads(q, before),
     );
@@ -85,9 +96,8 @@ fn LeadsList() -> impl IntoView {
                 }
             />
         </div>
-        <Transition fallback=|| view! { <p class="muted">"Loading leads…"</p> }>
-            {move || Suspend::new(async move {
-                match leads.await {
+        {move || {
+                match leads.get() {
                     Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                     Ok(page) if page.leads.is_empty() => view! {
                         <section class="card empty">
@@ -146,8 +156,7 @@ fn LeadsList() -> impl IntoView {
                         }.into_any()
                     }
                 }
-            })}
-        </Transition>
+            }}
         {move || {
             let on_close = Callback::new(move |saved: bool| {
                 editing.set(Editing::Closed);
@@ -157,14 +166,10 @@ fn LeadsList() -> impl IntoView {
                 Editing::Closed => ().into_any(),
                 Editing::New => view! { <LeadForm lead=None on_close=on_close/> }.into_any(),
                 Editing::Lead(lead) => view! { <LeadForm lead=Some(lead) on_close=on_close/> }.into_any(),
-                Editing::LeadId(id) => view! {
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let lead = leads.await.ok().and_then(|p| p.leads.into_iter().find(|l| l.id == id));
-                            lead.map(|lead| view! { <LeadForm lead=Some(lead) on_close=on_close/> })
-                        })}
-                    </Suspense>
-                }.into_any(),
+                Editing::LeadId(id) => {
+                    let lead = leads.with(|p| p.as_ref().ok().and_then(|p| p.leads.iter().find(|l| l.id == id).cloned()));
+                    lead.map(|lead| view! { <LeadForm lead=Some(lead) on_close=on_close/> }).into_any()
+                }
             }
         }}
         {move || confirm_delete.get().map(|lead| {

@@ -9,21 +9,25 @@ use super::{
     get_invitation, list_members, member_keys, AcceptInvitation, CreatedInvitation, InviteMember,
     RemoveMember as RemoveMemberFn, RevokeInvitation, SetMemberPermissions,
 };
-use crate::error::FieldError;
+use crate::error::{AppError, FieldError};
 use crate::ui::{
-    absolute_url, copy_to_clipboard, error_parts, field_error, format_time, reload_to, signed_in,
-    AccessDenied, ErrorBanner, Modal,
+    absolute_url, copy_to_clipboard, error_parts, field_error, format_time, reload_to, reloading,
+    signed_in, AccessDenied, ErrorBanner, Modal,
 };
-
-// The Members page, loaded as its own wasm chunk when first visited (`--split`), so
-// that the first dashboard load stays small.
-crate::ui::lazy_page!(MembersRoute => MembersPage);
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
     signed_in(|viewer| {
         match viewer.active {
-        Some(org) if org.permissions.admin => view! { <Members/> }.into_any(),
+        Some(org) if org.permissions.admin => {
+            let members = Resource::new(|| (), |_| list_members());
+            view! {
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move { view! { <Members initial=members.await/> } })}
+                </Suspense>
+            }
+            .into_any()
+        }
         Some(org) => view! {
             <AccessDenied title="Admin permission needed" message=format!("You need the Admin permission in {} to manage members.", org.name)/>
         }.into_any(),
@@ -32,10 +36,12 @@ pub fn MembersPage() -> impl IntoView {
     })
 }
 
-#[component]
-fn Members() -> impl IntoView {
+/// The Members page's live part: an island, loaded as its own wasm chunk.
+#[island(lazy)]
+fn Members(initial: Result<super::MembersPage, AppError>) -> impl IntoView {
+    crate::ui::island_start();
     let version = RwSignal::new(0u32);
-    let members = Resource::new(move || version.get(), |_| list_members());
+    let members = reloading(initial, move || version.get(), |_| list_members());
     let set = ServerAction::<SetMemberPermissions>::new();
     let invite = ServerAction::<InviteMember>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
@@ -68,9 +74,8 @@ fn Members() -> impl IntoView {
         </div></div>
         {move || error_parts(set.value().get()).0.map(|m| view! { <ErrorBanner message=m/> })}
         {move || error_parts(revoke.value().get()).0.map(|m| view! { <ErrorBanner message=m/> })}
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match members.await {
+        {move || {
+                match members.get() {
                     Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                     Ok(page) => view! {
                         <p class="muted">
@@ -128,8 +133,7 @@ fn Members() -> impl IntoView {
                         })}
                     }.into_any(),
                 }
-            })}
-        </Transition>
+        }}
         <form class="card form-card" novalidate on:submit=move |ev| {
             ev.prevent_default();
             invite.dispatch(InviteMember { email: email.get(), permissions: new_permissions.get() });
@@ -238,16 +242,29 @@ fn InvitationLink(invitation: CreatedInvitation, on_close: Callback<()>) -> impl
     }
 }
 
-// The invitation page, loaded as its own wasm chunk.
-crate::ui::lazy_page!(InvitationRoute => InvitationPage);
-
 /// `/invite/:token`: the invitee joins with their own password. A real
 /// HTML form, so it works before the wasm has loaded.
 #[component]
 pub fn InvitationPage() -> impl IntoView {
-    let params = leptos_router::hooks::use_params_map();
-    let token = move || params.read().get("token").unwrap_or_default();
-    let invitation = Resource::new(token, get_invitation);
+    let token = crate::ui::path_param("token");
+    let for_island = StoredValue::new(token.clone());
+    let invitation = Resource::new(move || token.clone(), get_invitation);
+    view! {
+        <main class="centered">
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    view! { <Invitation token=for_island.get_value() invitation=invitation.await/> }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[island(lazy)]
+fn Invitation(token: String, invitation: Result<super::InvitationView, AppError>) -> impl IntoView {
+    crate::ui::island_start();
+    let token = StoredValue::new(token);
+    let token = move || token.get_value();
     let accept = ServerAction::<AcceptInvitation>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = accept.value().get() {
@@ -257,10 +274,8 @@ pub fn InvitationPage() -> impl IntoView {
     let result = Signal::derive(move || accept.value().get());
     let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
     view! {
-        <main class="centered">
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match invitation.await {
+                {
+                    match invitation {
                         Err(e) => view! {
                             <section class="card sign-in">
                                 <h1>"Invitation"</h1>
@@ -292,8 +307,6 @@ pub fn InvitationPage() -> impl IntoView {
                             }.into_any()
                         }
                     }
-                })}
-            </Suspense>
-        </main>
+                }
     }
 }

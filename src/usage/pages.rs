@@ -2,13 +2,10 @@
 //! with a table alternative, totals and the last refused requests.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use super::domain::{Chart, Outcome};
 use super::get_key_usage;
 use crate::ui::{format_time, signed_in, ErrorBanner};
-
-crate::ui::lazy_page!(KeyUsageRoute => KeyUsagePage);
 
 /// A chart as the server drew it (SVG, titled for screen readers), its
 /// legend, and the same numbers as a table. `hourly` says how buckets are
@@ -63,14 +60,10 @@ pub fn UsageChart(chart: Chart, hourly: bool) -> impl IntoView {
 
 #[component]
 pub fn KeyUsagePage() -> impl IntoView {
-    let params = use_params_map();
+    // Drawn by the server: nothing on this page needs the wasm.
+    let id = crate::ui::path_param("id").parse::<i64>().ok();
     let usage = Resource::new(
-        move || {
-            params
-                .read()
-                .get("id")
-                .and_then(|id| id.parse::<i64>().ok())
-        },
+        move || id,
         |id| async move {
             match id {
                 Some(id) => get_key_usage(id).await,
