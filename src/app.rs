@@ -8,7 +8,7 @@ use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
 use crate::auth::{get_viewer, DeveloperAccess, SignOut, SwitchOrganisation, Viewer};
-use crate::ui::{reload_to, ViewerResource};
+use crate::ui::ViewerResource;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -23,6 +23,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true/>
                 <MetaTags/>
+                <script nonce=leptos::nonce::use_nonce() inner_html=SUBMIT_ON_CHANGE></script>
             </head>
             <body>
                 <App/>
@@ -30,6 +31,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
+
+/// The one script the pages carry besides the islands' loader: a `<select
+/// data-submit-on-change>` submits its form when changed (the organisation
+/// switch), which costs no wasm.
+const SUBMIT_ON_CHANGE: &str = "document.addEventListener('change',function(e){var t=e.target;\
+if(t instanceof HTMLSelectElement&&t.hasAttribute('data-submit-on-change')&&t.form)t.form.requestSubmit();});";
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -138,23 +145,14 @@ fn Nav(viewer: Option<Viewer>) -> impl IntoView {
     }
 }
 
-/// An island: the organisation switch and "Sign out" are the only live parts
-/// of the layout.
-#[island(lazy)]
+/// The organisation switch and "Sign out": plain HTML forms, whose posts
+/// redirect (to /leads, to /sign-in), so no wasm is needed for either. The
+/// switch submits itself on change through `SUBMIT_ON_CHANGE`; without
+/// JavaScript it shows a Switch button.
+#[component]
 fn AccountMenu(viewer: Viewer) -> impl IntoView {
-    crate::ui::island_start();
     let switch = ServerAction::<SwitchOrganisation>::new();
     let sign_out_action = ServerAction::<SignOut>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = switch.value().get() {
-            reload_to("/leads");
-        }
-    });
-    Effect::new(move |_| {
-        if sign_out_action.value().get().is_some() {
-            reload_to("/sign-in");
-        }
-    });
     let active_slug = viewer
         .active
         .as_ref()
@@ -170,14 +168,9 @@ fn AccountMenu(viewer: Viewer) -> impl IntoView {
         <div class="account">
             {if several {
                 view! {
-                    <label class="org-switch">
-                        <span class="visually-hidden">"Organisation"</span>
-                        <select
-                            aria-label="Organisation"
-                            on:change=move |ev| {
-                                switch.dispatch(SwitchOrganisation { slug: event_target_value(&ev) });
-                            }
-                        >
+                    <ActionForm action=switch attr:class="bare-form org-switch">
+                        <label class="visually-hidden" for="org-switch">"Organisation"</label>
+                        <select id="org-switch" name="slug" data-submit-on-change="">
                             {viewer
                                 .organisations
                                 .iter()
@@ -190,7 +183,8 @@ fn AccountMenu(viewer: Viewer) -> impl IntoView {
                                 })
                                 .collect_view()}
                         </select>
-                    </label>
+                        <noscript><button class="button small" type="submit">"Switch"</button></noscript>
+                    </ActionForm>
                 }
                     .into_any()
             } else {

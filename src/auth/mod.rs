@@ -177,9 +177,12 @@ pub async fn change_password(
     session::change_password(&current_password, &new_password).await
 }
 
-#[server(input = Json)]
+/// A form post (URL-encoded): the organisation switch is a plain form.
+#[server]
 pub async fn switch_organisation(slug: String) -> Result<(), AppError> {
-    session::switch_organisation(&slug).await
+    session::switch_organisation(&slug).await?;
+    crate::server::forms::redirect_plain_form_post("/leads");
+    Ok(())
 }
 
 #[cfg(test)]
