@@ -26,8 +26,8 @@ PAGES='
 /leads                  leads_list
 /developer              keys_panel
 /developer/keys/:id
-/audit                  audit_log
-/account                change_password_form sessions
+/audit
+/account
 /members                members
 /admin                  console
 /docs

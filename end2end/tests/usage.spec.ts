@@ -58,7 +58,11 @@ test("requests with a key, revoked included, show in its usage chart and badge",
 test("the audit log downloads as CSV and JSON Lines with its filters", async ({ page }) => {
   await signIn(page, "dev@acme.test");
   await open(page, "/audit");
+  // The action filter submits itself: the page comes back filtered, at its own address.
   await page.getByLabel("Filter by action").selectOption("key.created");
+  await page.waitForURL(/[?&]action=key\.created/);
+  await expect(page.getByLabel("Filter by action")).toHaveValue("key.created");
+  await expect(page.locator("table.audit tbody tr").first()).toContainText("key.created");
   const csvDownload = page.waitForEvent("download");
   await page.getByRole("link", { name: "Download CSV" }).click();
   const csv = await csvDownload;

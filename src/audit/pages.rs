@@ -4,9 +4,10 @@ use leptos::prelude::*;
 
 use super::{list_audit, AuditAction};
 use crate::auth::DeveloperAccess;
-use crate::error::AppError;
-use crate::ui::{format_time, reloading, signed_in, AccessDenied, ErrorBanner};
+use crate::ui::{format_time, opened_with, signed_in, AccessDenied, ErrorBanner};
 
+/// Dashboard → Audit log: drawn by the server, no wasm. The filters are a
+/// GET form and the pages are links, so every view has its own address.
 #[component]
 pub fn AuditPage() -> impl IntoView {
     signed_in(|viewer| {
@@ -15,15 +16,7 @@ pub fn AuditPage() -> impl IntoView {
             .as_ref()
             .map(|o| (o.developer_access(), o.name.clone()));
         match access {
-            Some((DeveloperAccess::Granted, _)) => {
-                let entries = Resource::new(|| (), |_| list_audit(String::new(), String::new(), None));
-                view! {
-                    <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                        {move || Suspend::new(async move { view! { <AuditLog initial=entries.await/> } })}
-                    </Suspense>
-                }
-                .into_any()
-            }
+            Some((DeveloperAccess::Granted, _)) => view! { <AuditLog/> }.into_any(),
             Some((access, name)) => view! {
                 <AccessDenied title="Audit log unavailable" message=access.explain(&name).unwrap_or_default()/>
             }.into_any(),
@@ -45,22 +38,87 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
-/// The audit log's live part (filters, paging): an island, loaded as its own wasm chunk.
-#[island(lazy)]
-fn AuditLog(initial: Result<super::AuditPage, AppError>) -> impl IntoView {
-    crate::ui::island_start();
-    let prefix = RwSignal::new(String::new());
-    let action = RwSignal::new(String::new());
-    let before = RwSignal::new(None::<i64>);
-    let history = RwSignal::new(Vec::<Option<i64>>::new());
-    let entries = reloading(
-        initial,
-        move || (prefix.get(), action.get(), before.get()),
+/// Where the reader is: the filters, the page (`before`), and the pages
+/// before it (`trail`, `0` for the first), so that "Newer" goes back.
+#[derive(Clone, Default)]
+struct AuditView {
+    prefix: String,
+    action: String,
+    before: Option<i64>,
+    trail: Vec<Option<i64>>,
+}
+
+impl AuditView {
+    fn from_query() -> Self {
+        let query = |name| opened_with(name).unwrap_or_default();
+        let cursor = |s: &str| s.parse::<i64>().ok().filter(|n| *n > 0);
+        Self {
+            prefix: query("prefix"),
+            action: query("action"),
+            before: cursor(&query("before")),
+            trail: query("trail")
+                .split('.')
+                .filter(|s| !s.is_empty())
+                .map(cursor)
+                .collect(),
+        }
+    }
+
+    fn href(&self) -> String {
+        let mut href = format!(
+            "/audit?prefix={}&action={}",
+            encode(&self.prefix),
+            encode(&self.action)
+        );
+        if let Some(before) = self.before {
+            href.push_str(&format!("&before={before}"));
+        }
+        if !self.trail.is_empty() {
+            let trail: Vec<String> = self
+                .trail
+                .iter()
+                .map(|c| c.unwrap_or(0).to_string())
+                .collect();
+            href.push_str(&format!("&trail={}", trail.join(".")));
+        }
+        href
+    }
+
+    fn older(&self, next: i64) -> Self {
+        let mut trail = self.trail.clone();
+        trail.push(self.before);
+        Self {
+            before: Some(next),
+            trail,
+            ..self.clone()
+        }
+    }
+
+    fn newer(&self) -> Option<Self> {
+        let mut trail = self.trail.clone();
+        let before = trail.pop()?;
+        Some(Self {
+            before,
+            trail,
+            ..self.clone()
+        })
+    }
+}
+
+#[component]
+fn AuditLog() -> impl IntoView {
+    let at = AuditView::from_query();
+    let (prefix, action, before) = (at.prefix.clone(), at.action.clone(), at.before);
+    let entries = Resource::new(
+        move || (prefix.clone(), action.clone(), before),
         |(p, a, b)| list_audit(p, a, b),
     );
-    let reset = move || {
-        before.set(None);
-        history.set(vec![]);
+    let export = |format: &str| {
+        format!(
+            "/audit/export?format={format}&prefix={}&action={}",
+            encode(&at.prefix),
+            encode(&at.action)
+        )
     };
     view! {
         <div class="page-header">
@@ -69,29 +127,34 @@ fn AuditLog(initial: Result<super::AuditPage, AppError>) -> impl IntoView {
                 <p class="muted">"Every change to your organisation's API keys, and every change made through the API. Entries stay after a key is deleted."</p>
             </div>
         </div>
-        <div class="toolbar">
-            <input type="search" placeholder="Key prefix, e.g. sk_AbCd1234_" aria-label="Filter by key prefix"
-                on:input=move |ev| { reset(); prefix.set(event_target_value(&ev)); }/>
-            <select aria-label="Filter by action" on:change=move |ev| { reset(); action.set(event_target_value(&ev)); }>
+        <form class="toolbar" method="get" action="/audit" role="search">
+            <input type="search" name="prefix" placeholder="Key prefix, e.g. sk_AbCd1234_" aria-label="Filter by key prefix"
+                value=at.prefix.clone()/>
+            <select name="action" aria-label="Filter by action" data-submit-on-change="">
                 <option value="">"All actions"</option>
-                {AuditAction::ALL.iter().map(|a| view! { <option value=a.key()>{a.key()}</option> }).collect_view()}
+                {AuditAction::ALL.iter().map(|a| view! {
+                    <option value=a.key() selected=at.action == a.key()>{a.key()}</option>
+                }).collect_view()}
             </select>
+            <button class="button small" type="submit">"Filter"</button>
             // The whole log with these filters, streamed by the server.
-            {["csv", "jsonl"].map(|format| view! {
-                <a class="button small" download rel="external"
-                    href=move || format!("/audit/export?format={format}&prefix={}&action={}", encode(&prefix.get()), encode(&action.get()))>
-                    {if format == "csv" { "Download CSV" } else { "Download JSON Lines" }}
-                </a>
-            })}
-        </div>
-        {move || {
-                match entries.get() {
+            <a class="button small" download rel="external" href=export("csv")>"Download CSV"</a>
+            <a class="button small" download rel="external" href=export("jsonl")>"Download JSON Lines"</a>
+        </form>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let at = at.clone();
+                Suspend::new(async move {
+                match entries.await {
                     Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                     Ok(page) if page.entries.is_empty() => view! {
                         <section class="card empty"><p>"No audit entries match."</p></section>
                     }.into_any(),
                     Ok(page) => {
-                        let next = page.next_before;
+                        let pager = |label: &'static str, to: Option<AuditView>| match to {
+                            Some(to) => view! { <a class="button small" href=to.href()>{label}</a> }.into_any(),
+                            None => view! { <span class="button small" aria-disabled="true">{label}</span> }.into_any(),
+                        };
                         view! {
                             <div class="table-wrap">
                                 <table class="data audit">
@@ -115,15 +178,48 @@ fn AuditLog(initial: Result<super::AuditPage, AppError>) -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <div class="pager">
-                                <button class="button small" type="button" disabled=move || history.get().is_empty()
-                                    on:click=move |_| { let mut h = history.get(); let prev = h.pop().flatten(); history.set(h); before.set(prev); }>"Newer"</button>
-                                <button class="button small" type="button" disabled=next.is_none()
-                                    on:click=move |_| { history.update(|h| h.push(before.get_untracked())); before.set(next); }>"Older"</button>
-                            </div>
+                            <nav class="pager" aria-label="Pages">
+                                {pager("Newer", at.newer())}
+                                {pager("Older", page.next_before.map(|next| at.older(next)))}
+                            </nav>
                         }.into_any()
                     }
                 }
-        }}
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn older_then_newer_comes_back_to_the_same_page() {
+        let first = AuditView {
+            prefix: "sk_AbCd1234_Xy".into(),
+            action: "key.created".into(),
+            ..Default::default()
+        };
+        assert!(first.newer().is_none(), "the first page has nothing newer");
+        let second = first.older(120);
+        let third = second.older(95);
+        assert_eq!(
+            third.href(),
+            "/audit?prefix=sk_AbCd1234_Xy&action=key.created&before=95&trail=0.120"
+        );
+        let back = third.newer().unwrap();
+        assert_eq!(back.href(), second.href());
+        assert_eq!(back.newer().unwrap().href(), first.href());
+    }
+
+    #[test]
+    fn filters_are_percent_encoded_in_links() {
+        let view = AuditView {
+            prefix: "a b&c=d".into(),
+            ..Default::default()
+        };
+        assert_eq!(view.href(), "/audit?prefix=a%20b%26c%3Dd&action=");
     }
 }

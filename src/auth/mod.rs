@@ -163,18 +163,24 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
     session::list_sessions().await
 }
 
-#[server(input = Json)]
+/// A form post (URL-encoded) from the Account page, which it returns to.
+#[server]
 pub async fn end_session(id: String) -> Result<(), AppError> {
-    session::end_session(&id).await
+    session::end_session(&id).await?;
+    crate::server::forms::redirect_plain_form_post("/account");
+    Ok(())
 }
 
-/// Needs the current password; ends every other session of the user.
-#[server(input = Json)]
+/// Needs the current password; ends every other session of the user. A form
+/// post (URL-encoded) from the Account page, which it returns to.
+#[server]
 pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    session::change_password(&current_password, &new_password).await
+    session::change_password(&current_password, &new_password).await?;
+    crate::server::forms::redirect_plain_form_post("/account?password=changed");
+    Ok(())
 }
 
 /// A form post (URL-encoded): the organisation switch is a plain form.

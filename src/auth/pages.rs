@@ -5,9 +5,9 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use super::{list_sessions, ChangePassword, EndSession, ResetPassword, SignIn};
-use crate::error::{AppError, FieldError};
+use crate::error::FieldError;
 use crate::ui::{
-    error_parts, field_error, format_time, reload_to, reloading, signed_in, ErrorBanner,
+    error_parts, field_error, format_time, opened_with, reload_to, signed_in, ErrorBanner,
 };
 
 #[component]
@@ -51,6 +51,8 @@ fn SignInForm() -> impl IntoView {
 }
 
 /// Dashboard → Account: change your password, see and end your sessions.
+/// Drawn by the server, no wasm: both are plain form posts that come back
+/// here (with `?password=changed` after a change).
 #[component]
 pub fn AccountPage() -> impl IntoView {
     signed_in(|viewer| {
@@ -60,78 +62,47 @@ pub fn AccountPage() -> impl IntoView {
                 <p class="muted">{format!("Signed in as {}.", viewer.email)}</p>
             </div></div>
             <ChangePasswordForm/>
-            {
-                let sessions = Resource::new(|| (), |_| list_sessions());
-                view! {
-                    <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                        {move || Suspend::new(async move { view! { <Sessions initial=sessions.await/> } })}
-                    </Suspense>
-                }
-            }
+            <Sessions/>
         }
     })
 }
 
-#[island(lazy)]
+#[component]
 fn ChangePasswordForm() -> impl IntoView {
-    crate::ui::island_start();
-    let current = RwSignal::new(String::new());
-    let new = RwSignal::new(String::new());
     let change = ServerAction::<ChangePassword>::new();
-    let done = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = change.value().get() {
-            current.set(String::new());
-            new.set(String::new());
-            done.set(true);
-        }
-    });
     let result = Signal::derive(move || change.value().get());
     let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
+    let changed = opened_with("password").as_deref() == Some("changed");
     view! {
-        <form class="card form-card" novalidate on:submit=move |ev| {
-            ev.prevent_default();
-            done.set(false);
-            change.dispatch(ChangePassword { current_password: current.get(), new_password: new.get() });
-        }>
+        <ActionForm action=change attr:class="card form-card" attr:novalidate=true>
             <h2>"Change password"</h2>
-            {move || error_parts(result.get()).0.map(|m| view! { <ErrorBanner message=m/> })}
+            {error_parts(result.get_untracked()).0.map(|m| view! { <ErrorBanner message=m/> })}
             <label for="current-password">"Current password"</label>
-            <input id="current-password" type="password" autocomplete="current-password" bind:value=current/>
+            <input id="current-password" name="current_password" type="password" autocomplete="current-password"/>
             {field_error(fields, "current_password")}
             <label for="new-password">"New password"</label>
-            <input id="new-password" type="password" autocomplete="new-password" bind:value=new aria-describedby="new-password-help"/>
+            <input id="new-password" name="new_password" type="password" autocomplete="new-password" aria-describedby="new-password-help"/>
             <p class="muted small" id="new-password-help">"At least 10 characters. Your other sessions end when it changes."</p>
             {field_error(fields, "new_password")}
-            <button class="button primary" type="submit" disabled=move || change.pending().get()>"Change password"</button>
-            <p class="status-line" aria-live="polite">
-                {move || done.get().then_some("Password changed. Your other sessions have ended.")}
+            <button class="button primary" type="submit">"Change password"</button>
+            <p class="status-line" role="status">
+                {changed.then_some("Password changed. Your other sessions have ended.")}
             </p>
-        </form>
+        </ActionForm>
     }
 }
 
-#[island(lazy)]
-fn Sessions(initial: Result<Vec<super::SessionInfo>, AppError>) -> impl IntoView {
-    crate::ui::island_start();
-    let version = RwSignal::new(0u32);
+#[component]
+fn Sessions() -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
-    let sessions = reloading(
-        initial,
-        move || (version.get(), end.version().get()),
-        |_| list_sessions(),
-    );
-    Effect::new(move |_| {
-        if let Some(Ok(())) = end.value().get() {
-            version.update(|v| *v += 1);
-        }
-    });
+    let sessions = Resource::new(|| (), |_| list_sessions());
     view! {
         <section class="card">
             <h2>"Signed-in sessions"</h2>
-            {move || error_parts(end.value().get()).0.map(|m| view! { <ErrorBanner message=m/> })}
-            {move || {
-                    match sessions.get() {
+            {error_parts(end.value().get_untracked()).0.map(|m| view! { <ErrorBanner message=m/> })}
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
                         Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                         Ok(list) => view! {
                             <div class="table-wrap"><table class="data">
@@ -154,7 +125,10 @@ fn Sessions(initial: Result<Vec<super::SessionInfo>, AppError>) -> impl IntoView
                                                 <td data-label="Last seen">{format_time(s.last_seen_at)}</td>
                                                 <td class="actions">
                                                     {(!s.current).then(|| view! {
-                                                        <button class="button small" type="button" on:click=move |_| { end.dispatch(EndSession { id: id.clone() }); }>"End session"</button>
+                                                        <ActionForm action=end attr:class="bare-form">
+                                                            <input type="hidden" name="id" value=id/>
+                                                            <button class="button small" type="submit">"End session"</button>
+                                                        </ActionForm>
                                                     })}
                                                 </td>
                                             </tr>
@@ -164,7 +138,8 @@ fn Sessions(initial: Result<Vec<super::SessionInfo>, AppError>) -> impl IntoView
                             </table></div>
                         }.into_any(),
                     }
-            }}
+                })}
+            </Suspense>
         </section>
     }
 }
