@@ -23,7 +23,7 @@ PAGES='
 /sign-in                sign_in_form
 /invite/:token          invitation
 /reset-password/:token  reset_password_form
-/leads                  leads_list
+/leads
 /developer              keys_panel
 /developer/keys/:id
 /audit

@@ -23,7 +23,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true/>
                 <MetaTags/>
-                <script nonce=leptos::nonce::use_nonce() inner_html=SUBMIT_ON_CHANGE></script>
+                <script nonce=leptos::nonce::use_nonce() inner_html=PAGE_SCRIPT></script>
             </head>
             <body>
                 <App/>
@@ -32,17 +32,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The one script the pages carry besides the islands' loader: a `<select
-/// data-submit-on-change>` submits its form when changed (the organisation
-/// switch), which costs no wasm.
-const SUBMIT_ON_CHANGE: &str = "document.addEventListener('change',function(e){var t=e.target;\
-if(t instanceof HTMLSelectElement&&t.hasAttribute('data-submit-on-change')&&t.form)t.form.requestSubmit();});";
+/// The one script the pages carry besides the islands' loader, so that
+/// pages drawn by the server need no wasm: a `<select data-submit-on-change>`
+/// submits its form when changed (the organisation switch, the audit filter),
+/// and a dialog opened from the address closes with Escape or a click on its
+/// backdrop, as its close link would.
+const PAGE_SCRIPT: &str = "(function(){function close(root){var c=root.querySelector('.modal-header a[href]');if(c)c.click();}\
+document.addEventListener('change',function(e){var t=e.target;\
+if(t instanceof HTMLSelectElement&&t.hasAttribute('data-submit-on-change')&&t.form)t.form.requestSubmit();});\
+document.addEventListener('keydown',function(e){if(e.key==='Escape')close(document);});\
+document.addEventListener('click',function(e){var t=e.target;if(t instanceof HTMLElement&&t.classList.contains('backdrop'))close(t);});})();";
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     #[cfg(feature = "ssr")]
-    crate::server::headers::set_page_policy();
+    {
+        crate::server::headers::set_page_policy();
+        crate::server::forms::provide_form_echo();
+    }
     let viewer = Resource::new(|| (), |_| get_viewer());
     provide_context(ViewerResource(viewer));
 
@@ -147,7 +155,7 @@ fn Nav(viewer: Option<Viewer>) -> impl IntoView {
 
 /// The organisation switch and "Sign out": plain HTML forms, whose posts
 /// redirect (to /leads, to /sign-in), so no wasm is needed for either. The
-/// switch submits itself on change through `SUBMIT_ON_CHANGE`; without
+/// switch submits itself on change through `PAGE_SCRIPT`; without
 /// JavaScript it shows a Switch button.
 #[component]
 fn AccountMenu(viewer: Viewer) -> impl IntoView {

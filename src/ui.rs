@@ -165,6 +165,21 @@ pub fn opened_with(name: &str) -> Option<String> {
     }
 }
 
+/// What the field `name` held in the failed form post whose error this page
+/// shows (server-rendered forms only: islands get their values as props).
+pub fn posted(name: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::server::forms::FormEcho>()
+            .and_then(|echo| echo.0.into_iter().find(|(n, _)| n == name).map(|(_, v)| v))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = name;
+        None
+    }
+}
+
 /// A parameter of the page's route, read on the server and handed to the
 /// page's island as a prop.
 pub fn path_param(name: &str) -> String {
@@ -307,4 +322,131 @@ where
         }
     });
     data
+}
+
+/// Percent-encodes a query value (letters, digits and `-_.~` pass).
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Where a reader is in a list paged by cursor, kept in the page's address:
+/// the page (`before`) and the pages before it (`trail`, `0` for the first),
+/// so that "Newer" goes back the way "Older" came.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Cursor {
+    pub before: Option<i64>,
+    trail: Vec<Option<i64>>,
+}
+
+impl Cursor {
+    pub fn from_query() -> Self {
+        let cursor = |s: &str| s.parse::<i64>().ok().filter(|n| *n > 0);
+        Self {
+            before: opened_with("before").as_deref().and_then(cursor),
+            trail: opened_with("trail")
+                .unwrap_or_default()
+                .split('.')
+                .filter(|s| !s.is_empty())
+                .map(cursor)
+                .collect(),
+        }
+    }
+
+    /// The query parameters (`before`, `trail`), empty on the first page.
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if let Some(before) = self.before {
+            params.push(("before", before.to_string()));
+        }
+        if !self.trail.is_empty() {
+            let trail: Vec<String> = self
+                .trail
+                .iter()
+                .map(|c| c.unwrap_or(0).to_string())
+                .collect();
+            params.push(("trail", trail.join(".")));
+        }
+        params
+    }
+
+    /// `base` (which has a query already) at this page.
+    pub fn href(&self, base: &str) -> String {
+        self.params()
+            .into_iter()
+            .fold(base.to_owned(), |href, (k, v)| format!("{href}&{k}={v}"))
+    }
+
+    pub fn older(&self, next: i64) -> Self {
+        let mut trail = self.trail.clone();
+        trail.push(self.before);
+        Self {
+            before: Some(next),
+            trail,
+        }
+    }
+
+    pub fn newer(&self) -> Option<Self> {
+        let mut trail = self.trail.clone();
+        let before = trail.pop()?;
+        Some(Self { before, trail })
+    }
+}
+
+/// "Newer" and "Older" links for a list at `at`, whose address without the
+/// cursor is `base`; `next` is the cursor of the older page, if any.
+#[component]
+pub fn CursorPager(base: String, at: Cursor, next: Option<i64>) -> impl IntoView {
+    let link = |label: &'static str, to: Option<Cursor>| match to {
+        Some(to) => view! { <a class="button small" href=to.href(&base)>{label}</a> }.into_any(),
+        None => view! { <span class="button small" aria-disabled="true">{label}</span> }.into_any(),
+    };
+    view! {
+        <nav class="pager" aria-label="Pages">
+            {link("Newer", at.newer())}
+            {link("Older", next.map(|n| at.older(n)))}
+        </nav>
+    }
+}
+
+/// Hidden fields that keep a GET form (a row's Edit, Delete) at the list's
+/// place: its filters and cursor.
+#[component]
+pub fn KeepPlace(filters: Vec<(&'static str, String)>, at: Cursor) -> impl IntoView {
+    filters
+        .into_iter()
+        .chain(at.params())
+        .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+        .collect_view()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn older_then_newer_comes_back_to_the_same_page() {
+        let first = Cursor::default();
+        assert!(first.newer().is_none(), "the first page has nothing newer");
+        let second = first.older(120);
+        let third = second.older(95);
+        assert_eq!(third.href("/audit?q="), "/audit?q=&before=95&trail=0.120");
+        let back = third.newer().unwrap();
+        assert_eq!(back, second);
+        assert_eq!(back.newer().unwrap(), first);
+        assert_eq!(first.href("/leads?q=x"), "/leads?q=x");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(encode("sk_AbCd-1.~"), "sk_AbCd-1.~");
+    }
 }

@@ -195,6 +195,13 @@ pub fn developer_gate(m: &MembershipRow) -> Result<(), AppError> {
     }
 }
 
+/// What names this browser's session in the in-memory stores (reveals, form
+/// echoes), from the cookie alone: for a valid session it equals
+/// `SessionUser::token_hash`; an invalid one names nothing that is stored.
+pub fn browser_key(state: &AppState, parts: &Parts) -> Option<String> {
+    session_token(parts, cookie_name(state)).map(|t| KeyHash::of(&t).as_str().to_owned())
+}
+
 fn cookie_name(state: &AppState) -> &'static str {
     if state.config.secure_cookies {
         SECURE_COOKIE

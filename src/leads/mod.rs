@@ -77,8 +77,11 @@ pub async fn update_lead(id: i64, draft: LeadDraft) -> Result<Lead, AppError> {
     Ok(lead)
 }
 
-#[server(input = Json)]
+/// A form post (URL-encoded) from the Leads page, which it returns to.
+#[server]
 pub async fn delete_lead(id: i64) -> Result<(), AppError> {
     let (state, org) = member().await?;
-    service::delete(&state, org.id, id, service::Actor::User(&org.actor)).await
+    service::delete(&state, org.id, id, service::Actor::User(&org.actor)).await?;
+    crate::server::forms::redirect_plain_form_post("/leads");
+    Ok(())
 }

@@ -1,29 +1,25 @@
-//! The Leads page: list, search, create, edit, delete.
+//! The Leads page: list, search, create, edit, delete. Drawn by the server,
+//! without wasm: search is a GET form, pages are links, and the forms are
+//! plain posts that redirect back to the list. A dialog opens from the
+//! page's address (`?dialog=new-lead`, `?edit=ID`, `?delete=ID`), so every
+//! view works, and reloads, with or without JavaScript.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-use super::domain::{Lead, LeadDraft, LeadStatus};
+use super::domain::{Lead, LeadStatus};
 use super::{list_leads, CreateLead, DeleteLead, UpdateLead};
-use crate::error::{AppError, FieldError};
+use crate::error::FieldError;
 use crate::ui::{
-    error_parts, field_error, format_time, opened_with, reloading, signed_in, AccessDenied,
-    CancelLink, ErrorBanner, Modal,
+    encode, error_parts, field_error, format_time, opened_with, posted, signed_in, AccessDenied,
+    CancelLink, Cursor, CursorPager, ErrorBanner, KeepPlace, Modal,
 };
 
 #[component]
 pub fn LeadsPage() -> impl IntoView {
     signed_in(|viewer| {
         match viewer.active {
-        Some(_) => {
-            let leads = Resource::new(|| (), |_| list_leads(String::new(), None));
-            view! {
-                <Suspense fallback=|| view! { <p class="muted">"Loading leads…"</p> }>
-                    {move || Suspend::new(async move { view! { <LeadsList initial=leads.await/> } })}
-                </Suspense>
-            }
-            .into_any()
-        }
+        Some(_) => view! { <LeadsList/> }.into_any(),
         None => view! {
             <AccessDenied title="No organisation" message="You are not a member of any organisation yet. Ask an organisation admin to add you."/>
         }
@@ -32,81 +28,88 @@ pub fn LeadsPage() -> impl IntoView {
     })
 }
 
-/// Which form is open: none, "new", editing a lead, or (opened from the URL
-/// before the list has loaded) editing the lead with this id.
-#[derive(Clone, PartialEq)]
-enum Editing {
-    Closed,
+/// Which dialog the address opens.
+#[derive(Clone, Copy, PartialEq)]
+enum Opened {
+    None,
     New,
-    Lead(Lead),
-    LeadId(i64),
+    Edit(i64),
+    Delete(i64),
 }
 
-/// The Leads page's live part: an island, loaded as its own wasm chunk.
-#[island(lazy)]
-fn LeadsList(initial: Result<super::LeadsPage, AppError>) -> impl IntoView {
-    crate::ui::island_start();
-    let q = RwSignal::new(String::new());
-    let before = RwSignal::new(None::<i64>);
-    let history = RwSignal::new(Vec::<Option<i64>>::new());
-    let version = RwSignal::new(0u32);
-    let leads = reloading(
-        initial,
-        move || (q.get(), before.get(), version.get()),
-        |(q, before, _)| list_leads(q, before),
-    );
-    // The forms open from the URL too, so that they work before hydration.
-    let editing = RwSignal::new(
-        match (opened_with("dialog").as_deref(), opened_with("edit")) {
-            (Some("new-lead"), _) => Editing::New,
-            (_, Some(id)) => id.parse().map(Editing::LeadId).unwrap_or(Editing::Closed),
-            _ => Editing::Closed,
-        },
-    );
-    let delete = ServerAction::<DeleteLead>::new();
-    let confirm_delete = RwSignal::new(None::<Lead>);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            confirm_delete.set(None);
-            version.update(|v| *v += 1);
+impl Opened {
+    fn from_query() -> Self {
+        let id = |name| opened_with(name).and_then(|v| v.parse().ok());
+        if opened_with("dialog").as_deref() == Some("new-lead") {
+            Self::New
+        } else if let Some(id) = id("edit") {
+            Self::Edit(id)
+        } else if let Some(id) = id("delete") {
+            Self::Delete(id)
+        } else {
+            Self::None
         }
-    });
+    }
+}
 
+#[component]
+fn LeadsList() -> impl IntoView {
+    let q = opened_with("q").unwrap_or_default();
+    let at = Cursor::from_query();
+    let opened = Opened::from_query();
+    // The list as the reader left it: where dialogs close to.
+    let base = format!("/leads?q={}", encode(&q));
+    let here = at.href(&base);
+    let (search, before) = (q.clone(), at.before);
+    let leads = Resource::new(
+        move || (search.clone(), before),
+        |(q, before)| list_leads(q, before),
+    );
+    let shown_q = q.clone();
     view! {
         <div class="page-header">
             <div>
                 <h1>"Leads"</h1>
                 <p class="muted">"Your organisation's leads. The public API reads and changes the same data."</p>
             </div>
-            <form method="get" action="/leads" class="bare-form"
-                on:submit=move |ev| { ev.prevent_default(); editing.set(Editing::New); }>
+            <form method="get" action="/leads" class="bare-form">
                 <input type="hidden" name="dialog" value="new-lead"/>
                 <button class="button primary" type="submit">"New lead"</button>
             </form>
         </div>
-        <div class="toolbar">
-            <input
-                type="search"
-                placeholder="Search name, email or company"
-                aria-label="Search leads"
-                on:input=move |ev| {
-                    before.set(None);
-                    history.set(vec![]);
-                    q.set(event_target_value(&ev));
-                }
-            />
-        </div>
-        {move || {
-                match leads.get() {
-                    Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
-                    Ok(page) if page.leads.is_empty() => view! {
-                        <section class="card empty">
-                            <h2>"No leads yet"</h2>
-                            <p>"Add one with New lead, or create them through the API."</p>
-                        </section>
-                    }.into_any(),
-                    Ok(page) => {
-                        let next = page.next_before;
+        <form class="toolbar" method="get" action="/leads" role="search">
+            <input type="search" name="q" value=shown_q placeholder="Search name, email or company" aria-label="Search leads"/>
+            <button class="button small" type="submit">"Search"</button>
+        </form>
+        <Suspense fallback=|| view! { <p class="muted">"Loading leads…"</p> }>
+            {move || {
+                let (q, at, base, here) = (q.clone(), at.clone(), base.clone(), here.clone());
+                Suspend::new(async move {
+                    let page = match leads.await {
+                        Err(e) => return view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                        Ok(page) => page,
+                    };
+                    let find = |id: i64| page.leads.iter().find(|l| l.id == id).cloned();
+                    let dialog = match opened {
+                        Opened::None => ().into_any(),
+                        Opened::New => view! { <LeadForm lead=None back=here.clone()/> }.into_any(),
+                        Opened::Edit(id) => find(id)
+                            .map(|lead| view! { <LeadForm lead=Some(lead) back=here.clone()/> })
+                            .into_any(),
+                        Opened::Delete(id) => find(id)
+                            .map(|lead| view! { <DeleteLeadDialog lead=lead back=here.clone()/> })
+                            .into_any(),
+                    };
+                    let list = if page.leads.is_empty() {
+                        view! {
+                            <section class="card empty">
+                                <h2>{if q.is_empty() { "No leads yet" } else { "No leads match" }}</h2>
+                                <p>"Add one with New lead, or create them through the API."</p>
+                            </section>
+                        }
+                        .into_any()
+                    } else {
+                        let filters = vec![("q", q.clone())];
                         view! {
                             <div class="table-wrap">
                                 <table class="data">
@@ -115,139 +118,93 @@ fn LeadsList(initial: Result<super::LeadsPage, AppError>) -> impl IntoView {
                                         <th scope="col">"Status"</th><th scope="col">"Updated"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
                                     </tr></thead>
                                     <tbody>
-                                        {page.leads.into_iter().map(|lead| {
-                                            let for_edit = lead.clone();
-                                            let for_delete = lead.clone();
-                                            view! {
-                                                <tr>
-                                                    <td data-label="Name">{lead.name.clone()}</td>
-                                                    <td data-label="Email">{lead.email.clone()}</td>
-                                                    <td data-label="Company">{lead.company.clone()}</td>
-                                                    <td data-label="Status"><span class=format!("badge status-{}", lead.status.key())>{lead.status.label()}</span></td>
-                                                    <td data-label="Updated">{format_time(lead.updated_at)}</td>
-                                                    <td class="actions">
-                                                        <form method="get" action="/leads" class="bare-form"
-                                                            on:submit=move |ev| { ev.prevent_default(); editing.set(Editing::Lead(for_edit.clone())); }>
-                                                            <input type="hidden" name="edit" value=lead.id/>
-                                                            <button class="button small" type="submit">"Edit"</button>
-                                                        </form>
-                                                        <button class="button small danger" type="button" on:click=move |_| confirm_delete.set(Some(for_delete.clone()))>"Delete"</button>
-                                                    </td>
-                                                </tr>
-                                            }
+                                        {page.leads.iter().map(|lead| view! {
+                                            <tr>
+                                                <td data-label="Name">{lead.name.clone()}</td>
+                                                <td data-label="Email">{lead.email.clone()}</td>
+                                                <td data-label="Company">{lead.company.clone()}</td>
+                                                <td data-label="Status"><span class=format!("badge status-{}", lead.status.key())>{lead.status.label()}</span></td>
+                                                <td data-label="Updated">{format_time(lead.updated_at)}</td>
+                                                <td class="actions">
+                                                    <form method="get" action="/leads" class="bare-form">
+                                                        <KeepPlace filters=filters.clone() at=at.clone()/>
+                                                        <input type="hidden" name="edit" value=lead.id/>
+                                                        <button class="button small" type="submit">"Edit"</button>
+                                                    </form>
+                                                    <form method="get" action="/leads" class="bare-form">
+                                                        <KeepPlace filters=filters.clone() at=at.clone()/>
+                                                        <input type="hidden" name="delete" value=lead.id/>
+                                                        <button class="button small danger" type="submit">"Delete"</button>
+                                                    </form>
+                                                </td>
+                                            </tr>
                                         }).collect_view()}
                                     </tbody>
                                 </table>
                             </div>
-                            <div class="pager">
-                                <button class="button small" type="button" disabled=move || history.get().is_empty()
-                                    on:click=move |_| {
-                                        let mut h = history.get();
-                                        let prev = h.pop().flatten();
-                                        history.set(h);
-                                        before.set(prev);
-                                    }>"Previous"</button>
-                                <button class="button small" type="button" disabled=next.is_none()
-                                    on:click=move |_| {
-                                        history.update(|h| h.push(before.get_untracked()));
-                                        before.set(next);
-                                    }>"Next"</button>
-                            </div>
-                        }.into_any()
-                    }
-                }
+                            <CursorPager base=base at=at.clone() next=page.next_before/>
+                        }
+                        .into_any()
+                    };
+                    view! { {list} {dialog} }.into_any()
+                })
             }}
-        {move || {
-            let on_close = Callback::new(move |saved: bool| {
-                editing.set(Editing::Closed);
-                if saved { version.update(|v| *v += 1); }
-            });
-            match editing.get() {
-                Editing::Closed => ().into_any(),
-                Editing::New => view! { <LeadForm lead=None on_close=on_close/> }.into_any(),
-                Editing::Lead(lead) => view! { <LeadForm lead=Some(lead) on_close=on_close/> }.into_any(),
-                Editing::LeadId(id) => {
-                    let lead = leads.with(|p| p.as_ref().ok().and_then(|p| p.leads.iter().find(|l| l.id == id).cloned()));
-                    lead.map(|lead| view! { <LeadForm lead=Some(lead) on_close=on_close/> }).into_any()
-                }
-            }
-        }}
-        {move || confirm_delete.get().map(|lead| {
-            let id = lead.id;
-            let (general, _) = error_parts(delete.value().get());
-            view! {
-                <Modal title="Delete lead" id="delete-lead" on_close=Callback::new(move |_| confirm_delete.set(None))>
-                    <p>"Delete " <strong>{lead.name.clone()}</strong> "? This cannot be undone."</p>
-                    {general.map(|m| view! { <ErrorBanner message=m/> })}
-                    <div class="modal-actions">
-                        <button class="button" type="button" on:click=move |_| confirm_delete.set(None)>"Cancel"</button>
-                        <button class="button danger" type="button" on:click=move |_| { delete.dispatch(DeleteLead { id }); }>"Delete"</button>
-                    </div>
-                </Modal>
-            }
-        })}
+        </Suspense>
     }
 }
 
-/// A real HTML form (URL-encoded post), so that it saves before the wasm has
-/// loaded too.
+/// New lead or Edit lead: a plain form post. After an error the page comes
+/// back with the form as it was sent (`posted`), and the field's message.
 #[component]
-fn LeadForm(lead: Option<Lead>, on_close: Callback<bool>) -> impl IntoView {
+fn LeadForm(lead: Option<Lead>, back: String) -> impl IntoView {
     let id = lead.as_ref().map(|l| l.id);
-    let start = lead
-        .map(|l| LeadDraft {
-            name: l.name,
-            email: l.email,
-            company: l.company,
-            phone: l.phone,
-            status: l.status.key().to_owned(),
-            source: l.source,
-            notes: l.notes,
-        })
-        .unwrap_or_else(|| LeadDraft {
-            status: "new".into(),
-            ..Default::default()
-        });
     let create = ServerAction::<CreateLead>::new();
     let update = ServerAction::<UpdateLead>::new();
-    let result = Signal::derive(move || {
-        let r: Option<Result<(), AppError>> = match id {
-            None => create.value().get().map(|r| r.map(|_| ())),
-            Some(_) => update.value().get().map(|r| r.map(|_| ())),
-        };
-        r
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = result.get() {
-            on_close.run(true);
-        }
-    });
-    let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
-    let general = move || error_parts(result.get()).0;
+    let result = match id {
+        None => create.value().get_untracked().map(|r| r.map(|_| ())),
+        Some(_) => update.value().get_untracked().map(|r| r.map(|_| ())),
+    };
+    let (general, fields) = error_parts(result);
+    let fields: Signal<Vec<FieldError>> = Signal::stored(fields);
+    // What the form shows: what was just sent, else the lead, else defaults.
+    let value = |field: &str, stored: Option<String>| {
+        posted(&format!("draft[{field}]"))
+            .or(stored)
+            .unwrap_or_default()
+    };
+    let l = lead.as_ref();
+    let name = value("name", l.map(|l| l.name.clone()));
+    let email = value("email", l.map(|l| l.email.clone()));
+    let company = value("company", l.map(|l| l.company.clone()));
+    let phone = value("phone", l.map(|l| l.phone.clone()));
+    let source = value("source", l.map(|l| l.source.clone()));
+    let notes = value("notes", l.map(|l| l.notes.clone()));
+    let status = posted("draft[status]")
+        .or(l.map(|l| l.status.key().to_owned()))
+        .unwrap_or_else(|| "new".to_owned());
     let title = if id.is_some() {
         "Edit lead"
     } else {
         "New lead"
     };
-    let status = start.status.clone();
     let inputs = view! {
-        {move || general().map(|m| view! { <ErrorBanner message=m/> })}
+        {general.map(|m| view! { <ErrorBanner message=m/> })}
         {id.map(|id| view! { <input type="hidden" name="id" value=id/> })}
         <label for="lead-name">"Name"</label>
-        <input id="lead-name" name="draft[name]" required maxlength="200" value=start.name autofocus/>
+        <input id="lead-name" name="draft[name]" required maxlength="200" value=name autofocus/>
         {field_error(fields, "name")}
         <label for="lead-email">"Email"</label>
-        <input id="lead-email" name="draft[email]" type="text" inputmode="email" value=start.email/>
+        <input id="lead-email" name="draft[email]" type="text" inputmode="email" value=email/>
         {field_error(fields, "email")}
         <div class="grid-2">
             <div>
                 <label for="lead-company">"Company"</label>
-                <input id="lead-company" name="draft[company]" value=start.company/>
+                <input id="lead-company" name="draft[company]" value=company/>
                 {field_error(fields, "company")}
             </div>
             <div>
                 <label for="lead-phone">"Phone"</label>
-                <input id="lead-phone" name="draft[phone]" value=start.phone/>
+                <input id="lead-phone" name="draft[phone]" value=phone/>
                 {field_error(fields, "phone")}
             </div>
         </div>
@@ -264,15 +221,15 @@ fn LeadForm(lead: Option<Lead>, on_close: Callback<bool>) -> impl IntoView {
             </div>
             <div>
                 <label for="lead-source">"Source"</label>
-                <input id="lead-source" name="draft[source]" value=start.source/>
+                <input id="lead-source" name="draft[source]" value=source/>
                 {field_error(fields, "source")}
             </div>
         </div>
         <label for="lead-notes">"Notes"</label>
-        <textarea id="lead-notes" name="draft[notes]" rows="3" maxlength="5000">{start.notes}</textarea>
+        <textarea id="lead-notes" name="draft[notes]" rows="3" maxlength="5000">{notes}</textarea>
         {field_error(fields, "notes")}
         <div class="modal-actions">
-            <CancelLink href="/leads" on_close=Callback::new(move |_| on_close.run(false))/>
+            <CancelLink href=back.clone() on_close=Callback::new(|_| ())/>
             <button class="button primary" type="submit">"Save lead"</button>
         </div>
     };
@@ -281,8 +238,27 @@ fn LeadForm(lead: Option<Lead>, on_close: Callback<bool>) -> impl IntoView {
         Some(_) => view! { <ActionForm action=update>{inputs}</ActionForm> }.into_any(),
     };
     view! {
-        <Modal title=title id="lead-form" on_close=Callback::new(move |_| on_close.run(false)) close_href="/leads">
+        <Modal title=title id="lead-form" on_close=Callback::new(|_| ()) close_href=back>
             {form}
+        </Modal>
+    }
+}
+
+#[component]
+fn DeleteLeadDialog(lead: Lead, back: String) -> impl IntoView {
+    let delete = ServerAction::<DeleteLead>::new();
+    let (general, _) = error_parts(delete.value().get_untracked());
+    view! {
+        <Modal title="Delete lead" id="delete-lead" on_close=Callback::new(|_| ()) close_href=back.clone()>
+            <p>"Delete " <strong>{lead.name.clone()}</strong> "? This cannot be undone."</p>
+            {general.map(|m| view! { <ErrorBanner message=m/> })}
+            <ActionForm action=delete>
+                <input type="hidden" name="id" value=lead.id/>
+                <div class="modal-actions">
+                    <CancelLink href=back on_close=Callback::new(|_| ())/>
+                    <button class="button danger" type="submit" autofocus>"Delete"</button>
+                </div>
+            </ActionForm>
         </Modal>
     }
 }

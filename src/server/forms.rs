@@ -5,8 +5,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::{header, request::Parts};
-use leptos::prelude::use_context;
+use axum::extract::{Request, State};
+use axum::http::{header, request::Parts, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use leptos::prelude::{provide_context, use_context};
+
+use super::state::AppState;
 
 use crate::keys::domain::CreatedKey;
 
@@ -30,26 +35,113 @@ pub fn redirect_plain_form_post(path: &str) {
     }
 }
 
-/// A key created by a plain form post, held in memory for the one page view
-/// that shows it: the redirect cannot carry it (a key never goes in a URL).
-/// Taken once, by the same session, within a minute; never written anywhere.
-#[derive(Default)]
-pub struct PendingReveals(Mutex<HashMap<String, (CreatedKey, Instant)>>);
+/// Something held in memory for one page view of one browser, because a
+/// redirect cannot carry it: taken once, by the same session, within a
+/// minute; never written anywhere.
+pub struct HeldForOneView<T>(Mutex<HashMap<String, (T, Instant)>>);
 
-const REVEAL_WITHIN: Duration = Duration::from_secs(60);
+impl<T> Default for HeldForOneView<T> {
+    fn default() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+}
 
-impl PendingReveals {
-    pub fn put(&self, session_token_hash: &str, created: CreatedKey) {
-        let mut pending = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        pending.retain(|_, (_, at)| at.elapsed() < REVEAL_WITHIN);
-        pending.insert(session_token_hash.to_owned(), (created, Instant::now()));
+const HELD_FOR: Duration = Duration::from_secs(60);
+
+impl<T> HeldForOneView<T> {
+    pub fn put(&self, session_token_hash: &str, value: T) {
+        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        held.retain(|_, (_, at)| at.elapsed() < HELD_FOR);
+        held.insert(session_token_hash.to_owned(), (value, Instant::now()));
     }
 
-    pub fn take(&self, session_token_hash: &str) -> Option<CreatedKey> {
-        let mut pending = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        pending
-            .remove(session_token_hash)
-            .filter(|(_, at)| at.elapsed() < REVEAL_WITHIN)
-            .map(|(created, _)| created)
+    pub fn take(&self, session_token_hash: &str) -> Option<T> {
+        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        held.remove(session_token_hash)
+            .filter(|(_, at)| at.elapsed() < HELD_FOR)
+            .map(|(value, _)| value)
+    }
+}
+
+/// A key created by a plain form post, for the page it redirects to (a key
+/// never goes in a URL).
+pub type PendingReveals = HeldForOneView<CreatedKey>;
+
+/// What a failed plain form post sent, for the one page view that shows its
+/// error (the redirect carries the error, not the values), so that the form
+/// comes back filled in: bad input loses nothing. Fields whose name says
+/// password are never kept.
+pub type FormEchoes = HeldForOneView<FormEcho>;
+
+/// The fields of the failed form post this page view shows the error of.
+#[derive(Clone, Debug, Default)]
+pub struct FormEcho(pub Vec<(String, String)>);
+
+/// Middleware on the dashboard's routes: when a plain form post (URL-encoded,
+/// from a browser asking for a page) is answered with the redirect that
+/// carries an error back to the form, its fields are kept for that page.
+pub async fn remember_failed_form(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let is_form = request.method() == Method::POST
+        && header_has(
+            &request,
+            header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        && header_has(&request, header::ACCEPT, "text/html");
+    if !is_form {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let browser = crate::auth::session::browser_key(&state, &parts);
+    let Ok(bytes) = axum::body::to_bytes(body, super::startup::SERVER_FN_BODY_LIMIT).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let response = next
+        .run(Request::from_parts(
+            parts,
+            axum::body::Body::from(bytes.clone()),
+        ))
+        .await;
+    let failed = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .is_some_and(|l| l.contains("__err="));
+    if let (true, Some(browser)) = (failed, browser) {
+        let fields = form_urlencoded::parse(&bytes)
+            .filter(|(name, _)| !name.to_ascii_lowercase().contains("password"))
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+        state.form_echoes.put(&browser, FormEcho(fields));
+    }
+    response
+}
+
+fn header_has(request: &Request, name: header::HeaderName, part: &str) -> bool {
+    request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains(part))
+}
+
+/// While a page renders: if it shows the error of a failed form post
+/// (`__err` in its address), hands that post's fields to the page's forms.
+pub fn provide_form_echo() {
+    let (Some(parts), Some(state)) = (use_context::<Parts>(), use_context::<AppState>()) else {
+        return;
+    };
+    let shows_error = parts.uri.query().is_some_and(|q| q.contains("__err="));
+    if !shows_error {
+        return;
+    }
+    if let Some(fields) = crate::auth::session::browser_key(&state, &parts)
+        .and_then(|browser| state.form_echoes.take(&browser))
+    {
+        provide_context(fields);
     }
 }

@@ -85,6 +85,10 @@ pub fn app(state: AppState) -> Router {
     // Pages and server functions: no form or call needs more than 64 KiB.
     let dashboard = Router::new()
         .leptos_routes(&state, routes, move || shell(options.clone()))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::forms::remember_failed_form,
+        ))
         .layer(RequestBodyLimitLayer::new(SERVER_FN_BODY_LIMIT));
     Router::new()
         .merge(crate::api::router())

@@ -35,6 +35,7 @@ pub struct Shared {
     pub limits: Limits,
     pub credentials: CredentialCache,
     pub reveals: super::forms::PendingReveals,
+    pub form_echoes: super::forms::FormEchoes,
     /// Prefixes of the keys made before checksums (loaded at start; none is
     /// ever added): the only tokens with a bad checksum worth looking up.
     pub legacy_keys: HashSet<String>,
@@ -92,6 +93,7 @@ impl AppState {
             usage: Usage::new(db.clone()),
             credentials: CredentialCache::for_database(&config.database_url),
             reveals: Default::default(),
+            form_echoes: Default::default(),
             legacy_keys,
             db,
             clock,

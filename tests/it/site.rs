@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use axum::http::StatusCode;
-use leadline::auth::{GetViewer, SignIn, SignOut};
+use leadline::auth::{ChangePassword, EndSession, GetViewer, ListSessions, SignIn, SignOut};
 use leadline::keys::domain::Permissions;
 use leadline::keys::{CreateKey, ListKeys};
 use leadline::leads::domain::LeadDraft;
-use leadline::leads::{CreateLead, ListLeads};
+use leadline::leads::{CreateLead, DeleteLead, ListLeads};
 use leadline::server::assets::{IMMUTABLE, NEVER_STORE, PUBLIC_FILE, REVALIDATE};
 
 use crate::common::{spawn_app, spawn_app_with_site, PASSWORD};
@@ -424,4 +424,235 @@ async fn behind_https_cookies_are_secure_and_hsts_is_sent() {
         .starts_with("max-age=31536000"));
     let plain = spawn_app().await.get("/sign-in", None, None).await;
     assert_eq!(plain.header("strict-transport-security"), "");
+}
+
+/// A plain form post with bad input comes back with the error and with the
+/// form as it was sent, once; passwords are never sent back.
+#[tokio::test]
+async fn a_failed_plain_form_post_comes_back_filled_in_once() {
+    let app = spawn_app().await;
+    let (_, session) = app.developer("Acme", "dev@acme.test").await;
+    let response = app
+        .post_form(
+            Some(&session),
+            CreateLead {
+                draft: LeadDraft {
+                    name: "Mary <Jackson>".into(),
+                    email: "not-an-email".into(),
+                    company: "Langley".into(),
+                    status: "won".into(),
+                    ..Default::default()
+                },
+            },
+            "http://127.0.0.1:3000/leads?dialog=new-lead",
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::FOUND);
+    let location = response.header("location");
+    let path = location.trim_start_matches("http://127.0.0.1:3000");
+    assert!(path.starts_with("/leads?dialog=new-lead&__path="), "{path}");
+
+    let page = app.get(path, Some(&session), None).await;
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains("Enter a valid email address"), "{html}");
+    assert!(
+        html.contains(r#"value="Mary &lt;Jackson&gt;""#),
+        "the name is kept, escaped"
+    );
+    assert!(html.contains(r#"value="not-an-email""#));
+    assert!(html.contains(r#"value="Langley""#));
+    assert!(html.contains(r#"<option value="won" selected"#));
+
+    // Shown once: the same address again (a reload) has the error, not the values.
+    let again = app.get(path, Some(&session), None).await;
+    assert!(!String::from_utf8_lossy(&again.body).contains("not-an-email"));
+
+    // Another browser never sees them.
+    let (_, other) = app.developer("Globex", "other@globex.test").await;
+    let post = app
+        .post_form(
+            Some(&session),
+            CreateLead {
+                draft: LeadDraft {
+                    name: "Kept for me".into(),
+                    email: "bad".into(),
+                    status: "new".into(),
+                    ..Default::default()
+                },
+            },
+            "http://127.0.0.1:3000/leads?dialog=new-lead",
+        )
+        .await;
+    let path = post
+        .header("location")
+        .trim_start_matches("http://127.0.0.1:3000")
+        .to_owned();
+    let theirs = app.get(&path, Some(&other), None).await;
+    assert!(!String::from_utf8_lossy(&theirs.body).contains("Kept for me"));
+
+    // A failed password change keeps no password.
+    let change = app
+        .post_form(
+            Some(&session),
+            ChangePassword {
+                current_password: "not-the-password-1".into(),
+                new_password: "my-new-secret-pass".into(),
+            },
+            "http://127.0.0.1:3000/account",
+        )
+        .await;
+    let path = change
+        .header("location")
+        .trim_start_matches("http://127.0.0.1:3000")
+        .to_owned();
+    let page = app.get(&path, Some(&session), None).await;
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(
+        html.contains("That is not your current password."),
+        "{html}"
+    );
+    assert!(!html.contains("my-new-secret-pass") && !html.contains("not-the-password-1"));
+}
+
+/// The Leads page's dialogs open from its address, for the lead on the page
+/// the reader is on; Delete is a plain form post back to the list.
+#[tokio::test]
+async fn leads_are_searched_paged_edited_and_deleted_through_addresses() {
+    let app = spawn_app().await;
+    let (_, session) = app.developer("Acme", "dev@acme.test").await;
+    for i in 0..30 {
+        let lead = app
+            .call(
+                Some(&session),
+                CreateLead {
+                    draft: LeadDraft {
+                        name: format!("Lead {i:02}"),
+                        status: "new".into(),
+                        ..Default::default()
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        let _ = lead;
+    }
+    let first = app.get("/leads", Some(&session), None).await;
+    let html = String::from_utf8_lossy(&first.body);
+    assert!(html.contains("Lead 29") && !html.contains("Lead 00"));
+    let older = html
+        .split(r#"href=""#)
+        .filter_map(|s| s.split('"').next())
+        .find(|href| href.starts_with("/leads?q=&amp;before="))
+        .expect("an Older link")
+        .replace("&amp;", "&");
+    let second = app.get(&older, Some(&session), None).await;
+    let html = String::from_utf8_lossy(&second.body);
+    assert!(
+        html.contains("Lead 00"),
+        "the second page has the oldest lead"
+    );
+    assert!(
+        html.contains(r#"<a href="/leads?q=" class="button small">Newer"#),
+        "Newer goes back to the first page"
+    );
+
+    let searched = app.get("/leads?q=Lead%2007", Some(&session), None).await;
+    let html = String::from_utf8_lossy(&searched.body);
+    assert!(html.contains("Lead 07") && !html.contains("Lead 08"));
+
+    let id = app
+        .call(
+            Some(&session),
+            ListLeads {
+                q: "Lead 07".into(),
+                before: None,
+            },
+        )
+        .await
+        .unwrap()
+        .leads[0]
+        .id;
+    let edit = app
+        .get(
+            &format!("/leads?q=Lead%2007&edit={id}"),
+            Some(&session),
+            None,
+        )
+        .await;
+    let html = String::from_utf8_lossy(&edit.body);
+    assert!(html.contains("Edit lead") && html.contains(r#"value="Lead 07""#));
+    assert!(
+        html.contains(r#"href="/leads?q=Lead%2007""#),
+        "closing goes back to the search"
+    );
+
+    let delete = app
+        .get(
+            &format!("/leads?q=Lead%2007&delete={id}"),
+            Some(&session),
+            None,
+        )
+        .await;
+    assert!(String::from_utf8_lossy(&delete.body).contains("Delete lead"));
+    let response = app
+        .post_form(
+            Some(&session),
+            DeleteLead { id },
+            &format!("http://127.0.0.1:3000/leads?q=Lead%2007&delete={id}"),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::FOUND);
+    assert_eq!(response.header("location"), "/leads");
+    let gone = app
+        .call(
+            Some(&session),
+            ListLeads {
+                q: "Lead 07".into(),
+                before: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(gone.leads.is_empty());
+}
+
+/// The Account page's forms are plain posts that come back to it.
+#[tokio::test]
+async fn sessions_end_and_passwords_change_through_plain_form_posts() {
+    let app = spawn_app().await;
+    let (_, laptop) = app.developer("Acme", "dev@acme.test").await;
+    let phone = app.sign_in("dev@acme.test").await;
+    let sessions = app.call(Some(&laptop), ListSessions {}).await.unwrap();
+    let other = sessions.iter().find(|s| !s.current).unwrap().id.clone();
+    let ended = app
+        .post_form(
+            Some(&laptop),
+            EndSession { id: other },
+            "http://127.0.0.1:3000/account",
+        )
+        .await;
+    assert_eq!(ended.status, StatusCode::FOUND);
+    assert_eq!(ended.header("location"), "/account");
+    assert!(app
+        .call(Some(&phone), GetViewer {})
+        .await
+        .unwrap()
+        .is_none());
+
+    let changed = app
+        .post_form(
+            Some(&laptop),
+            ChangePassword {
+                current_password: PASSWORD.into(),
+                new_password: "a brand new password".into(),
+            },
+            "http://127.0.0.1:3000/account",
+        )
+        .await;
+    assert_eq!(changed.header("location"), "/account?password=changed");
+    let page = app
+        .get("/account?password=changed", Some(&laptop), None)
+        .await;
+    assert!(String::from_utf8_lossy(&page.body)
+        .contains("Password changed. Your other sessions have ended."));
 }
