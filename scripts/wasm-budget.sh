@@ -21,8 +21,8 @@ CEILING=${WASM_CEILING_BYTES:-515000}
 # manifest: snake case). A page without islands still loads the base.
 PAGES='
 /sign-in                sign_in_form
-/invite/:token          invitation
-/reset-password/:token  reset_password_form
+/invite/:token
+/reset-password/:token
 /leads
 /developer              keys_panel
 /developer/keys/:id

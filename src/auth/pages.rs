@@ -144,25 +144,19 @@ fn Sessions() -> impl IntoView {
     }
 }
 
-/// `/reset-password/:token`: a one-time link from the platform admin. A real
-/// HTML form, so it works before the wasm has loaded.
+/// `/reset-password/:token`: a one-time link from the platform admin. Drawn
+/// by the server, without wasm: a plain form post that redirects to /leads.
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
     let token = crate::ui::path_param("token");
     view! { <ResetPasswordForm token=token/> }
 }
 
-#[island(lazy)]
+#[component]
 fn ResetPasswordForm(token: String) -> impl IntoView {
-    crate::ui::island_start();
     let token = StoredValue::new(token);
     let token = move || token.get_value();
     let reset = ServerAction::<ResetPassword>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = reset.value().get() {
-            reload_to("/leads");
-        }
-    });
     let result = Signal::derive(move || reset.value().get());
     let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
     view! {

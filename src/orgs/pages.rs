@@ -11,8 +11,8 @@ use super::{
 };
 use crate::error::{AppError, FieldError};
 use crate::ui::{
-    absolute_url, copy_to_clipboard, error_parts, field_error, format_time, reload_to, reloading,
-    signed_in, AccessDenied, ErrorBanner, Modal,
+    absolute_url, copy_to_clipboard, error_parts, field_error, format_time, reloading, signed_in,
+    AccessDenied, ErrorBanner, Modal,
 };
 
 #[component]
@@ -242,35 +242,29 @@ fn InvitationLink(invitation: CreatedInvitation, on_close: Callback<()>) -> impl
     }
 }
 
-/// `/invite/:token`: the invitee joins with their own password. A real
-/// HTML form, so it works before the wasm has loaded.
+/// `/invite/:token`: the invitee joins with their own password. Drawn by
+/// the server, without wasm: a plain form post that redirects to /leads.
 #[component]
 pub fn InvitationPage() -> impl IntoView {
     let token = crate::ui::path_param("token");
-    let for_island = StoredValue::new(token.clone());
+    let for_form = StoredValue::new(token.clone());
     let invitation = Resource::new(move || token.clone(), get_invitation);
     view! {
         <main class="centered">
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    view! { <Invitation token=for_island.get_value() invitation=invitation.await/> }
+                    view! { <Invitation token=for_form.get_value() invitation=invitation.await/> }
                 })}
             </Suspense>
         </main>
     }
 }
 
-#[island(lazy)]
+#[component]
 fn Invitation(token: String, invitation: Result<super::InvitationView, AppError>) -> impl IntoView {
-    crate::ui::island_start();
     let token = StoredValue::new(token);
     let token = move || token.get_value();
     let accept = ServerAction::<AcceptInvitation>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = accept.value().get() {
-            reload_to("/leads");
-        }
-    });
     let result = Signal::derive(move || accept.value().get());
     let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
     view! {
