@@ -29,7 +29,7 @@ PAGES='
 /audit
 /account
 /members                members
-/admin                  console
+/admin
 /docs
 /docs/errors
 /docs/:endpoint         playground_form

@@ -34,12 +34,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// The one script the pages carry besides the islands' loader, so that
 /// pages drawn by the server need no wasm: a `<select data-submit-on-change>`
-/// submits its form when changed (the organisation switch, the audit filter),
+/// or `<input data-submit-on-change>` submits its form when changed (the
+/// organisation switch, the audit filter, the admin's flag switches),
 /// and a dialog opened from the address closes with Escape or a click on its
 /// backdrop, as its close link would.
 const PAGE_SCRIPT: &str = "(function(){function close(root){var c=root.querySelector('.modal-header a[href]');if(c)c.click();}\
 document.addEventListener('change',function(e){var t=e.target;\
-if(t instanceof HTMLSelectElement&&t.hasAttribute('data-submit-on-change')&&t.form)t.form.requestSubmit();});\
+if((t instanceof HTMLSelectElement||t instanceof HTMLInputElement)&&t.hasAttribute('data-submit-on-change')&&t.form)t.form.requestSubmit();});\
 document.addEventListener('keydown',function(e){if(e.key==='Escape')close(document);});\
 document.addEventListener('click',function(e){var t=e.target;if(t instanceof HTMLElement&&t.classList.contains('backdrop'))close(t);});})();";
 
@@ -49,7 +50,7 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "ssr")]
     {
         crate::server::headers::set_page_policy();
-        crate::server::forms::provide_form_echo();
+        crate::server::forms::provide_held_for_this_view();
     }
     let viewer = Resource::new(|| (), |_| get_viewer());
     provide_context(ViewerResource(viewer));

@@ -47,19 +47,16 @@ pub async fn list_organisations() -> Result<Vec<OrgSummary>, AppError> {
         .collect())
 }
 
-#[server(input = Json)]
+#[server]
 pub async fn create_organisation(name: String) -> Result<String, AppError> {
     let (state, admin) = platform_admin().await?;
-    Ok(
-        crate::orgs::service::create_organisation(&state, &admin.email, &name)
-            .await?
-            .as_str()
-            .to_owned(),
-    )
+    let slug = crate::orgs::service::create_organisation(&state, &admin.email, &name).await?;
+    crate::server::forms::redirect_back();
+    Ok(slug.as_str().to_owned())
 }
 
 /// Only platform admins change feature flags: the flag is not self-serve.
-#[server(input = Json)]
+#[server]
 pub async fn set_developer_api(slug: String, on: bool) -> Result<(), AppError> {
     let (state, admin) = platform_admin().await?;
     crate::orgs::service::set_flag(
@@ -69,7 +66,9 @@ pub async fn set_developer_api(slug: String, on: bool) -> Result<(), AppError> {
         crate::orgs::domain::Flag::DeveloperApi,
         on,
     )
-    .await
+    .await?;
+    crate::server::forms::redirect_back();
+    Ok(())
 }
 
 #[server(input = Json)]
@@ -94,15 +93,17 @@ pub async fn find_key(prefix: String) -> Result<Option<KeySummary>, AppError> {
 }
 
 /// "Revoke first when in doubt, it's reversible (we can re-activate)."
-#[server(input = Json)]
+#[server]
 pub async fn reactivate_key(prefix: String) -> Result<KeySummary, AppError> {
     let (state, user) = platform_admin().await?;
-    crate::keys::service::reactivate(&state, &user.email, &prefix).await
+    let key = crate::keys::service::reactivate(&state, &user.email, &prefix).await?;
+    crate::server::forms::redirect_back();
+    Ok(key)
 }
 
 /// Disables an account (all its sessions end at once; sign-in is refused) or
 /// enables it again.
-#[server(input = Json)]
+#[server]
 pub async fn set_user_disabled(email: String, disabled: bool) -> Result<(), AppError> {
     let (state, admin) = platform_admin().await?;
     if disabled && email.trim().eq_ignore_ascii_case(&admin.email) {
@@ -110,14 +111,26 @@ pub async fn set_user_disabled(email: String, disabled: bool) -> Result<(), AppE
             "You cannot disable your own account.".into(),
         ));
     }
-    crate::auth::accounts::set_disabled(&state, &email, disabled).await
+    crate::auth::accounts::set_disabled(&state, &email, disabled).await?;
+    crate::server::forms::redirect_back();
+    Ok(())
 }
 
-/// A one-time password-reset link for the user, shown once.
-#[server(input = Json)]
+/// A one-time password-reset link for the user, shown once: after a plain
+/// form post, on the one page view it redirects to.
+#[server]
 pub async fn create_password_reset(email: String) -> Result<String, AppError> {
-    let (state, _) = platform_admin().await?;
-    crate::auth::accounts::create_reset_link(&state, &email).await
+    let (state, admin) = platform_admin().await?;
+    let path = crate::auth::accounts::create_reset_link(&state, &email).await?;
+    if crate::server::forms::is_plain_form_post() {
+        let link = format!(
+            "{}{path}",
+            crate::server::forms::page_origin().unwrap_or_default()
+        );
+        state.reset_links.put(&admin.token_hash, link);
+        crate::server::forms::redirect_back();
+    }
+    Ok(path)
 }
 
 /// One entry of the security log.

@@ -6,197 +6,200 @@ use super::{
     find_key, find_users, list_organisations, list_security_events, CreateOrganisation,
     CreatePasswordReset, ReactivateKey, SetDeveloperApi, SetUserDisabled,
 };
-use crate::error::AppError;
+use leptos::form::ActionForm;
+
 use crate::keys::domain::KeyStatus;
 use crate::ui::{
-    absolute_url, error_parts, format_time, reloading, signed_in, AccessDenied, ErrorBanner,
+    error_parts, format_time, opened_with, posted, signed_in, AccessDenied, ErrorBanner,
 };
 
+/// Dashboard → Admin: drawn by the server, without wasm. Every change is a
+/// plain form post that comes back here; the user and key searches are GET
+/// forms, so what is shown has an address.
 #[component]
 pub fn AdminPage() -> impl IntoView {
     signed_in(|viewer| {
         if viewer.is_platform_admin {
-            // What the console shows first, loaded with the page.
-            let first = Resource::new(
-                || (),
-                |_| async {
-                    (
-                        list_organisations().await,
-                        find_users(String::new()).await,
-                        find_key(String::new()).await,
-                    )
-                },
-            );
-            view! {
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        let (orgs, users, key) = first.await;
-                        view! { <Console orgs=orgs users=users found=key/> }
-                    })}
-                </Suspense>
-                <SecurityLog/>
-            }
-            .into_any()
+            view! { <Console/> <SecurityLog/> }.into_any()
         } else {
             view! { <AccessDenied title="Platform admins only" message="This console is for the people who run this Leadline installation."/> }.into_any()
         }
     })
 }
 
-/// The platform console's live part: an island, loaded as its own wasm chunk.
-#[island(lazy)]
-fn Console(
-    orgs: Result<Vec<super::OrgSummary>, AppError>,
-    users: Result<Vec<super::UserSummary>, AppError>,
-    found: Result<Option<crate::keys::domain::KeySummary>, AppError>,
-) -> impl IntoView {
-    crate::ui::island_start();
-    let version = RwSignal::new(0u32);
-    let orgs = reloading(orgs, move || version.get(), |_| list_organisations());
+#[component]
+fn Console() -> impl IntoView {
+    let user_q = opened_with("user").unwrap_or_default();
+    let prefix = opened_with("prefix").unwrap_or_default();
+    let (q, p) = (user_q.clone(), prefix.clone());
+    let found = Resource::new(
+        || (),
+        move |_| {
+            let (q, p) = (q.clone(), p.clone());
+            async move {
+                (
+                    list_organisations().await,
+                    find_users(q).await,
+                    find_key(p).await,
+                )
+            }
+        },
+    );
     let set_flag = ServerAction::<SetDeveloperApi>::new();
     let create = ServerAction::<CreateOrganisation>::new();
-    Effect::new(move |_| {
-        if set_flag.value().get().is_some() || create.value().get().is_some() {
-            version.update(|v| *v += 1);
-        }
-    });
-    let new_name = RwSignal::new(String::new());
-    let user_q = RwSignal::new(String::new());
     let disable = ServerAction::<SetUserDisabled>::new();
     let reset = ServerAction::<CreatePasswordReset>::new();
-    let users = reloading(
-        users,
-        move || (user_q.get(), disable.version().get()),
-        |(q, _)| find_users(q),
-    );
-    let reset_link = move || match reset.value().get() {
-        Some(Ok(path)) => Some(absolute_url(&path)),
-        _ => None,
-    };
-    let key_prefix = RwSignal::new(String::new());
-    let key_version = RwSignal::new(0u32);
-    let key = reloading(
-        found,
-        move || (key_prefix.get(), key_version.get()),
-        |(p, _)| find_key(p),
-    );
     let reactivate = ServerAction::<ReactivateKey>::new();
-    Effect::new(move |_| {
-        if reactivate.value().get().is_some() {
-            key_version.update(|v| *v += 1);
-        }
-    });
-
+    let reset_link = take_reset_link();
+    let general = |e: Option<String>| e.map(|m| view! { <ErrorBanner message=m/> });
+    let create_error = error_parts(create.value().get_untracked().map(|r| r.map(|_| ())));
     view! {
         <div class="page-header"><div>
             <h1>"Admin"</h1>
             <p class="muted">"Organisations, feature flags, users and key re-activation."</p>
         </div></div>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let (user_q, prefix, reset_link, create_error) = (user_q.clone(), prefix.clone(), reset_link.clone(), create_error.clone());
+                Suspend::new(async move {
+                let (orgs, users, key) = found.await;
+                view! {
         <section class="card">
             <h2>"Organisations"</h2>
-            {move || error_parts(set_flag.value().get()).0.map(|m| view! { <ErrorBanner message=m/> })}
-            {move || {
-                    match orgs.get() {
-                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
-                        Ok(list) => view! {
-                            <div class="table-wrap"><table class="data">
-                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Slug"</th><th scope="col">"Members"</th><th scope="col">"Developer API"</th><th scope="col">"Created"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|o| {
-                                        let slug = o.slug.clone();
-                                        view! {
-                                            <tr data-org=o.slug.clone()>
-                                                <td data-label="Name">{o.name.clone()}</td>
-                                                <td data-label="Slug"><code>{o.slug.clone()}</code></td>
-                                                <td data-label="Members">{o.member_count}</td>
-                                                <td data-label="Developer API">
-                                                    <label class="switch">
-                                                        <input type="checkbox" role="switch" aria-label=format!("Developer API for {}", o.name)
-                                                            prop:checked=o.developer_api
-                                                            on:change=move |ev| { set_flag.dispatch(SetDeveloperApi { slug: slug.clone(), on: event_target_checked(&ev) }); }/>
-                                                        {if o.developer_api { "On" } else { "Off" }}
-                                                    </label>
-                                                </td>
-                                                <td data-label="Created">{format_time(o.created_at)}</td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table></div>
-                        }.into_any(),
-                    }
+            {general(error_parts(set_flag.value().get_untracked()).0)}
+            {match orgs {
+                Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                Ok(list) => view! {
+                    <div class="table-wrap"><table class="data">
+                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Slug"</th><th scope="col">"Members"</th><th scope="col">"Developer API"</th><th scope="col">"Created"</th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|o| { let slug = o.slug.clone(); view! {
+                                <tr data-org=o.slug.clone()>
+                                    <td data-label="Name">{o.name.clone()}</td>
+                                    <td data-label="Slug"><code>{o.slug.clone()}</code></td>
+                                    <td data-label="Members">{o.member_count}</td>
+                                    <td data-label="Developer API">
+                                        // Posts the opposite of the shown state; the switch
+                                        // submits itself, and without JavaScript a button does.
+                                        <ActionForm action=set_flag attr:class="bare-form">
+                                            <input type="hidden" name="slug" value=slug/>
+                                            <input type="hidden" name="on" value=(!o.developer_api).to_string()/>
+                                            <label class="switch">
+                                                <input type="checkbox" role="switch" data-submit-on-change=""
+                                                    aria-label=format!("Developer API for {}", o.name) checked=o.developer_api/>
+                                                {if o.developer_api { "On" } else { "Off" }}
+                                            </label>
+                                            <noscript><button class="button small" type="submit">{if o.developer_api { "Turn off" } else { "Turn on" }}</button></noscript>
+                                        </ActionForm>
+                                    </td>
+                                    <td data-label="Created">{format_time(o.created_at)}</td>
+                                </tr>
+                            }}).collect_view()}
+                        </tbody>
+                    </table></div>
+                }.into_any(),
             }}
-            <form class="inline-form" on:submit=move |ev| { ev.prevent_default(); create.dispatch(CreateOrganisation { name: new_name.get() }); new_name.set(String::new()); }>
+            <ActionForm action=create attr:class="inline-form">
                 <label for="new-org">"New organisation"</label>
-                <input id="new-org" placeholder="Organisation name" bind:value=new_name/>
+                <input id="new-org" name="name" placeholder="Organisation name" value=posted("name")/>
                 <button class="button" type="submit">"Create organisation"</button>
-            </form>
-            {move || error_parts(create.value().get().map(|r| r.map(|_| ()))).0.map(|m| view! { <ErrorBanner message=m/> })}
-            {move || error_parts(create.value().get().map(|r| r.map(|_| ()))).1.first().map(|f| view! { <ErrorBanner message=f.message.clone()/> })}
+            </ActionForm>
+            {general(create_error.0)}
+            {create_error.1.first().map(|f| view! { <ErrorBanner message=f.message.clone()/> })}
         </section>
         <section class="card">
             <h2>"Users"</h2>
-            <input type="search" aria-label="Find users by email" placeholder="Find users by email" on:input=move |ev| user_q.set(event_target_value(&ev))/>
-            {move || error_parts(disable.value().get()).0.map(|m| view! { <ErrorBanner message=m/> })}
-            {move || reset_link().map(|link| view! {
+            <form method="get" action="/admin" class="inline-form" role="search">
+                <input type="search" name="user" aria-label="Find users by email" placeholder="Find users by email" value=user_q.clone()/>
+                <input type="hidden" name="prefix" value=prefix.clone()/>
+                <button class="button small" type="submit">"Find"</button>
+            </form>
+            {general(error_parts(disable.value().get_untracked()).0)}
+            {general(error_parts(reset.value().get_untracked().map(|r| r.map(|_| ()))).0)}
+            {reset_link.map(|link| view! {
                 <div class="banner warning" role="note">
                     <p>"One-time password-reset link (24 hours). Send it to the user; it is shown only now."</p>
                     <label class="visually-hidden" for="reset-link">"Password-reset link"</label>
-                    <input id="reset-link" class="secret" readonly prop:value=link/>
+                    <input id="reset-link" class="secret" readonly value=link/>
                 </div>
             })}
-            {move || {
-                    match users.get() {
-                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="plain-list">
-                                {list.into_iter().map(|u| {
-                                    let (e1, e2) = (u.email.clone(), u.email.clone());
-                                    let disabled = u.disabled;
-                                    view! {
-                                        <li data-user=u.email.clone()>
-                                            {u.email.clone()} {u.is_platform_admin.then_some(" · platform admin")}
-                                            {disabled.then(|| view! { " " <span class="badge danger">"Disabled"</span> })}
-                                            <span class="muted small">" · joined " {format_time(u.created_at)}</span>
-                                            " "
-                                            <button class="button small" type="button" aria-label=format!("{} {}", if disabled { "Enable" } else { "Disable" }, u.email)
-                                                on:click=move |_| { disable.dispatch(SetUserDisabled { email: e1.clone(), disabled: !disabled }); }>
-                                                {if disabled { "Enable" } else { "Disable" }}
-                                            </button>
-                                            " "
-                                            <button class="button small" type="button" aria-label=format!("Password-reset link for {}", u.email)
-                                                on:click=move |_| { reset.dispatch(CreatePasswordReset { email: e2.clone() }); }>"Reset link"</button>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                    }
+            {match users {
+                Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                Ok(list) => view! {
+                    <ul class="plain-list">
+                        {list.into_iter().map(|u| {
+                            let disabled = u.disabled;
+                            let (e1, e2) = (u.email.clone(), u.email.clone());
+                            let toggle_label = format!("{} {}", if disabled { "Enable" } else { "Disable" }, u.email);
+                            let reset_label = format!("Password-reset link for {}", u.email);
+                            view! {
+                                <li data-user=u.email.clone()>
+                                    {u.email.clone()} {u.is_platform_admin.then_some(" · platform admin")}
+                                    {disabled.then(|| view! { " " <span class="badge danger">"Disabled"</span> })}
+                                    <span class="muted small">" · joined " {format_time(u.created_at)}</span>
+                                    " "
+                                    <ActionForm action=disable attr:class="bare-form">
+                                        <input type="hidden" name="email" value=e1/>
+                                        <input type="hidden" name="disabled" value=(!disabled).to_string()/>
+                                        <button class="button small" type="submit" aria-label=toggle_label>
+                                            {if disabled { "Enable" } else { "Disable" }}
+                                        </button>
+                                    </ActionForm>
+                                    " "
+                                    <ActionForm action=reset attr:class="bare-form">
+                                        <input type="hidden" name="email" value=e2/>
+                                        <button class="button small" type="submit" aria-label=reset_label>"Reset link"</button>
+                                    </ActionForm>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
             }}
         </section>
         <section class="card">
             <h2>"Re-activate a revoked key"</h2>
-            <label for="find-prefix">"Key prefix"</label>
-            <input id="find-prefix" placeholder="sk_AbCd1234_Xy" on:input=move |ev| key_prefix.set(event_target_value(&ev))/>
-            {move || error_parts(reactivate.value().get().map(|r| r.map(|_| ()))).0.map(|m| view! { <ErrorBanner message=m/> })}
-            {move || {
-                    match key.get() {
-                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
-                        Ok(None) => view! { <p class="muted">"Enter the 14-character prefix shown in the keys list or the audit log."</p> }.into_any(),
-                        Ok(Some(k)) => {
-                            let prefix = k.prefix.clone();
-                            view! {
-                                <div class="found-key">
-                                    <p><strong>{k.name.clone()}</strong> " " <code>{k.prefix.clone()}</code> " · " {k.status.label()}</p>
-                                    {(k.status == KeyStatus::Revoked).then(|| view! {
-                                        <button class="button" type="button" on:click=move |_| { reactivate.dispatch(ReactivateKey { prefix: prefix.clone() }); }>"Re-activate"</button>
-                                    })}
-                                </div>
-                            }.into_any()
-                        }
-                    }
+            <form method="get" action="/admin" class="inline-form" role="search">
+                <label for="find-prefix">"Key prefix"</label>
+                <input id="find-prefix" name="prefix" placeholder="sk_AbCd1234_Xy" value=prefix.clone()/>
+                <input type="hidden" name="user" value=user_q.clone()/>
+                <button class="button small" type="submit">"Find"</button>
+            </form>
+            {general(error_parts(reactivate.value().get_untracked().map(|r| r.map(|_| ()))).0)}
+            {match key {
+                Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                Ok(None) if prefix.is_empty() => view! { <p class="muted">"Enter the 14-character prefix shown in the keys list or the audit log."</p> }.into_any(),
+                Ok(None) => view! { <p class="muted">"No key has this prefix. Enter the 14 characters shown in the keys list or the audit log."</p> }.into_any(),
+                Ok(Some(k)) => view! {
+                    <div class="found-key">
+                        <p><strong>{k.name.clone()}</strong> " " <code>{k.prefix.clone()}</code> " · " {k.status.label()}</p>
+                        {(k.status == KeyStatus::Revoked).then(|| view! {
+                            <ActionForm action=reactivate attr:class="bare-form">
+                                <input type="hidden" name="prefix" value=k.prefix.clone()/>
+                                <button class="button" type="submit">"Re-activate"</button>
+                            </ActionForm>
+                        })}
+                    </div>
+                }.into_any(),
             }}
         </section>
+                }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The reset link a plain "Reset link" post made, on the page it returned to
+/// (taken for the whole page view by `provide_held_for_this_view`).
+fn take_reset_link() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::server::forms::ResetLink>().map(|link| link.0)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
     }
 }
 

@@ -35,6 +35,50 @@ pub fn redirect_plain_form_post(path: &str) {
     }
 }
 
+/// After a plain form post succeeded, go back to the page it came from,
+/// without the error a previous attempt left in its address.
+pub fn redirect_back() {
+    if !is_plain_form_post() {
+        return;
+    }
+    let Some(referer) = use_context::<Parts>().and_then(|parts| {
+        parts
+            .headers
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }) else {
+        return;
+    };
+    let (path, query) = referer.split_once('?').unwrap_or((&referer, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("__err=") && !p.starts_with("__path="))
+        .collect();
+    if kept.is_empty() {
+        leptos_axum::redirect(path);
+    } else {
+        leptos_axum::redirect(&format!("{path}?{}", kept.join("&")));
+    }
+}
+
+/// `scheme://host` of the page the request came from (its Referer), as the
+/// browser saw it: links people send each other are made absolute with it.
+pub fn page_origin() -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    let referer = parts.headers.get(header::REFERER)?.to_str().ok()?;
+    let (scheme, rest) = referer.split_once("://")?;
+    let host = rest.split('/').next()?;
+    Some(format!("{scheme}://{host}"))
+}
+
+/// Takes what `store` holds for the browser of the current request.
+fn take_held<T>(store: impl Fn(&AppState) -> &HeldForOneView<T>) -> Option<T> {
+    let (parts, state) = (use_context::<Parts>()?, use_context::<AppState>()?);
+    let browser = crate::auth::session::browser_key(&state, &parts)?;
+    store(&state).take(&browser)
+}
+
 /// Something held in memory for one page view of one browser, because a
 /// redirect cannot carry it: taken once, by the same session, within a
 /// minute; never written anywhere.
@@ -72,6 +116,10 @@ pub type PendingReveals = HeldForOneView<CreatedKey>;
 /// comes back filled in: bad input loses nothing. Fields whose name says
 /// password are never kept.
 pub type FormEchoes = HeldForOneView<FormEcho>;
+
+/// A password-reset link made by a plain form post, for the page it
+/// redirects to (it is shown once).
+pub type ResetLinks = HeldForOneView<String>;
 
 /// The fields of the failed form post this page view shows the error of.
 #[derive(Clone, Debug, Default)]
@@ -129,19 +177,21 @@ fn header_has(request: &Request, name: header::HeaderName, part: &str) -> bool {
         .is_some_and(|v| v.contains(part))
 }
 
-/// While a page renders: if it shows the error of a failed form post
-/// (`__err` in its address), hands that post's fields to the page's forms.
-pub fn provide_form_echo() {
-    let (Some(parts), Some(state)) = (use_context::<Parts>(), use_context::<AppState>()) else {
-        return;
-    };
-    let shows_error = parts.uri.query().is_some_and(|q| q.contains("__err="));
-    if !shows_error {
-        return;
-    }
-    if let Some(fields) = crate::auth::session::browser_key(&state, &parts)
-        .and_then(|browser| state.form_echoes.take(&browser))
-    {
+/// A password-reset link made by a plain post, for the page it returned to.
+#[derive(Clone, Debug)]
+pub struct ResetLink(pub String);
+
+/// Once per page view, before anything renders (parts of a page may render
+/// more than once while its data arrives): takes what this browser has held
+/// for it and hands it to the page through context. The fields of a failed
+/// form post go to a page that shows its error (`__err` in the address).
+pub fn provide_held_for_this_view() {
+    let shows_error = use_context::<Parts>()
+        .is_some_and(|parts| parts.uri.query().is_some_and(|q| q.contains("__err=")));
+    if let Some(fields) = shows_error.then(|| take_held(|s| &s.form_echoes)).flatten() {
         provide_context(fields);
+    }
+    if let Some(link) = take_held(|s| &s.reset_links) {
+        provide_context(ResetLink(link));
     }
 }

@@ -36,6 +36,7 @@ pub struct Shared {
     pub credentials: CredentialCache,
     pub reveals: super::forms::PendingReveals,
     pub form_echoes: super::forms::FormEchoes,
+    pub reset_links: super::forms::ResetLinks,
     /// Prefixes of the keys made before checksums (loaded at start; none is
     /// ever added): the only tokens with a bad checksum worth looking up.
     pub legacy_keys: HashSet<String>,
@@ -94,6 +95,7 @@ impl AppState {
             credentials: CredentialCache::for_database(&config.database_url),
             reveals: Default::default(),
             form_echoes: Default::default(),
+            reset_links: Default::default(),
             legacy_keys,
             db,
             clock,

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use axum::http::StatusCode;
+use leadline::admin::{CreateOrganisation, CreatePasswordReset, SetDeveloperApi};
 use leadline::auth::{ChangePassword, EndSession, GetViewer, ListSessions, SignIn, SignOut};
 use leadline::keys::domain::Permissions;
 use leadline::keys::{CreateKey, ListKeys};
@@ -655,4 +656,79 @@ async fn sessions_end_and_passwords_change_through_plain_form_posts() {
         .await;
     assert!(String::from_utf8_lossy(&page.body)
         .contains("Password changed. Your other sessions have ended."));
+}
+
+/// The admin console's changes are plain form posts that come back to the
+/// page they came from, without an earlier error; a reset link made that way
+/// is shown on that one page view.
+#[tokio::test]
+async fn the_admin_console_works_through_plain_form_posts() {
+    let app = spawn_app().await;
+    app.user("root@leadline.test", true).await;
+    let admin = app.sign_in("root@leadline.test").await;
+    let slug = app.org("Acme", false).await;
+    app.member(&slug, "dev@acme.test", false, true).await;
+
+    let flag = app
+        .post_form(
+            Some(&admin),
+            SetDeveloperApi {
+                slug: slug.clone(),
+                on: true,
+            },
+            "http://127.0.0.1:3000/admin?user=dev&__path=x&__err=y",
+        )
+        .await;
+    assert_eq!(flag.status, StatusCode::FOUND);
+    assert_eq!(
+        flag.header("location"),
+        "http://127.0.0.1:3000/admin?user=dev"
+    );
+    let page = app.get("/admin?user=dev", Some(&admin), None).await;
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(
+        html.contains(r#"aria-label="Developer API for Acme" checked"#) || html.contains("checked")
+    );
+    assert!(html.contains(r#"data-user="dev@acme.test""#));
+
+    let reset = app
+        .post_form(
+            Some(&admin),
+            CreatePasswordReset {
+                email: "dev@acme.test".into(),
+            },
+            "http://127.0.0.1:3000/admin?user=dev",
+        )
+        .await;
+    assert_eq!(
+        reset.header("location"),
+        "http://127.0.0.1:3000/admin?user=dev"
+    );
+    let page = app.get("/admin?user=dev", Some(&admin), None).await;
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(
+        html.contains(r#"value="http://127.0.0.1:3000/reset-password/"#),
+        "the link, absolute: {html}"
+    );
+    let again = app.get("/admin?user=dev", Some(&admin), None).await;
+    assert!(
+        !String::from_utf8_lossy(&again.body).contains("/reset-password/"),
+        "shown once"
+    );
+
+    // A failed create comes back with the name that was sent and its error.
+    let failed = app
+        .post_form(
+            Some(&admin),
+            CreateOrganisation { name: "   ".into() },
+            "http://127.0.0.1:3000/admin",
+        )
+        .await;
+    let path = failed
+        .header("location")
+        .trim_start_matches("http://127.0.0.1:3000")
+        .to_owned();
+    assert!(path.starts_with("/admin?__path="), "{path}");
+    let html = String::from_utf8_lossy(&app.get(&path, Some(&admin), None).await.body).into_owned();
+    assert!(html.contains(r#"role="alert""#), "{html}");
 }
