@@ -9,13 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKG=${PKG:-target/site/pkg}
-# The goal is 250 KB (256000 B), not met on every page yet
-# (docs/optimized-build.md). The ceiling catches growth nobody decided on: it
-# sits just above the largest first load measured at the last deliberate
-# change. Lower it as pages shrink; raising it is a decision to record in
-# docs/optimized-build.md.
+# The goal is 250 KB (256000 B). Every page meets it but those listed in
+# OVER_GOAL, which must stay under the ceiling: just above the largest first
+# load measured at the last deliberate change (docs/optimized-build.md).
+# Lower it as that page shrinks; raising it is a decision to record there.
 TARGET=256000
-CEILING=${WASM_CEILING_BYTES:-515000}
+CEILING=${WASM_CEILING_BYTES:-365000}
+OVER_GOAL="/developer"
 
 # The islands on each page (the names `#[island]` components get in the
 # manifest: snake case). A page without islands still loads the base.
@@ -28,7 +28,7 @@ PAGES='
 /developer/keys/:id
 /audit
 /account
-/members                members
+/members                copy_field
 /admin
 /docs
 /docs/errors
@@ -48,7 +48,7 @@ fi
 base=$(( $(gz "$main_wasm") + $(gz "$main_js") + $(gz "$split_js") + $(gz "$manifest") ))
 printf 'wasm-budget: %-24s %7d B gzipped (main wasm %d B raw)\n' "every page's base" "$base" "$(wc -c <"$main_wasm")"
 
-worst=0; worst_name=""
+worst=0; worst_name=""; failed=0
 while read -r page islands; do
   islands=${islands:-}
   [[ -z "$page" ]] && continue
@@ -70,6 +70,10 @@ EOF
   for chunk in $chunks; do total=$(( total + $(gz "$PKG/$chunk.wasm") )); done
   printf 'wasm-budget: %-24s %7d B gzipped%s\n' "$page" "$total" "$( (( total <= TARGET )) && echo '  (within the goal)')"
   if (( total > worst )); then worst=$total; worst_name=$page; fi
+  if (( total > TARGET )) && [[ " $OVER_GOAL " != *" $page "* ]]; then
+    echo "wasm-budget: FAIL: $page grew past the 250 KB goal it met" >&2
+    failed=1
+  fi
 done <<<"$PAGES"
 
 # Every island in the build must be on some page above.
@@ -87,3 +91,4 @@ if (( worst > CEILING )); then
   echo "wasm-budget: FAIL: a first load grew past the ceiling" >&2
   exit 1
 fi
+exit "$failed"

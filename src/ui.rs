@@ -267,6 +267,34 @@ pub async fn copy_to_clipboard(text: String) -> bool {
     }
 }
 
+/// A read-only field with a Copy button, for a secret shown once on a page
+/// drawn by the server (an invitation link). An island: only the button and
+/// its status line are live. `fallback` says what to do if copying fails.
+#[island(lazy)]
+pub fn CopyField(id: String, label: String, value: String, fallback: String) -> impl IntoView {
+    island_start();
+    let copied = RwSignal::new(None::<bool>);
+    let text = StoredValue::new(value.clone());
+    let copy = move |_| {
+        let text = text.get_value();
+        leptos::task::spawn_local(async move { copied.set(Some(copy_to_clipboard(text).await)) });
+    };
+    view! {
+        <div class="secret-row">
+            <label class="visually-hidden" for=id.clone()>{label}</label>
+            <input id=id class="secret" readonly spellcheck="false" autocomplete="off" value=value/>
+            <button class="button" type="button" on:click=copy>"Copy"</button>
+        </div>
+        <p class="status-line" aria-live="polite">
+            {move || match copied.get() {
+                Some(true) => "Copied to the clipboard.".to_owned(),
+                Some(false) => fallback.clone(),
+                None => String::new(),
+            }}
+        </p>
+    }
+}
+
 /// Full navigation, used after sign-in, sign-out and switching organisation so
 /// that every part of the page reflects the new session.
 pub fn reload_to(path: &str) {
@@ -276,18 +304,6 @@ pub fn reload_to(path: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = path;
-}
-
-/// A path (`/invite/…`, `/reset-password/…`) made absolute with the page's
-/// own origin, for links people send to each other.
-pub fn absolute_url(path: &str) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        if let Ok(origin) = window().location().origin() {
-            return format!("{origin}{path}");
-        }
-    }
-    path.to_owned()
 }
 
 /// Data an island got from the server with the page (a prop), loaded again

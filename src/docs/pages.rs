@@ -302,7 +302,13 @@ fn Playground(endpoint: EndpointDoc) -> impl IntoView {
                                     .as_ref()
                                     .map(|o| o.developer_access().explain(&o.name))
                                     .unwrap_or_else(|| Some("You are not a member of any organisation yet.".into()));
-                                view! { <PlaygroundForm endpoint=endpoint missing=missing/> }.into_any()
+                                // Only what the form needs crosses to the browser.
+                                let params = endpoint.parameters.iter().map(|p| (p.name.clone(), p.location.clone())).collect();
+                                let example = endpoint.request.as_ref().map(|b| b.example.clone());
+                                view! {
+                                    <PlaygroundForm method=endpoint.method.clone() path=endpoint.path.clone()
+                                        params=params example=example missing=missing/>
+                                }.into_any()
                             }
                             _ => view! {
                                 <button class="button" type="button" disabled=true>"Generate test token"</button>
@@ -317,9 +323,17 @@ fn Playground(endpoint: EndpointDoc) -> impl IntoView {
 }
 
 /// The playground's live part: an island, loaded as its own wasm chunk.
-/// `missing` says what access the viewer lacks, if any.
+/// `params` are the endpoint's parameters (name, `path` or `query`),
+/// `example` its request body's example if it takes one, and `missing` what
+/// access the viewer lacks, if any.
 #[island(lazy)]
-fn PlaygroundForm(endpoint: EndpointDoc, missing: Option<String>) -> impl IntoView {
+fn PlaygroundForm(
+    method: String,
+    path: String,
+    params: Vec<(String, String)>,
+    example: Option<String>,
+    missing: Option<String>,
+) -> impl IntoView {
     crate::ui::island_start();
     let generate = ServerAction::<GenerateTestToken>::new();
     let authorization = RwSignal::new(String::new());
@@ -345,27 +359,12 @@ fn PlaygroundForm(endpoint: EndpointDoc, missing: Option<String>) -> impl IntoVi
         }
     });
 
-    let params: Vec<(String, String, RwSignal<String>)> = endpoint
-        .parameters
-        .iter()
-        .map(|p| {
-            (
-                p.name.clone(),
-                p.location.clone(),
-                RwSignal::new(String::new()),
-            )
-        })
+    let params: Vec<(String, String, RwSignal<String>)> = params
+        .into_iter()
+        .map(|(name, location)| (name, location, RwSignal::new(String::new())))
         .collect();
-    let body = RwSignal::new(
-        endpoint
-            .request
-            .as_ref()
-            .map(|b| b.example.clone())
-            .unwrap_or_default(),
-    );
-    let has_body = endpoint.request.is_some();
-    let method = endpoint.method.clone();
-    let path = endpoint.path.clone();
+    let has_body = example.is_some();
+    let body = RwSignal::new(example.unwrap_or_default());
     let send_params = params.clone();
     // A local task started by the click, not an Action: its future holds
     // browser-only values, and nothing of it needs to exist on the server.

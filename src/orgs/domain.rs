@@ -68,8 +68,10 @@ impl OrgName {
     }
 }
 
-/// What a member may do in one organisation.
+/// What a member may do in one organisation. A form leaves an unticked box
+/// out, hence the defaults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MemberPermissions {
     /// Manage members and their permissions.
     pub admin: bool,

@@ -43,6 +43,15 @@ pub struct Invitation {
     pub expires_at: DateTime<Utc>,
 }
 
+/// An invitation link made by a plain form post, absolute, for the one
+/// page view that shows it. No `Debug`: it holds the link.
+#[derive(Clone, PartialEq)]
+pub struct SentInvitation {
+    pub email: String,
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// What "Invite" returns: the only time the link exists outside the
 /// invitee's hands. The same shape whether or not the email has an account.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -101,19 +110,37 @@ pub async fn list_members() -> Result<MembersPage, AppError> {
 
 /// "Invite": a single-use link for the email, with these permissions.
 /// Nobody but the invitee chooses their password.
-#[server(input = Json)]
+/// A form post (URL-encoded) from the Members page. After a plain post the
+/// link is held for the page view it returns to, which shows it once.
+#[server]
 pub async fn invite_member(
     email: String,
-    permissions: MemberPermissions,
+    #[server(default)] permissions: MemberPermissions,
 ) -> Result<CreatedInvitation, AppError> {
-    let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
-    service::invite(&state, &org, &email, permissions).await
+    let Granted { state, org, user } = guard(Need::OrgAdmin).await?;
+    let created = service::invite(&state, &org, &email, permissions).await?;
+    if crate::server::forms::is_plain_form_post() {
+        let origin = crate::server::forms::page_origin().unwrap_or_default();
+        state.invitation_links.put(
+            &user.token_hash,
+            SentInvitation {
+                email: created.email.clone(),
+                url: format!("{origin}{}", created.path),
+                expires_at: created.expires_at,
+            },
+        );
+        crate::server::forms::redirect_plain_form_post("/members");
+    }
+    Ok(created)
 }
 
-#[server(input = Json)]
+/// A form post (URL-encoded) from the Members page, which it returns to.
+#[server]
 pub async fn revoke_invitation(id: i64) -> Result<(), AppError> {
     let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
-    service::revoke_invitation(&state, &org, id).await
+    service::revoke_invitation(&state, &org, id).await?;
+    crate::server::forms::redirect_plain_form_post("/members");
+    Ok(())
 }
 
 /// Readable by whoever holds the link, signed in or not.
@@ -135,7 +162,8 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Ap
     Ok(())
 }
 
-#[server(input = Json)]
+/// A form post (URL-encoded) from the Members page, which it returns to.
+#[server]
 pub async fn set_member_permissions(
     email: String,
     permissions: MemberPermissions,
@@ -146,7 +174,9 @@ pub async fn set_member_permissions(
             "You cannot remove your own Admin permission. Ask another admin.".into(),
         ));
     }
-    service::set_permissions(&state, &org, &email, permissions).await
+    service::set_permissions(&state, &org, &email, permissions).await?;
+    crate::server::forms::redirect_plain_form_post("/members");
+    Ok(())
 }
 
 /// The member's keys that still work, for the removal dialog.
@@ -158,8 +188,15 @@ pub async fn member_keys(email: String) -> Result<Vec<KeySummary>, AppError> {
 
 /// Removes a member; their next request no longer reaches this
 /// organisation. With `revoke_keys`, the keys they created stop working too.
-#[server(input = Json)]
-pub async fn remove_member(email: String, revoke_keys: bool) -> Result<(), AppError> {
+/// A form post (URL-encoded) from the Members page, which it returns to; an
+/// unticked "Revoke these keys" is absent from the form, hence the default.
+#[server]
+pub async fn remove_member(
+    email: String,
+    #[server(default)] revoke_keys: bool,
+) -> Result<(), AppError> {
     let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
-    service::remove_member(&state, &org, &email, revoke_keys).await
+    service::remove_member(&state, &org, &email, revoke_keys).await?;
+    crate::server::forms::redirect_plain_form_post("/members");
+    Ok(())
 }

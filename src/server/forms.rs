@@ -121,6 +121,9 @@ pub type FormEchoes = HeldForOneView<FormEcho>;
 /// redirects to (it is shown once).
 pub type ResetLinks = HeldForOneView<String>;
 
+/// An invitation link made by a plain form post, likewise.
+pub type InvitationLinks = HeldForOneView<crate::orgs::SentInvitation>;
+
 /// The fields of the failed form post this page view shows the error of.
 #[derive(Clone, Debug, Default)]
 pub struct FormEcho(pub Vec<(String, String)>);
@@ -193,5 +196,8 @@ pub fn provide_held_for_this_view() {
     }
     if let Some(link) = take_held(|s| &s.reset_links) {
         provide_context(ResetLink(link));
+    }
+    if let Some(invitation) = take_held(|s| &s.invitation_links) {
+        provide_context(invitation);
     }
 }

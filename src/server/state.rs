@@ -37,6 +37,7 @@ pub struct Shared {
     pub reveals: super::forms::PendingReveals,
     pub form_echoes: super::forms::FormEchoes,
     pub reset_links: super::forms::ResetLinks,
+    pub invitation_links: super::forms::InvitationLinks,
     /// Prefixes of the keys made before checksums (loaded at start; none is
     /// ever added): the only tokens with a bad checksum worth looking up.
     pub legacy_keys: HashSet<String>,
@@ -96,6 +97,7 @@ impl AppState {
             reveals: Default::default(),
             form_echoes: Default::default(),
             reset_links: Default::default(),
+            invitation_links: Default::default(),
             legacy_keys,
             db,
             clock,

@@ -11,6 +11,7 @@ use leadline::keys::domain::Permissions;
 use leadline::keys::{CreateKey, ListKeys};
 use leadline::leads::domain::LeadDraft;
 use leadline::leads::{CreateLead, DeleteLead, ListLeads};
+use leadline::orgs::InviteMember;
 use leadline::server::assets::{IMMUTABLE, NEVER_STORE, PUBLIC_FILE, REVALIDATE};
 
 use crate::common::{spawn_app, spawn_app_with_site, PASSWORD};
@@ -731,4 +732,37 @@ async fn the_admin_console_works_through_plain_form_posts() {
     assert!(path.starts_with("/admin?__path="), "{path}");
     let html = String::from_utf8_lossy(&app.get(&path, Some(&admin), None).await.body).into_owned();
     assert!(html.contains(r#"role="alert""#), "{html}");
+}
+
+/// "Invite" with no box ticked is a plain form post too; the link it makes
+/// is shown, absolute, on the one page view it returns to.
+#[tokio::test]
+async fn an_invitation_link_made_by_a_plain_form_post_is_shown_once() {
+    let app = spawn_app().await;
+    let slug = app.org("Acme", true).await;
+    app.member(&slug, "boss@acme.test", true, true).await;
+    let admin = app.sign_in("boss@acme.test").await;
+    let body = "email=sam%40acme.test";
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri(<InviteMember as leptos::server_fn::ServerFn>::PATH)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .header("referer", "http://127.0.0.1:3000/members")
+        .header("cookie", admin.0.clone())
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let response = app.send(request).await;
+    assert_eq!(response.status, StatusCode::FOUND);
+    assert_eq!(response.header("location"), "/members");
+    let page = app.get("/members", Some(&admin), None).await;
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains("Invitation link"), "{html}");
+    assert!(html.contains(r#"value="http://127.0.0.1:3000/invite/"#));
+    assert!(html.contains(r#"data-invitation="sam@acme.test""#));
+    let again = app.get("/members", Some(&admin), None).await;
+    assert!(
+        !String::from_utf8_lossy(&again.body).contains("/invite/"),
+        "shown once"
+    );
 }
