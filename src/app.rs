@@ -36,13 +36,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// pages drawn by the server need no wasm: a `<select data-submit-on-change>`
 /// or `<input data-submit-on-change>` submits its form when changed (the
 /// organisation switch, the audit filter, the admin's flag switches),
-/// and a dialog opened from the address closes with Escape or a click on its
-/// backdrop, as its close link would.
+/// a dialog opened from the address closes with Escape or a click on its
+/// backdrop, as its close link would, and a click on a table row with
+/// `data-href` (a key) opens it, as the row's own Edit button does.
 const PAGE_SCRIPT: &str = "(function(){function close(root){var c=root.querySelector('.modal-header a[href]');if(c)c.click();}\
 document.addEventListener('change',function(e){var t=e.target;\
 if((t instanceof HTMLSelectElement||t instanceof HTMLInputElement)&&t.hasAttribute('data-submit-on-change')&&t.form)t.form.requestSubmit();});\
 document.addEventListener('keydown',function(e){if(e.key==='Escape')close(document);});\
-document.addEventListener('click',function(e){var t=e.target;if(t instanceof HTMLElement&&t.classList.contains('backdrop'))close(t);});})();";
+document.addEventListener('click',function(e){var t=e.target;if(!(t instanceof Element))return;\
+if(t.classList.contains('backdrop')){close(t);return;}\
+var row=t.closest('tr[data-href]');\
+if(row&&!t.closest('a,button,input,label,select,textarea,form'))location.assign(row.getAttribute('data-href'));});})();";
 
 #[component]
 pub fn App() -> impl IntoView {

@@ -89,50 +89,25 @@ pub fn error_parts(result: Option<Result<(), AppError>>) -> (Option<String>, Vec
     }
 }
 
-/// A modal dialog. Escape or the backdrop closes it. A dialog that a page
-/// can open from its URL (so that it works before the wasm has loaded) gives
-/// `close_href`: its close button is then a link back to the plain page.
+/// A modal dialog, drawn by the server and opened from the page's address
+/// (so that it works without wasm). Its close button is a link to
+/// `close_href`, the page without the dialog; Escape and a click on the
+/// backdrop follow that link (`PAGE_SCRIPT`).
 #[component]
 pub fn Modal(
     #[prop(into)] title: String,
     #[prop(into)] id: String,
-    on_close: Callback<()>,
-    #[prop(optional, into)] close_href: Option<String>,
+    #[prop(into)] close_href: String,
     children: Children,
 ) -> impl IntoView {
     let title_id = format!("{id}-title");
     let labelled_by = title_id.clone();
-    let close = match close_href {
-        Some(href) => view! {
-            <a class="icon-button" href=href aria-label="Close"
-                on:click=move |ev| { ev.prevent_default(); on_close.run(()); }>"×"</a>
-        }
-        .into_any(),
-        None => view! {
-            <button class="icon-button" type="button" aria-label="Close" on:click=move |_| on_close.run(())>
-                "×"
-            </button>
-        }
-        .into_any(),
-    };
     view! {
-        <div class="backdrop" on:click=move |_| on_close.run(())>
-            <div
-                class="modal"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby=labelled_by
-                id=id
-                on:click=|ev| ev.stop_propagation()
-                on:keydown=move |ev| {
-                    if ev.key() == "Escape" {
-                        on_close.run(());
-                    }
-                }
-            >
+        <div class="backdrop">
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby=labelled_by id=id>
                 <header class="modal-header">
                     <h2 id=title_id>{title}</h2>
-                    {close}
+                    <a class="icon-button" href=close_href aria-label="Close">"×"</a>
                 </header>
                 {children()}
             </div>
@@ -140,13 +115,10 @@ pub fn Modal(
     }
 }
 
-/// A cancel control for a dialog opened from the URL: a link to the plain
-/// page, which the hydrated page turns into a plain close.
+/// A dialog's Cancel: a link back to the page without the dialog.
 #[component]
-pub fn CancelLink(#[prop(into)] href: String, on_close: Callback<()>) -> impl IntoView {
-    view! {
-        <a class="button" href=href on:click=move |ev| { ev.prevent_default(); on_close.run(()); }>"Cancel"</a>
-    }
+pub fn CancelLink(#[prop(into)] href: String) -> impl IntoView {
+    view! { <a class="button" href=href>"Cancel"</a> }
 }
 
 /// The value of `name` in the page's query string when the page was opened.
@@ -177,6 +149,19 @@ pub fn posted(name: &str) -> Option<String> {
     {
         let _ = name;
         None
+    }
+}
+
+/// Whether this page view shows a failed form post's error and the fields
+/// it sent: a box left unticked is then absent from `posted`, not "as stored".
+pub fn posted_back() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::server::forms::FormEcho>().is_some()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
     }
 }
 
@@ -268,11 +253,23 @@ pub async fn copy_to_clipboard(text: String) -> bool {
 }
 
 /// A read-only field with a Copy button, for a secret shown once on a page
-/// drawn by the server (an invitation link). An island: only the button and
-/// its status line are live. `fallback` says what to do if copying fails.
+/// drawn by the server (a new key, an invitation link). An island: only the
+/// buttons and the status line are live; they stay disabled until the wasm
+/// has loaded, because until then they can do nothing. `masked` starts the
+/// field as a password field with an eye button that shows it. `fallback`
+/// says what to do if copying fails.
 #[island(lazy)]
-pub fn CopyField(id: String, label: String, value: String, fallback: String) -> impl IntoView {
+pub fn CopyField(
+    id: String,
+    label: String,
+    value: String,
+    masked: bool,
+    fallback: String,
+) -> impl IntoView {
     island_start();
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
+    let shown = RwSignal::new(!masked);
     let copied = RwSignal::new(None::<bool>);
     let text = StoredValue::new(value.clone());
     let copy = move |_| {
@@ -282,8 +279,17 @@ pub fn CopyField(id: String, label: String, value: String, fallback: String) -> 
     view! {
         <div class="secret-row">
             <label class="visually-hidden" for=id.clone()>{label}</label>
-            <input id=id class="secret" readonly spellcheck="false" autocomplete="off" value=value/>
-            <button class="button" type="button" on:click=copy>"Copy"</button>
+            <input id=id class="secret" readonly spellcheck="false" autocomplete="off" value=value
+                type=move || if shown.get() { "text" } else { "password" }/>
+            {masked.then(|| view! {
+                <button class="icon-button" type="button" disabled=move || !live.get()
+                    aria-label=move || if shown.get() { "Hide key" } else { "Reveal key" }
+                    aria-pressed=move || shown.get().to_string()
+                    on:click=move |_| shown.update(|s| *s = !*s)>
+                    {move || if shown.get() { view! { <EyeOffIcon/> }.into_any() } else { view! { <EyeIcon/> }.into_any() }}
+                </button>
+            })}
+            <button class="button" type="button" disabled=move || !live.get() on:click=copy>"Copy"</button>
         </div>
         <p class="status-line" aria-live="polite">
             {move || match copied.get() {
@@ -304,40 +310,6 @@ pub fn reload_to(path: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = path;
-}
-
-/// Data an island got from the server with the page (a prop), loaded again
-/// in the browser whenever what `source` reads changes. An island owns no
-/// resource: the server may render it more than once while the page's other
-/// data arrives, and the browser must hydrate exactly what was sent.
-/// Answers that arrive after a newer request was sent are dropped.
-pub fn reloading<S, T, Fut>(
-    initial: T,
-    source: impl Fn() -> S + 'static,
-    fetch: impl Fn(S) -> Fut + 'static,
-) -> RwSignal<T>
-where
-    S: 'static,
-    T: Send + Sync + 'static,
-    Fut: std::future::Future<Output = T> + 'static,
-{
-    let data = RwSignal::new(initial);
-    let latest = StoredValue::new(0u64);
-    Effect::new(move |first: Option<()>| {
-        let input = source();
-        if first.is_some() {
-            latest.update_value(|n| *n += 1);
-            let mine = latest.get_value();
-            let answer = fetch(input);
-            leptos::task::spawn_local(async move {
-                let value = answer.await;
-                if latest.get_value() == mine {
-                    data.set(value);
-                }
-            });
-        }
-    });
-    data
 }
 
 /// Percent-encodes a query value (letters, digits and `-_.~` pass).

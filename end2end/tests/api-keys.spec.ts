@@ -51,6 +51,13 @@ test("the docs page's key flow: create, reveal, copy, use, edit, revoke, delete"
   await expect(row).toContainText("Leads: read, create");
   await expect(row).toContainText("Active");
 
+  // The filter applies as soon as it is ticked: a new key is not unused.
+  await page.getByLabel("Only keys unused for 90 days").check();
+  await page.waitForURL("**/developer?unused=1");
+  await expect(page.getByText("No working key has gone unused for 90 days.")).toBeVisible();
+  await page.getByLabel("Only keys unused for 90 days").uncheck();
+  await page.waitForURL(/\/developer\??$/);
+
   // Using the key, exactly as the docs page shows: curl with a Bearer header.
   const listed = execFileSync("curl", ["-s", "-H", `Authorization: Bearer ${key}`, "http://127.0.0.1:3000/api/v1/leads"]).toString();
   expect(JSON.parse(listed).data.map((l: { name: string }) => l.name)).toContain("Ada Lovelace");

@@ -73,3 +73,67 @@ test("sign in, create a key, add and edit a lead, sign out: all without JavaScri
   await page.goto("/leads");
   await expect(page.getByRole("heading", { name: "Please sign in" })).toBeVisible();
 });
+
+test("a key is edited, rolled, revoked and deleted without JavaScript", async ({ page }) => {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill("dev@acme.test");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/leads");
+
+  await page.goto("/developer");
+  await page.getByRole("button", { name: "New key" }).first().click();
+  const form = page.getByRole("dialog", { name: "New key" });
+  await form.getByLabel("Key name").fill("No-JS lifecycle");
+  await form.getByLabel("read", { exact: true }).check();
+  await form.getByRole("button", { name: "Create key" }).click();
+  let reveal = page.getByRole("dialog", { name: "Your new API key" });
+  const prefix = (await reveal.locator("code").first().innerText()).trim();
+  await reveal.getByRole("button", { name: "Done" }).click();
+  await page.waitForURL(/\/developer\??$/);
+  const row = page.locator(`tr[data-prefix="${prefix}"]`);
+
+  // Edit: a bad allowlist comes back with the error and what was typed.
+  await row.getByRole("link", { name: "Edit key No-JS lifecycle" }).click();
+  let edit = page.getByRole("dialog", { name: "Edit key" });
+  await edit.getByLabel("Key name").fill("No-JS nightly");
+  await edit.getByLabel("IP allowlist").fill("203.0.113.5/24");
+  await edit.getByRole("button", { name: "Save" }).click();
+  edit = page.getByRole("dialog", { name: "Edit key" });
+  await expect(edit.getByText("did you mean 203.0.113.0/24?")).toBeVisible();
+  await expect(edit.getByLabel("Key name")).toHaveValue("No-JS nightly");
+  await edit.getByLabel("IP allowlist").fill("");
+  await edit.getByLabel("create", { exact: true }).check();
+  await edit.getByRole("button", { name: "Save" }).click();
+  await page.waitForURL(/\/developer$/);
+  await expect(row).toContainText("No-JS nightly");
+  await expect(row).toContainText("Leads: read, create");
+
+  // Roll with a grace period, then keep the old key after all.
+  await row.getByRole("button", { name: "Roll key" }).click();
+  const roll = page.getByRole("dialog", { name: "Roll key" });
+  await roll.getByLabel("7 days").check();
+  await roll.getByRole("button", { name: "Roll key" }).click();
+  await page.waitForURL("**/developer?dialog=reveal");
+  reveal = page.getByRole("dialog", { name: "Your new API key" });
+  await expect(reveal.getByLabel("API key")).toHaveAttribute("type", "password");
+  await reveal.getByRole("button", { name: "Done" }).click();
+  await expect(row).toContainText(/Retires in [67] days/);
+  await row.getByRole("button", { name: "Cancel revocation" }).click();
+  await expect(row).toContainText("Active");
+
+  // The filter has an Apply button when nothing submits it on change.
+  await page.getByLabel("Only keys unused for 90 days").check();
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL("**/developer?unused=1");
+  await expect(page.getByText("No working key has gone unused for 90 days.")).toBeVisible();
+  await page.goto("/developer");
+
+  await row.getByRole("button", { name: "Revoke" }).click();
+  await page.getByRole("dialog", { name: "Revoke key" }).getByRole("button", { name: "Revoke" }).click();
+  await expect(row).toContainText("Revoked");
+  await row.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("dialog", { name: "Delete key" }).getByRole("button", { name: "Delete" }).click();
+  await page.waitForURL(/\/developer$/);
+  await expect(row).toHaveCount(0);
+});

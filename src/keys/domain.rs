@@ -476,6 +476,16 @@ impl Grace {
         }
     }
 
+    /// Its name in a form post (as serde spells it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "None",
+            Self::OneHour => "OneHour",
+            Self::OneDay => "OneDay",
+            Self::SevenDays => "SevenDays",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::None => "None: the old key stops now",
@@ -740,6 +750,14 @@ impl NewKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grace_period_posts_under_the_name_serde_reads() {
+        for grace in Grace::ALL {
+            let posted = format!("\"{}\"", grace.name());
+            assert_eq!(serde_json::from_str::<Grace>(&posted).unwrap(), grace);
+        }
+    }
     use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {

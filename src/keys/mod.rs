@@ -120,17 +120,28 @@ pub async fn create_key(
         crate::auth::session::guard(crate::auth::session::Need::Developer).await?;
     let new = domain::NewKey::parse(&name, permissions, &expires_at, state.clock.now())?;
     let created = service::create(&state, &org, new, false).await?;
-    if crate::server::forms::is_plain_form_post() {
-        let key = created.key.clone();
-        state.reveals.put(&user.token_hash, created);
-        leptos_axum::redirect("/developer?dialog=reveal");
-        // The browser follows the redirect; the key is not in this answer.
-        return Ok(CreatedKey {
-            key,
-            plaintext: String::new(),
-        });
+    Ok(reveal_on_the_page(&state, &user, created))
+}
+
+/// A key just made, for a plain form post: held for the one page view that
+/// reveals it (a key never goes in a URL), and left out of the answer. A
+/// call from script gets it in the answer.
+#[cfg(feature = "ssr")]
+fn reveal_on_the_page(
+    state: &crate::server::AppState,
+    user: &crate::auth::session::SessionUser,
+    created: CreatedKey,
+) -> CreatedKey {
+    if !crate::server::forms::is_plain_form_post() {
+        return created;
     }
-    Ok(created)
+    let key = created.key.clone();
+    state.reveals.put(&user.token_hash, created);
+    leptos_axum::redirect("/developer?dialog=reveal");
+    CreatedKey {
+        key,
+        plaintext: String::new(),
+    }
 }
 
 /// The key a plain form post just created, once.
@@ -141,55 +152,70 @@ pub async fn take_new_key() -> Result<Option<CreatedKey>, AppError> {
     Ok(state.reveals.take(&user.token_hash))
 }
 
+// The Developer page's dialogs post these as plain forms (URL-encoded); on
+// success the browser goes back to the list, with the dialog closed.
+
 /// Name, permissions and IP allowlist only: expiry can't change once a key
 /// is created.
-#[server(input = Json)]
+#[server]
 pub async fn update_key(
     id: i64,
     name: String,
-    permissions: Permissions,
+    #[server(default)] permissions: Permissions,
     #[server(default)] allowed_ips: String,
 ) -> Result<KeySummary, AppError> {
     let (state, org) = developer().await?;
-    service::update(&state, &org, id, &name, permissions, &allowed_ips).await
+    let key = service::update(&state, &org, id, &name, permissions, &allowed_ips).await?;
+    crate::server::forms::redirect_back();
+    Ok(key)
 }
 
 /// "Roll key": a new key, shown once; the old one retires after `grace`.
-#[server(input = Json)]
+#[server]
 pub async fn roll_key(id: i64, grace: Grace) -> Result<CreatedKey, AppError> {
-    let (state, org) = developer().await?;
-    service::roll(&state, &org, id, grace).await
+    let crate::auth::session::Granted { state, user, org } =
+        crate::auth::session::guard(crate::auth::session::Need::Developer).await?;
+    let created = service::roll(&state, &org, id, grace).await?;
+    Ok(reveal_on_the_page(&state, &user, created))
 }
 
 /// Keeps a rolled key working: cancels its scheduled revocation.
-#[server(input = Json)]
+#[server]
 pub async fn cancel_retirement(id: i64) -> Result<KeySummary, AppError> {
     let (state, org) = developer().await?;
-    service::cancel_retirement(&state, &org, id).await
+    let key = service::cancel_retirement(&state, &org, id).await?;
+    crate::server::forms::redirect_back();
+    Ok(key)
 }
 
 /// The organisation's key policy; org admins only.
-#[server(input = Json)]
+#[server]
 pub async fn set_key_policy(
-    max_lifetime_days: String,
-    expiry_required: bool,
+    #[server(default)] max_lifetime_days: String,
+    #[server(default)] expiry_required: bool,
 ) -> Result<KeyPolicy, AppError> {
     let granted = crate::auth::session::guard(crate::auth::session::Need::OrgAdmin).await?;
     let policy = KeyPolicy::parse(&max_lifetime_days, expiry_required)
         .map_err(|e| AppError::Validation(vec![e]))?;
-    service::set_policy(&granted.state, &granted.org, policy).await
+    let policy = service::set_policy(&granted.state, &granted.org, policy).await?;
+    crate::server::forms::redirect_back();
+    Ok(policy)
 }
 
-#[server(input = Json)]
+#[server]
 pub async fn revoke_key(id: i64) -> Result<KeySummary, AppError> {
     let (state, org) = developer().await?;
-    service::revoke(&state, &org, id).await
+    let key = service::revoke(&state, &org, id).await?;
+    crate::server::forms::redirect_back();
+    Ok(key)
 }
 
-#[server(input = Json)]
+#[server]
 pub async fn delete_key(id: i64) -> Result<(), AppError> {
     let (state, org) = developer().await?;
-    service::delete(&state, &org, id).await
+    service::delete(&state, &org, id).await?;
+    crate::server::forms::redirect_back();
+    Ok(())
 }
 
 /// "Generate test token" on a docs endpoint page: a 1-hour leads CRUD key

@@ -1,5 +1,8 @@
 //! Dashboard → Developer: the keys list, "New key", the one-time reveal,
-//! editing, revoking and deleting.
+//! editing, rolling, revoking and deleting. Drawn by the server: every
+//! action is a plain form post that redirects, and every dialog opens from
+//! the page's address (`?dialog=edit&key=ID`), so the page works before any
+//! wasm has loaded. Only the reveal's eye and Copy buttons are an island.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -9,25 +12,27 @@ use super::domain::{
     IP_ALLOWLIST_MAX, KEY_NAME_MAX, POLICY_MAX_DAYS,
 };
 
-// The help texts below say these numbers as literals (formatting them
-// costs wasm); this keeps them true.
+// The help texts below say these numbers as literals; this keeps them true.
 const _: () = assert!(IP_ALLOWLIST_MAX == 50 && POLICY_MAX_DAYS == 3650);
 use super::{
-    list_keys, take_new_key, CancelRetirement, CreateKey, DeleteKey, RevokeKey, RollKey,
+    list_keys, take_new_key, CancelRetirement, CreateKey, DeleteKey, KeysPage, RevokeKey, RollKey,
     SetKeyPolicy, UpdateKey,
 };
 use crate::auth::DeveloperAccess;
 use crate::error::{AppError, FieldError};
 use crate::ui::{
-    copy_to_clipboard, error_parts, field_error, format_optional, format_time, opened_with,
-    reloading, signed_in, AccessDenied, CancelLink, ErrorBanner, EyeIcon, EyeOffIcon, Modal,
+    encode, error_parts, field_error, format_optional, format_time, opened_with, posted,
+    posted_back, signed_in, AccessDenied, CancelLink, CopyField, ErrorBanner, Modal,
 };
+use crate::usage::domain::requests;
+
+type NewKeyResource = Resource<Result<Option<CreatedKey>, AppError>>;
 
 #[component]
 pub fn DeveloperPage() -> impl IntoView {
     // Created once per page view, outside anything that may render twice: a
     // key created by a plain form post can be taken only once.
-    let posted_key = (opened_with("dialog").as_deref() == Some("reveal"))
+    let posted_key: Option<NewKeyResource> = (opened_with("dialog").as_deref() == Some("reveal"))
         .then(|| Resource::new(|| (), |_| take_new_key()));
     signed_in(move |viewer| {
         let Some(org) = viewer.active else {
@@ -36,22 +41,9 @@ pub fn DeveloperPage() -> impl IntoView {
             }
             .into_any();
         };
-        let org_admin = org.permissions.admin;
         match org.developer_access().explain(&org.name) {
             None => {
-                let keys = Resource::new(|| (), |_| list_keys(1, false));
-                view! {
-                    <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
-                        {move || Suspend::new(async move {
-                            let posted = match posted_key {
-                                Some(taken) => taken.await.ok().flatten(),
-                                None => None,
-                            };
-                            view! { <KeysPanel org_admin=org_admin initial=keys.await posted=posted/> }
-                        })}
-                    </Suspense>
-                }
-                .into_any()
+                view! { <Keys org_admin=org.permissions.admin posted_key=posted_key/> }.into_any()
             }
             Some(why) => {
                 let title = match org.developer_access() {
@@ -64,17 +56,58 @@ pub fn DeveloperPage() -> impl IntoView {
     })
 }
 
-/// Which dialog is open on the Developer page.
-#[derive(Clone, PartialEq)]
-enum Dialog {
-    None,
-    NewKey,
-    Reveal(CreatedKey),
-    Edit(KeySummary),
-    Revoke(KeySummary),
-    Delete(KeySummary),
-    Roll(KeySummary),
-    Policy(KeyPolicy),
+/// Where the reader is in the list: its page and filter, kept in the address
+/// so that dialogs open and close to the same place.
+#[derive(Clone, Debug, PartialEq)]
+struct Place {
+    page: i64,
+    unused_only: bool,
+}
+
+impl Place {
+    fn from_query() -> Self {
+        Self {
+            page: opened_with("page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1i64)
+                .max(1),
+            unused_only: opened_with("unused").is_some_and(|v| v == "1"),
+        }
+    }
+
+    fn params(&self) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if self.page > 1 {
+            params.push(("page", self.page.to_string()));
+        }
+        if self.unused_only {
+            params.push(("unused", "1".to_owned()));
+        }
+        params
+    }
+
+    /// The list here, with `extra` parameters (a dialog to open).
+    fn href(&self, extra: &[(&str, String)]) -> String {
+        let query: Vec<String> = self
+            .params()
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .chain(extra.iter().map(|(k, v)| (*k, v.clone())))
+            .map(|(k, v)| format!("{k}={}", encode(&v)))
+            .collect();
+        if query.is_empty() {
+            "/developer".to_owned()
+        } else {
+            format!("/developer?{}", query.join("&"))
+        }
+    }
+
+    fn at_page(&self, page: i64) -> Self {
+        Self {
+            page,
+            ..self.clone()
+        }
+    }
 }
 
 /// "3 keys" or "1 key".
@@ -86,144 +119,171 @@ fn keys_count(n: i64) -> String {
     }
 }
 
-/// The Developer page's live part: an island, loaded as its own wasm chunk.
-/// `initial` is the first page of keys; `posted` a key just created by a
-/// plain form post, to reveal.
-#[island(lazy)]
-fn KeysPanel(
-    org_admin: bool,
-    initial: Result<super::KeysPage, AppError>,
-    posted: Option<CreatedKey>,
-) -> impl IntoView {
-    crate::ui::island_start();
-    let page = RwSignal::new(1i64);
-    let version = RwSignal::new(0u32);
-    let unused_only = RwSignal::new(false);
-    let keys = reloading(
-        initial,
-        move || (page.get(), version.get(), unused_only.get()),
-        |(page, _, unused_only)| list_keys(page, unused_only),
-    );
-    // "New key" and the reveal after a plain form post open from the URL.
-    let opened = opened_with("dialog");
-    let dialog = RwSignal::new(match opened.as_deref() {
-        Some("new-key") => Dialog::NewKey,
-        _ => Dialog::None,
-    });
-    let refresh = move || version.update(|v| *v += 1);
-    let close = Callback::new(move |_: ()| dialog.set(Dialog::None));
-    let done = Callback::new(move |_: ()| {
-        refresh();
-        dialog.set(Dialog::None);
-    });
-    let revealed = Callback::new(move |created: CreatedKey| {
-        page.set(1);
-        refresh();
-        dialog.set(Dialog::Reveal(created));
-    });
-
+#[component]
+fn Keys(org_admin: bool, posted_key: Option<NewKeyResource>) -> impl IntoView {
+    let place = Place::from_query();
+    let dialog = opened_with("dialog");
+    let key_id: Option<i64> = opened_with("key").and_then(|k| k.parse().ok());
+    let (page, unused_only) = (place.page, place.unused_only);
+    let keys = Resource::new(|| (), move |_| list_keys(page, unused_only));
+    let cancel = ServerAction::<CancelRetirement>::new();
+    let cancel_error = error_parts(cancel.value().get_untracked().map(|r| r.map(|_| ()))).0;
     view! {
         <div class="page-header">
             <div>
                 <h1>"Developer"</h1>
                 <p class="muted">"Create, manage, and revoke keys for the public REST API."</p>
             </div>
-            <NewKeyButton dialog=dialog/>
+            <DialogButton place=place.clone() dialog="new-key" key=None label="New key" class="button primary" aria_label=None/>
         </div>
-        {posted.map(|created| view! { <PostedKeyReveal created=created/> })}
+        {cancel_error.map(|m| view! { <ErrorBanner message=m/> })}
+        <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
             {move || {
-                match keys.get() {
-                    Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
-                    Ok(p) if p.keys.is_empty() && p.page == 1 && !p.unused_only => view! {
-                        <section class="card empty">
-                            <h2>"No API keys yet"</h2>
-                            <p>"API keys let scripts and integrations, like a Zapier leads sync or a CI job, read and change your organisation's leads through the public REST API. Each key carries its own permissions and, optionally, an expiry date."</p>
-                            <NewKeyButton dialog=dialog/>
-                        </section>
-                    }.into_any(),
-                    Ok(p) => {
-                        let pages = (p.total + p.page_size - 1) / p.page_size;
-                        let current = p.page;
-                        let policy = p.policy;
-                        view! {
-                            {(p.leaked > 0).then(|| view! {
-                                <div class="banner error" role="alert">
-                                    <strong>{format!("{} reported as leaked and revoked. ", keys_count(p.leaked))}</strong>
-                                    "Someone sent them to the leak-report endpoint. Give the integrations that used them new keys, then delete the revoked ones."
-                                </div>
-                            })}
-                            {(p.expiring_soon > 0).then(|| view! {
-                                <div class="banner warning" role="status">
-                                    <strong>{format!("{} expiring within 7 days. ", keys_count(p.expiring_soon))}</strong>
-                                    "Roll them, or create replacements, before the integrations using them stop."
-                                </div>
-                            })}
-                            <div inner_html=p.overview_html></div>
-                            <p class="muted small policy-line">
-                                "Key policy: " {p.policy_text.clone()} " "
-                                {org_admin.then(|| view! {
-                                    <button class="link-button" type="button" on:click=move |_| dialog.set(Dialog::Policy(policy))>"Change key policy"</button>
-                                })}
-                            </p>
-                            <label class="check filter" for="unused-only">
-                                <input type="checkbox" id="unused-only" prop:checked=move || unused_only.get()
-                                    on:change=move |ev| { page.set(1); unused_only.set(event_target_checked(&ev)); }/>
-                                "Only keys unused for 90 days"
-                            </label>
-                            {(p.keys.is_empty()).then(|| view! { <p class="muted">"No working key has gone unused for 90 days."</p> })}
-                            <div class="table-wrap">
-                                <table class="data keys">
-                                    <thead><tr>
-                                        <th scope="col">"Name"</th><th scope="col">"Prefix"</th><th scope="col">"Permissions"</th>
-                                        <th scope="col">"Status"</th><th scope="col">"Expiry"</th><th scope="col">"Created"</th>
-                                        <th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                    </tr></thead>
-                                    <tbody>
-                                        {p.keys.into_iter().map(|key| view! { <KeyRow key=key dialog=dialog on_changed=done/> }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                            {(pages > 1).then(|| view! {
-                                <div class="pager">
-                                    <button class="button small" type="button" disabled=current <= 1 on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
-                                    <span class="muted">{format!("Page {current} of {pages}")}</span>
-                                    <button class="button small" type="button" disabled=current >= pages on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
-                                </div>
-                            })}
-                        }.into_any()
+                let (place, dialog) = (place.clone(), dialog.clone());
+                Suspend::new(async move {
+                    let posted = match posted_key {
+                        Some(taken) => taken.await.ok().flatten(),
+                        None => None,
+                    };
+                    let p = match keys.await {
+                        Err(e) => return view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                        Ok(p) => p,
+                    };
+                    let back = place.href(&[]);
+                    let opened = match (dialog.as_deref(), key_id.and_then(|id| p.keys.iter().find(|k| k.id == id).cloned())) {
+                        (Some("new-key"), _) => view! { <NewKeyForm suggested=p.suggested_expiry.clone() back=back/> }.into_any(),
+                        (Some("policy"), _) if org_admin => view! { <PolicyDialog policy=p.policy back=back/> }.into_any(),
+                        (Some("edit"), Some(key)) => view! { <EditKey key=key back=back/> }.into_any(),
+                        (Some("roll"), Some(key)) => view! { <RollKeyDialog key=key back=back/> }.into_any(),
+                        (Some("revoke"), Some(key)) => view! { <RevokeKeyDialog key=key back=back/> }.into_any(),
+                        (Some("delete"), Some(key)) => view! { <DeleteKeyDialog key=key back=back/> }.into_any(),
+                        // An old link, or a key someone else just deleted.
+                        (Some("edit" | "roll" | "revoke" | "delete"), None) => view! {
+                            <ErrorBanner message="That key is not in this list any more: it may have been deleted."/>
+                        }.into_any(),
+                        _ => ().into_any(),
+                    };
+                    view! {
+                        <KeyList page=p place=place org_admin=org_admin/>
+                        {opened}
+                        {posted.map(|created| view! { <RevealKey created=created/> })}
                     }
-                }
+                    .into_any()
+                })
             }}
-        {move || match dialog.get() {
-            Dialog::None => ().into_any(),
-            Dialog::NewKey => view! {
-                <NewKeyForm on_close=close on_created=revealed keys=keys/>
-            }.into_any(),
-            Dialog::Reveal(created) => view! { <RevealKey created=created on_close=close/> }.into_any(),
-            Dialog::Edit(key) => view! { <EditKey key=key on_close=close on_saved=done/> }.into_any(),
-            Dialog::Revoke(key) => view! { <RevokeKeyDialog key=key on_close=close on_done=done/> }.into_any(),
-            Dialog::Delete(key) => view! { <DeleteKeyDialog key=key on_close=close on_done=done/> }.into_any(),
-            Dialog::Roll(key) => view! { <RollKeyDialog key=key on_close=close on_rolled=revealed/> }.into_any(),
-            Dialog::Policy(policy) => view! { <PolicyDialog policy=policy on_close=close on_saved=done/> }.into_any(),
-        }}
+        </Suspense>
     }
 }
 
-/// "New key": a real button in a GET form, so that it opens the form from
-/// the URL before the wasm has loaded, and in place once it has.
+/// A button that opens one of the page's dialogs: a GET form, so it works
+/// without wasm, that keeps the list's place.
 #[component]
-fn NewKeyButton(dialog: RwSignal<Dialog>) -> impl IntoView {
+fn DialogButton(
+    place: Place,
+    dialog: &'static str,
+    key: Option<i64>,
+    label: &'static str,
+    class: &'static str,
+    aria_label: Option<String>,
+) -> impl IntoView {
     view! {
-        <form method="get" action="/developer" class="bare-form"
-            on:submit=move |ev| { ev.prevent_default(); dialog.set(Dialog::NewKey); }>
-            <input type="hidden" name="dialog" value="new-key"/>
-            <button class="button primary" type="submit">"New key"</button>
+        <form method="get" action="/developer" class="bare-form">
+            {place.params().into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
+            <input type="hidden" name="dialog" value=dialog/>
+            {key.map(|id| view! { <input type="hidden" name="key" value=id/> })}
+            <button class=class type="submit" aria-label=aria_label>{label}</button>
         </form>
     }
 }
 
 #[component]
-fn KeyRow(key: KeySummary, dialog: RwSignal<Dialog>, on_changed: Callback<()>) -> impl IntoView {
+fn KeyList(page: KeysPage, place: Place, org_admin: bool) -> impl IntoView {
+    let p = page;
+    // Shown with or without keys: a policy is best set before the first one.
+    // A div, not a p: it holds a form.
+    let policy_line = view! {
+        <div class="muted small policy-line">
+            "Key policy: " {p.policy_text.clone()} " "
+            {org_admin.then(|| view! {
+                <DialogButton place=place.clone() dialog="policy" key=None label="Change key policy" class="link-button" aria_label=None/>
+            })}
+        </div>
+    };
+    if p.keys.is_empty() && p.page == 1 && !p.unused_only {
+        return view! {
+            <section class="card empty">
+                <h2>"No API keys yet"</h2>
+                <p>"API keys let scripts and integrations, like a Zapier leads sync or a CI job, read and change your organisation's leads through the public REST API. Each key carries its own permissions and, optionally, an expiry date."</p>
+                <DialogButton place=place dialog="new-key" key=None label="New key" class="button primary" aria_label=None/>
+            </section>
+            {policy_line}
+        }
+        .into_any();
+    }
+    let pages = ((p.total + p.page_size - 1) / p.page_size).max(1);
+    let current = p.page;
+    let link = |label: &'static str, to: Option<i64>| match to {
+        Some(n) => {
+            view! { <a class="button small" href=place.at_page(n).href(&[])>{label}</a> }.into_any()
+        }
+        None => view! { <span class="button small" aria-disabled="true">{label}</span> }.into_any(),
+    };
+    let pager = (pages > 1 || current > 1).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages">
+                {link("Previous", (current > 1).then(|| (current - 1).min(pages)))}
+                <span class="muted">{format!("Page {current} of {pages}")}</span>
+                {link("Next", (current < pages).then_some(current + 1))}
+            </nav>
+        }
+    });
+    view! {
+        {(p.leaked > 0).then(|| view! {
+            <div class="banner error" role="alert">
+                <strong>{format!("{} reported as leaked and revoked. ", keys_count(p.leaked))}</strong>
+                "Someone sent them to the leak-report endpoint. Give the integrations that used them new keys, then delete the revoked ones."
+            </div>
+        })}
+        {(p.expiring_soon > 0).then(|| view! {
+            <div class="banner warning" role="status">
+                <strong>{format!("{} expiring within 7 days. ", keys_count(p.expiring_soon))}</strong>
+                "Roll them, or create replacements, before the integrations using them stop."
+            </div>
+        })}
+        <div inner_html=p.overview_html></div>
+        {policy_line}
+        <form method="get" action="/developer" class="filter">
+            <label class="check filter" for="unused-only">
+                <input type="checkbox" id="unused-only" name="unused" value="1" data-submit-on-change=""
+                    checked=p.unused_only/>
+                "Only keys unused for 90 days"
+            </label>
+            <noscript><button class="button small" type="submit">"Apply"</button></noscript>
+        </form>
+        {p.unused_only.then(|| view! {
+            <p class="muted" role="status">
+                {if p.total == 0 { "No working key has gone unused for 90 days.".to_owned() } else { format!("{} unused for 90 days.", keys_count(p.total)) }}
+            </p>
+        })}
+        <div class="table-wrap">
+            <table class="data keys">
+                <thead><tr>
+                    <th scope="col">"Name"</th><th scope="col">"Prefix"</th><th scope="col">"Permissions"</th>
+                    <th scope="col">"Status"</th><th scope="col">"Expiry"</th><th scope="col">"Created"</th>
+                    <th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr></thead>
+                <tbody>
+                    {p.keys.into_iter().map(|key| view! { <KeyRow key=key place=place.clone()/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {pager}
+    }
+    .into_any()
+}
+
+#[component]
+fn KeyRow(key: KeySummary, place: Place) -> impl IntoView {
     let status = key.status;
     let status_class = match status {
         KeyStatus::Active => "badge ok",
@@ -241,27 +301,21 @@ fn KeyRow(key: KeySummary, dialog: RwSignal<Dialog>, on_changed: Callback<()>) -
         .expires_in_ms
         .map(|ms| format!("Expires in {}", time_left(ms)));
     let ips = key.allowed_ips.len();
-    let for_edit = key.clone();
-    let for_revoke = key.clone();
-    let for_delete = key.clone();
-    let for_roll = key.clone();
     let id = key.id;
+    let edit = place.href(&[("dialog", "edit".to_owned()), ("key", id.to_string())]);
+    let row_href = edit.clone();
     let cancel = ServerAction::<CancelRetirement>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = cancel.value().get() {
-            on_changed.run(());
-        }
-    });
-    let open = move || dialog.set(Dialog::Edit(for_edit.clone()));
-    let open_on_key = open.clone();
+    let action = |dialog: &'static str, label: &'static str, class: &'static str| {
+        let aria = format!("{label} {}", key.name);
+        view! { <DialogButton place=place.clone() dialog=dialog key=Some(id) label=label class=class aria_label=Some(aria)/> }
+    };
     view! {
-        <tr class="clickable" tabindex="0" data-prefix=key.prefix.clone()
-            aria-label=format!("Edit key {}", key.name)
-            on:click=move |_| open()
-            on:keydown=move |ev| if ev.key() == "Enter" { open_on_key() }>
+        // The name is a link to Edit; a click anywhere else on the row
+        // follows it too (`PAGE_SCRIPT`).
+        <tr class="clickable" data-prefix=key.prefix.clone() data-href=row_href>
             <td data-label="Name">
                 <span>
-                    <span class="key-name">{key.name.clone()}</span>
+                    <a class="key-name" href=edit aria-label=format!("Edit key {}", key.name)>{key.name.clone()}</a>
                     {key.is_playground.then(|| view! { <span class="badge info">"Playground"</span> })}
                     {key.rolled_from.clone().map(|from| view! { <br/><span class="muted small">"Rolled from " <code>{from}"…"</code></span> })}
                 </span>
@@ -277,7 +331,7 @@ fn KeyRow(key: KeySummary, dialog: RwSignal<Dialog>, on_changed: Callback<()>) -
                 <span>
                     <span class=status_class>{status.label()}</span>
                     {status_note.map(|note| view! { <br/><span class="small status-note">{note}</span> })}
-                    {(key.calls_24h > 0).then(|| view! { <br/><span class="badge danger">{format!("Still called: {} requests in 24 h", key.calls_24h)}</span> })}
+                    {(key.calls_24h > 0).then(|| view! { <br/><span class="badge danger">{format!("Still called: {} in 24 h", requests(key.calls_24h))}</span> })}
                     {key.unused.then(|| view! { <br/><span class="badge muted">"Unused for 90 days"</span> })}
                 </span>
             </td>
@@ -293,31 +347,31 @@ fn KeyRow(key: KeySummary, dialog: RwSignal<Dialog>, on_changed: Callback<()>) -
             <td data-label="Last used">
                 <span>
                     {format_optional(key.last_used_at, "Never")}
-                    {(key.request_count > 0).then(|| view! { <br/><span class="muted small">{format!("{} requests", key.request_count)}</span> })}
+                    {(key.request_count > 0).then(|| view! { <br/><span class="muted small">{requests(key.request_count)}</span> })}
                 </span>
             </td>
-            <td class="actions" on:click=|ev| ev.stop_propagation() on:keydown=|ev| ev.stop_propagation()>
+            <td class="actions"><div class="row-actions">
                 <a class="button small" href=format!("/developer/keys/{id}")
                     aria-label=format!("Usage of {}", key.name)>"Usage"</a>
-                {(status == KeyStatus::Active).then(|| view! {
-                    <button class="button small" type="button" on:click=move |_| dialog.set(Dialog::Roll(for_roll.clone()))>"Roll key"</button>
-                })}
+                {(status == KeyStatus::Active).then(|| action("roll", "Roll key", "button small"))}
                 {(status == KeyStatus::Retiring).then(|| view! {
-                    <button class="button small" type="button" disabled=move || cancel.pending().get()
-                        on:click=move |_| { cancel.dispatch(CancelRetirement { id }); }>"Cancel revocation"</button>
+                    <ActionForm action=cancel attr:class="bare-form">
+                        <input type="hidden" name="id" value=id/>
+                        <button class="button small" type="submit">"Cancel revocation"</button>
+                    </ActionForm>
                 })}
-                {(status != KeyStatus::Revoked).then(|| view! {
-                    <button class="button small" type="button" on:click=move |_| dialog.set(Dialog::Revoke(for_revoke.clone()))>"Revoke"</button>
-                })}
-                <button class="button small danger" type="button" on:click=move |_| dialog.set(Dialog::Delete(for_delete.clone()))>"Delete"</button>
-            </td>
+                {(status != KeyStatus::Revoked).then(|| action("revoke", "Revoke", "button small"))}
+                {action("delete", "Delete", "button small danger")}
+            </div></td>
         </tr>
     }
 }
 
-/// The four Leads checkboxes.
+/// The four Leads checkboxes, ticked as `granted` (or, after a failed post,
+/// as they were sent).
 #[component]
-fn PermissionBoxes(permissions: RwSignal<Permissions>) -> impl IntoView {
+fn PermissionBoxes(granted: Permissions) -> impl IntoView {
+    let back = posted_back();
     view! {
         <fieldset class="permissions">
             <legend>"Permissions"</legend>
@@ -326,14 +380,11 @@ fn PermissionBoxes(permissions: RwSignal<Permissions>) -> impl IntoView {
                 {Permission::ALL.into_iter().map(|p| {
                     let id = format!("perm-{}", p.label());
                     let for_label = id.clone();
+                    let name = format!("permissions[{}]", p.label());
+                    let ticked = if back { posted(&name).is_some_and(|v| v == "true") } else { granted.allows(p) };
                     view! {
                         <label class="check" for=for_label>
-                            <input type="checkbox" id=id name=format!("permissions[{}]", p.label()) value="true"
-                                prop:checked=move || permissions.get().allows(p)
-                                on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    permissions.update(|ps| ps.set(p, on));
-                                }/>
+                            <input type="checkbox" id=id name=name value="true" checked=ticked/>
                             {p.label()}
                         </label>
                     }
@@ -343,150 +394,96 @@ fn PermissionBoxes(permissions: RwSignal<Permissions>) -> impl IntoView {
     }
 }
 
-/// A real HTML form (URL-encoded post): it creates a key before the wasm has
-/// loaded too, and the key is then revealed on the page it redirects to.
+/// "New key": a plain form post; the key is then revealed on the page it
+/// redirects to. Under a key policy, Expiry is filled in with the latest
+/// date allowed.
 #[component]
-fn NewKeyForm(
-    on_close: Callback<()>,
-    on_created: Callback<CreatedKey>,
-    keys: RwSignal<Result<super::KeysPage, AppError>>,
-) -> impl IntoView {
+fn NewKeyForm(suggested: Option<String>, back: String) -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(created)) = create.value().get() {
-            // Hand the plaintext over and forget it here.
-            create.value().set(None);
-            on_created.run(created);
-        }
-    });
-    let result = Signal::derive(move || create.value().get().map(|r| r.map(|_| ())));
-    let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
-    let general = move || error_parts(result.get()).0;
+    let (general, fields) = error_parts(create.value().get_untracked().map(|r| r.map(|_| ())));
+    let fields: Signal<Vec<FieldError>> = Signal::stored(fields);
+    let help = if suggested.is_some() {
+        "Required by your organisation's key policy, at most the date filled in. The key stops working after that date (end of day, UTC). It can't be changed later."
+    } else {
+        "Optional. The key stops working after that date (end of day, UTC). It can't be changed later."
+    };
+    let expiry = posted("expires_at").or(suggested.clone());
     view! {
-        <Modal title="New key" id="new-key" on_close=on_close close_href="/developer">
+        <Modal title="New key" id="new-key" close_href=back.clone()>
             <ActionForm action=create attr:novalidate=true>
-                {move || general().map(|m| view! { <ErrorBanner message=m/> })}
+                {general.map(|m| view! { <ErrorBanner message=m/> })}
                 <label for="key-name">"Key name"</label>
                 <input id="key-name" name="name" autofocus placeholder="Zapier, leads sync"
-                    aria-describedby="key-name-help"/>
+                    aria-describedby="key-name-help" value=posted("name")/>
                 <p class="muted small" id="key-name-help">{format!("A label for you. 1–{KEY_NAME_MAX} characters, required.")}</p>
                 {field_error(fields, "name")}
-                <PermissionBoxes permissions=RwSignal::new(Permissions::default())/>
+                <PermissionBoxes granted=Permissions::default()/>
                 <label for="key-expiry">"Expiry"</label>
-                // Under a key policy, pre-filled with the latest date allowed.
-                {move || {
-                        let suggested = keys.with(|k| k.as_ref().ok().and_then(|p| p.suggested_expiry.clone()));
-                        let help = if suggested.is_some() {
-                            "Required by your organisation's key policy, at most the date filled in. The key stops working after that date (end of day, UTC). It can't be changed later."
-                        } else {
-                            "Optional. The key stops working after that date (end of day, UTC). It can't be changed later."
-                        };
-                        view! {
-                            <input id="key-expiry" name="expires_at" type="date" aria-describedby="key-expiry-help"
-                                value=suggested.clone() max=suggested/>
-                            <p class="muted small" id="key-expiry-help">{help}</p>
-                        }
-                }}
+                <input id="key-expiry" name="expires_at" type="date" aria-describedby="key-expiry-help"
+                    value=expiry max=suggested/>
+                <p class="muted small" id="key-expiry-help">{help}</p>
                 {field_error(fields, "expires_at")}
                 <div class="modal-actions">
-                    <CancelLink href="/developer" on_close=on_close/>
-                    <button class="button primary" type="submit" disabled=move || create.pending().get()>"Create key"</button>
+                    <CancelLink href=back/>
+                    <button class="button primary" type="submit">"Create key"</button>
                 </div>
             </ActionForm>
         </Modal>
     }
 }
 
-/// The reveal for a key created by a plain form post, on the page the post
-/// redirected to.
+/// The one-time reveal of a key just created or rolled: masked, with an eye
+/// to show it and Copy (the island `CopyField`). Without JavaScript a
+/// disclosure shows it instead.
 #[component]
-fn PostedKeyReveal(created: CreatedKey) -> impl IntoView {
-    let dismissed = RwSignal::new(false);
+fn RevealKey(created: CreatedKey) -> impl IntoView {
+    let plaintext = created.plaintext;
     view! {
-        <Show when=move || !dismissed.get()>
-            <RevealKey created=created.clone() on_close=Callback::new(move |_| dismissed.set(true))/>
-        </Show>
-    }
-}
-
-#[component]
-fn RevealKey(created: CreatedKey, on_close: Callback<()>) -> impl IntoView {
-    let revealed = RwSignal::new(false);
-    let copied = RwSignal::new(None::<bool>);
-    let plaintext = StoredValue::new(created.plaintext);
-    let copy = move || {
-        let text = plaintext.get_value();
-        leptos::task::spawn_local(async move { copied.set(Some(copy_to_clipboard(text).await)) });
-    };
-    view! {
-        <Modal title="Your new API key" id="reveal-key" on_close=on_close>
+        <Modal title="Your new API key" id="reveal-key" close_href="/developer">
             <p>"Key " <strong>{created.key.name.clone()}</strong> " was created with prefix " <code>{created.key.prefix.clone()}</code> "."</p>
-            <div class="secret-row">
-                <label class="visually-hidden" for="raw-key">"API key"</label>
-                <input id="raw-key" class="secret" readonly spellcheck="false" autocomplete="off"
-                    type=move || if revealed.get() { "text" } else { "password" }
-                    value=plaintext.get_value()/>
-                <button class="icon-button" type="button"
-                    aria-label=move || if revealed.get() { "Hide key" } else { "Reveal key" }
-                    aria-pressed=move || revealed.get().to_string()
-                    on:click=move |_| revealed.update(|r| *r = !*r)>
-                    {move || if revealed.get() { view! { <EyeOffIcon/> }.into_any() } else { view! { <EyeIcon/> }.into_any() }}
-                </button>
-                <button class="button" type="button" on:click=move |_| copy()>"Copy"</button>
-            </div>
-            // Without JavaScript the eye button can't switch the field; this can.
+            <CopyField id="raw-key".to_owned() label="API key".to_owned() value=plaintext.clone() masked=true
+                fallback="Could not copy. Reveal the key and copy it by hand.".to_owned()/>
+            // The key is letters, digits and underscores: nothing to escape.
             <noscript inner_html=format!(
-                "<details class=\"reveal-plain\"><summary>Reveal key</summary><code>{}</code></details>",
-                plaintext.get_value(),
+                "<details class=\"reveal-plain\"><summary>Reveal key</summary><code>{plaintext}</code></details>",
             )/>
-            <p class="status-line" aria-live="polite">
-                {move || match copied.get() {
-                    Some(true) => "Copied to the clipboard.",
-                    Some(false) => "Could not copy. Reveal the key and copy it by hand.",
-                    None => "",
-                }}
-            </p>
             <div class="banner warning" role="note">
                 <strong>"You only see the raw key once. "</strong>
                 "We never store the plaintext, only a SHA-256 hash. If you lose the key, you can't recover it; you'll need to make a new one. Save it in your password manager or your CI's secret store before closing the dialog."
             </div>
-            <div class="modal-actions">
-                <button class="button primary" type="button" on:click=move |_| on_close.run(())>"Done"</button>
-            </div>
+            <form method="get" action="/developer" class="modal-actions">
+                <button class="button primary" type="submit">"Done"</button>
+            </form>
         </Modal>
     }
 }
 
+/// "Prefix sk_… · Active": which key a dialog is about.
+fn key_line(key: &KeySummary) -> impl IntoView {
+    view! { <p class="muted">"Prefix " <code>{key.prefix.clone()}</code> " · " {key.status.label()}</p> }
+}
+
+/// Name, permissions and IP allowlist; the expiry is shown, read-only.
 #[component]
-fn EditKey(key: KeySummary, on_close: Callback<()>, on_saved: Callback<()>) -> impl IntoView {
-    let name = RwSignal::new(key.name.clone());
-    let permissions = RwSignal::new(key.permissions);
-    let allowed_ips = RwSignal::new(key.allowed_ips.join("\n"));
+fn EditKey(key: KeySummary, back: String) -> impl IntoView {
     let update = ServerAction::<UpdateKey>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = update.value().get() {
-            on_saved.run(());
-        }
-    });
-    let result = Signal::derive(move || update.value().get().map(|r| r.map(|_| ())));
-    let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
-    let general = move || error_parts(result.get()).0;
-    let id = key.id;
+    let (general, fields) = error_parts(update.value().get_untracked().map(|r| r.map(|_| ())));
+    let fields: Signal<Vec<FieldError>> = Signal::stored(fields);
+    let name = posted("name").unwrap_or_else(|| key.name.clone());
+    let ips = posted("allowed_ips").unwrap_or_else(|| key.allowed_ips.join("\n"));
     view! {
-        <Modal title="Edit key" id="edit-key" on_close=on_close>
-            <form novalidate on:submit=move |ev| {
-                ev.prevent_default();
-                update.dispatch(UpdateKey { id, name: name.get(), permissions: permissions.get(), allowed_ips: allowed_ips.get() });
-            }>
-                {move || general().map(|m| view! { <ErrorBanner message=m/> })}
-                <p class="muted">"Prefix " <code>{key.prefix.clone()}</code> " · " {key.status.label()}</p>
+        <Modal title="Edit key" id="edit-key" close_href=back.clone()>
+            <ActionForm action=update attr:novalidate=true>
+                {general.map(|m| view! { <ErrorBanner message=m/> })}
+                <input type="hidden" name="id" value=key.id/>
+                {key_line(&key)}
                 <label for="edit-key-name">"Key name"</label>
-                <input id="edit-key-name" bind:value=name/>
+                <input id="edit-key-name" name="name" value=name autofocus/>
                 {field_error(fields, "name")}
-                <PermissionBoxes permissions=permissions/>
+                <PermissionBoxes granted=key.permissions/>
                 <label for="edit-key-ips">"IP allowlist"</label>
-                <textarea id="edit-key-ips" rows="3" spellcheck="false" aria-describedby="edit-key-ips-help"
-                    placeholder="203.0.113.7\n2001:db8::/32" bind:value=allowed_ips></textarea>
+                <textarea id="edit-key-ips" name="allowed_ips" rows="3" spellcheck="false" aria-describedby="edit-key-ips-help"
+                    placeholder="203.0.113.7\n2001:db8::/32">{ips}</textarea>
                 <p class="muted small" id="edit-key-ips-help">"Optional. Addresses or CIDR ranges the key may be used from, one per line, at most 50. Empty: anywhere."</p>
                 {field_error(fields, "allowed_ips")}
                 <label for="edit-key-expiry">"Expiry"</label>
@@ -494,88 +491,60 @@ fn EditKey(key: KeySummary, on_close: Callback<()>, on_saved: Callback<()>) -> i
                     value=format_optional(key.expires_at, "Never")/>
                 <p class="muted small" id="edit-key-expiry-help">"You can't change the expiry once a key is created."</p>
                 <div class="modal-actions">
-                    <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                    <button class="button primary" type="submit" disabled=move || update.pending().get()>"Save"</button>
+                    <CancelLink href=back/>
+                    <button class="button primary" type="submit">"Save"</button>
                 </div>
-            </form>
+            </ActionForm>
         </Modal>
     }
 }
 
 #[component]
-fn RevokeKeyDialog(
-    key: KeySummary,
-    on_close: Callback<()>,
-    on_done: Callback<()>,
-) -> impl IntoView {
+fn RevokeKeyDialog(key: KeySummary, back: String) -> impl IntoView {
     let revoke = ServerAction::<RevokeKey>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = revoke.value().get() {
-            on_done.run(());
-        }
-    });
-    let general = move || error_parts(revoke.value().get().map(|r| r.map(|_| ()))).0;
-    let id = key.id;
+    let general = error_parts(revoke.value().get_untracked().map(|r| r.map(|_| ()))).0;
     view! {
-        <Modal title="Revoke key" id="revoke-key" on_close=on_close>
-            {move || general().map(|m| view! { <ErrorBanner message=m/> })}
+        <Modal title="Revoke key" id="revoke-key" close_href=back.clone()>
+            {general.map(|m| view! { <ErrorBanner message=m/> })}
             <p>"Revoke " <strong>{key.name.clone()}</strong> " (" <code>{key.prefix.clone()}</code> ")?"</p>
             <p class="muted">"Requests with it will get a 401. The key stays in the list for audit purposes. Revoking is reversible: your platform admin can re-activate it."</p>
-            <div class="modal-actions">
-                <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                <button class="button danger" type="button" on:click=move |_| { revoke.dispatch(RevokeKey { id }); }>"Revoke"</button>
-            </div>
+            <ActionForm action=revoke attr:class="modal-actions">
+                <input type="hidden" name="id" value=key.id/>
+                <CancelLink href=back/>
+                <button class="button danger" type="submit" autofocus>"Revoke"</button>
+            </ActionForm>
         </Modal>
     }
 }
 
 #[component]
-fn DeleteKeyDialog(
-    key: KeySummary,
-    on_close: Callback<()>,
-    on_done: Callback<()>,
-) -> impl IntoView {
+fn DeleteKeyDialog(key: KeySummary, back: String) -> impl IntoView {
     let delete = ServerAction::<DeleteKey>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            on_done.run(());
-        }
-    });
-    let general = move || error_parts(delete.value().get()).0;
-    let id = key.id;
+    let general = error_parts(delete.value().get_untracked()).0;
     view! {
-        <Modal title="Delete key" id="delete-key" on_close=on_close>
-            {move || general().map(|m| view! { <ErrorBanner message=m/> })}
+        <Modal title="Delete key" id="delete-key" close_href=back.clone()>
+            {general.map(|m| view! { <ErrorBanner message=m/> })}
             <p>"Permanently delete " <strong>{key.name.clone()}</strong> " (" <code>{key.prefix.clone()}</code> ")?"</p>
             <p class="muted">"Once deleted there's no history of it ever existing, apart from audit log entries. This can't be undone; revoke first when in doubt."</p>
-            <div class="modal-actions">
-                <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                <button class="button danger" type="button" on:click=move |_| { delete.dispatch(DeleteKey { id }); }>"Delete"</button>
-            </div>
+            <ActionForm action=delete attr:class="modal-actions">
+                <input type="hidden" name="id" value=key.id/>
+                <CancelLink href=back/>
+                <button class="button danger" type="submit" autofocus>"Delete"</button>
+            </ActionForm>
         </Modal>
     }
 }
 
 #[component]
-fn RollKeyDialog(
-    key: KeySummary,
-    on_close: Callback<()>,
-    on_rolled: Callback<CreatedKey>,
-) -> impl IntoView {
-    let grace = RwSignal::new(Grace::OneDay);
+fn RollKeyDialog(key: KeySummary, back: String) -> impl IntoView {
     let roll = ServerAction::<RollKey>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(created)) = roll.value().get() {
-            roll.value().set(None);
-            on_rolled.run(created);
-        }
-    });
-    let general = move || error_parts(roll.value().get().map(|r| r.map(|_| ()))).0;
-    let id = key.id;
+    let general = error_parts(roll.value().get_untracked().map(|r| r.map(|_| ()))).0;
+    let chosen = posted("grace").unwrap_or_else(|| Grace::OneDay.name().to_owned());
     view! {
-        <Modal title="Roll key" id="roll-key" on_close=on_close>
-            <form on:submit=move |ev| { ev.prevent_default(); roll.dispatch(RollKey { id, grace: grace.get() }); }>
-                {move || general().map(|m| view! { <ErrorBanner message=m/> })}
+        <Modal title="Roll key" id="roll-key" close_href=back.clone()>
+            <ActionForm action=roll>
+                {general.map(|m| view! { <ErrorBanner message=m/> })}
+                <input type="hidden" name="id" value=key.id/>
                 <p>"Roll " <strong>{key.name.clone()}</strong> " (" <code>{key.prefix.clone()}</code> "): a new key with the same name, permissions, expiry and IP allowlist is shown once. The old key keeps working for the grace period, then is revoked, so you can swap keys without downtime."</p>
                 <fieldset class="grace">
                     <legend>"Grace period"</legend>
@@ -584,66 +553,57 @@ fn RollKeyDialog(
                         let for_label = id.clone();
                         view! {
                             <label class="check" for=for_label>
-                                <input type="radio" id=id name="grace" prop:checked=move || grace.get() == g
-                                    on:change=move |_| grace.set(g)/>
+                                <input type="radio" id=id name="grace" value=g.name() checked=chosen == g.name()/>
                                 {g.label()}
                             </label>
                         }
                     }).collect_view()}
                 </fieldset>
                 <div class="modal-actions">
-                    <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                    <button class="button primary" type="submit" disabled=move || roll.pending().get()>"Roll key"</button>
+                    <CancelLink href=back/>
+                    <button class="button primary" type="submit">"Roll key"</button>
                 </div>
-            </form>
+            </ActionForm>
         </Modal>
     }
 }
 
 /// Org admins: the rules for new keys and rolls.
 #[component]
-fn PolicyDialog(
-    policy: KeyPolicy,
-    on_close: Callback<()>,
-    on_saved: Callback<()>,
-) -> impl IntoView {
-    let days = RwSignal::new(
+fn PolicyDialog(policy: KeyPolicy, back: String) -> impl IntoView {
+    let save = ServerAction::<SetKeyPolicy>::new();
+    let (general, fields) = error_parts(save.value().get_untracked().map(|r| r.map(|_| ())));
+    let fields: Signal<Vec<FieldError>> = Signal::stored(fields);
+    let days = posted("max_lifetime_days").unwrap_or_else(|| {
         policy
             .max_lifetime_days
             .map(|d| d.to_string())
-            .unwrap_or_default(),
-    );
-    let required = RwSignal::new(policy.expiry_required);
-    let save = ServerAction::<SetKeyPolicy>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = save.value().get() {
-            on_saved.run(());
-        }
+            .unwrap_or_default()
     });
-    let result = Signal::derive(move || save.value().get().map(|r| r.map(|_| ())));
-    let fields: Signal<Vec<FieldError>> = Signal::derive(move || error_parts(result.get()).1);
-    let general = move || error_parts(result.get()).0;
+    let required = if posted_back() {
+        posted("expiry_required").is_some_and(|v| v == "true")
+    } else {
+        policy.expiry_required
+    };
     view! {
-        <Modal title="Key policy" id="key-policy" on_close=on_close>
-            <form novalidate on:submit=move |ev| {
-                ev.prevent_default();
-                save.dispatch(SetKeyPolicy { max_lifetime_days: days.get(), expiry_required: required.get() });
-            }>
-                {move || general().map(|m| view! { <ErrorBanner message=m/> })}
+        <Modal title="Key policy" id="key-policy" close_href=back.clone()>
+            <ActionForm action=save attr:novalidate=true>
+                {general.map(|m| view! { <ErrorBanner message=m/> })}
                 <p class="muted">"Applies to new keys and rolls. Existing keys keep their expiry."</p>
                 <label for="policy-days">"Maximum lifetime (days)"</label>
-                <input id="policy-days" inputmode="numeric" bind:value=days aria-describedby="policy-days-help"/>
+                <input id="policy-days" name="max_lifetime_days" inputmode="numeric" value=days
+                    aria-describedby="policy-days-help" autofocus/>
                 <p class="muted small" id="policy-days-help">"1 to 3650; empty for none. New keys must then expire within it, and the form fills it in."</p>
                 {field_error(fields, "max_lifetime_days")}
                 <label class="check" for="policy-required">
-                    <input type="checkbox" id="policy-required" bind:checked=required/>
+                    <input type="checkbox" id="policy-required" name="expiry_required" value="true" checked=required/>
                     "Expiry required"
                 </label>
                 <div class="modal-actions">
-                    <button class="button" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                    <button class="button primary" type="submit" disabled=move || save.pending().get()>"Save"</button>
+                    <CancelLink href=back/>
+                    <button class="button primary" type="submit">"Save"</button>
                 </div>
-            </form>
+            </ActionForm>
         </Modal>
     }
 }

@@ -229,7 +229,7 @@ fn LeadForm(lead: Option<Lead>, back: String) -> impl IntoView {
         <textarea id="lead-notes" name="draft[notes]" rows="3" maxlength="5000">{notes}</textarea>
         {field_error(fields, "notes")}
         <div class="modal-actions">
-            <CancelLink href=back.clone() on_close=Callback::new(|_| ())/>
+            <CancelLink href=back.clone()/>
             <button class="button primary" type="submit">"Save lead"</button>
         </div>
     };
@@ -238,7 +238,7 @@ fn LeadForm(lead: Option<Lead>, back: String) -> impl IntoView {
         Some(_) => view! { <ActionForm action=update>{inputs}</ActionForm> }.into_any(),
     };
     view! {
-        <Modal title=title id="lead-form" on_close=Callback::new(|_| ()) close_href=back>
+        <Modal title=title id="lead-form" close_href=back>
             {form}
         </Modal>
     }
@@ -249,13 +249,13 @@ fn DeleteLeadDialog(lead: Lead, back: String) -> impl IntoView {
     let delete = ServerAction::<DeleteLead>::new();
     let (general, _) = error_parts(delete.value().get_untracked());
     view! {
-        <Modal title="Delete lead" id="delete-lead" on_close=Callback::new(|_| ()) close_href=back.clone()>
+        <Modal title="Delete lead" id="delete-lead" close_href=back.clone()>
             <p>"Delete " <strong>{lead.name.clone()}</strong> "? This cannot be undone."</p>
             {general.map(|m| view! { <ErrorBanner message=m/> })}
             <ActionForm action=delete>
                 <input type="hidden" name="id" value=lead.id/>
                 <div class="modal-actions">
-                    <CancelLink href=back on_close=Callback::new(|_| ())/>
+                    <CancelLink href=back/>
                     <button class="button danger" type="submit" autofocus>"Delete"</button>
                 </div>
             </ActionForm>

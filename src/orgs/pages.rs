@@ -166,7 +166,7 @@ fn RemoveMember(email: String) -> impl IntoView {
     let (general, _) = error_parts(remove.value().get_untracked());
     let target = email.clone();
     view! {
-        <Modal title="Remove member" id="remove-member" on_close=Callback::new(|_| ()) close_href="/members">
+        <Modal title="Remove member" id="remove-member" close_href="/members">
             {general.map(|m| view! { <ErrorBanner message=m/> })}
             <p>"Remove " <strong>{email.clone()}</strong> " from this organisation? Their next request no longer reaches its data."</p>
             <ActionForm action=remove>
@@ -190,7 +190,7 @@ fn RemoveMember(email: String) -> impl IntoView {
                     })}
                 </Suspense>
                 <div class="modal-actions">
-                    <CancelLink href="/members" on_close=Callback::new(|_| ())/>
+                    <CancelLink href="/members"/>
                     <button class="button danger" type="submit">"Remove member"</button>
                 </div>
             </ActionForm>
@@ -215,9 +215,9 @@ fn sent_invitation() -> Option<SentInvitation> {
 #[component]
 fn InvitationLink(invitation: SentInvitation) -> impl IntoView {
     view! {
-        <Modal title="Invitation link" id="invitation-link" on_close=Callback::new(|_| ()) close_href="/members">
+        <Modal title="Invitation link" id="invitation-link" close_href="/members">
             <p>"Send this link to " <strong>{invitation.email.clone()}</strong> ". It works once, until " {format_time(invitation.expires_at)} "."</p>
-            <CopyField id="invitation-url".to_owned() label="Invitation link".to_owned() value=invitation.url
+            <CopyField id="invitation-url".to_owned() label="Invitation link".to_owned() value=invitation.url masked=false
                 fallback="Could not copy. Select the link and copy it by hand.".to_owned()/>
             <div class="banner warning" role="note">
                 "You only see this link once. Anyone holding it can join as this email until it is used, revoked or expires."

@@ -36,7 +36,8 @@ pub fn redirect_plain_form_post(path: &str) {
 }
 
 /// After a plain form post succeeded, go back to the page it came from,
-/// without the error a previous attempt left in its address.
+/// without the error a previous attempt left in its address, and with the
+/// dialog the form was in closed (`dialog`, `key`).
 pub fn redirect_back() {
     if !is_plain_form_post() {
         return;
@@ -53,7 +54,10 @@ pub fn redirect_back() {
     let (path, query) = referer.split_once('?').unwrap_or((&referer, ""));
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("__err=") && !p.starts_with("__path="))
+        .filter(|p| {
+            let name = p.split('=').next().unwrap_or_default();
+            !p.is_empty() && !["__err", "__path", "dialog", "key"].contains(&name)
+        })
         .collect();
     if kept.is_empty() {
         leptos_axum::redirect(path);

@@ -145,6 +145,16 @@ pub fn refusal_class(code: &str) -> &'static str {
 pub const RETENTION_DAYS: i64 = 90;
 /// An active key not used for this long is flagged "Unused for 90 days".
 pub const UNUSED_DAYS: i64 = 90;
+
+/// "1 request", "8 requests".
+pub fn requests(n: i64) -> String {
+    if n == 1 {
+        "1 request".to_owned()
+    } else {
+        format!("{n} requests")
+    }
+}
+
 /// Refused requests kept per key.
 pub const REFUSALS_KEPT: usize = 20;
 
@@ -158,6 +168,14 @@ pub fn hour_of(at: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn one_request_is_singular() {
+        assert_eq!(requests(1), "1 request");
+        assert_eq!(requests(0), "0 requests");
+        assert_eq!(requests(12), "12 requests");
+    }
+
     use super::*;
 
     #[test]

@@ -7,6 +7,7 @@ mod common;
 
 mod accounts;
 mod cli;
+mod developer_page;
 mod instances;
 mod invitations;
 mod keys;
