@@ -21,11 +21,13 @@ pub(super) fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// A round maximum for the axis: 1, 2 or 5 times a power of ten.
+/// A round maximum for the axis: 2, 4 or 10 times a power of ten, even so
+/// that the halfway line is labelled with a whole number too (a maximum of 1
+/// labelled its half "1").
 fn nice_max(max: i64) -> i64 {
     let mut step = 1;
     loop {
-        for m in [1, 2, 5] {
+        for m in [2, 4, 10] {
             if m * step >= max.max(1) {
                 return m * step;
             }
@@ -67,7 +69,7 @@ pub fn stacked_bars(
     for (i, bucket) in buckets.iter().enumerate() {
         let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
         let name = label(bucket);
-        let mut tip = format!("{name}: {} requests", bucket.total());
+        let mut tip = format!("{name}: {}", super::domain::requests(bucket.total()));
         for outcome in Outcome::ALL {
             let n = bucket.counts[outcome.index()];
             if n > 0 {
@@ -131,8 +133,10 @@ mod tests {
             svg.contains(">10</text>"),
             "the axis goes to 10 for a maximum of 9"
         );
-        assert_eq!(nice_max(0), 1);
+        assert_eq!(nice_max(0), 2);
+        assert_eq!(nice_max(3), 4);
+        assert_eq!(nice_max(5), 10);
         assert_eq!(nice_max(101), 200);
-        assert_eq!(nice_max(5), 5);
+        assert_eq!(nice_max(399), 400);
     }
 }

@@ -196,11 +196,11 @@ pub fn overview_html(overview: &OrgOverview) -> String {
         for k in &overview.top_keys {
             let _ = write!(
                 html,
-                r#"<li><a href="/developer/keys/{}">{}</a> <code class="small">{}…</code><span class="muted small"> {} requests</span></li>"#,
+                r#"<li><a href="/developer/keys/{}">{}</a> <code class="small">{}…</code><span class="muted small"> {}</span></li>"#,
                 k.id,
                 escape(&k.name),
                 escape(&k.prefix),
-                k.requests
+                super::domain::requests(k.requests)
             );
         }
         html.push_str("</ol>");
