@@ -31,3 +31,26 @@ export async function setServerClock(seconds: number) {
   writeFileSync("../target/e2e/clock-offset", String(seconds));
   await new Promise((resolve) => setTimeout(resolve, 400));
 }
+
+/** Creates a key through "New key" (Leads: read, and an expiry if given)
+ * and returns its plaintext, read from the reveal, which it then closes. */
+export async function createKey(page: Page, name: string, expiry = "") {
+  await page.getByRole("button", { name: "New key" }).first().click();
+  const form = page.getByRole("dialog", { name: "New key" });
+  await form.getByLabel("Key name").fill(name);
+  await form.getByLabel("read", { exact: true }).check();
+  if (expiry) await form.getByLabel("Expiry").fill(expiry);
+  await form.getByRole("button", { name: "Create key" }).click();
+  return await takeRevealedKey(page);
+}
+
+/** Reads the key the reveal shows (the field's value, masked or not) and
+ * closes the dialog with Done. */
+export async function takeRevealedKey(page: Page) {
+  const reveal = page.getByRole("dialog", { name: "Your new API key" });
+  await expect(reveal).toBeVisible();
+  const key = await reveal.getByLabel("API key").inputValue();
+  await reveal.getByRole("button", { name: "Done" }).click();
+  await expect(reveal).toBeHidden();
+  return key;
+}

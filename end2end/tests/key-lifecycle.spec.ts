@@ -1,28 +1,8 @@
-import { expect, Page, test } from "@playwright/test";
-import { open, setServerClock, signIn } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { createKey, open, setServerClock, signIn, takeRevealedKey } from "./helpers";
 
 // Roll with a grace period, the key policy, expiry warnings, IP allowlists
 // and leak reports, as a user meets them on the Developer page.
-
-/** Creates a key through "New key" and returns its plaintext. */
-async function createKey(page: Page, name: string, expiry = "") {
-  await page.getByRole("button", { name: "New key" }).first().click();
-  const form = page.getByRole("dialog", { name: "New key" });
-  await form.getByLabel("Key name").fill(name);
-  await form.getByLabel("read", { exact: true }).check();
-  if (expiry) await form.getByLabel("Expiry").fill(expiry);
-  await form.getByRole("button", { name: "Create key" }).click();
-  return await takeRevealedKey(page);
-}
-
-async function takeRevealedKey(page: Page) {
-  const reveal = page.getByRole("dialog", { name: "Your new API key" });
-  await expect(reveal).toBeVisible();
-  const key = await reveal.getByLabel("API key").inputValue();
-  await reveal.getByRole("button", { name: "Done" }).click();
-  await expect(reveal).toBeHidden();
-  return key;
-}
 
 function daysFromNow(days: number) {
   return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);

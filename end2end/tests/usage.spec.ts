@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import { open, signIn } from "./helpers";
+import { createKey, open, signIn } from "./helpers";
 
 // Usage you can see: requests made with a key, a revoked one included, show
 // in its usage page's chart (through the table alternative), its refused
@@ -9,14 +9,7 @@ import { open, signIn } from "./helpers";
 test("requests with a key, revoked included, show in its usage chart and badge", async ({ page, request }) => {
   await signIn(page, "dev@acme.test");
   await open(page, "/developer");
-  await page.getByRole("button", { name: "New key" }).first().click();
-  const form = page.getByRole("dialog", { name: "New key" });
-  await form.getByLabel("Key name").fill("Usage watcher");
-  await form.getByLabel("read", { exact: true }).check();
-  await form.getByRole("button", { name: "Create key" }).click();
-  const reveal = page.getByRole("dialog", { name: "Your new API key" });
-  const key = await reveal.getByLabel("API key").inputValue();
-  await reveal.getByRole("button", { name: "Done" }).click();
+  const key = await createKey(page, "Usage watcher");
   const auth = { headers: { Authorization: `Bearer ${key}` } };
 
   // 3 successes, 1 not found, 1 missing permission.

@@ -22,6 +22,14 @@ use leadline::server::{config::Config, startup, AppState, Clock};
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// Leads: read, the permission most tests' keys need.
+pub const READ: Permissions = Permissions {
+    read: true,
+    create: false,
+    update: false,
+    delete: false,
+};
+
 /// The content type a server function's input is sent in.
 pub trait InputEncoding {
     const CONTENT_TYPE: &'static str;

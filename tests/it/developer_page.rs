@@ -9,15 +9,9 @@ use leadline::keys::{
     CancelRetirement, DeleteKey, ListKeys, RevokeKey, RollKey, SetKeyPolicy, UpdateKey,
 };
 
-use crate::common::{spawn_app, Response, Session, TestApp};
+use crate::common::{spawn_app, Response, Session, TestApp, READ};
 
 const ORIGIN: &str = "http://127.0.0.1:3000";
-const READ: Permissions = Permissions {
-    read: true,
-    create: false,
-    update: false,
-    delete: false,
-};
 
 fn html(page: &Response) -> String {
     String::from_utf8_lossy(&page.body).into_owned()

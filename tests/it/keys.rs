@@ -1,20 +1,13 @@
 //! The Developer page's server functions: creating, listing, editing,
 //! revoking, re-activating and deleting keys, with their gates and audit.
 
-use crate::common::spawn_app;
+use crate::common::{spawn_app, READ};
 use leadline::admin::{FindKey, ReactivateKey};
 use leadline::audit::ListAudit;
 use leadline::auth::{DeveloperAccess, Refusal};
 use leadline::error::AppError;
 use leadline::keys::domain::{KeyStatus, Permissions, PLAYGROUND_KEY_NAME};
 use leadline::keys::{CreateKey, DeleteKey, GenerateTestToken, ListKeys, RevokeKey, UpdateKey};
-
-const READ: Permissions = Permissions {
-    read: true,
-    create: false,
-    update: false,
-    delete: false,
-};
 
 fn create(name: &str) -> CreateKey {
     CreateKey {

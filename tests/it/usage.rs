@@ -8,18 +8,10 @@ use chrono::Duration;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use crate::common::{spawn_app, spawn_app_with, Session, TestApp};
-use leadline::keys::domain::Permissions;
+use crate::common::{spawn_app, spawn_app_with, Session, TestApp, READ};
 use leadline::keys::{ListKeys, RevokeKey};
 use leadline::usage::domain::{KeyUsage, Outcome};
 use leadline::usage::GetKeyUsage;
-
-const READ: Permissions = Permissions {
-    read: true,
-    create: false,
-    update: false,
-    delete: false,
-};
 
 async fn usage(app: &TestApp, dev: &Session, id: i64) -> KeyUsage {
     app.call(Some(dev), GetKeyUsage { id }).await.unwrap()
