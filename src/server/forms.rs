@@ -51,7 +51,8 @@ pub fn redirect_back() {
     }) else {
         return;
     };
-    let (path, query) = referer.split_once('?').unwrap_or((&referer, ""));
+    let local = on_this_site(&referer);
+    let (path, query) = local.split_once('?').unwrap_or((local, ""));
     let kept: Vec<&str> = query
         .split('&')
         .filter(|p| {
@@ -63,6 +64,21 @@ pub fn redirect_back() {
         leptos_axum::redirect(path);
     } else {
         leptos_axum::redirect(&format!("{path}?{}", kept.join("&")));
+    }
+}
+
+/// The path and query of a Referer, never its origin, so that a redirect
+/// built from it stays on this site (`//host` and `/\\host` would leave it).
+fn on_this_site(referer: &str) -> &str {
+    let local = match referer.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |at| &rest[at..]),
+        None => referer,
+    };
+    let leaves = local.starts_with("//") || local.starts_with("/\\");
+    if local.starts_with('/') && !leaves {
+        local
+    } else {
+        "/"
     }
 }
 
@@ -203,5 +219,23 @@ pub fn provide_held_for_this_view() {
     }
     if let Some(invitation) = take_held(|s| &s.invitation_links) {
         provide_context(invitation);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_this_site;
+
+    #[test]
+    fn a_redirect_back_keeps_the_path_and_never_leaves_the_site() {
+        assert_eq!(
+            on_this_site("http://127.0.0.1:3000/developer?dialog=edit&key=3"),
+            "/developer?dialog=edit&key=3"
+        );
+        assert_eq!(on_this_site("https://leadline.example"), "/");
+        assert_eq!(on_this_site("/leads?q=x"), "/leads?q=x");
+        assert_eq!(on_this_site("https://a.example//evil.example/x"), "/");
+        assert_eq!(on_this_site("https://a.example/\\evil.example"), "/");
+        assert_eq!(on_this_site("evil.example"), "/");
     }
 }
