@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { open, signIn, signOut } from "./helpers";
+import { createKey, open, signIn, signOut } from "./helpers";
 
 // Every page, signed out and signed in: no console error, no uncaught
 // exception, no failed request (the favicon included).
@@ -40,10 +40,15 @@ test("no page logs a console error or a failed request, signed out or in", async
   await visitAll(page, ["/sign-in", "/docs", ...endpoints, "/leads", "/developer"]);
 
   await signIn(page, "dev@acme.test");
-  await visitAll(page, ["/leads", "/developer", "/audit", "/docs", ...endpoints]);
+  await open(page, "/developer");
+  const key = await createKey(page, "Console check");
+  const id = await page.locator(`tr[data-prefix="${key.slice(0, 14)}"] a[href^="/developer/keys/"]`).getAttribute("href");
+  const keyPages = [id!, ...["edit", "roll", "revoke", "delete"].map((d) => `/developer?dialog=${d}&key=${id!.split("/").pop()}`)];
+  await visitAll(page, ["/leads", "/leads?dialog=new-lead", "/developer", "/developer?dialog=new-key", ...keyPages]);
+  await visitAll(page, ["/audit", "/account", "/docs", ...endpoints]);
   await signOut(page);
   await signIn(page, "admin@leadline.test");
-  await visitAll(page, ["/leads", "/developer", "/audit", "/members", "/admin", "/docs", ...endpoints]);
+  await visitAll(page, ["/leads", "/developer", "/developer?dialog=policy", "/audit", "/account", "/members", "/admin", "/docs", ...endpoints]);
   await signOut(page);
   expect(problems).toEqual([]);
 });
