@@ -14,7 +14,7 @@ TARGET=${WASM_BUDGET_BYTES:-256000}
 # The islands on each page (the names `#[island]` components get in the
 # manifest: snake case). A page without islands still loads the base.
 PAGES='
-/sign-in                sign_in_form
+/sign-in
 /invite/:token
 /reset-password/:token
 /leads

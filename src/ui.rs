@@ -301,17 +301,6 @@ pub fn CopyField(
     }
 }
 
-/// Full navigation, used after sign-in, sign-out and switching organisation so
-/// that every part of the page reflects the new session.
-pub fn reload_to(path: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().location().set_href(path);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = path;
-}
-
 /// Percent-encodes a query value (letters, digits and `-_.~` pass).
 pub fn encode(value: &str) -> String {
     value

@@ -1,49 +1,34 @@
-//! The sign-in page (a real HTML form: it signs in before the wasm has
-//! loaded, and without JavaScript at all) and the Account page.
+//! The sign-in page and the Account page, drawn by the server: real HTML
+//! forms that work before any wasm has loaded, and without JavaScript.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use super::{list_sessions, ChangePassword, EndSession, ResetPassword, SignIn};
 use crate::error::FieldError;
-use crate::ui::{
-    error_parts, field_error, format_time, opened_with, reload_to, signed_in, ErrorBanner,
-};
+use crate::ui::{error_parts, field_error, format_time, opened_with, signed_in, ErrorBanner};
 
+/// Sign in: drawn by the server, a plain form post, no wasm. It redirects
+/// to /leads, or back here with the one generic error. (A signed-out browser
+/// has no session to hold a form echo for, so the fields come back empty.)
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    view! { <SignInForm/> }
-}
-
-/// The sign-in form: an island, loaded as its own wasm chunk.
-#[island(lazy)]
-fn SignInForm() -> impl IntoView {
-    crate::ui::island_start();
     let action = ServerAction::<SignIn>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
-            reload_to("/leads");
-        }
-    });
-    let error = move || {
-        action
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    };
+    let error = action
+        .value()
+        .get_untracked()
+        .and_then(|r| r.err())
+        .map(|e| e.to_string());
     view! {
         <main class="centered">
             <ActionForm action=action attr:class="card sign-in">
                 <h1>"Sign in to Leadline"</h1>
-                {move || error().map(|m| view! { <div class="banner error" role="alert">{m}</div> })}
+                {error.map(|m| view! { <div class="banner error" role="alert">{m}</div> })}
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="username" required maxlength="254"/>
+                <input id="email" name="email" type="email" autocomplete="username" required maxlength="254" autofocus/>
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"/>
-                <button class="button primary" type="submit" disabled=move || action.pending().get()>
-                    "Sign in"
-                </button>
+                <button class="button primary" type="submit">"Sign in"</button>
                 <p class="muted small">"New here? Ask your organisation's admin to add you."</p>
             </ActionForm>
         </main>

@@ -205,6 +205,14 @@ async fn a_failed_plain_sign_in_returns_to_the_form_with_the_error_and_no_passwo
     let page = app.get(path, None, None).await;
     let html = String::from_utf8_lossy(&page.body);
     assert!(html.contains("The email or password is incorrect."));
+    assert!(
+        !html.contains("wrong-password"),
+        "the password is not echoed"
+    );
+    assert!(
+        !html.contains("<leptos-island"),
+        "the sign-in page needs no wasm"
+    );
 }
 
 /// The one page view after a plain "Create key" post shows the key; the next
