@@ -38,7 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// organisation switch, the audit filter, the admin's flag switches),
 /// a dialog opened from the address closes with Escape or a click on its
 /// backdrop, as its close link would, and a click on a table row with
-/// `data-href` (a key) opens it, as the row's own Edit button does.
+/// `data-href` (a key) opens it, as the key's name links there.
 const PAGE_SCRIPT: &str = "(function(){function close(root){var c=root.querySelector('.modal-header a[href]');if(c)c.click();}\
 document.addEventListener('change',function(e){var t=e.target;\
 if((t instanceof HTMLSelectElement||t instanceof HTMLInputElement)&&t.hasAttribute('data-submit-on-change')&&t.form)t.form.requestSubmit();});\

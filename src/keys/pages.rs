@@ -22,7 +22,8 @@ use crate::auth::DeveloperAccess;
 use crate::error::{AppError, FieldError};
 use crate::ui::{
     encode, error_parts, field_error, format_optional, format_time, opened_with, posted,
-    posted_back, signed_in, AccessDenied, CancelLink, CopyField, ErrorBanner, Modal,
+    posted_back, signed_in, AccessDenied, CancelLink, CopyField, Cursor, ErrorBanner, KeepPlace,
+    Modal,
 };
 use crate::usage::domain::requests;
 
@@ -87,12 +88,11 @@ impl Place {
     }
 
     /// The list here, with `extra` parameters (a dialog to open).
-    fn href(&self, extra: &[(&str, String)]) -> String {
+    fn href(&self, extra: &[(&'static str, String)]) -> String {
         let query: Vec<String> = self
             .params()
-            .iter()
-            .map(|(k, v)| (*k, v.clone()))
-            .chain(extra.iter().map(|(k, v)| (*k, v.clone())))
+            .into_iter()
+            .chain(extra.iter().cloned())
             .map(|(k, v)| format!("{k}={}", encode(&v)))
             .collect();
         if query.is_empty() {
@@ -188,7 +188,7 @@ fn DialogButton(
 ) -> impl IntoView {
     view! {
         <form method="get" action="/developer" class="bare-form">
-            {place.params().into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
+            <KeepPlace filters=place.params() at=Cursor::default()/>
             <input type="hidden" name="dialog" value=dialog/>
             {key.map(|id| view! { <input type="hidden" name="key" value=id/> })}
             <button class=class type="submit" aria-label=aria_label>{label}</button>
