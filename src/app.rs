@@ -54,7 +54,7 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "ssr")]
     {
         crate::server::headers::set_page_policy();
-        crate::server::forms::provide_held_for_this_view();
+        crate::server::forms::provide_flash_for_this_view();
     }
     let viewer = Resource::new(|| (), |_| get_viewer());
     provide_context(ViewerResource(viewer));

@@ -179,22 +179,11 @@ fn page_query() -> Option<web_sys::UrlSearchParams> {
     web_sys::UrlSearchParams::new_with_str(&search).ok()
 }
 
-/// Called first in every island. In the browser it does what the router does
-/// for a whole-page app: an error that a plain form post brought back in the
-/// URL (`__err`, `__path`) reaches the matching `ServerAction`, so the island
-/// hydrates showing it as the server did. It also counts the island as
-/// hydrated once its view is live (`body[data-hydrated]`, which browser tests
-/// wait for).
+/// Called first in every island: counts the island as hydrated once its
+/// view is live (`body[data-hydrated]`, which browser tests wait for).
 pub fn island_start() {
     #[cfg(feature = "hydrate")]
-    {
-        if let Some(q) = page_query() {
-            if let (Some(err), Some(path)) = (q.get("__err"), q.get("__path")) {
-                provide_context(leptos::server::ServerActionError::new(&path, &err));
-            }
-        }
-        Effect::new(|_| island_hydrated(true));
-    }
+    Effect::new(|_| island_hydrated(true));
 }
 
 /// Marks the page interactive (`body[data-hydrated]`) once every island on

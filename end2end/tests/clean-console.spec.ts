@@ -43,7 +43,7 @@ test("no page logs a console error or a failed request, signed out or in", async
   await open(page, "/developer");
   const key = await createKey(page, "Console check");
   const id = await page.locator(`tr[data-prefix="${key.slice(0, 14)}"] a[href^="/developer/keys/"]`).getAttribute("href");
-  const keyPages = [id!, ...["edit", "roll", "revoke", "delete"].map((d) => `/developer?dialog=${d}&key=${id!.split("/").pop()}`)];
+  const keyPages = [id!, ...["edit", "roll", "revoke", "delete"].map((d) => `/developer?dialog=${d}&id=${id!.split("/").pop()}`)];
   await visitAll(page, ["/leads", "/leads?dialog=new-lead", "/developer", "/developer?dialog=new-key", ...keyPages]);
   await visitAll(page, ["/audit", "/account", "/docs", ...endpoints]);
   await signOut(page);

@@ -9,6 +9,8 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::server::forms::{finish, finish_showing, Then};
 use crate::keys::domain::KeySummary;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,26 +51,29 @@ pub async fn list_organisations() -> Result<Vec<OrgSummary>, AppError> {
 
 #[server]
 pub async fn create_organisation(name: String) -> Result<String, AppError> {
-    let (state, admin) = platform_admin().await?;
-    let slug = crate::orgs::service::create_organisation(&state, &admin.email, &name).await?;
-    crate::server::forms::redirect_back();
-    Ok(slug.as_str().to_owned())
+    finish(Then::Back, async {
+        let (state, admin) = platform_admin().await?;
+        let slug = crate::orgs::service::create_organisation(&state, &admin.email, &name).await?;
+        Ok(slug.as_str().to_owned())
+    })
+    .await
 }
 
 /// Only platform admins change feature flags: the flag is not self-serve.
 #[server]
 pub async fn set_developer_api(slug: String, on: bool) -> Result<(), AppError> {
-    let (state, admin) = platform_admin().await?;
-    crate::orgs::service::set_flag(
-        &state,
-        &admin.email,
-        &slug,
-        crate::orgs::domain::Flag::DeveloperApi,
-        on,
-    )
-    .await?;
-    crate::server::forms::redirect_back();
-    Ok(())
+    finish(Then::Back, async {
+        let (state, admin) = platform_admin().await?;
+        crate::orgs::service::set_flag(
+            &state,
+            &admin.email,
+            &slug,
+            crate::orgs::domain::Flag::DeveloperApi,
+            on,
+        )
+        .await
+    })
+    .await
 }
 
 #[server(input = Json)]
@@ -95,42 +100,45 @@ pub async fn find_key(prefix: String) -> Result<Option<KeySummary>, AppError> {
 /// "Revoke first when in doubt, it's reversible (we can re-activate)."
 #[server]
 pub async fn reactivate_key(prefix: String) -> Result<KeySummary, AppError> {
-    let (state, user) = platform_admin().await?;
-    let key = crate::keys::service::reactivate(&state, &user.email, &prefix).await?;
-    crate::server::forms::redirect_back();
-    Ok(key)
+    finish(Then::Back, async {
+        let (state, user) = platform_admin().await?;
+        crate::keys::service::reactivate(&state, &user.email, &prefix).await
+    })
+    .await
 }
 
 /// Disables an account (all its sessions end at once; sign-in is refused) or
 /// enables it again.
 #[server]
 pub async fn set_user_disabled(email: String, disabled: bool) -> Result<(), AppError> {
-    let (state, admin) = platform_admin().await?;
-    if disabled && email.trim().eq_ignore_ascii_case(&admin.email) {
-        return Err(AppError::Conflict(
-            "You cannot disable your own account.".into(),
-        ));
-    }
-    crate::auth::accounts::set_disabled(&state, &email, disabled).await?;
-    crate::server::forms::redirect_back();
-    Ok(())
+    finish(Then::Back, async {
+        let (state, admin) = platform_admin().await?;
+        if disabled && email.trim().eq_ignore_ascii_case(&admin.email) {
+            return Err(AppError::Conflict(
+                "You cannot disable your own account.".into(),
+            ));
+        }
+        crate::auth::accounts::set_disabled(&state, &email, disabled).await
+    })
+    .await
 }
 
 /// A one-time password-reset link for the user, shown once: after a plain
 /// form post, on the one page view it redirects to.
 #[server]
 pub async fn create_password_reset(email: String) -> Result<String, AppError> {
-    let (state, admin) = platform_admin().await?;
-    let path = crate::auth::accounts::create_reset_link(&state, &email).await?;
-    if crate::server::forms::is_plain_form_post() {
-        let link = format!(
-            "{}{path}",
-            crate::server::forms::page_origin().unwrap_or_default()
-        );
-        state.reset_links.put(&admin.token_hash, link);
-        crate::server::forms::redirect_back();
-    }
-    Ok(path)
+    finish_showing(
+        Then::Back,
+        async {
+            let (state, _) = platform_admin().await?;
+            crate::auth::accounts::create_reset_link(&state, &email).await
+        },
+        |path| {
+            let origin = crate::server::forms::page_origin().unwrap_or_default();
+            Some(crate::server::flash::Flash::ResetLink(format!("{origin}{path}")))
+        },
+    )
+    .await
 }
 
 /// One entry of the security log.

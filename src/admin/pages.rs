@@ -191,7 +191,7 @@ fn Console() -> impl IntoView {
 }
 
 /// The reset link a plain "Reset link" post made, on the page it returned to
-/// (taken for the whole page view by `provide_held_for_this_view`).
+/// (its flash, handed to the page view by `provide_flash_for_this_view`).
 fn take_reset_link() -> Option<String> {
     #[cfg(feature = "ssr")]
     {

@@ -16,6 +16,8 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::server::forms::{finish, Then};
 use crate::orgs::domain::MemberPermissions;
 
 /// The signed-in user as the dashboard sees them.
@@ -123,27 +125,24 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
 /// loaded.
 #[server]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    session::sign_in(&email, &password).await?;
-    crate::server::forms::redirect_plain_form_post("/leads");
-    Ok(())
+    finish(Then::Go("/leads"), session::sign_in(&email, &password)).await
 }
 
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
-    session::sign_out().await?;
-    crate::server::forms::redirect_plain_form_post("/sign-in");
-    Ok(())
+    finish(Then::Go("/sign-in"), session::sign_out()).await
 }
 
 /// Sets a new password with a one-time reset link, ends every session of
 /// the user, and signs this browser in. A form post (URL-encoded).
 #[server]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    let state = session::state()?;
-    let user_id = accounts::reset_password(&state, &token, &password).await?;
-    session::start_session(&state, user_id).await?;
-    crate::server::forms::redirect_plain_form_post("/leads");
-    Ok(())
+    finish(Then::Go("/leads"), async {
+        let state = session::state()?;
+        let user_id = accounts::reset_password(&state, &token, &password).await?;
+        session::start_session(&state, user_id).await
+    })
+    .await
 }
 
 /// One of the user's signed-in sessions, as their account page lists it.
@@ -166,9 +165,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
 /// A form post (URL-encoded) from the Account page, which it returns to.
 #[server]
 pub async fn end_session(id: String) -> Result<(), AppError> {
-    session::end_session(&id).await?;
-    crate::server::forms::redirect_plain_form_post("/account");
-    Ok(())
+    finish(Then::Go("/account"), session::end_session(&id)).await
 }
 
 /// Needs the current password; ends every other session of the user. A form
@@ -178,17 +175,17 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    session::change_password(&current_password, &new_password).await?;
-    crate::server::forms::redirect_plain_form_post("/account?password=changed");
-    Ok(())
+    finish(
+        Then::Go("/account?password=changed"),
+        session::change_password(&current_password, &new_password),
+    )
+    .await
 }
 
 /// A form post (URL-encoded): the organisation switch is a plain form.
 #[server]
 pub async fn switch_organisation(slug: String) -> Result<(), AppError> {
-    session::switch_organisation(&slug).await?;
-    crate::server::forms::redirect_plain_form_post("/leads");
-    Ok(())
+    finish(Then::Go("/leads"), session::switch_organisation(&slug)).await
 }
 
 #[cfg(test)]

@@ -195,11 +195,10 @@ pub fn developer_gate(m: &MembershipRow) -> Result<(), AppError> {
     }
 }
 
-/// What names this browser's session in the in-memory stores (reveals, form
-/// echoes), from the cookie alone: for a valid session it equals
-/// `SessionUser::token_hash`; an invalid one names nothing that is stored.
-pub fn browser_key(state: &AppState, parts: &Parts) -> Option<String> {
-    session_token(parts, cookie_name(state)).map(|t| KeyHash::of(&t).as_str().to_owned())
+/// This browser's session token, from its cookie alone (whether it names a
+/// live session is for the caller to find out): what seals its flash.
+pub fn browser_token(state: &AppState, parts: &Parts) -> Option<String> {
+    session_token(parts, cookie_name(state))
 }
 
 fn cookie_name(state: &AppState) -> &'static str {

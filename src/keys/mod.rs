@@ -16,6 +16,8 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::server::forms::{finish, finish_showing, Then};
 use domain::{CreatedKey, Grace, KeyPolicy, KeySummary, Permissions};
 
 pub const KEYS_PAGE_SIZE: i64 = 20;
@@ -109,47 +111,33 @@ pub async fn list_keys(
 
 /// "Create key". The response is the only time the plaintext is sent. A
 /// form post (URL-encoded) so that it works before the wasm has loaded; then
-/// the key waits for the one page view that reveals it.
+/// the key goes to the page view that reveals it as a flash, never in a URL.
 #[server]
 pub async fn create_key(
     name: String,
     #[server(default)] permissions: Permissions,
     #[server(default)] expires_at: String,
 ) -> Result<CreatedKey, AppError> {
-    let crate::auth::session::Granted { state, user, org } =
-        crate::auth::session::guard(crate::auth::session::Need::Developer).await?;
-    let new = domain::NewKey::parse(&name, permissions, &expires_at, state.clock.now())?;
-    let created = service::create(&state, &org, new, false).await?;
-    Ok(reveal_on_the_page(&state, &user, created))
+    finish_showing(
+        Then::Back,
+        async {
+            let (state, org) = developer().await?;
+            let new = domain::NewKey::parse(&name, permissions, &expires_at, state.clock.now())?;
+            service::create(&state, &org, new, false).await
+        },
+        reveal,
+    )
+    .await
 }
 
-/// A key just made, for a plain form post: held for the one page view that
-/// reveals it (a key never goes in a URL), and left out of the answer. A
-/// call from script gets it in the answer.
+/// The key a plain form post made, for the page that reveals it, and out of
+/// the redirect's body.
 #[cfg(feature = "ssr")]
-fn reveal_on_the_page(
-    state: &crate::server::AppState,
-    user: &crate::auth::session::SessionUser,
-    created: CreatedKey,
-) -> CreatedKey {
-    if !crate::server::forms::is_plain_form_post() {
-        return created;
-    }
-    let key = created.key.clone();
-    state.reveals.put(&user.token_hash, created);
-    leptos_axum::redirect("/developer?dialog=reveal");
-    CreatedKey {
-        key,
-        plaintext: String::new(),
-    }
-}
-
-/// The key a plain form post just created, once.
-#[server(input = Json)]
-pub async fn take_new_key() -> Result<Option<CreatedKey>, AppError> {
-    let crate::auth::session::Granted { state, user, .. } =
-        crate::auth::session::guard(crate::auth::session::Need::Developer).await?;
-    Ok(state.reveals.take(&user.token_hash))
+fn reveal(created: &mut CreatedKey) -> Option<crate::server::flash::Flash> {
+    Some(crate::server::flash::Flash::NewKey(CreatedKey {
+        key: created.key.clone(),
+        plaintext: std::mem::take(&mut created.plaintext),
+    }))
 }
 
 // The Developer page's dialogs post these as plain forms (URL-encoded); on
@@ -164,28 +152,35 @@ pub async fn update_key(
     #[server(default)] permissions: Permissions,
     #[server(default)] allowed_ips: String,
 ) -> Result<KeySummary, AppError> {
-    let (state, org) = developer().await?;
-    let key = service::update(&state, &org, id, &name, permissions, &allowed_ips).await?;
-    crate::server::forms::redirect_back();
-    Ok(key)
+    finish(Then::Back, async {
+        let (state, org) = developer().await?;
+        service::update(&state, &org, id, &name, permissions, &allowed_ips).await
+    })
+    .await
 }
 
 /// "Roll key": a new key, shown once; the old one retires after `grace`.
 #[server]
 pub async fn roll_key(id: i64, grace: Grace) -> Result<CreatedKey, AppError> {
-    let crate::auth::session::Granted { state, user, org } =
-        crate::auth::session::guard(crate::auth::session::Need::Developer).await?;
-    let created = service::roll(&state, &org, id, grace).await?;
-    Ok(reveal_on_the_page(&state, &user, created))
+    finish_showing(
+        Then::Back,
+        async {
+            let (state, org) = developer().await?;
+            service::roll(&state, &org, id, grace).await
+        },
+        reveal,
+    )
+    .await
 }
 
 /// Keeps a rolled key working: cancels its scheduled revocation.
 #[server]
 pub async fn cancel_retirement(id: i64) -> Result<KeySummary, AppError> {
-    let (state, org) = developer().await?;
-    let key = service::cancel_retirement(&state, &org, id).await?;
-    crate::server::forms::redirect_back();
-    Ok(key)
+    finish(Then::Back, async {
+        let (state, org) = developer().await?;
+        service::cancel_retirement(&state, &org, id).await
+    })
+    .await
 }
 
 /// The organisation's key policy; org admins only.
@@ -194,28 +189,31 @@ pub async fn set_key_policy(
     #[server(default)] max_lifetime_days: String,
     #[server(default)] expiry_required: bool,
 ) -> Result<KeyPolicy, AppError> {
-    let granted = crate::auth::session::guard(crate::auth::session::Need::OrgAdmin).await?;
-    let policy = KeyPolicy::parse(&max_lifetime_days, expiry_required)
-        .map_err(|e| AppError::Validation(vec![e]))?;
-    let policy = service::set_policy(&granted.state, &granted.org, policy).await?;
-    crate::server::forms::redirect_back();
-    Ok(policy)
+    finish(Then::Back, async {
+        let granted = crate::auth::session::guard(crate::auth::session::Need::OrgAdmin).await?;
+        let policy = KeyPolicy::parse(&max_lifetime_days, expiry_required)
+            .map_err(|e| AppError::Validation(vec![e]))?;
+        service::set_policy(&granted.state, &granted.org, policy).await
+    })
+    .await
 }
 
 #[server]
 pub async fn revoke_key(id: i64) -> Result<KeySummary, AppError> {
-    let (state, org) = developer().await?;
-    let key = service::revoke(&state, &org, id).await?;
-    crate::server::forms::redirect_back();
-    Ok(key)
+    finish(Then::Back, async {
+        let (state, org) = developer().await?;
+        service::revoke(&state, &org, id).await
+    })
+    .await
 }
 
 #[server]
 pub async fn delete_key(id: i64) -> Result<(), AppError> {
-    let (state, org) = developer().await?;
-    service::delete(&state, &org, id).await?;
-    crate::server::forms::redirect_back();
-    Ok(())
+    finish(Then::Back, async {
+        let (state, org) = developer().await?;
+        service::delete(&state, &org, id).await
+    })
+    .await
 }
 
 /// "Generate test token" on a docs endpoint page: a 1-hour leads CRUD key

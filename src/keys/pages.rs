@@ -15,11 +15,11 @@ use super::domain::{
 // The help texts below say these numbers as literals; this keeps them true.
 const _: () = assert!(IP_ALLOWLIST_MAX == 50 && POLICY_MAX_DAYS == 3650);
 use super::{
-    list_keys, take_new_key, CancelRetirement, CreateKey, DeleteKey, KeysPage, RevokeKey, RollKey,
+    list_keys, CancelRetirement, CreateKey, DeleteKey, KeysPage, RevokeKey, RollKey,
     SetKeyPolicy, UpdateKey,
 };
 use crate::auth::DeveloperAccess;
-use crate::error::{AppError, FieldError};
+use crate::error::FieldError;
 use crate::ui::{
     encode, error_parts, field_error, format_optional, format_time, opened_with, posted,
     posted_back, signed_in, AccessDenied, CancelLink, CopyField, Cursor, ErrorBanner, KeepPlace,
@@ -27,14 +27,11 @@ use crate::ui::{
 };
 use crate::usage::domain::requests;
 
-type NewKeyResource = Resource<Result<Option<CreatedKey>, AppError>>;
-
 #[component]
 pub fn DeveloperPage() -> impl IntoView {
-    // Created once per page view, outside anything that may render twice: a
-    // key created by a plain form post can be taken only once.
-    let posted_key: Option<NewKeyResource> = (opened_with("dialog").as_deref() == Some("reveal"))
-        .then(|| Resource::new(|| (), |_| take_new_key()));
+    // A key a plain form post just made, handed to this page view once (its
+    // flash, `server::forms`).
+    let posted_key = use_context::<CreatedKey>();
     signed_in(move |viewer| {
         let Some(org) = viewer.active else {
             return view! {
@@ -44,7 +41,7 @@ pub fn DeveloperPage() -> impl IntoView {
         };
         match org.developer_access().explain(&org.name) {
             None => {
-                view! { <Keys org_admin=org.permissions.admin posted_key=posted_key/> }.into_any()
+                view! { <Keys org_admin=org.permissions.admin posted_key=posted_key.clone()/> }.into_any()
             }
             Some(why) => {
                 let title = match org.developer_access() {
@@ -120,10 +117,10 @@ fn keys_count(n: i64) -> String {
 }
 
 #[component]
-fn Keys(org_admin: bool, posted_key: Option<NewKeyResource>) -> impl IntoView {
+fn Keys(org_admin: bool, posted_key: Option<CreatedKey>) -> impl IntoView {
     let place = Place::from_query();
     let dialog = opened_with("dialog");
-    let key_id: Option<i64> = opened_with("key").and_then(|k| k.parse().ok());
+    let key_id: Option<i64> = opened_with("id").and_then(|k| k.parse().ok());
     let (page, unused_only) = (place.page, place.unused_only);
     let keys = Resource::new(|| (), move |_| list_keys(page, unused_only));
     let cancel = ServerAction::<CancelRetirement>::new();
@@ -139,12 +136,8 @@ fn Keys(org_admin: bool, posted_key: Option<NewKeyResource>) -> impl IntoView {
         {cancel_error.map(|m| view! { <ErrorBanner message=m/> })}
         <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
             {move || {
-                let (place, dialog) = (place.clone(), dialog.clone());
+                let (place, dialog, posted) = (place.clone(), dialog.clone(), posted_key.clone());
                 Suspend::new(async move {
-                    let posted = match posted_key {
-                        Some(taken) => taken.await.ok().flatten(),
-                        None => None,
-                    };
                     let p = match keys.await {
                         Err(e) => return view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                         Ok(p) => p,
@@ -190,7 +183,7 @@ fn DialogButton(
         <form method="get" action="/developer" class="bare-form">
             <KeepPlace filters=place.params() at=Cursor::default()/>
             <input type="hidden" name="dialog" value=dialog/>
-            {key.map(|id| view! { <input type="hidden" name="key" value=id/> })}
+            {key.map(|id| view! { <input type="hidden" name="id" value=id/> })}
             <button class=class type="submit" aria-label=aria_label>{label}</button>
         </form>
     }
@@ -302,7 +295,7 @@ fn KeyRow(key: KeySummary, place: Place) -> impl IntoView {
         .map(|ms| format!("Expires in {}", time_left(ms)));
     let ips = key.allowed_ips.len();
     let id = key.id;
-    let edit = place.href(&[("dialog", "edit".to_owned()), ("key", id.to_string())]);
+    let edit = place.href(&[("dialog", "edit".to_owned()), ("id", id.to_string())]);
     let row_href = edit.clone();
     let cancel = ServerAction::<CancelRetirement>::new();
     let action = |dialog: &'static str, label: &'static str, class: &'static str| {

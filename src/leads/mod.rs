@@ -12,6 +12,8 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::server::forms::{finish, Then};
 use domain::{Lead, LeadDraft};
 
 pub const LEADS_PAGE_SIZE: i64 = 25;
@@ -49,39 +51,42 @@ pub async fn list_leads(q: String, before: Option<i64>) -> Result<LeadsPage, App
 }
 
 /// Form posts (URL-encoded), so that the lead forms work before the wasm has
-/// loaded.
+/// loaded. A new lead is shown at the top of the whole list; an edit or a
+/// deletion goes back to the list as it was (its search and page).
 #[server]
 pub async fn create_lead(draft: LeadDraft) -> Result<Lead, AppError> {
-    let (state, org) = member().await?;
-    let actor = service::Actor::User(&org.actor);
-    let lead = service::create(&state, org.id, &draft, actor).await?;
-    crate::server::forms::redirect_plain_form_post("/leads");
-    Ok(lead)
+    finish(Then::Go("/leads"), async {
+        let (state, org) = member().await?;
+        let actor = service::Actor::User(&org.actor);
+        service::create(&state, org.id, &draft, actor).await
+    })
+    .await
 }
 
 #[server]
 pub async fn update_lead(id: i64, draft: LeadDraft) -> Result<Lead, AppError> {
-    let (state, org) = member().await?;
-    let patch = domain::LeadPatch {
-        name: Some(draft.name),
-        email: Some(draft.email),
-        company: Some(draft.company),
-        phone: Some(draft.phone),
-        status: Some(draft.status),
-        source: Some(draft.source),
-        notes: Some(draft.notes),
-    };
-    let actor = service::Actor::User(&org.actor);
-    let lead = service::update(&state, org.id, id, patch, actor).await?;
-    crate::server::forms::redirect_plain_form_post("/leads");
-    Ok(lead)
+    finish(Then::Back, async {
+        let (state, org) = member().await?;
+        let patch = domain::LeadPatch {
+            name: Some(draft.name),
+            email: Some(draft.email),
+            company: Some(draft.company),
+            phone: Some(draft.phone),
+            status: Some(draft.status),
+            source: Some(draft.source),
+            notes: Some(draft.notes),
+        };
+        let actor = service::Actor::User(&org.actor);
+        service::update(&state, org.id, id, patch, actor).await
+    })
+    .await
 }
 
-/// A form post (URL-encoded) from the Leads page, which it returns to.
 #[server]
 pub async fn delete_lead(id: i64) -> Result<(), AppError> {
-    let (state, org) = member().await?;
-    service::delete(&state, org.id, id, service::Actor::User(&org.actor)).await?;
-    crate::server::forms::redirect_plain_form_post("/leads");
-    Ok(())
+    finish(Then::Back, async {
+        let (state, org) = member().await?;
+        service::delete(&state, org.id, id, service::Actor::User(&org.actor)).await
+    })
+    .await
 }

@@ -1,7 +1,8 @@
 //! The Leads page: list, search, create, edit, delete. Drawn by the server,
 //! without wasm: search is a GET form, pages are links, and the forms are
 //! plain posts that redirect back to the list. A dialog opens from the
-//! page's address (`?dialog=new-lead`, `?edit=ID`, `?delete=ID`), so every
+//! page's address (`?dialog=new-lead`, `?dialog=edit&id=ID`, `?dialog=delete&id=ID`), keeping
+//! its search and page, so every
 //! view works, and reloads, with or without JavaScript.
 
 use leptos::form::ActionForm;
@@ -39,15 +40,12 @@ enum Opened {
 
 impl Opened {
     fn from_query() -> Self {
-        let id = |name| opened_with(name).and_then(|v| v.parse().ok());
-        if opened_with("dialog").as_deref() == Some("new-lead") {
-            Self::New
-        } else if let Some(id) = id("edit") {
-            Self::Edit(id)
-        } else if let Some(id) = id("delete") {
-            Self::Delete(id)
-        } else {
-            Self::None
+        let id = opened_with("id").and_then(|v| v.parse().ok());
+        match (opened_with("dialog").as_deref(), id) {
+            (Some("new-lead"), _) => Self::New,
+            (Some("edit"), Some(id)) => Self::Edit(id),
+            (Some("delete"), Some(id)) => Self::Delete(id),
+            _ => Self::None,
         }
     }
 }
@@ -128,12 +126,14 @@ fn LeadsList() -> impl IntoView {
                                                 <td class="actions">
                                                     <form method="get" action="/leads" class="bare-form">
                                                         <KeepPlace filters=filters.clone() at=at.clone()/>
-                                                        <input type="hidden" name="edit" value=lead.id/>
+                                                        <input type="hidden" name="dialog" value="edit"/>
+                                                        <input type="hidden" name="id" value=lead.id/>
                                                         <button class="button small" type="submit">"Edit"</button>
                                                     </form>
                                                     <form method="get" action="/leads" class="bare-form">
                                                         <KeepPlace filters=filters.clone() at=at.clone()/>
-                                                        <input type="hidden" name="delete" value=lead.id/>
+                                                        <input type="hidden" name="dialog" value="delete"/>
+                                                        <input type="hidden" name="id" value=lead.id/>
                                                         <button class="button small danger" type="submit">"Delete"</button>
                                                     </form>
                                                 </td>

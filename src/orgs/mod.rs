@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::auth::session::{guard, Granted, Need};
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::server::forms::{finish, finish_showing, Then};
 use crate::keys::domain::KeySummary;
 use domain::MemberPermissions;
 
@@ -45,7 +47,7 @@ pub struct Invitation {
 
 /// An invitation link made by a plain form post, absolute, for the one
 /// page view that shows it. No `Debug`: it holds the link.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct SentInvitation {
     pub email: String,
     pub url: String,
@@ -117,30 +119,32 @@ pub async fn invite_member(
     email: String,
     #[server(default)] permissions: MemberPermissions,
 ) -> Result<CreatedInvitation, AppError> {
-    let Granted { state, org, user } = guard(Need::OrgAdmin).await?;
-    let created = service::invite(&state, &org, &email, permissions).await?;
-    if crate::server::forms::is_plain_form_post() {
-        let origin = crate::server::forms::page_origin().unwrap_or_default();
-        state.invitation_links.put(
-            &user.token_hash,
-            SentInvitation {
+    finish_showing(
+        Then::Go("/members"),
+        async {
+            let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
+            service::invite(&state, &org, &email, permissions).await
+        },
+        |created| {
+            let origin = crate::server::forms::page_origin().unwrap_or_default();
+            Some(crate::server::flash::Flash::Invitation(SentInvitation {
                 email: created.email.clone(),
                 url: format!("{origin}{}", created.path),
                 expires_at: created.expires_at,
-            },
-        );
-        crate::server::forms::redirect_plain_form_post("/members");
-    }
-    Ok(created)
+            }))
+        },
+    )
+    .await
 }
 
 /// A form post (URL-encoded) from the Members page, which it returns to.
 #[server]
 pub async fn revoke_invitation(id: i64) -> Result<(), AppError> {
-    let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
-    service::revoke_invitation(&state, &org, id).await?;
-    crate::server::forms::redirect_plain_form_post("/members");
-    Ok(())
+    finish(Then::Go("/members"), async {
+        let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
+        service::revoke_invitation(&state, &org, id).await
+    })
+    .await
 }
 
 /// Readable by whoever holds the link, signed in or not.
@@ -155,11 +159,12 @@ pub async fn get_invitation(token: String) -> Result<InvitationView, AppError> {
 /// the wasm has loaded.
 #[server]
 pub async fn accept_invitation(token: String, password: String) -> Result<(), AppError> {
-    let state = crate::auth::session::state()?;
-    let user_id = service::accept_invitation(&state, &token, &password).await?;
-    crate::auth::session::start_session(&state, user_id).await?;
-    crate::server::forms::redirect_plain_form_post("/leads");
-    Ok(())
+    finish(Then::Go("/leads"), async {
+        let state = crate::auth::session::state()?;
+        let user_id = service::accept_invitation(&state, &token, &password).await?;
+        crate::auth::session::start_session(&state, user_id).await
+    })
+    .await
 }
 
 /// A form post (URL-encoded) from the Members page, which it returns to.
@@ -168,15 +173,16 @@ pub async fn set_member_permissions(
     email: String,
     permissions: MemberPermissions,
 ) -> Result<(), AppError> {
-    let Granted { state, user, org } = guard(Need::OrgAdmin).await?;
-    if email.trim().eq_ignore_ascii_case(&user.email) && !permissions.admin {
-        return Err(AppError::Conflict(
-            "You cannot remove your own Admin permission. Ask another admin.".into(),
-        ));
-    }
-    service::set_permissions(&state, &org, &email, permissions).await?;
-    crate::server::forms::redirect_plain_form_post("/members");
-    Ok(())
+    finish(Then::Go("/members"), async {
+        let Granted { state, user, org } = guard(Need::OrgAdmin).await?;
+        if email.trim().eq_ignore_ascii_case(&user.email) && !permissions.admin {
+            return Err(AppError::Conflict(
+                "You cannot remove your own Admin permission. Ask another admin.".into(),
+            ));
+        }
+        service::set_permissions(&state, &org, &email, permissions).await
+    })
+    .await
 }
 
 /// The member's keys that still work, for the removal dialog.
@@ -195,8 +201,9 @@ pub async fn remove_member(
     email: String,
     #[server(default)] revoke_keys: bool,
 ) -> Result<(), AppError> {
-    let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
-    service::remove_member(&state, &org, &email, revoke_keys).await?;
-    crate::server::forms::redirect_plain_form_post("/members");
-    Ok(())
+    finish(Then::Go("/members"), async {
+        let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
+        service::remove_member(&state, &org, &email, revoke_keys).await
+    })
+    .await
 }

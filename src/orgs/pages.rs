@@ -17,7 +17,7 @@ use crate::ui::{
 
 /// Dashboard → Members: drawn by the server, without wasm but the Copy
 /// button of a new invitation link. Every change is a plain form post that
-/// comes back here; Remove opens from the address (`?remove=EMAIL`).
+/// comes back here; Remove opens from the address (`?dialog=remove&id=EMAIL`).
 #[component]
 pub fn MembersPage() -> impl IntoView {
     signed_in(|viewer| {
@@ -42,7 +42,9 @@ fn Members() -> impl IntoView {
         error_parts(invite.value().get_untracked().map(|r| r.map(|_| ())));
     let invite_fields: Signal<Vec<FieldError>> = Signal::stored(invite_fields);
     let ticked = |name: &str| posted(name).is_some_and(|v| v == "true");
-    let removing = opened_with("remove");
+    let removing = (opened_with("dialog").as_deref() == Some("remove"))
+        .then(|| opened_with("id"))
+        .flatten();
     let sent = sent_invitation();
     view! {
         <div class="page-header"><div>
@@ -80,7 +82,8 @@ fn Members() -> impl IntoView {
                                             <td data-label="Joined">{format_time(m.joined_at)}</td>
                                             <td class="actions">
                                                 <form method="get" action="/members" class="bare-form">
-                                                    <input type="hidden" name="remove" value=m.email.clone()/>
+                                                    <input type="hidden" name="dialog" value="remove"/>
+                                                    <input type="hidden" name="id" value=m.email.clone()/>
                                                     <button class="button small danger" type="submit" aria-label=format!("Remove {}", m.email)>"Remove"</button>
                                                 </form>
                                             </td>
@@ -199,7 +202,7 @@ fn RemoveMember(email: String) -> impl IntoView {
 }
 
 /// The invitation link a plain "Invite" post made, on the page it returned
-/// to (taken for the page view by `provide_held_for_this_view`).
+/// to (its flash, handed to the page view by `provide_flash_for_this_view`).
 fn sent_invitation() -> Option<SentInvitation> {
     #[cfg(feature = "ssr")]
     {

@@ -6,6 +6,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod flash;
 pub mod forms;
 pub mod headers;
 pub mod rate_limit;

@@ -87,7 +87,7 @@ pub fn app(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            super::forms::remember_failed_form,
+            super::forms::form_flow,
         ))
         .layer(RequestBodyLimitLayer::new(SERVER_FN_BODY_LIMIT));
     Router::new()
@@ -241,6 +241,9 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
                     }
                     if let Err(error) = ticker.limits.api_per_key.prune(ticker.clock.now()).await {
                         tracing::warn!(%error, "could not prune rate-limit windows; will retry");
+                    }
+                    if let Err(error) = super::flash::prune(&ticker.db, ticker.clock.now()).await {
+                        tracing::warn!(%error, "could not prune flashes; will retry");
                     }
                     // Usage older than 90 days goes, checked hourly.
                     let now = ticker.clock.now().timestamp_millis();

@@ -34,10 +34,6 @@ pub struct Shared {
     pub usage: Usage,
     pub limits: Limits,
     pub credentials: CredentialCache,
-    pub reveals: super::forms::PendingReveals,
-    pub form_echoes: super::forms::FormEchoes,
-    pub reset_links: super::forms::ResetLinks,
-    pub invitation_links: super::forms::InvitationLinks,
     /// Prefixes of the keys made before checksums (loaded at start; none is
     /// ever added): the only tokens with a bad checksum worth looking up.
     pub legacy_keys: HashSet<String>,
@@ -94,10 +90,6 @@ impl AppState {
             leptos_options,
             usage: Usage::new(db.clone()),
             credentials: CredentialCache::for_database(&config.database_url),
-            reveals: Default::default(),
-            form_echoes: Default::default(),
-            reset_links: Default::default(),
-            invitation_links: Default::default(),
             legacy_keys,
             db,
             clock,

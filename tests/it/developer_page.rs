@@ -54,13 +54,13 @@ async fn the_list_is_drawn_by_the_server_with_dialogs_opened_from_the_address() 
     );
     assert!(
         page.contains(&format!(
-            r#"data-href="/developer?dialog=edit&amp;key={id}""#
+            r#"data-href="/developer?dialog=edit&amp;id={id}""#
         )),
         "a click on the row opens Edit"
     );
     assert!(
         page.contains(&format!(
-            r#"href="/developer?dialog=edit&amp;key={id}" aria-label="Edit key Zapier""#
+            r#"href="/developer?dialog=edit&amp;id={id}" aria-label="Edit key Zapier""#
         )),
         "the name links to Edit"
     );
@@ -73,7 +73,7 @@ async fn the_list_is_drawn_by_the_server_with_dialogs_opened_from_the_address() 
 
     let edit = html(
         &app.get(
-            &format!("/developer?dialog=edit&key={id}"),
+            &format!("/developer?dialog=edit&id={id}"),
             Some(&session),
             None,
         )
@@ -92,7 +92,7 @@ async fn the_list_is_drawn_by_the_server_with_dialogs_opened_from_the_address() 
     ] {
         let page = html(
             &app.get(
-                &format!("/developer?dialog={dialog}&key={id}"),
+                &format!("/developer?dialog={dialog}&id={id}"),
                 Some(&session),
                 None,
             )
@@ -104,7 +104,7 @@ async fn the_list_is_drawn_by_the_server_with_dialogs_opened_from_the_address() 
     // A key that is not there opens nothing; a developer who isn't an org
     // admin gets no policy dialog.
     let missing = html(
-        &app.get("/developer?dialog=edit&key=999", Some(&session), None)
+        &app.get("/developer?dialog=edit&id=999", Some(&session), None)
             .await,
     );
     assert!(!missing.contains(r#"id="edit-key""#));
@@ -121,7 +121,7 @@ async fn edit_roll_cancel_revoke_and_delete_work_as_plain_form_posts() {
     let app = spawn_app().await;
     let (_, session) = app.developer("Acme", "dev@acme.test").await;
     let id = app.create_key(&session, "CI", READ).await.key.id;
-    let edit_page = format!("{ORIGIN}/developer?dialog=edit&key={id}");
+    let edit_page = format!("{ORIGIN}/developer?dialog=edit&id={id}");
 
     // Bad input: back to the dialog, as it was sent, with the field's error.
     let update = |name: &str, ips: &str| UpdateKey {
@@ -175,19 +175,17 @@ async fn edit_roll_cancel_revoke_and_delete_work_as_plain_form_posts() {
                 id,
                 grace: Grace::OneHour,
             },
-            &format!("{ORIGIN}/developer?dialog=roll&key={id}"),
+            &format!("{ORIGIN}/developer?dialog=roll&id={id}"),
         )
         .await;
-    assert_eq!(rolled.header("location"), "/developer?dialog=reveal");
+    let location = rolled.header("location");
+    assert!(location.starts_with("/developer?flash="), "{location}");
     let reveal = follow(&app, &session, &rolled).await;
     assert!(reveal.contains("Your new API key"));
     let start = reveal.find(r#"value="sk_"#).expect("the new key") + 7;
     let fresh = &reveal[start..start + 44];
     assert!(!html(&rolled).contains(fresh), "the redirect has no key");
-    let again = html(
-        &app.get("/developer?dialog=reveal", Some(&session), None)
-            .await,
-    );
+    let again = html(&app.get(&location, Some(&session), None).await);
     assert!(!again.contains(fresh), "shown once");
     let listed = keys(&app, &session).await;
     let old = listed.iter().find(|k| k.id == id).unwrap();
@@ -214,7 +212,7 @@ async fn edit_roll_cancel_revoke_and_delete_work_as_plain_form_posts() {
         .post_form(
             Some(&session),
             RevokeKey { id },
-            &format!("{ORIGIN}/developer?dialog=revoke&key={id}"),
+            &format!("{ORIGIN}/developer?dialog=revoke&id={id}"),
         )
         .await;
     assert_eq!(revoked.header("location"), "/developer");
@@ -228,7 +226,7 @@ async fn edit_roll_cancel_revoke_and_delete_work_as_plain_form_posts() {
         .post_form(
             Some(&session),
             DeleteKey { id },
-            &format!("{ORIGIN}/developer?dialog=delete&key={id}"),
+            &format!("{ORIGIN}/developer?dialog=delete&id={id}"),
         )
         .await;
     assert_eq!(deleted.header("location"), "/developer");
@@ -239,7 +237,7 @@ async fn edit_roll_cancel_revoke_and_delete_work_as_plain_form_posts() {
         .post_form(
             Some(&session),
             DeleteKey { id },
-            &format!("{ORIGIN}/developer?dialog=delete&key={id}"),
+            &format!("{ORIGIN}/developer?dialog=delete&id={id}"),
         )
         .await;
     let page = follow(&app, &session, &again).await;

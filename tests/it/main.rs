@@ -8,6 +8,7 @@ mod common;
 mod accounts;
 mod cli;
 mod developer_page;
+mod flash;
 mod instances;
 mod invitations;
 mod keys;
