@@ -439,19 +439,22 @@ impl KeyStatus {
 /// and announced by the API's `Leadline-Key-Expires` header.
 pub const EXPIRY_WARNING: chrono::Duration = chrono::Duration::days(7);
 
-/// "23 h", "7 days", "12 min": how long until a moment, as the list says it.
+/// "23 h", "6 days", "12 min": how long until a moment, as the list says it.
 /// Hours below two days (a 24-hour grace reads "23 h" soon after), days
-/// (rounded) above.
+/// above. Always rounded down: the time left is never overstated, so
+/// 3 days and 16 hours read "3 days".
 pub fn time_left(ms: i64) -> String {
     const MINUTE: i64 = 60_000;
     const HOUR: i64 = 60 * MINUTE;
     let ms = ms.max(0);
-    if ms < HOUR {
-        format!("{} min", (ms / MINUTE).max(1))
+    if ms < MINUTE {
+        "under a minute".to_owned()
+    } else if ms < HOUR {
+        format!("{} min", ms / MINUTE)
     } else if ms < 48 * HOUR {
         format!("{} h", ms / HOUR)
     } else {
-        format!("{} days", (ms + 12 * HOUR) / (24 * HOUR))
+        format!("{} days", ms / (24 * HOUR))
     }
 }
 
@@ -1075,9 +1078,12 @@ mod tests {
         assert_eq!(time_left(24 * h - 60_000), "23 h");
         assert_eq!(time_left(h + 1), "1 h");
         assert_eq!(time_left(59 * 60_000), "59 min");
-        assert_eq!(time_left(5), "1 min");
-        assert_eq!(time_left(7 * 24 * h - 60_000), "7 days");
-        assert_eq!(time_left(3 * 24 * h + h), "3 days");
+        assert_eq!(time_left(60_000 + 59_999), "1 min");
+        assert_eq!(time_left(5), "under a minute");
+        assert_eq!(time_left(7 * 24 * h - 60_000), "6 days");
+        assert_eq!(time_left(7 * 24 * h), "7 days");
+        assert_eq!(time_left(3 * 24 * h + 16 * h), "3 days", "never overstated");
+        assert_eq!(time_left(48 * h - 1), "47 h");
     }
 
     #[test]
