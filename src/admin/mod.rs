@@ -9,9 +9,9 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::keys::domain::KeySummary;
 #[cfg(feature = "ssr")]
 use crate::server::forms::{finish, finish_showing, Then};
-use crate::keys::domain::KeySummary;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrgSummary {
@@ -135,7 +135,9 @@ pub async fn create_password_reset(email: String) -> Result<String, AppError> {
         },
         |path| {
             let origin = crate::server::forms::page_origin().unwrap_or_default();
-            Some(crate::server::flash::Flash::ResetLink(format!("{origin}{path}")))
+            Some(crate::server::flash::Flash::ResetLink(format!(
+                "{origin}{path}"
+            )))
         },
     )
     .await

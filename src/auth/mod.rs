@@ -16,9 +16,9 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::orgs::domain::MemberPermissions;
 #[cfg(feature = "ssr")]
 use crate::server::forms::{finish, Then};
-use crate::orgs::domain::MemberPermissions;
 
 /// The signed-in user as the dashboard sees them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -15,8 +15,8 @@ use super::domain::{
 // The help texts below say these numbers as literals; this keeps them true.
 const _: () = assert!(IP_ALLOWLIST_MAX == 50 && POLICY_MAX_DAYS == 3650);
 use super::{
-    list_keys, CancelRetirement, CreateKey, DeleteKey, KeysPage, RevokeKey, RollKey,
-    SetKeyPolicy, UpdateKey,
+    list_keys, CancelRetirement, CreateKey, DeleteKey, KeysPage, RevokeKey, RollKey, SetKeyPolicy,
+    UpdateKey,
 };
 use crate::auth::DeveloperAccess;
 use crate::error::FieldError;
@@ -40,9 +40,8 @@ pub fn DeveloperPage() -> impl IntoView {
             .into_any();
         };
         match org.developer_access().explain(&org.name) {
-            None => {
-                view! { <Keys org_admin=org.permissions.admin posted_key=posted_key.clone()/> }.into_any()
-            }
+            None => view! { <Keys org_admin=org.permissions.admin posted_key=posted_key.clone()/> }
+                .into_any(),
             Some(why) => {
                 let title = match org.developer_access() {
                     DeveloperAccess::FlagOff => "Developer API not enabled",

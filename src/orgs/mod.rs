@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::auth::session::{guard, Granted, Need};
 use crate::error::AppError;
+use crate::keys::domain::KeySummary;
 #[cfg(feature = "ssr")]
 use crate::server::forms::{finish, finish_showing, Then};
-use crate::keys::domain::KeySummary;
 use domain::MemberPermissions;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -219,7 +219,11 @@ fn without_params(path_and_query: &str, drop: &[&str]) -> String {
 }
 
 fn with_param(path_and_query: &str, name: &str, value: &str) -> String {
-    let joiner = if path_and_query.contains('?') { '&' } else { '?' };
+    let joiner = if path_and_query.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     let value: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
     format!("{path_and_query}{joiner}{name}={value}")
 }
@@ -430,9 +434,16 @@ mod tests {
 
     #[test]
     fn back_keeps_filters_and_drops_what_belongs_to_one_answer() {
-        let page = "/leads?q=acme&before=40&dialog=edit&id=7&flash=ab&error=x&error_in=/api/y&__err=z";
-        assert_eq!(without_params(page, &[]), "/leads?q=acme&before=40&dialog=edit&id=7");
-        assert_eq!(without_params(page, &DIALOG_PARAMS), "/leads?q=acme&before=40");
+        let page =
+            "/leads?q=acme&before=40&dialog=edit&id=7&flash=ab&error=x&error_in=/api/y&__err=z";
+        assert_eq!(
+            without_params(page, &[]),
+            "/leads?q=acme&before=40&dialog=edit&id=7"
+        );
+        assert_eq!(
+            without_params(page, &DIALOG_PARAMS),
+            "/leads?q=acme&before=40"
+        );
         assert_eq!(without_params("/leads?flash=ab", &[]), "/leads");
     }
 

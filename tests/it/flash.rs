@@ -81,7 +81,10 @@ async fn two_tabs_each_reveal_their_own_key() {
     // Shown in the other order: neither overwrote the other.
     let page_two = html(&app.get(&two, Some(&dev), None).await);
     let page_one = html(&app.get(&one, Some(&dev), None).await);
-    assert!(page_one.contains("<strong>Tab one<!></strong> was created"), "{page_one}");
+    assert!(
+        page_one.contains("<strong>Tab one<!></strong> was created"),
+        "{page_one}"
+    );
     assert!(page_two.contains("<strong>Tab two<!></strong> was created"));
     assert_ne!(revealed(&page_one).unwrap(), revealed(&page_two).unwrap());
 }
@@ -93,11 +96,7 @@ async fn a_flash_is_taken_only_by_the_session_it_was_made_for() {
     app.member(&slug, "other@acme.test", false, true).await;
     let other = app.sign_in("other@acme.test").await;
     let posted = app
-        .post_form(
-            Some(&dev),
-            create("Mine"),
-            &format!("{ORIGIN}/developer"),
-        )
+        .post_form(Some(&dev), create("Mine"), &format!("{ORIGIN}/developer"))
         .await;
     let location = posted.header("location");
     let stolen = html(&app.get(&location, Some(&other), None).await);
@@ -137,10 +136,7 @@ async fn nothing_in_the_flash_is_readable_in_the_database() {
         let hex = hex_secret.as_bytes();
         assert!(!bytes.windows(hex.len()).any(|w| w == hex));
     }
-    assert!(
-        !html(&posted).contains(&key[14..]),
-        "nor in the redirect"
-    );
+    assert!(!html(&posted).contains(&key[14..]), "nor in the redirect");
     assert!(!posted.header("location").contains(&key[14..]));
 }
 
@@ -159,7 +155,10 @@ async fn anonymous_posts_store_nothing_whatever_they_send() {
             .uri(<CreateKey as ServerFn>::PATH)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "text/html")
-            .header(header::REFERER, format!("{ORIGIN}/developer?dialog=new-key"))
+            .header(
+                header::REFERER,
+                format!("{ORIGIN}/developer?dialog=new-key"),
+            )
             .header(
                 header::COOKIE,
                 format!("leadline_session={}", hex::encode(token)),
@@ -271,7 +270,9 @@ async fn the_leads_page_keeps_its_search_and_page_through_an_edit() {
     let failed = app.post_form(Some(&dev), edit(""), &page).await;
     let location = failed.header("location");
     assert!(
-        location.starts_with(&format!("/leads?q=Acme&before=20&trail=0&dialog=edit&id={id}&flash=")),
+        location.starts_with(&format!(
+            "/leads?q=Acme&before=20&trail=0&dialog=edit&id={id}&flash="
+        )),
         "{location}"
     );
     let saved = app.post_form(Some(&dev), edit("Renamed"), &page).await;
