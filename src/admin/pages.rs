@@ -85,7 +85,7 @@ fn Console() -> impl IntoView {
                                             <input type="hidden" name="slug" value=slug/>
                                             <input type="hidden" name="on" value=(!o.developer_api).to_string()/>
                                             <label class="switch">
-                                                <input type="checkbox" role="switch" data-submit-on-change=""
+                                                <input type="checkbox" class="switch" role="switch" data-submit-on-change=""
                                                     aria-label=format!("Developer API for {}", o.name) checked=o.developer_api/>
                                                 {if o.developer_api { "On" } else { "Off" }}
                                             </label>

@@ -153,7 +153,7 @@ fn PermissionSwitch(
             <input type="hidden" name="email" value=email/>
             <input type="hidden" name="permissions[admin]" value=flipped.admin.to_string()/>
             <input type="hidden" name="permissions[developer]" value=flipped.developer.to_string()/>
-            <input type="checkbox" data-submit-on-change="" aria-label=aria checked=on/>
+            <input type="checkbox" class="switch" data-submit-on-change="" aria-label=aria checked=on/>
             <noscript><button class="button small" type="submit">{if on { "Revoke" } else { "Grant" }}</button></noscript>
         </ActionForm>
     }
