@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { createKey, open, signIn, signOut } from "./helpers";
+import { createKey, endpointPages, open, signIn, signOut } from "./helpers";
 
 // Every page, signed out and signed in: no console error, no uncaught
 // exception, no failed request (the favicon included).
@@ -22,14 +22,6 @@ async function visitAll(page: Page, paths: string[]) {
     // Let late requests (favicon, server functions) finish.
     await page.waitForLoadState("networkidle");
   }
-}
-
-async function endpointPages(page: Page): Promise<string[]> {
-  await open(page, "/docs");
-  const hrefs = await page.locator('a[href^="/docs/"]').evaluateAll((links) =>
-    links.map((a) => a.getAttribute("href") ?? ""),
-  );
-  return [...new Set(hrefs.filter((h) => !h.includes("#")))];
 }
 
 test("no page logs a console error or a failed request, signed out or in", async ({ page }) => {

@@ -54,3 +54,12 @@ export async function takeRevealedKey(page: Page) {
   await expect(reveal).toBeHidden();
   return key;
 }
+
+/** The docs pages of the API's endpoints, as /docs links to them. */
+export async function endpointPages(page: Page): Promise<string[]> {
+  await open(page, "/docs");
+  const hrefs = await page.locator('a[href^="/docs/"]').evaluateAll((links) =>
+    links.map((a) => a.getAttribute("href") ?? ""),
+  );
+  return [...new Set(hrefs.filter((h) => !h.includes("#")))];
+}

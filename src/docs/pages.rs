@@ -84,7 +84,7 @@ pub fn DocsIndex() -> impl IntoView {
 
             <h2 id="authentication">"Authentication"</h2>
             <p>"Send the key as a Bearer token in the Authorization header:"</p>
-            <pre><code>"Authorization: Bearer sk_xxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"</code></pre>
+            <pre tabindex="0"><code>"Authorization: Bearer sk_xxxxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"</code></pre>
             <p>"The first 14 characters (sk_xxxxxxxx_...) are your key prefix: you'll see it on the keys list, in the audit log, and in error messages. The prefix alone can't be used to authenticate. Keys in the URL are refused. See " <a href="#api-keys">"API keys"</a> " for rolling keys, expiry warnings, IP allowlists and reporting a leaked key."</p>
 
             <h2 id="errors">"Errors"</h2>
@@ -155,7 +155,7 @@ fn KeysGuide() -> impl IntoView {
             <h3 id="leaked-keys">"Checksums and leaked keys"</h3>
             <p>"The last 6 characters of a key are a checksum of the rest, so a mistyped or made-up key is refused (" <code>"malformed_key"</code> ") before any look-up, and tools can tell a Leadline key from random text. The other 34 characters are random: about 202 bits."</p>
             <p>"Found a key where it should not be, such as a public repository or a log? Report it; no authentication is needed, since holding the key is proof enough. Every working key among up to 100 reported tokens is revoked at once (the audit log says \"reported as leaked\") and its organisation's Developer page shows a banner. The answer is always 202, whatever matched, and reports are rate-limited per address."</p>
-            <pre><code>"curl -X POST https://your-leadline/api/v1/leaked-keys \\\n  -H 'Content-Type: application/json' \\\n  -d '{\"keys\": [\"sk_...\"]}'"</code></pre>
+            <pre tabindex="0"><code>"curl -X POST https://your-leadline/api/v1/leaked-keys \\\n  -H 'Content-Type: application/json' \\\n  -d '{\"keys\": [\"sk_...\"]}'"</code></pre>
             <p>"To catch keys before they leak, run " <code>"leadline key scan FILE…"</code> " in CI or a pre-commit hook: it prints the file, line and prefix of every key whose checksum is valid, never the key itself, and exits with 1 when it finds one."</p>
             <h3>"Temp keys from the docs playground"</h3>
             <p>"Generate test token on an endpoint page creates a 1-hour key on your behalf, named \"Docs playground (temp)\", scoped to leads CRUD. It shows in the same keys list and auto-expires; revoke it early if you're worried."</p>
@@ -233,7 +233,7 @@ fn Endpoint(endpoint: EndpointDoc) -> impl IntoView {
                 <h2>"Request body"</h2>
                 {schema_table(&body.schema)}
                 <p class="muted small">"Example"</p>
-                <pre><code>{body.example.clone()}</code></pre>
+                <pre tabindex="0"><code>{body.example.clone()}</code></pre>
             })}
 
             <h2>"Responses"</h2>
@@ -265,11 +265,11 @@ fn Endpoint(endpoint: EndpointDoc) -> impl IntoView {
             {e.responses.iter().find(|r| r.status.starts_with('2') && r.schema.is_some()).map(|r| view! {
                 <h3>{format!("{} response", r.status)}</h3>
                 {r.schema.as_ref().map(schema_table)}
-                {r.example.clone().map(|x| view! { <p class="muted small">"Example"</p><pre><code>{x}</code></pre> })}
+                {r.example.clone().map(|x| view! { <p class="muted small">"Example"</p><pre tabindex="0"><code>{x}</code></pre> })}
             })}
 
             <h2>"Example"</h2>
-            <pre><code>{e.curl()}</code></pre>
+            <pre tabindex="0"><code>{e.curl()}</code></pre>
 
             <Playground endpoint=endpoint/>
         </article>
@@ -445,7 +445,7 @@ fn PlaygroundForm(
                                 {x.headers.iter().map(|(k, v)| view! { <li><code>{k.clone()}</code> ": " {v.clone()}</li> }).collect_view()}
                             </ul>
                         </details>
-                        <pre><code data-testid="response-body">{x.body.clone()}</code></pre>
+                        <pre tabindex="0"><code data-testid="response-body">{x.body.clone()}</code></pre>
                     </div>
                 }.into_any(),
             })}
