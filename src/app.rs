@@ -114,7 +114,9 @@ fn Layout() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match viewer.await {
                             Ok(Some(v)) => view! { <AccountMenu viewer=v/> }.into_any(),
-                            _ => view! { <a class="button small" href="/sign-in">"Sign in"</a> }.into_any(),
+                            Ok(None) => view! { <a class="button small" href="/sign-in">"Sign in"</a> }.into_any(),
+                            // Not known to be signed out (the database is away).
+                            Err(_) => ().into_any(),
                         }
                     })}
                 </Suspense>

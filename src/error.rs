@@ -49,6 +49,8 @@ pub enum AppError {
     Throttled { retry_after_secs: u64 },
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    #[error("Leadline cannot reach its database right now. Nothing was changed; try again in a few seconds.")]
+    Unavailable,
     #[error("Could not reach the server: {0}")]
     Transport(String),
     #[error("This account has been disabled. Ask your platform admin.")]
@@ -126,6 +128,7 @@ impl AppError {
             Self::Throttled { .. } | Self::RateLimited { .. } => 429,
             Self::BadRequest(_) => 400,
             Self::Internal => 500,
+            Self::Unavailable => 503,
             Self::Transport(_) => 502,
         }
     }
@@ -144,6 +147,7 @@ impl AppError {
             Self::Conflict(_) => "conflict",
             Self::Throttled { .. } => "too_many_attempts",
             Self::Internal => "internal_error",
+            Self::Unavailable => "service_unavailable",
             Self::Transport(_) => "transport_error",
             Self::MissingCredentials => "missing_credentials",
             Self::BadRequest(_) => "bad_request",
@@ -197,10 +201,26 @@ impl From<sqlx::Error> for AppError {
                 return Self::Conflict("That already exists. Refresh and try again.".into());
             }
         }
+        // The database is away (stopped, restarting, unreachable): the
+        // caller is told so at once and may retry; it is not a fault here.
+        let away = match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+            // PostgreSQL shutting down or starting up (SQLSTATE class 57P).
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("57P")),
+            _ => false,
+        };
+        if away {
+            tracing::warn!(%error, "database unavailable");
+            return Self::Unavailable;
+        }
         tracing::error!(%error, "database error");
         Self::Internal
     }
 }
+
+/// How long a client is asked to wait while the database is away.
+#[cfg(feature = "ssr")]
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
 
 /// The problem `type` of a code: this server's own docs page for it, as a
 /// reference relative to the server (RFC 9457 section 3.1.1 allows that);
@@ -282,6 +302,12 @@ mod response {
                     retry_after_secs, ..
                 } => {
                     headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                }
+                Self::Unavailable => {
+                    headers.insert(
+                        header::RETRY_AFTER,
+                        HeaderValue::from(super::UNAVAILABLE_RETRY_SECS),
+                    );
                 }
                 Self::MethodNotAllowed { allow } => {
                     if let Ok(value) = HeaderValue::from_str(allow) {

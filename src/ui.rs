@@ -36,6 +36,11 @@ pub fn signed_in<V: IntoView + 'static>(
                     match viewer.await {
                         Ok(Some(v)) => page(v).into_any(),
                         Ok(None) => view! { <SignInPrompt/> }.into_any(),
+                        // The database is away: say so plainly, as a page.
+                        Err(e @ AppError::Unavailable) => view! {
+                            <AccessDenied title="Leadline is unavailable" message=e.to_string()/>
+                        }
+                        .into_any(),
                         Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                     }
                 })

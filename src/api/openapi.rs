@@ -127,6 +127,7 @@ fn error_statuses(shape: &Shape) -> Vec<(u16, Option<bool>)> {
                 (422, None),
                 (429, None),
                 (500, None),
+                (503, None),
             ]
         } else {
             vec![(405, None)]
@@ -139,6 +140,7 @@ fn error_statuses(shape: &Shape) -> Vec<(u16, Option<bool>)> {
         (405, Some(true)),
         (429, Some(true)),
         (500, Some(false)),
+        (503, Some(false)),
     ];
     if shape.has_id {
         statuses.push((404, Some(true)));
@@ -189,7 +191,7 @@ fn problem_response(status: u16, authenticated: Option<bool>, codes: &[&str]) ->
                 ),
             );
         }
-        429 => {
+        429 | 503 => {
             headers.insert(
                 "Retry-After".into(),
                 header(

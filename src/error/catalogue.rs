@@ -123,6 +123,11 @@ pub const CATALOGUE: &[ErrorDoc] = &[
         "Something went wrong on the server. Nothing was changed.",
         "Try again later; if it persists, tell your platform admin.",
     ),
+    api(
+        "service_unavailable",
+        "The server cannot reach its database (stopped, restarting or unreachable). Nothing was changed. It is answered at once, not after a long wait, and service resumes by itself when the database is back.",
+        "Wait for the seconds in `Retry-After`, then retry; a sync client should retry the same request.",
+    ),
     dashboard(
         "sign_in_required",
         "The dashboard needs a signed-in session.",
@@ -185,6 +190,7 @@ pub fn samples() -> Vec<AppError> {
             retry_after_secs: 60,
         },
         AppError::Internal,
+        AppError::Unavailable,
         AppError::Transport("offline".into()),
         AppError::AccountDisabled,
         AppError::ResetLinkInvalid,
@@ -236,6 +242,7 @@ pub fn samples() -> Vec<AppError> {
             | AppError::Conflict(_)
             | AppError::Throttled { .. }
             | AppError::Internal
+            | AppError::Unavailable
             | AppError::Transport(_)
             | AppError::AccountDisabled
             | AppError::ResetLinkInvalid

@@ -25,6 +25,11 @@ pub const CREDENTIALS_CHANNEL: &str = "leadline_credentials";
 /// `BEGIN IMMEDIATE` does.
 const WRITE_LOCK: i64 = 0x4c65_6164_6c69_6e65; // "Leadline"
 
+/// How long a request waits for a PostgreSQL connection before it is told
+/// the database is unavailable (503): a stopped server is answered within
+/// this, and requests succeed again as soon as it is back.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -94,7 +99,8 @@ pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         Backend::Postgres => {
             AnyPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                // A database that is away is answered at once (503), not waited out.
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await
         }

@@ -253,6 +253,7 @@ fn error_from_address(code: &str, invalid: &[String], retry: Option<u64>) -> App
         "invitation_invalid" => AppError::InvitationInvalid,
         "sign_in_required" => AppError::SignInRequired,
         "not_found" => AppError::NotFound,
+        "service_unavailable" => AppError::Unavailable,
         "too_many_attempts" => AppError::Throttled {
             retry_after_secs: retry.unwrap_or(60).clamp(1, 3600),
         },

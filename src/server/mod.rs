@@ -9,6 +9,7 @@ pub mod db;
 pub mod flash;
 pub mod forms;
 pub mod headers;
+pub mod health;
 pub mod rate_limit;
 pub mod secret;
 pub mod seed;

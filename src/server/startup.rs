@@ -96,6 +96,8 @@ pub fn app(state: AppState) -> Router {
             "/audit/export",
             axum::routing::get(crate::audit::export::download),
         )
+        .route("/healthz", axum::routing::get(super::health::healthz))
+        .route("/readyz", axum::routing::get(super::health::readyz))
         .merge(dashboard)
         .layer(middleware::from_fn(assets::never_store_by_default))
         .merge(assets)

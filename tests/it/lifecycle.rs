@@ -617,11 +617,12 @@ async fn a_bad_checksum_is_refused_without_touching_the_database() {
         status_of(&app, &typo).await,
         (StatusCode::UNAUTHORIZED, "malformed_key".into())
     );
-    // A well-formed unknown key does need the database (and so fails here).
+    // A well-formed unknown key does need the database, and so is told
+    // the database is unavailable (503, retry), not refused.
     let unknown = leadline::keys::domain::ApiKey::generate();
     assert_eq!(
-        status_of(&app, unknown.expose()).await.0,
-        StatusCode::INTERNAL_SERVER_ERROR
+        status_of(&app, unknown.expose()).await,
+        (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable".into())
     );
     // A leak report of only bad tokens needs no database either.
     assert_eq!(

@@ -14,6 +14,7 @@ mod invitations;
 mod keys;
 mod lifecycle;
 mod members;
+mod outage;
 mod rest_api;
 mod sessions;
 mod site;
