@@ -622,7 +622,10 @@ async fn a_bad_checksum_is_refused_without_touching_the_database() {
     let unknown = leadline::keys::domain::ApiKey::generate();
     assert_eq!(
         status_of(&app, unknown.expose()).await,
-        (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable".into())
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable".into()
+        )
     );
     // A leak report of only bad tokens needs no database either.
     assert_eq!(
