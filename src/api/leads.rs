@@ -65,13 +65,16 @@ pub struct ListParams {
     /// How many leads to return: 1 to 100, default 25.
     #[param(value_type = i64, required = false, minimum = 1, maximum = 100, default = 25)]
     pub limit: Option<String>,
-    /// `next_cursor` from the previous page.
-    #[param(value_type = String, required = false, pattern = r"^[1-9][0-9]{0,17}$")]
+    /// `next_cursor` from the previous page, with the same `updated_since`.
+    #[param(value_type = String, required = false, pattern = r"^[1-9][0-9]{0,17}(\.[1-9][0-9]{0,17})?$")]
     pub cursor: Option<String>,
     /// Only leads with this status.
     #[param(value_type = LeadStatus, required = false)]
     pub status: Option<String>,
-    /// Only leads updated at or after this RFC 3339 time.
+    /// The sync feed: only leads created or changed at or after this RFC 3339
+    /// time, oldest change first (by `updated_at`, then `id`), so that a lead
+    /// changed while you page through comes again later rather than being
+    /// skipped. Deleted leads are in `GET /leads/deleted`.
     #[param(value_type = DateTime<Utc>, required = false)]
     pub updated_since: Option<String>,
     /// Only leads whose name, email or company contains this text (any case).
@@ -79,13 +82,38 @@ pub struct ListParams {
     pub q: Option<String>,
 }
 
-/// A cursor is the id of the last lead of a page, written plainly.
+/// A number as a cursor writes it: digits, no leading zero.
 fn parse_cursor(raw: &str) -> Option<i64> {
     let canonical = !raw.is_empty()
         && raw.len() <= 18
         && !raw.starts_with('0')
         && raw.bytes().all(|b| b.is_ascii_digit());
     canonical.then(|| raw.parse().ok()).flatten()
+}
+
+/// Where a page starts. Newest first, a cursor is the id of the last lead
+/// of the page before; in the sync feed it is that lead's `updated_at`
+/// (milliseconds) and id, `1764230400000.42`. Cursors are opaque to
+/// clients, so either form positions either list: by its id newest first,
+/// and a bare id in the sync feed as that id at `since`.
+fn parse_position(raw: &str, since: Option<i64>) -> Option<(Option<i64>, Option<(i64, i64)>)> {
+    let (at, id) = match raw.split_once('.') {
+        Some((at, id)) => (Some(parse_cursor(at)?), parse_cursor(id)?),
+        None => (None, parse_cursor(raw)?),
+    };
+    Some(match since {
+        None => (Some(id), None),
+        Some(since) => (None, Some((at.unwrap_or(since), id))),
+    })
+}
+
+/// The cursor of the page after `last`, as `parse_position` reads it.
+fn cursor_after(last: &Lead, sync: bool) -> String {
+    if sync {
+        format!("{}.{}", last.updated_at.timestamp_millis(), last.id)
+    } else {
+        last.id.to_string()
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -100,9 +128,9 @@ pub struct LeadList {
     pub next_cursor: Option<String>,
 }
 
-fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
-    let mut errors = Vec::new();
-    let limit = match params.limit.as_deref() {
+/// `limit`: 1 to 100, default 25.
+fn parse_limit(raw: Option<&str>, errors: &mut Vec<FieldError>) -> i64 {
+    match raw {
         None => 25,
         Some(raw) => match raw.parse::<i64>() {
             Ok(n) if (1..=100).contains(&n) && raw.bytes().all(|b| b.is_ascii_digit()) => n,
@@ -114,20 +142,26 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
                 25
             }
         },
-    };
-    let before_id = match params.cursor.as_deref() {
-        None => None,
-        Some(raw) => match parse_cursor(raw) {
-            Some(id) => Some(id),
-            None => {
-                errors.push(FieldError::new(
-                    "cursor",
-                    "cursor must be a next_cursor value from a previous page.",
-                ));
-                None
-            }
-        },
-    };
+    }
+}
+
+/// An RFC 3339 time, in milliseconds.
+fn parse_time(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
+    match DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => Some(t.with_timezone(&Utc).timestamp_millis()),
+        Err(_) => {
+            errors.push(FieldError::new(
+                field,
+                format!("{field} must be an RFC 3339 time, like 2026-01-31T09:00:00Z."),
+            ));
+            None
+        }
+    }
+}
+
+fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
+    let mut errors = Vec::new();
+    let limit = parse_limit(params.limit.as_deref(), &mut errors);
     let status = match params.status.as_deref() {
         None => None,
         Some(raw) => {
@@ -141,23 +175,24 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
             status
         }
     };
-    let updated_since = match params.updated_since.as_deref() {
-        None => None,
-        Some(raw) => match DateTime::parse_from_rfc3339(raw) {
-            Ok(t) => Some(t.with_timezone(&Utc).timestamp_millis()),
-            Err(_) => {
-                errors.push(FieldError::new(
-                    "updated_since",
-                    "updated_since must be an RFC 3339 time, like 2026-01-31T09:00:00Z.",
-                ));
-                None
-            }
-        },
-    };
+    let updated_since = params
+        .updated_since
+        .as_deref()
+        .and_then(|raw| parse_time("updated_since", raw, &mut errors));
     let q = params.q.unwrap_or_default();
     if q.chars().count() > 200 {
         errors.push(FieldError::new("q", "q must be at most 200 characters."));
     }
+    let (before_id, changed_after) = match params.cursor.as_deref() {
+        None => (None, None),
+        Some(raw) => parse_position(raw, updated_since).unwrap_or_else(|| {
+            errors.push(FieldError::new(
+                "cursor",
+                "cursor must be a next_cursor value from a previous page.",
+            ));
+            (None, None)
+        }),
+    };
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -167,6 +202,7 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
             updated_since,
             q,
             before_id,
+            changed_after,
         },
         limit,
     ))
@@ -180,7 +216,7 @@ fn lead_id(raw: &str) -> Result<i64, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-/// List leads, newest first.
+/// List leads: newest first, or, with `updated_since`, the sync feed.
 #[utoipa::path(get, path = "/leads", operation_id = "list-leads", tag = "Leads", params(ListParams),
     responses((status = 200, description = "A page of leads", body = LeadList)),
     security(("bearer" = ["leads:read"])))]
@@ -193,10 +229,103 @@ pub async fn list(
         caller.require(Permission::Read)?;
         let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
         let (filter, limit) = parse_list(params)?;
+        let sync = filter.updated_since.is_some();
         let mut leads = data::list(&state.db, caller.organisation_id, &filter, limit + 1).await?;
-        let next_cursor = next_cursor(&mut leads, limit, |l| l.id).map(|id| id.to_string());
+        let next_cursor = next_cursor(&mut leads, limit, |last| cursor_after(last, sync));
         Ok(Json(LeadList {
             data: leads,
+            next_cursor,
+        }))
+    };
+    caller.answer(page.await)
+}
+
+/// The deleted-leads feed's query parameters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DeletedParams {
+    /// Only leads deleted at or after this RFC 3339 time (deletions are kept
+    /// for 30 days).
+    #[param(value_type = DateTime<Utc>, required = true)]
+    pub since: Option<String>,
+    /// How many to return: 1 to 100, default 25.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 100, default = 25)]
+    pub limit: Option<String>,
+    /// `next_cursor` from the previous page, with the same `since`.
+    #[param(value_type = String, required = false, pattern = r"^[1-9][0-9]{0,17}(\.[1-9][0-9]{0,17})?$")]
+    pub cursor: Option<String>,
+}
+
+/// A lead that was deleted.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DeletedLead {
+    pub id: i64,
+    pub deleted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({ "data": [{ "id": 42, "deleted_at": "2026-11-27T10:00:00Z" }], "next_cursor": null }))]
+pub struct DeletedLeadList {
+    pub data: Vec<DeletedLead>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// List deleted leads, oldest deletion first: with the sync feed
+/// (`updated_since`), what a sync client needs to mirror the leads.
+#[utoipa::path(get, path = "/leads/deleted", operation_id = "list-deleted-leads", tag = "Leads", params(DeletedParams),
+    responses((status = 200, description = "A page of deleted leads", body = DeletedLeadList)),
+    security(("bearer" = ["leads:read"])))]
+pub async fn deleted(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Result<Query<DeletedParams>, QueryRejection>,
+) -> Metered<Json<DeletedLeadList>> {
+    let page = async {
+        caller.require(Permission::Read)?;
+        let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        let mut errors = Vec::new();
+        let limit = parse_limit(params.limit.as_deref(), &mut errors);
+        let since = match params.since.as_deref() {
+            Some(raw) => parse_time("since", raw, &mut errors),
+            None => {
+                errors.push(FieldError::new(
+                    "since",
+                    "since is required: the time of your last sync, like 2026-01-31T09:00:00Z.",
+                ));
+                None
+            }
+        };
+        let after = match params.cursor.as_deref() {
+            None => None,
+            Some(raw) => match parse_position(raw, Some(since.unwrap_or_default())) {
+                Some((_, after)) => after,
+                None => {
+                    errors.push(FieldError::new(
+                        "cursor",
+                        "cursor must be a next_cursor value from a previous page.",
+                    ));
+                    None
+                }
+            },
+        };
+        let Some(since) = since.filter(|_| errors.is_empty()) else {
+            return Err(AppError::Validation(errors));
+        };
+        let mut rows =
+            data::deleted(&state.db, caller.organisation_id, since, after, limit + 1).await?;
+        let next_cursor = next_cursor(&mut rows, limit, |last| {
+            format!("{}.{}", last.deleted_at, last.lead_id)
+        });
+        Ok(Json(DeletedLeadList {
+            data: rows
+                .into_iter()
+                .map(|row| DeletedLead {
+                    id: row.lead_id,
+                    deleted_at: crate::server::clock::from_millis(row.deleted_at),
+                })
+                .collect(),
             next_cursor,
         }))
     };

@@ -87,6 +87,7 @@ fn with_allow_for_keys(
 fn lead_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(with_allow_for_keys(routes!(leads::list, leads::create)))
+        .routes(with_allow_for_keys(routes!(leads::deleted)))
         .routes(with_allow_for_keys(routes!(
             leads::get,
             leads::update,

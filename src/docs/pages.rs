@@ -103,7 +103,23 @@ pub fn DocsIndex() -> impl IntoView {
             <p>"Each key may make 600 requests a minute by default. Every response carries " <code>"RateLimit-Limit"</code> ", " <code>"RateLimit-Remaining"</code> " and " <code>"RateLimit-Reset"</code> "; a 429 adds " <code>"Retry-After"</code> ". Repeated failed authentication from one address is throttled too."</p>
 
             <h2 id="pagination">"Pagination"</h2>
-            <p>"Lists are newest first. Pass " <code>"limit"</code> " (1 to 100, default 25); when more remain, the response's " <code>"next_cursor"</code> " goes into the next request's " <code>"cursor"</code> ". A sync job can ask only for " <code>"updated_since"</code> " a time."</p>
+            <p>"Lists are newest first. Pass " <code>"limit"</code> " (1 to 100, default 25); when more remain, the response's " <code>"next_cursor"</code> " goes into the next request's " <code>"cursor"</code> "."</p>
+
+            <h2 id="sync">"Keeping a copy in sync"</h2>
+            <p>"An integration that mirrors your leads (a Zapier leads sync, a nightly job) asks for what changed since its last run. With " <code>"updated_since"</code> ", " <code>"GET /api/v1/leads"</code> " is the sync feed: leads created or changed at or after that time, oldest change first (by " <code>"updated_at"</code> ", then " <code>"id"</code> "). A lead changed while you page through comes again on a later page: none is skipped. " <code>"GET /api/v1/leads/deleted?since=…"</code> " lists the leads deleted since then, with the same paging; deletions are kept for 30 days, so sync at least that often."</p>
+            <pre tabindex="0"><code>"since = load_saved_time()   # the start of your last run, or a time before your first
+started = now()
+for path, params in [(\"/api/v1/leads\", {\"updated_since\": since}),
+                     (\"/api/v1/leads/deleted\", {\"since\": since})]:
+    cursor = None
+    while True:
+        page = get(path, {**params, \"limit\": 100, **({\"cursor\": cursor} if cursor else {})})
+        for item in page[\"data\"]:
+            upsert(item) if path.endswith(\"/leads\") else remove(item[\"id\"])
+        cursor = page[\"next_cursor\"]
+        if not cursor:
+            break
+save_time(started)   # next run starts here; an overlap only repeats work"</code></pre>
 
             <h2 id="endpoints">"Endpoints"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

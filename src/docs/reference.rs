@@ -218,6 +218,7 @@ mod tests {
             slugs,
             [
                 "list-leads",
+                "list-deleted-leads",
                 "create-lead",
                 "get-lead",
                 "update-lead",

@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use crate::server::db::Conn;
+use crate::server::db::{Conn, Filtered};
 
 use super::domain::{Lead, LeadInput, LeadStatus};
 use crate::auth::data::escape_like;
@@ -47,11 +47,59 @@ const COLUMNS: &str =
 #[derive(Debug, Clone, Default)]
 pub struct LeadFilter {
     pub status: Option<LeadStatus>,
+    /// The sync feed: only leads changed at or after this, oldest change
+    /// first (`updated_at`, then `id`), so that a lead changed while a client
+    /// pages through comes again later instead of being skipped.
     pub updated_since: Option<i64>,
     /// Name, email or company contains this.
     pub q: String,
-    /// Only leads older (smaller id) than this: the pagination cursor.
+    /// Newest first: only leads older (smaller id) than this.
     pub before_id: Option<i64>,
+    /// The sync feed: only leads after this (`updated_at`, `id`).
+    pub changed_after: Option<(i64, i64)>,
+}
+
+/// The list query for the filters present, and only those, so that each
+/// combination is answered from an index (`migrations/*/…_list_indexes.sql`;
+/// the plan tests check it).
+pub fn list_query(organisation_id: i64, filter: &LeadFilter, limit: i64) -> Filtered {
+    let mut query = Filtered::new(&format!(
+        "SELECT {COLUMNS} FROM leads WHERE organisation_id = "
+    ));
+    query.bind(organisation_id);
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").bind(status.key());
+    }
+    // Any case: both sides lower-cased (SQLite's LOWER folds ASCII only).
+    let q = filter.q.trim().to_lowercase();
+    if !q.is_empty() {
+        let pattern = format!("%{}%", escape_like(&q));
+        query.push(" AND (LOWER(name) LIKE ").bind(pattern.as_str());
+        query
+            .push(" ESCAPE '\\' OR LOWER(email) LIKE ")
+            .bind(pattern.as_str());
+        query
+            .push(" ESCAPE '\\' OR LOWER(company) LIKE ")
+            .bind(pattern);
+        query.push(" ESCAPE '\\')");
+    }
+    match filter.updated_since {
+        Some(since) => {
+            query.push(" AND updated_at >= ").bind(since);
+            if let Some((updated_at, id)) = filter.changed_after {
+                query.push(" AND (updated_at, id) > (").bind(updated_at);
+                query.push(", ").bind(id).push(")");
+            }
+            query.push(" ORDER BY updated_at, id LIMIT ").bind(limit);
+        }
+        None => {
+            if let Some(before) = filter.before_id {
+                query.push(" AND id < ").bind(before);
+            }
+            query.push(" ORDER BY id DESC LIMIT ").bind(limit);
+        }
+    }
+    query
 }
 
 pub async fn list(
@@ -60,27 +108,8 @@ pub async fn list(
     filter: &LeadFilter,
     limit: i64,
 ) -> Result<Vec<Lead>, sqlx::Error> {
-    // Any case: both sides lower-cased (SQLite's LOWER folds ASCII only).
-    let q = escape_like(&filter.q.trim().to_lowercase());
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM leads
-         WHERE organisation_id = $1
-           AND ($2 IS NULL OR status = $2)
-           AND ($3 IS NULL OR updated_at >= $3)
-           AND ($4 = '' OR LOWER(name) LIKE '%' || $4 || '%' ESCAPE '\\'
-                OR LOWER(email) LIKE '%' || $4 || '%' ESCAPE '\\'
-                OR LOWER(company) LIKE '%' || $4 || '%' ESCAPE '\\')
-           AND ($5 IS NULL OR id < $5)
-         ORDER BY id DESC LIMIT $6"
-    ))
-    .bind(organisation_id)
-    .bind(filter.status.map(|s| s.key()))
-    .bind(filter.updated_since)
-    .bind(&q)
-    .bind(filter.before_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
+    let query = list_query(organisation_id, filter, limit);
+    let rows: Vec<Row> = query.query_as().fetch_all(db).await?;
     Ok(rows.into_iter().map(Lead::from).collect())
 }
 
@@ -150,17 +179,88 @@ pub async fn update(
     Ok(row.map(Lead::from))
 }
 
+/// Deletes a lead and leaves its tombstone (id and time) for sync clients,
+/// in the same transaction.
 pub async fn delete(
     conn: &mut Conn,
     organisation_id: i64,
     id: i64,
+    now: i64,
 ) -> Result<Option<Lead>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(&format!(
         "DELETE FROM leads WHERE organisation_id = $1 AND id = $2 RETURNING {COLUMNS}"
     ))
     .bind(organisation_id)
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    if row.is_some() {
+        sqlx::query(
+            "INSERT INTO deleted_leads (lead_id, organisation_id, deleted_at) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(organisation_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(row.map(Lead::from))
+}
+
+/// How long a deleted lead's tombstone is kept for sync clients.
+pub const TOMBSTONE_DAYS: i64 = 30;
+
+/// A deleted lead, as the deleted feed lists it.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct Tombstone {
+    pub lead_id: i64,
+    pub deleted_at: i64,
+}
+
+/// Leads deleted at or after `since`, oldest first, after `after`
+/// (`deleted_at`, `lead_id`).
+pub fn deleted_query(
+    organisation_id: i64,
+    since: i64,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> Filtered {
+    let mut query =
+        Filtered::new("SELECT lead_id, deleted_at FROM deleted_leads WHERE organisation_id = ");
+    query.bind(organisation_id);
+    query.push(" AND deleted_at >= ").bind(since);
+    if let Some((deleted_at, id)) = after {
+        query
+            .push(" AND (deleted_at, lead_id) > (")
+            .bind(deleted_at);
+        query.push(", ").bind(id).push(")");
+    }
+    query
+        .push(" ORDER BY deleted_at, lead_id LIMIT ")
+        .bind(limit);
+    query
+}
+
+pub async fn deleted(
+    db: &Db,
+    organisation_id: i64,
+    since: i64,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> Result<Vec<Tombstone>, sqlx::Error> {
+    deleted_query(organisation_id, since, after, limit)
+        .query_as()
+        .fetch_all(db)
+        .await
+}
+
+/// Forgets tombstones older than `TOMBSTONE_DAYS`.
+pub async fn prune_tombstones(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM deleted_leads WHERE deleted_at < $1")
+            .bind(now - TOMBSTONE_DAYS * 24 * 3_600_000)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
 }

@@ -106,7 +106,7 @@ pub async fn delete(
 ) -> Result<(), AppError> {
     let now = state.clock.now().timestamp_millis();
     let mut tx = state.db.begin().await?;
-    let lead = data::delete(&mut tx, organisation_id, id)
+    let lead = data::delete(&mut tx, organisation_id, id, now)
         .await?
         .ok_or(AppError::NotFound)?;
     audit(

@@ -192,13 +192,100 @@ impl<'r> Decode<'r, Any> for SqlBool {
     }
 }
 
+/// A query whose conditions depend on which filters are present: each
+/// condition is added with its value, which gets the next `$N` placeholder
+/// (sqlx's `QueryBuilder` writes `?` for the `Any` driver, which PostgreSQL
+/// does not read). Only the conditions present reach the planner, so each
+/// combination can use its index, where `($1 IS NULL OR col = $1)` would
+/// defeat it.
+#[derive(Default)]
+pub struct Filtered {
+    sql: String,
+    values: Vec<Value>,
+}
+
+/// A value bound to a `Filtered` query.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Self::Text(v.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Self::Text(v)
+    }
+}
+
+impl Filtered {
+    pub fn new(sql: &str) -> Self {
+        Self {
+            sql: sql.to_owned(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends SQL text as it is.
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        self.sql.push_str(&format!("${}", self.values.len()));
+        self
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// The same query after `prefix` (`EXPLAIN QUERY PLAN `, for the plan
+    /// tests).
+    pub fn prefixed(&self, prefix: &str) -> Self {
+        Self {
+            sql: format!("{prefix}{}", self.sql),
+            values: self.values.clone(),
+        }
+    }
+
+    /// The query with its values bound, to fetch rows of `O`.
+    pub fn query_as<'q, O>(
+        &'q self,
+    ) -> sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments<'q>>
+    where
+        O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        self.values
+            .iter()
+            .fold(sqlx::query_as(&self.sql), |query, value| match value {
+                Value::Int(v) => query.bind(*v),
+                Value::Text(v) => query.bind(v.as_str()),
+            })
+    }
+}
+
 /// Keyset pagination: callers fetch `limit + 1` rows; if the extra row came,
-/// it is dropped and the last kept row's id is the cursor for the next page.
-pub fn next_cursor<T>(rows: &mut Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Option<i64> {
+/// it is dropped and the last kept row gives the cursor for the next page.
+pub fn next_cursor<T, C>(rows: &mut Vec<T>, limit: i64, cursor: impl Fn(&T) -> C) -> Option<C> {
     let limit = usize::try_from(limit).unwrap_or(0);
     if rows.len() > limit {
         rows.truncate(limit);
-        rows.last().map(id)
+        rows.last().map(cursor)
     } else {
         None
     }

@@ -250,6 +250,10 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
                     // Usage older than 90 days goes, checked hourly.
                     let now = ticker.clock.now().timestamp_millis();
                     if last_usage_prune.is_none_or(|at| now - at >= crate::usage::domain::HOUR_MS) {
+                        let tombstones = crate::leads::data::prune_tombstones(&ticker.db, now).await;
+                        if let Err(error) = tombstones {
+                            tracing::warn!(%error, "could not prune deleted-lead tombstones; will retry");
+                        }
                         match crate::usage::service::prune(&ticker).await {
                             Ok(_) => last_usage_prune = Some(now),
                             Err(error) => tracing::warn!(%error, "could not prune key usage; will retry"),
