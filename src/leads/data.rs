@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use crate::server::db::{Conn, Filtered};
+use crate::server::db::{Backend, Conn, Filtered};
 
 use super::domain::{Lead, LeadInput, LeadStatus};
 use crate::auth::data::escape_like;
@@ -59,10 +59,19 @@ pub struct LeadFilter {
     pub changed_after: Option<(i64, i64)>,
 }
 
+/// Search needs this many characters to use its index (trigrams); shorter
+/// text is looked for in the organisation's leads one by one.
+pub const SEARCH_INDEXED_FROM: usize = 3;
+
 /// The list query for the filters present, and only those, so that each
-/// combination is answered from an index (`migrations/*/…_list_indexes.sql`;
-/// the plan tests check it).
-pub fn list_query(organisation_id: i64, filter: &LeadFilter, limit: i64) -> Filtered {
+/// combination is answered from an index (`migrations/*/…_list_indexes.sql`
+/// and `…_lead_search.sql`; the plan tests check it).
+pub fn list_query(
+    backend: Backend,
+    organisation_id: i64,
+    filter: &LeadFilter,
+    limit: i64,
+) -> Filtered {
     let mut query = Filtered::new(&format!(
         "SELECT {COLUMNS} FROM leads WHERE organisation_id = "
     ));
@@ -70,18 +79,9 @@ pub fn list_query(organisation_id: i64, filter: &LeadFilter, limit: i64) -> Filt
     if let Some(status) = filter.status {
         query.push(" AND status = ").bind(status.key());
     }
-    // Any case: both sides lower-cased (SQLite's LOWER folds ASCII only).
-    let q = filter.q.trim().to_lowercase();
+    let q = filter.q.trim();
     if !q.is_empty() {
-        let pattern = format!("%{}%", escape_like(&q));
-        query.push(" AND (LOWER(name) LIKE ").bind(pattern.as_str());
-        query
-            .push(" ESCAPE '\\' OR LOWER(email) LIKE ")
-            .bind(pattern.as_str());
-        query
-            .push(" ESCAPE '\\' OR LOWER(company) LIKE ")
-            .bind(pattern);
-        query.push(" ESCAPE '\\')");
+        search(&mut query, backend, q);
     }
     match filter.updated_since {
         Some(since) => {
@@ -102,13 +102,55 @@ pub fn list_query(organisation_id: i64, filter: &LeadFilter, limit: i64) -> Filt
     query
 }
 
+/// "Name, email or company contains `q`", in any case, accents or not.
+fn search(query: &mut Filtered, backend: Backend, q: &str) {
+    match backend {
+        // The trigram index matches a quoted phrase as a substring, folding
+        // case and accents as it does for the rows.
+        Backend::Sqlite if q.chars().count() >= SEARCH_INDEXED_FROM => {
+            let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+            query
+                .push(" AND id IN (SELECT rowid FROM leads_search WHERE leads_search MATCH ")
+                .bind(phrase)
+                .push(")");
+        }
+        // Too short for trigrams: any case (SQLite's LOWER folds ASCII only).
+        Backend::Sqlite => {
+            let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+            query.push(" AND (LOWER(name) LIKE ").bind(pattern.as_str());
+            query
+                .push(" ESCAPE '\\' OR LOWER(email) LIKE ")
+                .bind(pattern.as_str());
+            query
+                .push(" ESCAPE '\\' OR LOWER(company) LIKE ")
+                .bind(pattern);
+            query.push(" ESCAPE '\\')");
+        }
+        // One trigram GIN index per column, on the folded text.
+        Backend::Postgres => {
+            let needle = escape_like(q);
+            let mut sep = " AND (";
+            for column in ["name", "email", "company"] {
+                query
+                    .push(&format!(
+                        "{sep}leadline_fold({column}) LIKE '%' || leadline_fold("
+                    ))
+                    .bind(needle.as_str())
+                    .push(") || '%'");
+                sep = " OR ";
+            }
+            query.push(")");
+        }
+    }
+}
+
 pub async fn list(
     db: &Db,
     organisation_id: i64,
     filter: &LeadFilter,
     limit: i64,
 ) -> Result<Vec<Lead>, sqlx::Error> {
-    let query = list_query(organisation_id, filter, limit);
+    let query = list_query(Backend::of_pool(db), organisation_id, filter, limit);
     let rows: Vec<Row> = query.query_as().fetch_all(db).await?;
     Ok(rows.into_iter().map(Lead::from).collect())
 }

@@ -1,0 +1,110 @@
+//! Searching leads: any part of the name, email or company, in any case,
+//! with or without accents, the same on SQLite and PostgreSQL.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::{spawn_app, TestApp};
+use leadline::keys::domain::Permissions;
+
+const READ_CREATE: Permissions = Permissions {
+    read: true,
+    create: true,
+    update: true,
+    delete: false,
+};
+
+async fn found(app: &TestApp, key: &str, q: &str) -> Vec<String> {
+    let query: String = url_encode(q);
+    let r = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/leads?q={query}"),
+            Some(key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.json());
+    let mut names: Vec<String> = r.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|lead| lead["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn url_encode(q: &str) -> String {
+    q.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn search_matches_any_part_in_any_case_and_without_accents() {
+    let app = spawn_app().await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    let key = app.create_key(&dev, "Search", READ_CREATE).await.plaintext;
+    for (name, email, company) in [
+        (
+            "José Álvarez",
+            "jose.alvarez@acme.example",
+            "Crème Brûlée Ltd",
+        ),
+        (
+            "Ada Lovelace",
+            "ada@analytical.example",
+            "Analytical Engines",
+        ),
+        ("Grace Hopper", "grace@navy.example", "US Navy"),
+        ("Percent Man", "p@x.example", "50% Off"),
+    ] {
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/leads",
+                Some(&key),
+                Some(json!({ "name": name, "email": email, "company": company })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    for (q, expected) in [
+        ("jose", vec!["José Álvarez"]),
+        ("ÁLV", vec!["José Álvarez"]),
+        ("brulee", vec!["José Álvarez"]),
+        ("analytical.ex", vec!["Ada Lovelace"]),
+        ("NAVY", vec!["Grace Hopper"]),
+        ("50%", vec!["Percent Man"]),
+        ("0%", vec!["Percent Man"]),
+        ("zzz", vec![]),
+        // Shorter than a trigram: still found.
+        ("ov", vec!["Ada Lovelace"]),
+    ] {
+        assert_eq!(found(&app, &key, q).await, expected, "{q}");
+    }
+    // A changed lead is found by its new name, not its old one.
+    let ada = app
+        .api(Method::GET, "/api/v1/leads?q=lovelace", Some(&key), None)
+        .await
+        .json()["data"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/leads/{ada}"),
+            Some(&key),
+            Some(json!({ "name": "Augusta King" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(found(&app, &key, "lovelace").await.is_empty());
+    assert_eq!(found(&app, &key, "augusta").await, ["Augusta King"]);
+}
