@@ -18,7 +18,7 @@ WASM_OPT_BINARYEN := 132
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p;}' Cargo.lock)
 APT_UPDATED := target/.apt-updated
 
-.PHONY: run dev test setup setup-test build release budget contract lint apt bench load
+.PHONY: run dev test setup setup-test build release budget contract lint apt bench load scale
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 run: setup release
@@ -61,6 +61,12 @@ bench:
 
 load:
 	scripts/load.sh
+
+# Lists at 1k and 1M leads on SQLite, then on a throwaway PostgreSQL
+# (not part of `make test`; about 15 minutes). Figures: docs/benchmarks.md.
+scale:
+	cargo bench --features ssr --bench scale
+	scripts/with-postgres.sh sh -c 'LEADLINE_SCALE_POSTGRES="$$E2E_DATABASE_URL" cargo bench --features ssr --bench scale' 
 
 lint:
 	cargo fmt --check

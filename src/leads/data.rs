@@ -190,8 +190,15 @@ pub async fn insert(
     .bind(&lead.notes)
     .bind(now)
     .bind(now)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
+    // SQLite may give a new lead the id of a deleted one: the old tombstone
+    // goes, so that a sync client takes the new lead in place of the old
+    // (and never removes it as deleted).
+    sqlx::query("DELETE FROM deleted_leads WHERE lead_id = $1")
+        .bind(row.id)
+        .execute(&mut *conn)
+        .await?;
     Ok(row.into())
 }
 
@@ -238,7 +245,8 @@ pub async fn delete(
     .await?;
     if row.is_some() {
         sqlx::query(
-            "INSERT INTO deleted_leads (lead_id, organisation_id, deleted_at) VALUES ($1, $2, $3)",
+            "INSERT INTO deleted_leads (lead_id, organisation_id, deleted_at) VALUES ($1, $2, $3)
+             ON CONFLICT (lead_id) DO UPDATE SET organisation_id = excluded.organisation_id, deleted_at = excluded.deleted_at",
         )
         .bind(id)
         .bind(organisation_id)
