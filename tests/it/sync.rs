@@ -211,6 +211,23 @@ async fn deleted_leads_are_listed_for_thirty_days() {
     assert_eq!(pruned, 3);
 }
 
+async fn deleted_ids(app: &TestApp, key: &str) -> Vec<i64> {
+    let r = app
+        .api(
+            Method::GET,
+            "/api/v1/leads/deleted?since=2026-11-27T00:00:00Z",
+            Some(key),
+            None,
+        )
+        .await;
+    r.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_i64().unwrap())
+        .collect()
+}
+
 /// SQLite may give a new lead a deleted lead's id: its tombstone goes, so a
 /// sync client takes the new lead in the old one's place, and deleting the
 /// new one leaves a tombstone again.
@@ -219,25 +236,6 @@ async fn a_reused_id_replaces_its_tombstone() {
     let app = spawn_app().await;
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
     let key = app.create_key(&dev, "Sync", ALL).await.plaintext;
-    let deleted_ids = |app: &TestApp, key: &str| {
-        let (app, key) = (app, key.to_owned());
-        async move {
-            let r = app
-                .api(
-                    Method::GET,
-                    "/api/v1/leads/deleted?since=2026-11-27T00:00:00Z",
-                    Some(&key),
-                    None,
-                )
-                .await;
-            r.json()["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|d| d["id"].as_i64().unwrap())
-                .collect::<Vec<_>>()
-        }
-    };
     for round in 0..3 {
         let id = create(&app, &key, &format!("Round {round}")).await;
         assert!(
