@@ -96,15 +96,22 @@ fn parse_cursor(raw: &str) -> Option<i64> {
 /// (milliseconds) and id, `1764230400000.42`. Cursors are opaque to
 /// clients, so either form positions either list: by its id newest first,
 /// and a bare id in the sync feed as that id at `since`.
-fn parse_position(raw: &str, since: Option<i64>) -> Option<(Option<i64>, Option<(i64, i64)>)> {
+fn parse_position(raw: &str, since: Option<i64>) -> Option<Position> {
     let (at, id) = match raw.split_once('.') {
         Some((at, id)) => (Some(parse_cursor(at)?), parse_cursor(id)?),
         None => (None, parse_cursor(raw)?),
     };
     Some(match since {
-        None => (Some(id), None),
-        Some(since) => (None, Some((at.unwrap_or(since), id))),
+        None => Position::Before(id),
+        Some(since) => Position::After(at.unwrap_or(since), id),
     })
+}
+
+/// Where a page starts: before an id (newest first), or after a change
+/// (`updated_at` or `deleted_at`, then id) in a feed.
+enum Position {
+    Before(i64),
+    After(i64, i64),
 }
 
 /// The cursor of the page after `last`, as `parse_position` reads it.
@@ -185,13 +192,17 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
     }
     let (before_id, changed_after) = match params.cursor.as_deref() {
         None => (None, None),
-        Some(raw) => parse_position(raw, updated_since).unwrap_or_else(|| {
-            errors.push(FieldError::new(
-                "cursor",
-                "cursor must be a next_cursor value from a previous page.",
-            ));
-            (None, None)
-        }),
+        Some(raw) => match parse_position(raw, updated_since) {
+            Some(Position::Before(id)) => (Some(id), None),
+            Some(Position::After(at, id)) => (None, Some((at, id))),
+            None => {
+                errors.push(FieldError::new(
+                    "cursor",
+                    "cursor must be a next_cursor value from a previous page.",
+                ));
+                (None, None)
+            }
+        },
     };
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -300,7 +311,8 @@ pub async fn deleted(
         let after = match params.cursor.as_deref() {
             None => None,
             Some(raw) => match parse_position(raw, Some(since.unwrap_or_default())) {
-                Some((_, after)) => after,
+                Some(Position::After(at, id)) => Some((at, id)),
+                Some(Position::Before(_)) => None,
                 None => {
                     errors.push(FieldError::new(
                         "cursor",

@@ -52,6 +52,18 @@ async fn create(app: &TestApp, key: &str, name: &str) -> i64 {
     r.json()["id"].as_i64().unwrap()
 }
 
+async fn delete(app: &TestApp, key: &str, id: i64) {
+    let r = app
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/leads/{id}"),
+            Some(key),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "lead {id}");
+}
+
 #[tokio::test]
 async fn a_lead_changed_while_a_client_pages_comes_again_later() {
     let app = spawn_app().await;
@@ -141,15 +153,7 @@ async fn deleted_leads_are_listed_for_thirty_days() {
     }
     for id in &ids {
         app.state.clock.advance(chrono::Duration::seconds(1));
-        let r = app
-            .api(
-                Method::DELETE,
-                &format!("/api/v1/leads/{id}"),
-                Some(&key),
-                None,
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        delete(&app, &key, *id).await;
     }
     let deleted = |query: String| {
         let (app, key) = (&app, key.clone());
@@ -242,15 +246,7 @@ async fn a_reused_id_replaces_its_tombstone() {
             !deleted_ids(&app, &key).await.contains(&id),
             "a live lead has no tombstone"
         );
-        let r = app
-            .api(
-                Method::DELETE,
-                &format!("/api/v1/leads/{id}"),
-                Some(&key),
-                None,
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::NO_CONTENT, "round {round}");
+        delete(&app, &key, id).await;
         assert!(deleted_ids(&app, &key).await.contains(&id));
     }
 }
