@@ -17,6 +17,7 @@ mod members;
 mod outage;
 mod plans;
 mod rest_api;
+mod schema;
 mod search;
 mod sessions;
 mod site;
