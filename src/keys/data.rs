@@ -138,6 +138,18 @@ pub async fn insert(conn: &mut Conn, key: InsertKey<'_>) -> Result<i64, sqlx::Er
     Ok(id.0)
 }
 
+/// "This key works at `now`" in SQL, for every query that needs it: not
+/// revoked (or revoked only from a later time: a retiring key) and not
+/// expired. The same rule as `KeyStatus::of(..).works()`, which a test
+/// checks over a table of cases on both backends. `alias` is the table's
+/// alias with its dot (`"k."`) or empty; `now` is a placeholder or a cast.
+pub fn works_at(alias: &str, now: &str) -> String {
+    format!(
+        "({alias}revoked_at IS NULL OR {alias}revoked_at > {now}) \
+         AND ({alias}expires_at IS NULL OR {alias}expires_at > {now})"
+    )
+}
+
 /// Which keys the list shows.
 #[derive(Debug, Clone, Copy)]
 pub enum KeyFilter {
@@ -161,8 +173,8 @@ impl KeyFilter {
         );
         format!(
             "({before} < 0 OR (COALESCE(k.last_used_at, k.created_at) < {before}
-               AND (k.revoked_at IS NULL OR k.revoked_at > {now})
-               AND (k.expires_at IS NULL OR k.expires_at > {now})))"
+               AND {}))",
+            works_at("k.", &now)
         )
     }
 
@@ -304,11 +316,10 @@ pub async fn count_live_playground(
     user_id: i64,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let n: (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM api_keys
-         WHERE created_by = $1 AND is_playground AND (revoked_at IS NULL OR revoked_at > $2)
-           AND (expires_at IS NULL OR expires_at > $2)",
-    )
+    let n: (i64,) = sqlx::query_as(&format!(
+        "SELECT COUNT(*) FROM api_keys WHERE created_by = $1 AND is_playground AND {}",
+        works_at("", "$2")
+    ))
     .bind(user_id)
     .bind(now)
     .fetch_one(conn)
@@ -392,8 +403,9 @@ pub async fn live_keys_created_by(
 ) -> Result<Vec<KeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
-         WHERE k.organisation_id = $1 AND k.created_by = $2 AND (k.revoked_at IS NULL OR k.revoked_at > $3)
-         ORDER BY k.id DESC"
+         WHERE k.organisation_id = $1 AND k.created_by = $2 AND {}
+         ORDER BY k.id DESC",
+        works_at("k.", "$3")
     ))
     .bind(organisation_id)
     .bind(user_id)
@@ -411,8 +423,8 @@ pub async fn find_live_by_hash(
 ) -> Result<Option<KeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
-         WHERE k.key_hash = $1 AND (k.revoked_at IS NULL OR k.revoked_at > $2)
-           AND (k.expires_at IS NULL OR k.expires_at > $2)"
+         WHERE k.key_hash = $1 AND {}",
+        works_at("k.", "$2")
     ))
     .bind(key_hash)
     .bind(now)
@@ -430,13 +442,14 @@ pub struct KeyAlerts {
 }
 
 pub async fn alerts(db: &Db, organisation_id: i64, now: i64) -> Result<KeyAlerts, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT
-           COALESCE(SUM(CASE WHEN expires_at > $2 AND expires_at <= $3 AND is_playground = FALSE
-                              AND (revoked_at IS NULL OR revoked_at > $2) THEN 1 ELSE 0 END), 0) AS expiring_soon,
+           COALESCE(SUM(CASE WHEN {} AND expires_at <= $3 AND is_playground = FALSE
+                        THEN 1 ELSE 0 END), 0) AS expiring_soon,
            COALESCE(SUM(CASE WHEN revoked_reason = 'leaked' AND revoked_at <= $2 THEN 1 ELSE 0 END), 0) AS leaked
          FROM api_keys WHERE organisation_id = $1",
-    )
+        works_at("", "$2")
+    ))
     .bind(organisation_id)
     .bind(now)
     .bind(now + EXPIRY_WARNING.num_milliseconds())

@@ -683,3 +683,64 @@ async fn a_concurrent_duplicate_is_a_conflict_not_a_server_error() {
     );
     assert_eq!(error.status_code(), 409);
 }
+
+/// "This key works at this time" is decided by `KeyStatus::of` in Rust and by
+/// `keys::data::works_at` in SQL: the two agree on every case, retiring and
+/// expired keys and both boundaries included, on either backend.
+#[tokio::test]
+async fn the_sql_rule_for_a_working_key_agrees_with_key_status() {
+    use leadline::keys::data::works_at;
+    use leadline::keys::domain::{Expiry, KeyStatus};
+    use leadline::server::clock::from_millis;
+
+    let app = spawn_app().await;
+    let slug = app.org("Acme", true).await;
+    let (org,): (i64,) = sqlx::query_as("SELECT id FROM organisations WHERE slug = $1")
+        .bind(&slug)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let now: i64 = 1_764_244_800_000;
+    let hour = 3_600_000;
+    let times = [None, Some(now - hour), Some(now), Some(now + hour)];
+    let mut cases = Vec::new();
+    for revoked_at in times {
+        for expires_at in times {
+            let n = cases.len();
+            sqlx::query(
+                "INSERT INTO api_keys (organisation_id, name, prefix, key_hash, can_read, can_create,
+                                       can_update, can_delete, created_at, revoked_at, expires_at, checksummed)
+                 VALUES ($1, $2, $3, $4, TRUE, FALSE, FALSE, FALSE, $5, $6, $7, TRUE)",
+            )
+            .bind(org)
+            .bind(format!("case {n}"))
+            .bind(format!("sk_case{n:04}_x"))
+            .bind(format!("hash-{n}"))
+            .bind(now - 2 * hour)
+            .bind(revoked_at)
+            .bind(expires_at)
+            .execute(&app.state.db)
+            .await
+            .unwrap();
+            cases.push((revoked_at, expires_at));
+        }
+    }
+    let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT name, CASE WHEN {} THEN 1 ELSE 0 END FROM api_keys k ORDER BY id",
+        works_at("k.", "$1")
+    ))
+    .bind(now)
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), cases.len());
+    for ((name, works), (revoked_at, expires_at)) in rows.into_iter().zip(cases) {
+        let expiry = expires_at.map_or(Expiry::NEVER, |at| Expiry::at(from_millis(at)));
+        let status = KeyStatus::of(revoked_at.map(from_millis), expiry, from_millis(now));
+        assert_eq!(
+            works == 1,
+            status.works(),
+            "{name}: revoked {revoked_at:?}, expires {expires_at:?} ({status:?})"
+        );
+    }
+}

@@ -303,3 +303,32 @@ async fn every_authorisation_change_and_dashboard_lead_change_is_audited() {
     assert_eq!(find("lead.created").1, "dev@acme.test");
     assert_eq!(find("lead.deleted").1, "dev@acme.test");
 }
+
+/// Removing a member offers to revoke the keys of theirs that still work: an
+/// expired key is not one of them (it works no more than a revoked one).
+#[tokio::test]
+async fn an_expired_key_is_not_offered_for_revocation() {
+    let app = spawn_app().await;
+    let (owner, dev, _) = acme(&app).await;
+    let expiring = leadline::keys::CreateKey {
+        name: "Expires tomorrow".into(),
+        permissions: READ,
+        expires_at: "2026-11-28".into(),
+    };
+    app.call(Some(&dev), expiring).await.unwrap();
+    let query = || MemberKeys {
+        email: "dev@acme.test".into(),
+    };
+    let offered = app.call(Some(&owner), query()).await.unwrap();
+    assert_eq!(offered.len(), 2);
+    app.state.clock.advance(chrono::Duration::days(3));
+    let owner = app.sign_in("owner@acme.test").await;
+    let names: Vec<String> = app
+        .call(Some(&owner), query())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(names, ["CI job"]);
+}
