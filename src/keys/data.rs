@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use crate::server::db::Conn;
+use crate::server::db::{Conn, Filtered};
 
 use super::domain::{
     Expiry, IpAllowlist, KeyPolicy, KeyStatus, KeySummary, Permissions, EXPIRY_WARNING,
@@ -162,28 +162,36 @@ pub enum KeyFilter {
 }
 
 impl KeyFilter {
-    /// The SQL condition on `k`, with its two parameters from `$first`.
-    fn condition(first: usize) -> String {
-        let (before, now) = (first, first + 1);
-        // Typed explicitly: PostgreSQL would infer `$n < 0` as a 4-byte
-        // integer.
-        let (before, now) = (
-            format!("CAST(${before} AS BIGINT)"),
-            format!("CAST(${now} AS BIGINT)"),
-        );
-        format!(
-            "({before} < 0 OR (COALESCE(k.last_used_at, k.created_at) < {before}
-               AND {}))",
-            works_at("k.", &now)
-        )
-    }
-
-    fn binds(self) -> (i64, i64) {
-        match self {
-            Self::All => (-1, 0),
-            Self::UnusedSince { before, now } => (before, now),
+    /// Adds the filter's condition on `k`, if it has one: only the
+    /// conditions present reach the planner.
+    fn push_condition(self, query: &mut Filtered) {
+        if let Self::UnusedSince { before, now } = self {
+            // Typed explicitly: PostgreSQL would infer a bare `$n` in a
+            // comparison with a BIGINT expression as a 4-byte integer.
+            query.push(" AND COALESCE(k.last_used_at, k.created_at) < CAST(");
+            query.bind(before).push(" AS BIGINT) AND ");
+            // `now` is bound once and named twice by `works_at`.
+            let now_cast = format!("CAST(${} AS BIGINT)", query.next_placeholder());
+            query.push_with(&works_at("k.", &now_cast), now);
         }
     }
+}
+
+/// The organisation's keys, newest first, a page at a time (the plan tests
+/// check it is read from `api_keys_by_organisation`).
+pub fn list_query(organisation_id: i64, filter: KeyFilter, limit: i64, offset: i64) -> Filtered {
+    let mut query = Filtered::new(&format!(
+        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+         WHERE k.organisation_id = "
+    ));
+    query.bind(organisation_id);
+    filter.push_condition(&mut query);
+    query
+        .push(" ORDER BY k.id DESC LIMIT ")
+        .bind(limit)
+        .push(" OFFSET ")
+        .bind(offset);
+    query
 }
 
 pub async fn list(
@@ -193,32 +201,17 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<KeyRow>, sqlx::Error> {
-    let (before, now) = filter.binds();
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
-         WHERE k.organisation_id = $1 AND {} ORDER BY k.id DESC LIMIT $4 OFFSET $5",
-        KeyFilter::condition(2)
-    ))
-    .bind(organisation_id)
-    .bind(before)
-    .bind(now)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db)
-    .await
+    list_query(organisation_id, filter, limit, offset)
+        .query_as()
+        .fetch_all(db)
+        .await
 }
 
 pub async fn count(db: &Db, organisation_id: i64, filter: KeyFilter) -> Result<i64, sqlx::Error> {
-    let (before, now) = filter.binds();
-    let n: (i64,) = sqlx::query_as(&format!(
-        "SELECT COUNT(*) FROM api_keys k WHERE k.organisation_id = $1 AND {}",
-        KeyFilter::condition(2)
-    ))
-    .bind(organisation_id)
-    .bind(before)
-    .bind(now)
-    .fetch_one(db)
-    .await?;
+    let mut query = Filtered::new("SELECT COUNT(*) FROM api_keys k WHERE k.organisation_id = ");
+    query.bind(organisation_id);
+    filter.push_condition(&mut query);
+    let n: (i64,) = query.query_as().fetch_one(db).await?;
     Ok(n.0)
 }
 

@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use crate::server::db::{Conn, SqlBool};
+use crate::server::db::{Conn, Filtered, SqlBool};
 
 use super::domain::{Flag, MemberPermissions};
 use crate::server::Db;
@@ -123,15 +123,23 @@ pub struct MemberRow {
     pub created_at: i64,
 }
 
-pub async fn list_members(db: &Db, organisation_id: i64) -> Result<Vec<MemberRow>, sqlx::Error> {
-    sqlx::query_as(
+/// The organisation's members, by email, from `memberships_by_organisation`
+/// (the plan tests check it).
+pub fn members_query(organisation_id: i64) -> Filtered {
+    let mut query = Filtered::new(
         "SELECT u.id AS user_id, u.email, CAST(m.is_admin AS INTEGER) AS is_admin, CAST(m.is_developer AS INTEGER) AS is_developer, m.created_at
          FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.organisation_id = $1 ORDER BY u.email",
-    )
-    .bind(organisation_id)
-    .fetch_all(db)
-    .await
+         WHERE m.organisation_id = ",
+    );
+    query.bind(organisation_id).push(" ORDER BY u.email");
+    query
+}
+
+pub async fn list_members(db: &Db, organisation_id: i64) -> Result<Vec<MemberRow>, sqlx::Error> {
+    members_query(organisation_id)
+        .query_as()
+        .fetch_all(db)
+        .await
 }
 
 #[derive(Debug, Clone, FromRow)]

@@ -254,6 +254,20 @@ impl Filtered {
         &self.sql
     }
 
+    /// The placeholder the next bound value will get (`$N`'s N), for SQL
+    /// that names one value more than once (`push_with`).
+    pub fn next_placeholder(&self) -> usize {
+        self.values.len() + 1
+    }
+
+    /// Appends `sql`, which names the next placeholder (from
+    /// `next_placeholder`) any number of times, and binds `value` to it.
+    pub fn push_with(&mut self, sql: &str, value: impl Into<Value>) -> &mut Self {
+        self.sql.push_str(sql);
+        self.values.push(value.into());
+        self
+    }
+
     /// The same query after `prefix` (`EXPLAIN QUERY PLAN `, for the plan
     /// tests).
     pub fn prefixed(&self, prefix: &str) -> Self {

@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use super::domain::{RefusedRequest, TopKey};
 use crate::server::clock::from_millis;
-use crate::server::db::Conn;
+use crate::server::db::{Conn, Filtered};
 use crate::server::Db;
 
 /// Adds `requests` to a key's bucket, unless the key was deleted meanwhile.
@@ -109,12 +109,32 @@ pub struct BucketRow {
     pub requests: i64,
 }
 
+/// A key's hourly counts since `from`, from its primary key (the plan
+/// tests check each query of this module).
+pub fn key_buckets_query(key_id: i64, from: i64) -> Filtered {
+    let mut query = Filtered::new("SELECT hour, outcome, requests FROM key_usage WHERE key_id = ");
+    query.bind(key_id).push(" AND hour >= ").bind(from);
+    query
+}
+
 pub async fn key_buckets(db: &Db, key_id: i64, from: i64) -> Result<Vec<BucketRow>, sqlx::Error> {
-    sqlx::query_as("SELECT hour, outcome, requests FROM key_usage WHERE key_id = $1 AND hour >= $2")
-        .bind(key_id)
-        .bind(from)
+    key_buckets_query(key_id, from)
+        .query_as()
         .fetch_all(db)
         .await
+}
+
+pub fn organisation_buckets_query(organisation_id: i64, from: i64) -> Filtered {
+    let mut query = Filtered::new(
+        "SELECT hour, outcome, CAST(SUM(requests) AS BIGINT) AS requests FROM key_usage
+         WHERE organisation_id = ",
+    );
+    query
+        .bind(organisation_id)
+        .push(" AND hour >= ")
+        .bind(from)
+        .push(" GROUP BY hour, outcome");
+    query
 }
 
 pub async fn organisation_buckets(
@@ -122,14 +142,29 @@ pub async fn organisation_buckets(
     organisation_id: i64,
     from: i64,
 ) -> Result<Vec<BucketRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT hour, outcome, CAST(SUM(requests) AS BIGINT) AS requests FROM key_usage
-         WHERE organisation_id = $1 AND hour >= $2 GROUP BY hour, outcome",
-    )
-    .bind(organisation_id)
-    .bind(from)
-    .fetch_all(db)
-    .await
+    organisation_buckets_query(organisation_id, from)
+        .query_as()
+        .fetch_all(db)
+        .await
+}
+
+/// The organisation's counts in the window, from its index, with the
+/// outcome filter only when there is one.
+pub fn requests_by_key_query(organisation_id: i64, from: i64, class: Option<&str>) -> Filtered {
+    let mut query = Filtered::new(
+        "SELECT k.id, k.name, k.prefix, CAST(SUM(u.requests) AS BIGINT) AS requests
+         FROM key_usage u JOIN api_keys k ON k.id = u.key_id
+         WHERE u.organisation_id = ",
+    );
+    query
+        .bind(organisation_id)
+        .push(" AND u.hour >= ")
+        .bind(from);
+    if let Some(class) = class {
+        query.push(" AND u.outcome = ").bind(class);
+    }
+    query.push(" GROUP BY k.id, k.name, k.prefix ORDER BY requests DESC, k.id DESC");
+    query
 }
 
 /// Requests per key of the organisation since `from` (ms), busiest first;
@@ -147,17 +182,10 @@ pub async fn requests_by_key(
         prefix: String,
         requests: i64,
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT k.id, k.name, k.prefix, CAST(SUM(u.requests) AS BIGINT) AS requests
-         FROM key_usage u JOIN api_keys k ON k.id = u.key_id
-         WHERE u.organisation_id = $1 AND u.hour >= $2 AND ($3 = '' OR u.outcome = $3)
-         GROUP BY k.id, k.name, k.prefix ORDER BY requests DESC, k.id DESC",
-    )
-    .bind(organisation_id)
-    .bind(from)
-    .bind(class.unwrap_or(""))
-    .fetch_all(db)
-    .await?;
+    let rows: Vec<Row> = requests_by_key_query(organisation_id, from, class)
+        .query_as()
+        .fetch_all(db)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|r| TopKey {
@@ -167,6 +195,18 @@ pub async fn requests_by_key(
             requests: r.requests,
         })
         .collect())
+}
+
+/// A key's latest refusals, newest first, from `key_refusals_by_key`.
+pub fn refusals_query(key_id: i64, limit: i64) -> Filtered {
+    let mut query = Filtered::new(
+        "SELECT occurred_at, code, method, path, client_ip FROM key_refusals WHERE key_id = ",
+    );
+    query
+        .bind(key_id)
+        .push(" ORDER BY id DESC LIMIT ")
+        .bind(limit);
+    query
 }
 
 pub async fn refusals(
@@ -182,14 +222,10 @@ pub async fn refusals(
         path: String,
         client_ip: String,
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT occurred_at, code, method, path, client_ip FROM key_refusals
-         WHERE key_id = $1 ORDER BY id DESC LIMIT $2",
-    )
-    .bind(key_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
+    let rows: Vec<Row> = refusals_query(key_id, limit)
+        .query_as()
+        .fetch_all(db)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|r| RefusedRequest {

@@ -183,6 +183,95 @@ async fn search_finds_leads_from_its_trigram_index() {
     assert!(from_index && !full_scan, "{plan:#?}");
 }
 
+/// Whether `table` is read through an index whose condition names each of
+/// `columns`, never scanned: for aggregates and short sorted lists, whose
+/// sort covers only the rows the index found.
+fn searched(plan: &[String], table: &str, columns: &[&str]) -> bool {
+    let scanned = plan.iter().any(|line| {
+        line == &format!("SCAN {table}")
+            || line.starts_with(&format!("SCAN {table} "))
+            || line.contains(&format!("Seq Scan on {table}"))
+    });
+    let condition: String = plan
+        .iter()
+        .filter(|line| line.starts_with("SEARCH ") || line.contains("Index Cond:"))
+        .map(String::as_str)
+        .collect();
+    !scanned && columns.iter().all(|column| condition.contains(column))
+}
+
+#[tokio::test]
+async fn keys_usage_refusals_and_members_are_read_from_an_index() {
+    use leadline::keys::data::KeyFilter;
+    let app = spawn_app().await;
+    let now = 1_764_244_800_000;
+    let unused = KeyFilter::UnusedSince {
+        before: now - 90 * 86_400_000,
+        now,
+    };
+    for (filter, offset) in [(KeyFilter::All, 0), (KeyFilter::All, 40), (unused, 0)] {
+        let plan = plan(
+            &app,
+            &leadline::keys::data::list_query(1, filter, 20, offset),
+        )
+        .await;
+        assert!(
+            index_backed_on(&plan, &["organisation_id"]),
+            "keys {filter:?}: {plan:#?}"
+        );
+    }
+    let cases = [
+        (
+            "key_usage",
+            vec!["key_id", "hour"],
+            leadline::usage::data::key_buckets_query(7, now),
+        ),
+        (
+            "key_usage",
+            vec!["organisation_id", "hour"],
+            leadline::usage::data::organisation_buckets_query(1, now),
+        ),
+        (
+            "u",
+            vec!["organisation_id", "hour"],
+            leadline::usage::data::requests_by_key_query(1, now, None),
+        ),
+        (
+            "u",
+            vec!["organisation_id", "hour"],
+            leadline::usage::data::requests_by_key_query(1, now, Some("refused")),
+        ),
+        (
+            "key_refusals",
+            vec!["key_id"],
+            leadline::usage::data::refusals_query(7, 20),
+        ),
+        (
+            "m",
+            vec!["organisation_id"],
+            leadline::orgs::data::members_query(1),
+        ),
+    ];
+    for (table, columns, query) in cases {
+        let plan = plan_with(&app, &query, false).await;
+        let table = if Backend::of_pool(&app.state.db) == Backend::Postgres {
+            // PostgreSQL names the table, not its alias.
+            match table {
+                "u" => "key_usage",
+                "m" => "memberships",
+                other => other,
+            }
+        } else {
+            table
+        };
+        assert!(
+            searched(&plan, table, &columns),
+            "{}: {plan:#?}",
+            query.sql()
+        );
+    }
+}
+
 /// The check itself: a filter with no index behind it is caught, whether
 /// the plan sorts or only filters the tenant's rows.
 #[tokio::test]
