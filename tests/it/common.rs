@@ -225,6 +225,15 @@ impl TestApp {
         slug.as_str().to_owned()
     }
 
+    /// The id of the organisation with this slug.
+    pub async fn org_id(&self, slug: &str) -> i64 {
+        leadline::orgs::data::find_organisation(&self.state.db, slug)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
     /// A member of `slug`, with an account (password `PASSWORD`) made first
     /// when the email has none, as an operator would.
     pub async fn member(&self, slug: &str, email: &str, admin: bool, developer: bool) {

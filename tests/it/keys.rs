@@ -695,11 +695,7 @@ async fn the_sql_rule_for_a_working_key_agrees_with_key_status() {
 
     let app = spawn_app().await;
     let slug = app.org("Acme", true).await;
-    let (org,): (i64,) = sqlx::query_as("SELECT id FROM organisations WHERE slug = $1")
-        .bind(&slug)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
+    let org = app.org_id(&slug).await;
     let now: i64 = 1_764_244_800_000;
     let hour = 3_600_000;
     let times = [None, Some(now - hour), Some(now), Some(now + hour)];

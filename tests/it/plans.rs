@@ -141,11 +141,7 @@ async fn search_finds_leads_from_its_trigram_index() {
     let backend = Backend::of_pool(&app.state.db);
     // PostgreSQL plans by statistics: give it a tenant with rows to weigh.
     let slug = app.org("Acme", true).await;
-    let (org,): (i64,) = sqlx::query_as("SELECT id FROM organisations WHERE slug = $1")
-        .bind(&slug)
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
+    let org = app.org_id(&slug).await;
     if backend == Backend::Postgres {
         sqlx::query(
             "INSERT INTO leads (organisation_id, name, email, company, phone, status, source, notes, created_at, updated_at)
