@@ -201,15 +201,18 @@ fn on_this_site(referer: &str) -> &str {
 
 /// `path_and_query` without the parameters of one answer and those in `drop`.
 fn without_params(path_and_query: &str, drop: &[&str]) -> String {
+    let one_answer = |name: &str| ONE_VIEW_PARAMS.contains(&name) || drop.contains(&name);
+    without(path_and_query, one_answer)
+}
+
+/// `path_and_query` without the parameters whose name `drop` picks.
+fn without(path_and_query: &str, drop: impl Fn(&str) -> bool) -> String {
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|pair| {
-            let name = pair.split('=').next().unwrap_or_default();
-            !pair.is_empty() && !ONE_VIEW_PARAMS.contains(&name) && !drop.contains(&name)
-        })
+        .filter(|pair| !pair.is_empty() && !drop(pair.split('=').next().unwrap_or_default()))
         .collect();
     if kept.is_empty() {
         path.to_owned()
@@ -316,11 +319,10 @@ pub async fn form_flow(State(state): State<AppState>, request: Request, next: Ne
                 .find(|(name, _)| name == "flash")
                 .and_then(|(_, value)| FlashId::parse(&value));
             if query.contains("__err") || query.contains("__path") {
-                let cleaned = without_params(&parts.uri.to_string(), &[]);
-                let kept_flash = id.as_ref().map_or(cleaned.clone(), |id| {
-                    with_param(&cleaned, "flash", id.as_str())
+                let cleaned = without(&parts.uri.to_string(), |name| {
+                    name == "__err" || name == "__path"
                 });
-                if let Ok(uri) = kept_flash.parse::<Uri>() {
+                if let Ok(uri) = cleaned.parse::<Uri>() {
                     parts.uri = uri;
                 }
             }
