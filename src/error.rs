@@ -200,6 +200,13 @@ impl From<sqlx::Error> for AppError {
                 tracing::info!(%error, "unique constraint");
                 return Self::Conflict("That already exists. Refresh and try again.".into());
             }
+            // Text with a NUL character, which PostgreSQL cannot hold. Each
+            // field refuses control characters before this; this is the
+            // floor for any text that reaches a query unparsed.
+            if db.code().as_deref() == Some("22021") {
+                tracing::info!(%error, "text with a NUL character");
+                return Self::BadRequest("Text cannot contain the NUL character (U+0000).".into());
+            }
         }
         // The database is away (stopped, restarting, unreachable): the
         // caller is told so at once and may retry; it is not a fault here.

@@ -12,7 +12,7 @@ use super::auth::{metered_error, Caller, Metered};
 use crate::error::{AppError, FieldError};
 use crate::keys::domain::Permission;
 use crate::leads::data::{self, LeadFilter};
-use crate::leads::domain::{Lead, LeadDraft, LeadPatch, LeadStatus};
+use crate::leads::domain::{Lead, LeadDraft, LeadPatch, LeadStatus, SearchText};
 use crate::leads::service::{self, Actor};
 use crate::server::db::next_cursor;
 use crate::server::AppState;
@@ -77,8 +77,9 @@ pub struct ListParams {
     /// skipped. Deleted leads are in `GET /leads/deleted`.
     #[param(value_type = DateTime<Utc>, required = false)]
     pub updated_since: Option<String>,
-    /// Only leads whose name, email or company contains this text (any case).
-    #[param(value_type = String, required = false, max_length = 200)]
+    /// Only leads whose name, email or company contains this text (any case,
+    /// accents or not). No control characters.
+    #[param(value_type = String, required = false, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub q: Option<String>,
 }
 
@@ -186,10 +187,10 @@ fn parse_list(params: ListParams) -> Result<(LeadFilter, i64), AppError> {
         .updated_since
         .as_deref()
         .and_then(|raw| parse_time("updated_since", raw, &mut errors));
-    let q = params.q.unwrap_or_default();
-    if q.chars().count() > 200 {
-        errors.push(FieldError::new("q", "q must be at most 200 characters."));
-    }
+    let q = SearchText::parse(params.q.as_deref().unwrap_or_default()).unwrap_or_else(|e| {
+        errors.push(e);
+        SearchText::default()
+    });
     let (before_id, changed_after) = match params.cursor.as_deref() {
         None => (None, None),
         Some(raw) => match parse_position(raw, updated_since) {

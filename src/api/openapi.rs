@@ -428,6 +428,10 @@ mod tests {
         match field {
             "name" => draft.name = value.into(),
             "email" => draft.email = value.into(),
+            "company" => draft.company = value.into(),
+            "phone" => draft.phone = value.into(),
+            "source" => draft.source = value.into(),
+            "notes" => draft.notes = value.into(),
             _ => unreachable!(),
         }
         match LeadInput::parse(&draft) {
@@ -498,7 +502,7 @@ mod tests {
 
     #[test]
     fn the_documents_patterns_and_the_servers_validation_agree() {
-        for field in ["name", "email"] {
+        for field in ["name", "email", "company", "phone", "source", "notes"] {
             for schema in ["LeadDraft", "LeadPatch"] {
                 let rule = rule(schema, field);
                 for value in corpus() {
@@ -509,6 +513,24 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_documented_search_parameter_and_the_servers_rule_agree() {
+        let doc = document();
+        let params = doc["paths"]["/api/v1/leads"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let q = &params.iter().find(|p| p["name"] == "q").unwrap()["schema"];
+        let rule = FieldRule {
+            min: 0,
+            max: q["maxLength"].as_u64().unwrap() as usize,
+            pattern: regex::Regex::new(q["pattern"].as_str().unwrap()).unwrap(),
+        };
+        for value in corpus() {
+            let server = crate::leads::domain::SearchText::parse(&value).is_ok();
+            assert_eq!(rule.accepts(&value), server, "q = {value:?}");
         }
     }
 }

@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use crate::server::db::{Backend, Conn, Filtered};
 
-use super::domain::{Lead, LeadInput, LeadStatus};
+use super::domain::{Lead, LeadInput, LeadStatus, SearchText};
 use crate::auth::data::escape_like;
 use crate::server::clock::from_millis;
 use crate::server::Db;
@@ -52,7 +52,7 @@ pub struct LeadFilter {
     /// pages through comes again later instead of being skipped.
     pub updated_since: Option<i64>,
     /// Name, email or company contains this.
-    pub q: String,
+    pub q: SearchText,
     /// Newest first: only leads older (smaller id) than this.
     pub before_id: Option<i64>,
     /// The sync feed: only leads after this (`updated_at`, `id`).
@@ -79,9 +79,8 @@ pub fn list_query(
     if let Some(status) = filter.status {
         query.push(" AND status = ").bind(status.key());
     }
-    let q = filter.q.trim();
-    if !q.is_empty() {
-        search(&mut query, backend, q);
+    if !filter.q.is_empty() {
+        search(&mut query, backend, filter.q.as_str());
     }
     match filter.updated_since {
         Some(since) => {

@@ -102,25 +102,42 @@ pub struct LeadDraft {
         )
     )]
     pub email: String,
-    /// At most 200 characters.
+    /// At most 200 characters, on one line (no control characters).
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")
+    )]
     pub company: String,
-    /// At most 50 characters.
+    /// At most 50 characters, on one line (no control characters).
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(max_length = 50))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 50, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")
+    )]
     pub phone: String,
     /// Default: new.
     #[serde(default = "default_status")]
     #[cfg_attr(feature = "ssr", schema(value_type = LeadStatus, default = "new"))]
     pub status: String,
-    /// Where the lead came from. At most 100 characters.
+    /// Where the lead came from. At most 100 characters, on one line (no
+    /// control characters).
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")
+    )]
     pub source: String,
-    /// At most 5000 characters.
+    /// At most 5000 characters; tabs and line breaks are the only control
+    /// characters it may hold.
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(max_length = 5000))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 5000,
+            pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+        )
+    )]
     pub notes: String,
 }
 
@@ -177,11 +194,22 @@ pub struct LeadInput {
 
 /// Checks the length of the value as sent (what the API schema's
 /// `maxLength` says), and keeps it without surrounding whitespace.
+/// Which control characters a free-text field may hold. None may be NUL:
+/// PostgreSQL cannot store it, and both backends must take the same text.
+#[derive(Clone, Copy)]
+enum Lines {
+    /// None: the field is shown on one line.
+    One,
+    /// Tabs and line breaks (`\t`, `\n`, `\r`), as a textarea sends them.
+    Many,
+}
+
 fn bounded(
     field: &str,
     label: &str,
     value: &str,
     max: usize,
+    lines: Lines,
     errors: &mut Vec<FieldError>,
 ) -> String {
     if value.chars().count() > max {
@@ -190,13 +218,62 @@ fn bounded(
             format!("{label} must be at most {max} characters."),
         ));
     }
+    let refused = |c: char| match lines {
+        Lines::One => c.is_control(),
+        Lines::Many => c.is_control() && !matches!(c, '\t' | '\n' | '\r'),
+    };
+    if value.chars().any(refused) {
+        errors.push(FieldError::new(
+            field,
+            match lines {
+                Lines::One => format!("{label} cannot contain control characters."),
+                Lines::Many => format!(
+                    "{label} cannot contain control characters other than tabs and line breaks."
+                ),
+            },
+        ));
+    }
     value.trim().to_owned()
+}
+
+/// What the Leads page and the API's `q=` look for: at most 200
+/// characters, without control characters (no lead holds one in a field
+/// that search reads), trimmed. Empty means "no search".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchText(String);
+
+impl SearchText {
+    pub const MAX: usize = 200;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if raw.chars().count() > Self::MAX {
+            return Err(FieldError::new(
+                "q",
+                format!("Search text (q) must be at most {} characters.", Self::MAX),
+            ));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "q",
+                "Search text (q) cannot contain control characters.",
+            ));
+        }
+        Ok(Self(raw.trim().to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 impl LeadInput {
     pub fn parse(draft: &LeadDraft) -> Result<Self, AppError> {
         let mut errors = Vec::new();
-        let name = bounded("name", "Name", &draft.name, 200, &mut errors);
+        let name = bounded("name", "Name", &draft.name, 200, Lines::One, &mut errors);
         if name.is_empty() {
             errors.push(FieldError::new("name", "Name is required."));
         }
@@ -204,11 +281,11 @@ impl LeadInput {
         if draft
             .name
             .chars()
-            .any(|c| c.is_control() || crate::keys::domain::is_invisible_format(c))
+            .any(crate::keys::domain::is_invisible_format)
         {
             errors.push(FieldError::new(
                 "name",
-                "Name cannot contain control or invisible formatting characters.",
+                "Name cannot contain invisible formatting characters.",
             ));
         }
         if draft.email.chars().count() > 254 {
@@ -229,10 +306,31 @@ impl LeadInput {
                 }
             }
         };
-        let company = bounded("company", "Company", &draft.company, 200, &mut errors);
-        let phone = bounded("phone", "Phone", &draft.phone, 50, &mut errors);
-        let source = bounded("source", "Source", &draft.source, 100, &mut errors);
-        let notes = bounded("notes", "Notes", &draft.notes, 5000, &mut errors);
+        let company = bounded(
+            "company",
+            "Company",
+            &draft.company,
+            200,
+            Lines::One,
+            &mut errors,
+        );
+        let phone = bounded("phone", "Phone", &draft.phone, 50, Lines::One, &mut errors);
+        let source = bounded(
+            "source",
+            "Source",
+            &draft.source,
+            100,
+            Lines::One,
+            &mut errors,
+        );
+        let notes = bounded(
+            "notes",
+            "Notes",
+            &draft.notes,
+            5000,
+            Lines::Many,
+            &mut errors,
+        );
         let status = LeadStatus::parse(&draft.status);
         if status.is_none() {
             errors.push(FieldError::new(
@@ -274,6 +372,42 @@ mod tests {
             assert_eq!(err.field_errors()[0].field, "name", "{name:?}");
         }
         assert!(LeadInput::parse(&draft("Ada Lovelace (Añorga) 👩\u{200D}💻")).is_ok());
+    }
+
+    #[test]
+    fn free_text_holds_no_control_characters_but_notes_keep_their_lines() {
+        for field in ["company", "phone", "source", "notes"] {
+            let mut bad = draft("Ada");
+            let value = "a\u{0}b".to_owned();
+            match field {
+                "company" => bad.company = value,
+                "phone" => bad.phone = value,
+                "source" => bad.source = value,
+                _ => bad.notes = value,
+            }
+            let err = LeadInput::parse(&bad).unwrap_err();
+            assert_eq!(err.field_errors()[0].field, field);
+        }
+        let mut tabbed = draft("Ada");
+        tabbed.company = "Acme\tLtd".into();
+        assert!(LeadInput::parse(&tabbed).is_err());
+        let mut notes = draft("Ada");
+        notes.notes = "Called twice.\r\n\tNo answer.".into();
+        assert_eq!(
+            LeadInput::parse(&notes).unwrap().notes,
+            "Called twice.\r\n\tNo answer."
+        );
+    }
+
+    #[test]
+    fn search_text_is_trimmed_bounded_and_free_of_control_characters() {
+        assert_eq!(SearchText::parse("  acme ").unwrap().as_str(), "acme");
+        assert!(SearchText::parse("   ").unwrap().is_empty());
+        assert!(SearchText::parse(&"é".repeat(200)).is_ok());
+        assert!(SearchText::parse(&"é".repeat(201)).is_err());
+        for bad in ["ab\u{0}cd", "a\tb", "\u{1f}", "x\u{85}"] {
+            assert_eq!(SearchText::parse(bad).unwrap_err().field, "q", "{bad:?}");
+        }
     }
 
     #[test]

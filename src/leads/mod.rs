@@ -34,12 +34,7 @@ async fn member() -> Result<(crate::server::AppState, crate::auth::session::OrgS
 pub async fn list_leads(q: String, before: Option<i64>) -> Result<LeadsPage, AppError> {
     let (state, org) = member().await?;
     let org = org.id;
-    if q.chars().count() > 200 {
-        return Err(AppError::validation(
-            "q",
-            "Search text must be at most 200 characters.",
-        ));
-    }
+    let q = domain::SearchText::parse(&q).map_err(|e| AppError::Validation(vec![e]))?;
     let filter = data::LeadFilter {
         q,
         before_id: before,

@@ -158,7 +158,7 @@ async fn search_finds_leads_from_its_trigram_index() {
             .unwrap();
     }
     let filter = LeadFilter {
-        q: "ada@analytical".into(),
+        q: leadline::leads::domain::SearchText::parse("ada@analytical").unwrap(),
         ..Default::default()
     };
     let plan = plan_with(&app, &list_query(backend, org, &filter, 26), false).await;

@@ -5,6 +5,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::common::{spawn_app, TestApp};
+use leadline::error::AppError;
 use leadline::keys::domain::Permissions;
 
 const READ_CREATE: Permissions = Permissions {
@@ -107,4 +108,93 @@ async fn search_matches_any_part_in_any_case_and_without_accents() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(found(&app, &key, "lovelace").await.is_empty());
     assert_eq!(found(&app, &key, "augusta").await, ["Augusta King"]);
+}
+
+#[tokio::test]
+async fn search_text_with_control_characters_is_refused_and_query_syntax_is_literal() {
+    let app = spawn_app().await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    let key = app.create_key(&dev, "Search", READ_CREATE).await.plaintext;
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/leads",
+            Some(&key),
+            Some(json!({ "name": "Quote \"Q\" Star*", "company": "NEAR(a b)" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    // Each backend's query language is taken as plain text.
+    for (q, expected) in [
+        ("\"q\" star*", vec!["Quote \"Q\" Star*"]),
+        ("near(a", vec!["Quote \"Q\" Star*"]),
+        ("\" OR \"", vec![]),
+        ("a^b", vec![]),
+        ("%_\\", vec![]),
+    ] {
+        assert_eq!(found(&app, &key, q).await, expected, "{q}");
+    }
+    // A NUL or another control character: a field error, on both backends.
+    for q in ["ab\u{0}cd", "\u{0}", "abc\u{1f}", "a\tb"] {
+        let r = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/leads?q={}", url_encode(q)),
+                Some(&key),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{q:?}");
+        assert_eq!(r.json()["errors"][0]["field"], "q", "{q:?}");
+    }
+    let err = app
+        .call(
+            Some(&dev),
+            leadline::leads::ListLeads {
+                q: "ab\u{0}cd".into(),
+                before: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.field_errors()[0].field, "q");
+}
+
+#[tokio::test]
+async fn text_with_a_nul_character_is_refused_not_a_server_error() {
+    let app = spawn_app().await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    let key = app.create_key(&dev, "Search", READ_CREATE).await.plaintext;
+    for field in ["company", "phone", "source", "notes"] {
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/leads",
+                Some(&key),
+                Some(json!({ "name": "Ada", field: "a\u{0}b" })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert_eq!(r.json()["errors"][0]["field"], field);
+    }
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&key), None)
+        .await;
+    assert_eq!(r.json()["data"], json!([]), "nothing was stored");
+    // Text that reaches a query unparsed (a platform admin's user search):
+    // PostgreSQL cannot hold a NUL, and says so as a bad request.
+    app.user("root@leadline.test", true).await;
+    let root = app.sign_in("root@leadline.test").await;
+    match app
+        .call(
+            Some(&root),
+            leadline::admin::FindUsers {
+                q: "root\u{0}".into(),
+            },
+        )
+        .await
+    {
+        Ok(users) => assert!(users.is_empty()),
+        Err(err) => assert!(matches!(err, AppError::BadRequest(_)), "{err:?}"),
+    }
 }
