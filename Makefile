@@ -29,14 +29,19 @@ dev: setup
 	mkdir -p data
 	cargo leptos watch
 
+# The stress test of revocation (ignored by a plain `cargo test`) runs on its
+# own, since it keeps every core busy.
+STRESS := cargo test --features ssr --test it -- --ignored stress_
+
 test: setup setup-test release
 	cargo test --features ssr
+	$(STRESS)
 	scripts/wasm-budget.sh
 	scripts/contract.sh target/release/leadline
 	cd end2end && npx playwright test
 	# The same cargo tests on PostgreSQL; then the flows that span two
 	# requests through two instances on it, behind nginx (round robin).
-	scripts/with-postgres.sh cargo test --features ssr
+	scripts/with-postgres.sh sh -c 'cargo test --features ssr && $(STRESS)'
 	scripts/with-postgres.sh sh -c 'cd end2end && npx playwright test --config balanced.config.ts'
 
 # The debug build (server and wasm).

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 use crate::error::AppError;
 use crate::keys::data::{find_credential, Credential};
 use crate::keys::domain::{
-    ApiKey, Expiry, KeyPrefix, KeyStatus, Permission, Permissions, EXPIRY_WARNING,
+    ApiKey, Expiry, KeyPrefix, KeyStatus, Permission, Permissions, Revocation, EXPIRY_WARNING,
 };
 use crate::keys::usage::Usage;
 use crate::server::clock::from_millis;
@@ -235,7 +235,7 @@ fn check(
         .expires_at
         .map_or(Expiry::NEVER, |at| Expiry::at(from_millis(at)));
     match KeyStatus::of(
-        credential.revoked_at.map(from_millis),
+        Revocation::from_stored(credential.revoked_at, credential.revoked_reason.as_deref()),
         expiry,
         from_millis(now),
     ) {

@@ -222,6 +222,7 @@ mod tests {
             can_delete: false,
             expires_at: None,
             revoked_at: None,
+            revoked_reason: None,
             developer_api: true,
             allowed_ips: Default::default(),
         }

@@ -5,7 +5,7 @@ use sqlx::FromRow;
 use crate::server::db::{Conn, Filtered};
 
 use super::domain::{
-    Expiry, IpAllowlist, KeyPolicy, KeyStatus, KeySummary, Permissions, EXPIRY_WARNING,
+    Expiry, IpAllowlist, KeyPolicy, KeyStatus, KeySummary, Permissions, Revocation, EXPIRY_WARNING,
 };
 use crate::server::clock::from_millis;
 use crate::server::Db;
@@ -53,7 +53,11 @@ impl KeyRow {
     }
 
     pub fn status(&self, now: chrono::DateTime<chrono::Utc>) -> KeyStatus {
-        KeyStatus::of(self.revoked_at.map(from_millis), self.expiry(), now)
+        KeyStatus::of(self.revocation(), self.expiry(), now)
+    }
+
+    pub fn revocation(&self) -> Revocation {
+        Revocation::from_stored(self.revoked_at, self.revoked_reason.as_deref())
     }
 
     pub fn summary(&self, now: chrono::DateTime<chrono::Utc>) -> KeySummary {
@@ -139,14 +143,15 @@ pub async fn insert(conn: &mut Conn, key: InsertKey<'_>) -> Result<i64, sqlx::Er
 }
 
 /// "This key works at `now`" in SQL, for every query that needs it: not
-/// revoked (or revoked only from a later time: a retiring key) and not
-/// expired. The same rule as `KeyStatus::of(..).works()`, which a test
+/// revoked (or retiring: rolled with a grace period that ends later) and
+/// not expired. The same rule as `KeyStatus::of(..).works()`, which a test
 /// checks over a table of cases on both backends. `alias` is the table's
 /// alias with its dot (`"k."`) or empty; `now` is a placeholder or a cast.
 pub fn works_at(alias: &str, now: &str) -> String {
     format!(
-        "({alias}revoked_at IS NULL OR {alias}revoked_at > {now}) \
-         AND ({alias}expires_at IS NULL OR {alias}expires_at > {now})"
+        "({alias}revoked_at IS NULL OR ({alias}revoked_reason = '{rolled}' AND {alias}revoked_at > {now})) \
+         AND ({alias}expires_at IS NULL OR {alias}expires_at > {now})",
+        rolled = Revocation::ROLLED
     )
 }
 
@@ -337,6 +342,7 @@ pub struct Credential {
     pub can_delete: bool,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    pub revoked_reason: Option<String>,
     #[sqlx(try_from = "crate::server::db::SqlBool")]
     pub developer_api: bool,
     /// Parsed once when loaded (and cached with the rest).
@@ -355,7 +361,7 @@ pub async fn find_credential(db: &Db, key_hash: &str) -> Result<Option<Credentia
         "SELECT k.id, k.organisation_id, k.name, k.prefix, CAST(k.can_read AS INTEGER) AS can_read,
                 CAST(k.can_create AS INTEGER) AS can_create, CAST(k.can_update AS INTEGER) AS can_update,
                 CAST(k.can_delete AS INTEGER) AS can_delete,
-                k.expires_at, k.revoked_at, k.allowed_ips,
+                k.expires_at, k.revoked_at, k.revoked_reason, k.allowed_ips,
                 EXISTS (SELECT 1 FROM organisation_flags f
                         WHERE f.organisation_id = k.organisation_id AND f.flag = 'developer-api') AS developer_api
          FROM api_keys k WHERE k.key_hash = $1",
@@ -423,6 +429,25 @@ pub async fn find_live_by_hash(
     .bind(now)
     .fetch_optional(conn)
     .await
+}
+
+/// Whether any of these hashes is a working key's: one indexed read, with
+/// no write lock, so that a leak report of made-up tokens costs no more.
+pub async fn any_live_among(db: &Db, key_hashes: &[&str], now: i64) -> Result<bool, sqlx::Error> {
+    if key_hashes.is_empty() {
+        return Ok(false);
+    }
+    let mut query = Filtered::new("SELECT k.id FROM api_keys k WHERE k.key_hash IN (");
+    for (i, hash) in key_hashes.iter().enumerate() {
+        query.push(if i == 0 { "" } else { ", " }).bind(*hash);
+    }
+    let n = query.next_placeholder();
+    query.push_with(
+        &format!(") AND {} LIMIT 1", works_at("k.", &format!("${n}"))),
+        now,
+    );
+    let found: Option<(i64,)> = query.query_as().fetch_optional(db).await?;
+    Ok(found.is_some())
 }
 
 /// What the Developer page's banners count, over all of the organisation's

@@ -407,16 +407,51 @@ pub enum KeyStatus {
     Expired,
 }
 
+/// Whether a key was revoked, as stored in `revoked_at` and
+/// `revoked_reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    None,
+    /// Revoked: by hand, as leaked, with its creator's removal, or by a roll
+    /// without grace. Refused from the commit on, on every instance, whatever
+    /// its clock says: instances' clocks differ by some milliseconds or
+    /// seconds (and one may step back), so a revocation that compared its
+    /// time with a request's could let the key through elsewhere.
+    Done,
+    /// A rolled key's grace period: it works until this time.
+    Until(DateTime<Utc>),
+}
+
+impl Revocation {
+    /// `revoked_reason` of a roll with a grace period: the only revocation
+    /// that waits for a time.
+    pub const ROLLED: &'static str = "rolled";
+    /// `revoked_reason` of a roll without grace.
+    pub const REPLACED: &'static str = "replaced";
+    pub const LEAKED: &'static str = "leaked";
+
+    pub fn from_stored(revoked_at: Option<i64>, reason: Option<&str>) -> Self {
+        match (revoked_at, reason) {
+            (None, _) => Self::None,
+            (Some(at), Some(Self::ROLLED)) => {
+                Self::Until(DateTime::from_timestamp_millis(at).unwrap_or_default())
+            }
+            (Some(_), _) => Self::Done,
+        }
+    }
+}
+
 impl KeyStatus {
-    /// Computed at request time from the revocation time (which a roll sets
-    /// in the future) and the expiry, not by a job: the one place that
-    /// decides whether a key works.
-    pub fn of(revoked_at: Option<DateTime<Utc>>, expiry: Expiry, now: DateTime<Utc>) -> Self {
-        match revoked_at {
-            Some(at) if at <= now => Self::Revoked,
+    /// Computed at request time from the revocation (a roll's ends at a
+    /// time) and the expiry, not by a job: the one place that decides
+    /// whether a key works.
+    pub fn of(revocation: Revocation, expiry: Expiry, now: DateTime<Utc>) -> Self {
+        match revocation {
+            Revocation::Done => Self::Revoked,
+            Revocation::Until(at) if at <= now => Self::Revoked,
             _ if expiry.has_passed(now) => Self::Expired,
-            Some(_) => Self::Retiring,
-            None => Self::Active,
+            Revocation::Until(_) => Self::Retiring,
+            Revocation::None => Self::Active,
         }
     }
 
@@ -981,21 +1016,50 @@ mod tests {
     fn status_is_computed_from_revocation_and_expiry() {
         let past = Expiry::at(now() - chrono::Duration::seconds(1));
         let future = Expiry::at(now() + chrono::Duration::hours(1));
-        let earlier = Some(now() - chrono::Duration::seconds(1));
-        let later = Some(now() + chrono::Duration::minutes(30));
-        assert_eq!(KeyStatus::of(None, future, now()), KeyStatus::Active);
-        assert_eq!(KeyStatus::of(None, past, now()), KeyStatus::Expired);
+        let earlier = Revocation::Until(now() - chrono::Duration::seconds(1));
+        let later = Revocation::Until(now() + chrono::Duration::minutes(30));
+        let none = Revocation::None;
+        assert_eq!(KeyStatus::of(none, future, now()), KeyStatus::Active);
+        assert_eq!(KeyStatus::of(none, past, now()), KeyStatus::Expired);
         assert_eq!(KeyStatus::of(earlier, future, now()), KeyStatus::Revoked);
         assert_eq!(
-            KeyStatus::of(Some(now()), future, now()),
+            KeyStatus::of(Revocation::Until(now()), future, now()),
             KeyStatus::Revoked
         );
         assert_eq!(KeyStatus::of(later, future, now()), KeyStatus::Retiring);
         assert_eq!(KeyStatus::of(later, past, now()), KeyStatus::Expired);
         assert_eq!(
-            KeyStatus::of(None, Expiry::at(now()), now()),
+            KeyStatus::of(none, Expiry::at(now()), now()),
             KeyStatus::Expired
         );
+        assert_eq!(
+            KeyStatus::of(Revocation::Done, future, now()),
+            KeyStatus::Revoked
+        );
+        assert!(KeyStatus::Retiring.works() && !KeyStatus::Expired.works());
+    }
+
+    #[test]
+    fn only_a_roll_with_grace_waits_for_its_time() {
+        let at = now() + chrono::Duration::hours(1);
+        let ms = Some(at.timestamp_millis());
+        assert_eq!(
+            Revocation::from_stored(None, Some("rolled")),
+            Revocation::None
+        );
+        assert_eq!(
+            Revocation::from_stored(ms, Some("rolled")),
+            Revocation::Until(at)
+        );
+        // A revocation stamped by a clock ahead of this one is in force all
+        // the same.
+        for reason in [None, Some("leaked"), Some("replaced")] {
+            assert_eq!(Revocation::from_stored(ms, reason), Revocation::Done);
+            assert_eq!(
+                KeyStatus::of(Revocation::from_stored(ms, reason), Expiry::NEVER, now()),
+                KeyStatus::Revoked
+            );
+        }
         assert!(KeyStatus::Retiring.works() && !KeyStatus::Expired.works());
     }
 

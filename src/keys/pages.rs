@@ -286,7 +286,9 @@ fn KeyRow(key: KeySummary, place: Place) -> impl IntoView {
     let status_note = match (status, key.retires_in_ms, key.revoked_reason.as_deref()) {
         (KeyStatus::Retiring, Some(ms), _) => Some(format!("Retires in {}", time_left(ms))),
         (KeyStatus::Revoked, _, Some("leaked")) => Some("Reported as leaked".to_owned()),
-        (KeyStatus::Revoked, _, Some("rolled")) => Some("Replaced by a roll".to_owned()),
+        (KeyStatus::Revoked, _, Some("rolled" | "replaced")) => {
+            Some("Replaced by a roll".to_owned())
+        }
         _ => None,
     };
     let expiry_note = key

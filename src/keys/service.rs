@@ -5,7 +5,7 @@ use serde_json::json;
 use super::data::{self, InsertKey, KeyRow};
 use super::domain::{
     ApiKey, CreatedKey, Expiry, Grace, IpAllowlist, KeyName, KeyPolicy, KeyStatus, KeySummary,
-    NewKey, Permissions, PLAYGROUND_KEY_NAME,
+    NewKey, Permissions, Revocation, PLAYGROUND_KEY_NAME,
 };
 use crate::audit::data::{record, NewEntry};
 use crate::audit::AuditAction;
@@ -363,7 +363,13 @@ pub async fn roll(
     )
     .await?;
     let retires_at = at + grace.duration().num_milliseconds();
-    data::set_revoked_at(&mut tx, org.id, id, Some(retires_at), Some("rolled")).await?;
+    // Without grace the old key stops at once, not at a time.
+    let reason = if grace.duration().is_zero() {
+        Revocation::REPLACED
+    } else {
+        Revocation::ROLLED
+    };
+    data::set_revoked_at(&mut tx, org.id, id, Some(retires_at), Some(reason)).await?;
     let details = json!({
         "replaced_by": created.key.prefix,
         "grace": grace.label(),
@@ -430,10 +436,14 @@ pub async fn report_leaked(state: &AppState, tokens: &[String]) -> Result<usize,
         .filter_map(|t| crate::api::auth::screen(state, t.trim()).ok())
         .map(|key| key.hash())
         .collect();
-    if hashes.is_empty() {
+    let now = state.clock.now().timestamp_millis();
+    // Most reports name no working key (the checksum is public, so anyone
+    // can forge well-formed tokens): those take no write lock and leave
+    // every instance's credential cache as it is.
+    let candidates: Vec<&str> = hashes.iter().map(|h| h.as_str()).collect();
+    if !data::any_live_among(&state.db, &candidates, now).await? {
         return Ok(0);
     }
-    let now = state.clock.now().timestamp_millis();
     let mut tx = begin_write(&state.db).await?;
     let mut revoked = 0;
     for hash in &hashes {
@@ -445,7 +455,7 @@ pub async fn report_leaked(state: &AppState, tokens: &[String]) -> Result<usize,
             key.organisation_id,
             key.id,
             Some(now),
-            Some("leaked"),
+            Some(Revocation::LEAKED),
         )
         .await?;
         record(
@@ -464,7 +474,12 @@ pub async fn report_leaked(state: &AppState, tokens: &[String]) -> Result<usize,
         tracing::warn!(org = key.organisation_id, prefix = %key.prefix, "API key reported as leaked and revoked");
         revoked += 1;
     }
-    commit_invalidating(tx, &state.credentials).await?;
+    if revoked == 0 {
+        // Revoked by someone else since the read: nothing changed here.
+        tx.commit().await?;
+    } else {
+        commit_invalidating(tx, &state.credentials).await?;
+    }
     Ok(revoked)
 }
 

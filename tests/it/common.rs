@@ -151,8 +151,12 @@ impl TestApp {
     /// A second instance on the same database, as behind a load balancer:
     /// its own state, credential cache, limits and usage counters.
     pub async fn another_instance(&self) -> TestApp {
+        self.another_instance_on(self.state.clock.clone()).await
+    }
+
+    /// [`Self::another_instance`] with its own clock: hosts' clocks differ.
+    pub async fn another_instance_on(&self, clock: Clock) -> TestApp {
         let config = self.state.config.clone();
-        let clock = self.state.clock.clone();
         let options = self.state.leptos_options.clone();
         let state = startup::prepare_with(config, clock, options).await.unwrap();
         let router = startup::app(state.clone());

@@ -690,7 +690,7 @@ async fn a_concurrent_duplicate_is_a_conflict_not_a_server_error() {
 #[tokio::test]
 async fn the_sql_rule_for_a_working_key_agrees_with_key_status() {
     use leadline::keys::data::works_at;
-    use leadline::keys::domain::{Expiry, KeyStatus};
+    use leadline::keys::domain::{Expiry, KeyStatus, Revocation};
     use leadline::server::clock::from_millis;
 
     let app = spawn_app().await;
@@ -702,11 +702,12 @@ async fn the_sql_rule_for_a_working_key_agrees_with_key_status() {
     let mut cases = Vec::new();
     for revoked_at in times {
         for expires_at in times {
-            let n = cases.len();
-            sqlx::query(
+            for reason in [None, Some("rolled"), Some("leaked"), Some("replaced")] {
+                let n = cases.len();
+                sqlx::query(
                 "INSERT INTO api_keys (organisation_id, name, prefix, key_hash, can_read, can_create,
-                                       can_update, can_delete, created_at, revoked_at, expires_at, checksummed)
-                 VALUES ($1, $2, $3, $4, TRUE, FALSE, FALSE, FALSE, $5, $6, $7, TRUE)",
+                                       can_update, can_delete, created_at, revoked_at, revoked_reason, expires_at, checksummed)
+                 VALUES ($1, $2, $3, $4, TRUE, FALSE, FALSE, FALSE, $5, $6, $7, $8, TRUE)",
             )
             .bind(org)
             .bind(format!("case {n}"))
@@ -714,11 +715,13 @@ async fn the_sql_rule_for_a_working_key_agrees_with_key_status() {
             .bind(format!("hash-{n}"))
             .bind(now - 2 * hour)
             .bind(revoked_at)
+            .bind(reason)
             .bind(expires_at)
             .execute(&app.state.db)
             .await
             .unwrap();
-            cases.push((revoked_at, expires_at));
+                cases.push((revoked_at, reason, expires_at));
+            }
         }
     }
     let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
@@ -730,13 +733,14 @@ async fn the_sql_rule_for_a_working_key_agrees_with_key_status() {
     .await
     .unwrap();
     assert_eq!(rows.len(), cases.len());
-    for ((name, works), (revoked_at, expires_at)) in rows.into_iter().zip(cases) {
+    for ((name, works), (revoked_at, reason, expires_at)) in rows.into_iter().zip(cases) {
         let expiry = expires_at.map_or(Expiry::NEVER, |at| Expiry::at(from_millis(at)));
-        let status = KeyStatus::of(revoked_at.map(from_millis), expiry, from_millis(now));
+        let revocation = Revocation::from_stored(revoked_at, reason);
+        let status = KeyStatus::of(revocation, expiry, from_millis(now));
         assert_eq!(
             works == 1,
             status.works(),
-            "{name}: revoked {revoked_at:?}, expires {expires_at:?} ({status:?})"
+            "{name}: revoked {revoked_at:?} ({reason:?}), expires {expires_at:?} ({status:?})"
         );
     }
 }

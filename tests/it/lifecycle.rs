@@ -672,3 +672,42 @@ async fn keys_made_before_checksums_keep_working() {
         (StatusCode::UNAUTHORIZED, "key_revoked".into())
     );
 }
+
+/// The checksum is public, so anyone can forge well-formed tokens. A report
+/// that names no working key must cost a read: it waits for no write lock
+/// (here held by another writer) and empties no credential cache.
+#[tokio::test]
+async fn a_leak_report_that_matches_nothing_takes_no_write_lock_and_invalidates_nothing() {
+    use leadline::keys::domain::ApiKey;
+    let app = spawn_app().await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    let key = app.create_key(&dev, "CI", ALL).await;
+    assert_eq!(status_of(&app, &key.plaintext).await.0, StatusCode::OK);
+    let epoch = app.state.credentials.epoch();
+    let forged: Vec<String> = (0..100)
+        .map(|_| ApiKey::generate().expose().to_owned())
+        .collect();
+    let writer = leadline::server::db::begin_write(&app.state.db)
+        .await
+        .unwrap();
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        report(&app, json!(forged), "192.0.2.1"),
+    )
+    .await
+    .expect("a report of forged tokens waited for the write lock");
+    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    drop(writer);
+    assert_eq!(app.state.credentials.epoch(), epoch, "no cache was emptied");
+    // A report with the real key among the forged ones still revokes it.
+    let mut mixed = forged[..99].to_vec();
+    mixed.push(key.plaintext.clone());
+    assert_eq!(
+        report(&app, json!(mixed), "192.0.2.1").await.status,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        status_of(&app, &key.plaintext).await,
+        (StatusCode::UNAUTHORIZED, "key_revoked".into())
+    );
+}
