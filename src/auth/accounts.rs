@@ -104,10 +104,28 @@ pub async fn reset_password(
         return Err(AppError::ResetLinkInvalid);
     }
     let new_password = Password::parse(new_password).map_err(|e| AppError::Validation(vec![e]))?;
+    // The link is looked up before Argon2 runs, so that made-up links cost
+    // one indexed read and never queue for the hashing pool that sign-in
+    // shares; a client sending them counts against the password gate's
+    // per-client limit.
+    let now_at = state.clock.now();
+    let now = now_at.timestamp_millis();
+    let client = super::session::request_client(state);
+    let per_client = &state.limits.password_per_client;
+    if let Some(retry_after_secs) = per_client.is_blocked(client.as_str(), now_at) {
+        return Err(AppError::Throttled { retry_after_secs });
+    }
+    let token_hash = KeyHash::of(token);
+    if data::pending_password_reset(&state.db, token_hash.as_str(), now)
+        .await?
+        .is_none()
+    {
+        per_client.hit(client.as_str(), now_at);
+        return Err(AppError::ResetLinkInvalid);
+    }
     let hash = password::hash_async(new_password).await?;
-    let now = state.clock.now().timestamp_millis();
     let mut tx = begin_write(&state.db).await?;
-    let user_id = data::use_password_reset(&mut tx, KeyHash::of(token).as_str(), now)
+    let user_id = data::use_password_reset(&mut tx, token_hash.as_str(), now)
         .await?
         .ok_or(AppError::ResetLinkInvalid)?;
     data::set_password_hash_in(&mut tx, user_id, &hash).await?;

@@ -228,6 +228,24 @@ pub async fn insert_password_reset(
 }
 
 /// Uses a reset link: its user, when it was unused and unexpired.
+/// The user a reset link is for, while it is unused and unexpired; changes
+/// nothing (`use_password_reset` takes it).
+pub async fn pending_password_reset(
+    db: &Db,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT user_id FROM password_resets
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| r.0))
+}
+
 pub async fn use_password_reset(
     conn: &mut crate::server::db::Conn,
     token_hash: &str,

@@ -427,6 +427,21 @@ pub async fn security_event(state: &AppState, kind: &str, email: &str) {
     tracing::info!(kind, email, client_ip, "security event");
 }
 
+/// The throttles' name for the client of the request being served (its
+/// address, or IPv6 /64).
+pub fn request_client(state: &AppState) -> String {
+    use_context::<Parts>()
+        .map(|parts| {
+            let ip = crate::server::client::client_ip(
+                &parts.headers,
+                &parts.extensions,
+                &state.config.trusted_proxies,
+            );
+            crate::server::throttle::client_key(ip)
+        })
+        .unwrap_or_default()
+}
+
 /// The one gate for password attempts: sign-in, joining through an
 /// invitation as an existing account, and changing a password. Each attempt
 /// is counted before Argon2 runs, so parallel guesses cannot outrun the
@@ -438,16 +453,7 @@ pub async fn check_password(
     candidate: &str,
 ) -> Result<bool, AppError> {
     let now = state.clock.now();
-    let client = use_context::<Parts>()
-        .map(|parts| {
-            let ip = crate::server::client::client_ip(
-                &parts.headers,
-                &parts.extensions,
-                &state.config.trusted_proxies,
-            );
-            crate::server::throttle::client_key(ip)
-        })
-        .unwrap_or_default();
+    let client = request_client(state);
     let pair = format!("{account} {client}");
     let limits = &state.limits;
     let blocked = [

@@ -486,6 +486,69 @@ mod platform_admin {
             .await;
         assert_eq!(late.unwrap_err(), AppError::ResetLinkInvalid);
     }
+
+    /// Made-up reset links are refused before Argon2 runs (they cost one
+    /// read, not a place in the hashing pool that sign-in shares), and a
+    /// client sending them is stopped by the password gate's per-client
+    /// limit; a real link from another client still works.
+    #[tokio::test]
+    async fn made_up_reset_links_are_throttled_per_client() {
+        let app = spawn_app().await;
+        let (root, _) = setup(&app).await;
+        let reset = |token: String, from: &'static str| {
+            let app = &app;
+            async move {
+                let body = serde_qs::to_string(&ResetPassword {
+                    token,
+                    password: "a fresh password 9".into(),
+                })
+                .unwrap();
+                let mut request = Request::builder()
+                    .method(Method::POST)
+                    .uri(<ResetPassword as leptos::server_fn::ServerFn>::PATH)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ACCEPT, "application/json")
+                    .body(Body::from(body))
+                    .unwrap();
+                let peer: std::net::SocketAddr = from.parse().unwrap();
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                app.send(request).await
+            }
+        };
+        let made_up = leadline::server::secret::new_token;
+        for attempt in 0..30 {
+            let r = reset(made_up(), "198.51.100.9:4000").await;
+            assert!(
+                String::from_utf8_lossy(&r.body).contains("ResetLinkInvalid"),
+                "attempt {attempt}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+        let r = reset(made_up(), "198.51.100.9:4000").await;
+        assert!(
+            String::from_utf8_lossy(&r.body).contains("Throttled"),
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let path = app
+            .call(
+                Some(&root),
+                CreatePasswordReset {
+                    email: "dev@acme.test".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let token = path.strip_prefix("/reset-password/").unwrap().to_owned();
+        let r = reset(token, "203.0.113.5:4000").await;
+        assert!(
+            r.status.is_success() || r.status.is_redirection(),
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
 }
 
 #[tokio::test]
