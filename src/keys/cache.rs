@@ -24,6 +24,11 @@ use super::data::Credential;
 /// Entries kept at most; past that the cache starts again empty.
 const CAPACITY: usize = 10_000;
 
+/// An entry is read again from the database after this long, whatever the
+/// epoch says: should a change ever go unheard, it is in force within a
+/// minute (at the price of one read per key and minute).
+const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Where the epoch comes from.
 enum Epoch {
     /// No sharing is possible (in-memory SQLite): nothing is cached.
@@ -100,9 +105,15 @@ impl NotifiedEpoch {
     }
 }
 
+struct Entry {
+    epoch: u64,
+    loaded: std::time::Instant,
+    credential: Arc<Credential>,
+}
+
 pub struct CredentialCache {
     epoch: Epoch,
-    entries: Mutex<HashMap<String, (u64, Arc<Credential>)>>,
+    entries: Mutex<HashMap<String, Entry>>,
     /// Why other processes cannot be told about changes, if they cannot: the
     /// epoch file of a file database could not be opened or written.
     broken: Mutex<Option<String>>,
@@ -163,7 +174,9 @@ impl CredentialCache {
         let current = self.epoch()?;
         let entries = self.entries.lock().expect("credential cache lock");
         match entries.get(key_hash) {
-            Some((epoch, credential)) if *epoch == current => Some(Arc::clone(credential)),
+            Some(entry) if entry.epoch == current && entry.loaded.elapsed() < MAX_AGE => {
+                Some(Arc::clone(&entry.credential))
+            }
             _ => None,
         }
     }
@@ -175,7 +188,14 @@ impl CredentialCache {
         if entries.len() >= CAPACITY {
             entries.clear();
         }
-        entries.insert(key_hash.to_owned(), (epoch, credential));
+        entries.insert(
+            key_hash.to_owned(),
+            Entry {
+                epoch,
+                loaded: std::time::Instant::now(),
+                credential,
+            },
+        );
     }
 
     /// Call after committing a change that affects authorisation.

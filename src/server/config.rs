@@ -30,6 +30,10 @@ pub struct Config {
     /// LEADLINE_TRUSTED_PROXIES: comma-separated CIDRs of our own reverse
     /// proxies, whose `X-Forwarded-For` names the client. Default: none.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// LEADLINE_LISTENER_HEARTBEAT_SECS (PostgreSQL): how often the
+    /// credential listener proves that it still hears (default 5). Three
+    /// missed beats and the instance stops trusting its credential cache.
+    pub listener_heartbeat: Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/leadline.db";
@@ -93,6 +97,9 @@ impl Config {
             trusted_proxies: super::client::parse_trusted_proxies(
                 &std::env::var("LEADLINE_TRUSTED_PROXIES").unwrap_or_default(),
             )?,
+            listener_heartbeat: Duration::from_secs(
+                env_or("LEADLINE_LISTENER_HEARTBEAT_SECS", 5).max(1),
+            ),
         })
     }
 
@@ -108,6 +115,7 @@ impl Config {
             public_url: None,
             usage_flush: Duration::from_secs(3600),
             trusted_proxies: vec![],
+            listener_heartbeat: Duration::from_secs(5),
         }
     }
 }

@@ -321,15 +321,46 @@ pub fn database_path(url: &str) -> Option<std::path::PathBuf> {
 /// Keeps `epoch` in step with credential changes committed by any instance,
 /// for as long as the process runs. While the connection is down the epoch
 /// is "deaf" and the cache is bypassed; on reconnecting it starts empty.
+///
+/// A connection can die without a word (a NAT or load balancer drops an
+/// idle flow, no FIN or RST), and then nothing would ever arrive. So every
+/// `heartbeat` a beat is sent through the pool on a channel only this
+/// instance listens to; when three have not come back, the listener is
+/// dropped, the instance is deaf, and it connects again.
 pub fn listen_for_credential_changes(
     url: String,
+    db: Db,
     epoch: std::sync::Arc<crate::keys::cache::NotifiedEpoch>,
+    heartbeat: Duration,
 ) {
+    use rand::Rng;
+    let beats = format!("leadline_beat_{:016x}", rand::thread_rng().gen::<u64>());
     tokio::spawn(async move {
         loop {
-            let reason = match listen(&url, &epoch).await {
-                Ok(()) => "connection lost".to_owned(),
-                Err(error) => error.to_string(),
+            let heard = std::sync::Arc::new(Heard::default());
+            let mut listener = tokio::spawn(listen(
+                url.clone(),
+                beats.clone(),
+                std::sync::Arc::clone(&epoch),
+                std::sync::Arc::clone(&heard),
+            ));
+            let reason = loop {
+                tokio::select! {
+                    ended = &mut listener => break match ended {
+                        Ok(Ok(())) => "connection lost".to_owned(),
+                        Ok(Err(error)) => error.to_string(),
+                        Err(error) => error.to_string(),
+                    },
+                    () = tokio::time::sleep(heartbeat) => {
+                        if heard.silent_for() > heartbeat * 3 {
+                            listener.abort();
+                            break format!("no heartbeat for {:?}", heard.silent_for());
+                        }
+                        let beat = sqlx::query("SELECT pg_notify($1, '')").bind(beats.as_str());
+                        // A beat that cannot be sent is a missed beat.
+                        let _ = tokio::time::timeout(heartbeat, beat.execute(&db)).await;
+                    }
+                }
             };
             if epoch.is_listening() {
                 tracing::warn!(
@@ -343,14 +374,44 @@ pub fn listen_for_credential_changes(
     });
 }
 
-async fn listen(url: &str, epoch: &crate::keys::cache::NotifiedEpoch) -> Result<(), sqlx::Error> {
-    let mut listener = sqlx::postgres::PgListener::connect(url).await?;
-    listener.listen(CREDENTIALS_CHANNEL).await?;
+/// When the listener last heard anything (a change or its own beat).
+struct Heard(std::sync::Mutex<std::time::Instant>);
+
+impl Default for Heard {
+    fn default() -> Self {
+        Self(std::sync::Mutex::new(std::time::Instant::now()))
+    }
+}
+
+impl Heard {
+    fn now(&self) {
+        *self.0.lock().expect("heartbeat lock") = std::time::Instant::now();
+    }
+
+    fn silent_for(&self) -> Duration {
+        self.0.lock().expect("heartbeat lock").elapsed()
+    }
+}
+
+async fn listen(
+    url: String,
+    beats: String,
+    epoch: std::sync::Arc<crate::keys::cache::NotifiedEpoch>,
+    heard: std::sync::Arc<Heard>,
+) -> Result<(), sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+    listener
+        .listen_all([CREDENTIALS_CHANNEL, beats.as_str()])
+        .await?;
+    heard.now();
     epoch.listening();
     // `try_recv` returns `None` when the connection is lost, rather than
     // reconnecting quietly and missing what was sent meanwhile.
-    while listener.try_recv().await?.is_some() {
-        epoch.bump();
+    while let Some(notification) = listener.try_recv().await? {
+        heard.now();
+        if notification.channel() == CREDENTIALS_CHANNEL {
+            epoch.bump();
+        }
     }
     Ok(())
 }

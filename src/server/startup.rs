@@ -212,7 +212,12 @@ pub async fn prepare_with(
         .collect();
     let state = AppState::new(options, db, clock, config, legacy_keys);
     if let Some(epoch) = state.credentials.notified() {
-        db::listen_for_credential_changes(url, epoch);
+        db::listen_for_credential_changes(
+            url,
+            state.db.clone(),
+            epoch,
+            state.config.listener_heartbeat,
+        );
     }
     Ok(state)
 }

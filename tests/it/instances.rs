@@ -512,3 +512,121 @@ async fn stress_revocation_is_in_force_on_the_next_request() {
         delays[delays.len() - 1]
     );
 }
+
+/// A TCP relay to the test PostgreSQL server that can go silent without
+/// closing anything, as a NAT or load balancer that drops an idle flow
+/// does; what it holds meanwhile is passed on once it speaks again.
+struct Relay {
+    port: u16,
+    silent: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+async fn relay_to(server: std::net::SocketAddr) -> Relay {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let silent = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&silent);
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(upstream) = tokio::net::TcpStream::connect(server).await else {
+                continue;
+            };
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = upstream.into_split();
+            for (mut from, mut to) in [
+                (
+                    Box::new(client_read) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+                    Box::new(server_write) as Box<dyn tokio::io::AsyncWrite + Unpin + Send>,
+                ),
+                (Box::new(server_read), Box::new(client_write)),
+            ] {
+                let silent = std::sync::Arc::clone(&flag);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let Ok(n) = from.read(&mut buf).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        while silent.load(Ordering::SeqCst) {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                        if to.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        }
+    });
+    Relay { port, silent }
+}
+
+/// A listener connection that stops answering (no FIN, no RST) makes the
+/// instance deaf within three heartbeats: it trusts no cached credential,
+/// `/readyz` says so, and it listens again once the path is back.
+#[tokio::test]
+async fn a_silent_listener_connection_makes_the_instance_deaf_within_its_heartbeat_timeout() {
+    let Some(server) = test_postgres() else {
+        return; // SQLite has no listener.
+    };
+    let address: std::net::SocketAddr = server
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|host_port| host_port.parse().ok())
+        .expect("the test server's URL names 127.0.0.1:port");
+    let relay = relay_to(address).await;
+    let heartbeat = Duration::from_millis(200);
+    let app = spawn_app_with(|c| {
+        c.database_url = c
+            .database_url
+            .replace(&address.to_string(), &format!("127.0.0.1:{}", relay.port));
+        c.listener_heartbeat = heartbeat;
+    })
+    .await;
+    let epoch = app.state.credentials.notified().unwrap();
+    let until = |listening: bool, limit: Duration| {
+        let epoch = std::sync::Arc::clone(&epoch);
+        async move {
+            let started = Instant::now();
+            while started.elapsed() < limit {
+                if epoch.is_listening() == listening {
+                    return Some(started.elapsed());
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            None
+        }
+    };
+    assert!(until(true, Duration::from_secs(5)).await.is_some());
+    // Longer than three beats: nothing changes while the path is quiet.
+    tokio::time::sleep(heartbeat * 5).await;
+    assert!(epoch.is_listening(), "a quiet, healthy listener stays");
+
+    relay
+        .silent
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let deaf = until(false, Duration::from_secs(5)).await;
+    println!("silent listener connection noticed after {deaf:?} (heartbeat {heartbeat:?})");
+    assert!(
+        deaf.is_some(),
+        "the instance kept trusting a silent listener"
+    );
+    assert_eq!(
+        app.get("/readyz", None, None).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    relay
+        .silent
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        until(true, Duration::from_secs(10)).await.is_some(),
+        "the instance did not listen again"
+    );
+}
