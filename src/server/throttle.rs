@@ -14,8 +14,24 @@ use chrono::{DateTime, Utc};
 pub struct Window<K = String> {
     pub limit: u32,
     pub period: Duration,
-    counts: Mutex<HashMap<K, (i64, u32)>>,
+    /// Distinct keys counted in one window at most.
+    capacity: usize,
+    counts: Mutex<Counts<K>>,
 }
+
+/// The current window's counts only. They are dropped together when it
+/// ends, so memory is bounded by the keys seen in one window and no entry
+/// is ever scanned. Past `capacity` distinct keys (a client spread over
+/// more addresses than that within one window), new keys share one count:
+/// bounded memory, and a limit still holds for them, together.
+struct Counts<K> {
+    start: i64,
+    by_key: HashMap<K, u32>,
+    overflow: u32,
+}
+
+/// Distinct keys per window before new ones share a count.
+const KEYS_PER_WINDOW: usize = 100_000;
 
 /// The fixed window of `period` that `now` falls in, aligned on the clock
 /// (so that every instance agrees on it): its start in milliseconds, and the
@@ -39,10 +55,19 @@ pub struct Verdict {
 
 impl<K: Hash + Eq + Clone> Window<K> {
     pub fn new(limit: u32, period: Duration) -> Self {
+        Self::with_capacity(limit, period, KEYS_PER_WINDOW)
+    }
+
+    fn with_capacity(limit: u32, period: Duration, capacity: usize) -> Self {
         Self {
             limit,
             period,
-            counts: Mutex::new(HashMap::new()),
+            capacity,
+            counts: Mutex::new(Counts {
+                start: i64::MIN,
+                by_key: HashMap::new(),
+                overflow: 0,
+            }),
         }
     }
 
@@ -58,20 +83,22 @@ impl<K: Hash + Eq + Clone> Window<K> {
     {
         let (start, reset_secs) = self.window_start(now);
         let mut counts = self.counts.lock().expect("throttle lock");
-        if counts.len() > 100_000 {
-            counts.retain(|_, (s, _)| *s == start);
+        // A request stamped just before a window change that another one
+        // made counts in the new window, rather than clearing it again.
+        if start > counts.start {
+            counts.start = start;
+            counts.by_key.clear();
+            counts.overflow = 0;
         }
-        if !counts.contains_key(key) {
-            counts.insert(key.to_owned(), (start, 0));
+        if !counts.by_key.contains_key(key) && counts.by_key.len() < self.capacity {
+            counts.by_key.insert(key.to_owned(), 0);
         }
-        let entry = counts.get_mut(key).expect("inserted above");
-        if entry.0 != start {
-            *entry = (start, 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
+        let counts = &mut *counts;
+        let n = counts.by_key.get_mut(key).unwrap_or(&mut counts.overflow);
+        *n = n.saturating_add(1);
         Verdict {
-            allowed: entry.1 <= self.limit,
-            remaining: self.limit.saturating_sub(entry.1),
+            allowed: *n <= self.limit,
+            remaining: self.limit.saturating_sub(*n),
             reset_secs,
         }
     }
@@ -84,10 +111,15 @@ impl<K: Hash + Eq + Clone> Window<K> {
     {
         let (start, reset_secs) = self.window_start(now);
         let counts = self.counts.lock().expect("throttle lock");
-        match counts.get(key) {
-            Some((s, n)) if *s == start && *n >= self.limit => Some(reset_secs),
-            _ => None,
+        if start != counts.start {
+            return None;
         }
+        let n = match counts.by_key.get(key) {
+            Some(n) => *n,
+            None if counts.by_key.len() >= self.capacity => counts.overflow,
+            None => 0,
+        };
+        (n >= self.limit).then_some(reset_secs)
     }
 
     pub fn clear<Q>(&self, key: &Q)
@@ -95,7 +127,17 @@ impl<K: Hash + Eq + Clone> Window<K> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.counts.lock().expect("throttle lock").remove(key);
+        self.counts
+            .lock()
+            .expect("throttle lock")
+            .by_key
+            .remove(key);
+    }
+
+    /// Keys counted in the current window (for tests).
+    #[cfg(test)]
+    fn keys(&self) -> usize {
+        self.counts.lock().expect("throttle lock").by_key.len()
     }
 }
 
@@ -152,6 +194,28 @@ mod tests {
         assert!(w.hit("other", t).allowed);
         let later = t + chrono::Duration::seconds(50);
         assert!(w.hit("k", later).allowed);
+    }
+
+    #[test]
+    fn memory_is_bounded_by_one_window_and_keys_past_the_bound_share_a_limit() {
+        let w = Window::with_capacity(3, Duration::from_secs(60), 1_000);
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 10).unwrap();
+        for i in 0..5_000 {
+            w.hit(format!("203.0.113.{i}").as_str(), t);
+        }
+        assert_eq!(w.keys(), 1_000);
+        // The 4,000 keys past the bound counted together: over the limit.
+        assert!(w.is_blocked("198.51.100.1", t).is_some());
+        assert!(!w.hit("198.51.100.1", t).allowed);
+        // Keys inside the bound keep their own counts.
+        assert!(w.hit("203.0.113.0", t).allowed);
+        // The next window starts empty.
+        let next = t + chrono::Duration::seconds(60);
+        assert!(w.hit("198.51.100.1", next).allowed);
+        assert_eq!(w.keys(), 1);
+        // A request stamped in the previous window counts in the current one.
+        assert!(w.hit("198.51.100.1", t).allowed);
+        assert_eq!(w.keys(), 1);
     }
 
     #[test]
