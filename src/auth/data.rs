@@ -307,6 +307,17 @@ pub async fn record_security_event(
     Ok(())
 }
 
+/// Deletes security log entries from before `before` (ms).
+pub async fn prune_security_events(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM security_events WHERE occurred_at < $1")
+            .bind(before)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}
+
 /// Newest first, `limit` of them, older than `before` when given.
 pub async fn security_events(
     db: &Db,

@@ -388,7 +388,7 @@ pub async fn sign_in(email: &str, candidate: &str) -> Result<(), AppError> {
     // Input that cannot be an account gets the generic answer and leaves no
     // throttle state behind.
     let Ok(email) = Email::parse(email) else {
-        security_event(&state, "sign_in.failed", "(not an email address)").await;
+        anonymous_security_event(&state, "sign_in.failed", "(not an email address)").await;
         return Err(AppError::WrongCredentials);
     };
     let user = data::find_user_by_email(&state.db, email.as_str()).await?;
@@ -401,13 +401,16 @@ pub async fn sign_in(email: &str, candidate: &str) -> Result<(), AppError> {
         (Some(user), Ok(true)) => start_session(&state, user.id).await,
         _ => Err(AppError::WrongCredentials),
     };
-    let kind = match &outcome {
-        Ok(()) => "sign_in.succeeded",
-        Err(AppError::Throttled { .. }) => "sign_in.throttled",
-        Err(AppError::AccountDisabled) => "sign_in.disabled",
-        Err(_) => "sign_in.failed",
-    };
-    security_event(&state, kind, email.as_str()).await;
+    match &outcome {
+        Ok(()) => security_event(&state, "sign_in.succeeded", email.as_str()).await,
+        Err(AppError::AccountDisabled) => {
+            security_event(&state, "sign_in.disabled", email.as_str()).await
+        }
+        Err(AppError::Throttled { .. }) => {
+            anonymous_security_event(&state, "sign_in.throttled", email.as_str()).await
+        }
+        Err(_) => anonymous_security_event(&state, "sign_in.failed", email.as_str()).await,
+    }
     outcome
 }
 
@@ -425,6 +428,31 @@ pub async fn security_event(state: &AppState, kind: &str, email: &str) {
         tracing::error!(%error, kind, "could not write the security log");
     }
     tracing::info!(kind, email, client_ip, "security event");
+}
+
+/// An event that anyone can cause (a failed, throttled or malformed
+/// sign-in): written to the security log within a per-client and an overall
+/// bound (`Limits::anonymous_events*`), past which it goes to the server log
+/// only. The log's growth is bounded whatever a client sends.
+pub async fn anonymous_security_event(state: &AppState, kind: &str, email: &str) {
+    let now = state.clock.now();
+    let client = request_client(state);
+    let limits = &state.limits;
+    let within = limits
+        .anonymous_events_per_client
+        .hit(client.as_str(), now)
+        .allowed
+        && limits.anonymous_events.hit("", now).allowed;
+    if within {
+        security_event(state, kind, email).await;
+    } else {
+        tracing::info!(
+            kind,
+            email,
+            client,
+            "security event (not logged: over the bound)"
+        );
+    }
 }
 
 /// The throttles' name for the client of the request being served (its

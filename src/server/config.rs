@@ -34,6 +34,9 @@ pub struct Config {
     /// credential listener proves that it still hears (default 5). Three
     /// missed beats and the instance stops trusting its credential cache.
     pub listener_heartbeat: Duration,
+    /// LEADLINE_SECURITY_LOG_DAYS: how long the security log keeps its
+    /// entries (default 90).
+    pub security_log_days: u32,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/leadline.db";
@@ -100,6 +103,7 @@ impl Config {
             listener_heartbeat: Duration::from_secs(
                 env_or("LEADLINE_LISTENER_HEARTBEAT_SECS", 5).max(1),
             ),
+            security_log_days: env_or("LEADLINE_SECURITY_LOG_DAYS", 90).max(1),
         })
     }
 
@@ -116,6 +120,7 @@ impl Config {
             usage_flush: Duration::from_secs(3600),
             trusted_proxies: vec![],
             listener_heartbeat: Duration::from_secs(5),
+            security_log_days: 90,
         }
     }
 }

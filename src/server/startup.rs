@@ -255,6 +255,10 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
                     // Usage older than 90 days goes, checked hourly.
                     let now = ticker.clock.now().timestamp_millis();
                     if last_usage_prune.is_none_or(|at| now - at >= crate::usage::domain::HOUR_MS) {
+                        let keep = i64::from(ticker.config.security_log_days) * 24 * crate::usage::domain::HOUR_MS;
+                        if let Err(error) = crate::auth::data::prune_security_events(&ticker.db, now - keep).await {
+                            tracing::warn!(%error, "could not prune the security log; will retry");
+                        }
                         let tombstones = crate::leads::data::prune_tombstones(&ticker.db, now).await;
                         if let Err(error) = tombstones {
                             tracing::warn!(%error, "could not prune deleted-lead tombstones; will retry");

@@ -53,6 +53,11 @@ pub struct Limits {
     pub api_per_key: KeyRateLimit,
     /// Leak reports per client: no authentication, so bounded per address.
     pub leak_reports_per_client: Window,
+    /// Security log entries that anyone can cause (failed, throttled or
+    /// malformed sign-ins), per client and in all: past these, such events
+    /// go to the server log only, so that the table's growth is bounded.
+    pub anonymous_events_per_client: Window,
+    pub anonymous_events: Window,
 }
 
 impl Limits {
@@ -73,6 +78,8 @@ impl Limits {
                 config.leak_reports_per_minute,
                 Duration::from_secs(60),
             ),
+            anonymous_events_per_client: Window::new(10, Duration::from_secs(15 * 60)),
+            anonymous_events: Window::new(600, Duration::from_secs(15 * 60)),
         }
     }
 }

@@ -655,3 +655,57 @@ async fn behind_trusted_proxies_each_client_is_throttled_on_its_own() {
         "not a proxy: its own address counts"
     );
 }
+
+/// Anyone can cause failed, throttled and malformed sign-ins: the security
+/// log takes at most 10 of them per client in 15 minutes (the rest go to the
+/// server log), and keeps its entries for LEADLINE_SECURITY_LOG_DAYS.
+#[tokio::test]
+async fn the_security_log_is_bounded_per_client_and_pruned() {
+    let app = spawn_app().await;
+    app.user("dev@acme.test", false).await;
+    let count = |client: &'static str| {
+        let app = &app;
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM security_events WHERE client_ip = $1",
+            )
+            .bind(client)
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap()
+        }
+    };
+    for i in 0..40 {
+        let email = if i % 2 == 0 {
+            "not an email"
+        } else {
+            "dev@acme.test"
+        };
+        sign_in_as_client(&app, email, "wrong password", "198.51.100.40:4000").await;
+    }
+    assert_eq!(count("198.51.100.40").await, 10);
+    // Another client is logged as before.
+    sign_in_as_client(
+        &app,
+        "dev@acme.test",
+        "wrong password",
+        "198.51.100.41:4000",
+    )
+    .await;
+    assert_eq!(count("198.51.100.41").await, 1);
+
+    let now = app.state.clock.now().timestamp_millis();
+    let day = 24 * 3_600_000;
+    sqlx::query("UPDATE security_events SET occurred_at = $1 WHERE client_ip = $2")
+        .bind(now - 91 * day)
+        .bind("198.51.100.40")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let keep = i64::from(app.state.config.security_log_days) * day;
+    let pruned = leadline::auth::data::prune_security_events(&app.state.db, now - keep)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 10);
+    assert_eq!(count("198.51.100.41").await, 1);
+}
