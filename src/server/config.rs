@@ -48,6 +48,19 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// Secure cookies and HSTS: as LEADLINE_SECURE_COOKIES says, else on unless
+/// the site is plain http on loopback (a developer's machine: the server
+/// listens on loopback, with no trusted proxy in front and no https public
+/// address). Behind a TLS proxy on the same host they are on.
+fn secure_cookies(setting: Option<&str>, plain_http_loopback: bool) -> Result<bool, String> {
+    match setting {
+        None | Some("") => Ok(!plain_http_loopback),
+        Some(value) => value
+            .parse()
+            .map_err(|_| format!("LEADLINE_SECURE_COOKIES must be true or false, not {value:?}")),
+    }
+}
+
 /// Whether `LEPTOS_SITE_ADDR` (default 127.0.0.1:3000) is a loopback address.
 pub fn listens_on_loopback() -> bool {
     is_loopback(std::env::var("LEPTOS_SITE_ADDR").ok().as_deref())
@@ -80,13 +93,22 @@ fn public_url(raw: Option<&str>) -> Result<Option<String>, String> {
 impl Config {
     /// Fails with a clear message when a setting cannot be understood.
     pub fn from_env() -> Result<Self, String> {
+        let public_url = public_url(std::env::var("LEADLINE_PUBLIC_URL").ok().as_deref())?;
+        let trusted_proxies = super::client::parse_trusted_proxies(
+            &std::env::var("LEADLINE_TRUSTED_PROXIES").unwrap_or_default(),
+        )?;
+        let plain_http_loopback = listens_on_loopback()
+            && trusted_proxies.is_empty()
+            && !public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"));
         Ok(Self {
             database_url: std::env::var("DATABASE_URL")
                 .unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned()),
-            secure_cookies: std::env::var("LEADLINE_SECURE_COOKIES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| !listens_on_loopback()),
+            secure_cookies: secure_cookies(
+                std::env::var("LEADLINE_SECURE_COOKIES").ok().as_deref(),
+                plain_http_loopback,
+            )?,
             session_idle: Duration::from_secs(env_or("LEADLINE_SESSION_IDLE_SECS", 12 * 3600)),
             session_absolute: Duration::from_secs(env_or(
                 "LEADLINE_SESSION_ABSOLUTE_SECS",
@@ -95,11 +117,9 @@ impl Config {
             api_rate_limit_per_minute: env_or("LEADLINE_API_RATE_LIMIT", 600),
             api_auth_failures_per_minute: env_or("LEADLINE_API_AUTH_FAILURE_LIMIT", 30),
             leak_reports_per_minute: env_or("LEADLINE_LEAK_REPORT_LIMIT", 10),
-            public_url: public_url(std::env::var("LEADLINE_PUBLIC_URL").ok().as_deref())?,
+            public_url,
             usage_flush: Duration::from_secs(env_or("LEADLINE_USAGE_FLUSH_SECS", 5)),
-            trusted_proxies: super::client::parse_trusted_proxies(
-                &std::env::var("LEADLINE_TRUSTED_PROXIES").unwrap_or_default(),
-            )?,
+            trusted_proxies,
             listener_heartbeat: Duration::from_secs(
                 env_or("LEADLINE_LISTENER_HEARTBEAT_SECS", 5).max(1),
             ),
@@ -127,7 +147,16 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_loopback, public_url};
+    use super::{is_loopback, public_url, secure_cookies};
+
+    #[test]
+    fn cookies_are_secure_unless_said_otherwise_or_plain_http_on_loopback() {
+        assert_eq!(secure_cookies(None, false), Ok(true));
+        assert_eq!(secure_cookies(None, true), Ok(false));
+        assert_eq!(secure_cookies(Some("false"), false), Ok(false));
+        assert_eq!(secure_cookies(Some("true"), true), Ok(true));
+        assert!(secure_cookies(Some("yes"), false).is_err());
+    }
 
     #[test]
     fn secure_cookies_are_off_only_for_a_loopback_listener() {

@@ -225,10 +225,11 @@ pub async fn prepare_with(
 pub async fn serve(state: AppState) -> Result<(), BoxError> {
     let addr: SocketAddr = state.leptos_options.site_addr;
     super::seed::seed_demo_if_empty(&state).await?;
-    if !addr.ip().is_loopback() && !state.config.secure_cookies {
+    let proxied = !state.config.trusted_proxies.is_empty();
+    if (!addr.ip().is_loopback() || proxied) && !state.config.secure_cookies {
         tracing::warn!(
-            "listening on {addr} with LEADLINE_SECURE_COOKIES=false: session cookies would travel without TLS; \
-             serve behind HTTPS and leave secure cookies on"
+            "listening on {addr} (behind a proxy: {proxied}) with LEADLINE_SECURE_COOKIES=false: \
+             session cookies would travel without TLS; serve behind HTTPS and leave secure cookies on"
         );
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
