@@ -125,9 +125,51 @@ pub async fn add_member(
                 format!("No user with email {}.", email.as_str()),
             )])
         })?;
-    data::upsert_membership(&state.db, user.id, org.id, permissions, now).await?;
+    // Like a change in the dashboard: the organisation keeps an admin, and
+    // the change is audited (its actor is the operator).
+    let mut tx = begin_write(&state.db).await?;
+    let before = data::membership_permissions(&mut tx, user.id, org.id).await?;
+    if before.is_some_and(|had| had.admin)
+        && !permissions.admin
+        && data::count_admins(&mut tx, org.id).await? <= 1
+    {
+        return Err(AppError::Conflict(LAST_ADMIN.into()));
+    }
+    data::upsert_membership(&mut *tx, user.id, org.id, permissions, now).await?;
+    let (action, details) = match before {
+        Some(had) => (
+            AuditAction::MemberPermissionsChanged,
+            format!(
+                "{}: {} → {}",
+                email.as_str(),
+                had.describe(),
+                permissions.describe()
+            ),
+        ),
+        None => (
+            AuditAction::MemberJoined,
+            format!("{} added as {}", email.as_str(), permissions.describe()),
+        ),
+    };
+    audit::record(
+        &mut tx,
+        NewEntry {
+            organisation_id: org.id,
+            occurred_at: now,
+            actor: OPERATOR,
+            action,
+            key_prefix: None,
+            key_name: None,
+            details,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
+
+/// The audit log's actor for changes made with the operator CLI.
+pub const OPERATOR: &str = "Operator (CLI)";
 
 const LAST_ADMIN: &str =
     "An organisation needs at least one admin. Make another member Admin first.";
@@ -451,9 +493,20 @@ pub async fn accept_invitation(
         }
         (None, None) => return Err(AppError::Internal),
     };
-    let permissions = MemberPermissions {
+    let invited = MemberPermissions {
         admin: pending.is_admin,
         developer: pending.is_developer,
+    };
+    // An invitation adds permissions and never takes any away: accepted by
+    // someone who is a member already, it cannot demote them (nor leave the
+    // organisation without an admin), and a change is audited as one.
+    let before = data::membership_permissions(&mut tx, user_id, pending.organisation_id).await?;
+    let permissions = match before {
+        Some(had) => MemberPermissions {
+            admin: had.admin || invited.admin,
+            developer: had.developer || invited.developer,
+        },
+        None => invited,
     };
     data::upsert_membership(
         &mut *tx,
@@ -463,16 +516,20 @@ pub async fn accept_invitation(
         now.timestamp_millis(),
     )
     .await?;
-    audit::record(
-        &mut tx,
-        NewEntry {
-            organisation_id: pending.organisation_id,
-            occurred_at: now.timestamp_millis(),
-            actor: &pending.email,
-            action: AuditAction::MemberJoined,
-            key_prefix: None,
-            key_name: None,
-            details: format!(
+    let (action, details) = match before {
+        Some(had) => (
+            AuditAction::MemberPermissionsChanged,
+            format!(
+                "{}: {} → {} (accepted the invitation from {})",
+                pending.email,
+                had.describe(),
+                permissions.describe(),
+                pending.invited_by
+            ),
+        ),
+        None => (
+            AuditAction::MemberJoined,
+            format!(
                 "Accepted the invitation from {} as {}{}",
                 pending.invited_by,
                 permissions.describe(),
@@ -482,6 +539,18 @@ pub async fn accept_invitation(
                     "; account created"
                 }
             ),
+        ),
+    };
+    audit::record(
+        &mut tx,
+        NewEntry {
+            organisation_id: pending.organisation_id,
+            occurred_at: now.timestamp_millis(),
+            actor: &pending.email,
+            action,
+            key_prefix: None,
+            key_name: None,
+            details,
         },
     )
     .await?;

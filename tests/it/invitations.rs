@@ -362,3 +362,78 @@ async fn an_invitation_is_accepted_by_a_plain_form_post() {
     let page = app.get(&format!("/invite/{token}"), None, None).await;
     assert!(String::from_utf8_lossy(&page.body).contains("This invitation link is not valid"));
 }
+
+async fn audit_rows(app: &TestApp, action: &str) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT actor, details FROM audit_entries WHERE action = $1 ORDER BY id")
+        .bind(action)
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap()
+}
+
+/// An invitation adds permissions and never takes any away: accepted by
+/// someone who became the only admin meanwhile, it does not leave the
+/// organisation without an admin, and the change is audited as one.
+#[tokio::test]
+async fn accepting_an_invitation_as_a_member_never_demotes_and_is_audited() {
+    let app = spawn_app().await;
+    let acme = app.org("Acme", true).await;
+    app.member(&acme, "owner@acme.test", true, false).await;
+    let owner = app.sign_in("owner@acme.test").await;
+    let token = invite(&app, &owner, "sam@acme.test").await;
+    // Meanwhile Sam is made admin and the owner steps down.
+    app.member(&acme, "sam@acme.test", true, false).await;
+    app.member(&acme, "owner@acme.test", false, false).await;
+
+    let (joined, session) = accept(&app, &token, PASSWORD).await;
+    joined.unwrap();
+    let members = app.call(session.as_ref(), ListMembers {}).await.unwrap();
+    let sam = members
+        .members
+        .iter()
+        .find(|m| m.email == "sam@acme.test")
+        .unwrap();
+    assert_eq!(
+        sam.permissions,
+        MemberPermissions {
+            admin: true,
+            developer: true
+        },
+        "kept Admin, gained Developer"
+    );
+    let changes = audit_rows(&app, "member.permissions_changed").await;
+    assert!(
+        changes
+            .iter()
+            .any(|(actor, details)| actor == "sam@acme.test"
+                && details.contains("Admin → Admin and Developer")),
+        "{changes:?}"
+    );
+}
+
+/// The operator CLI's `org add-member` keeps an admin and is audited.
+#[tokio::test]
+async fn the_operator_cannot_demote_the_last_admin_and_is_audited() {
+    use leadline::orgs::service::{add_member, OPERATOR};
+    let app = spawn_app().await;
+    let acme = app.org("Acme", true).await;
+    app.member(&acme, "owner@acme.test", true, false).await;
+    let demoted = add_member(
+        &app.state,
+        &acme,
+        "owner@acme.test",
+        MemberPermissions {
+            admin: false,
+            developer: true,
+        },
+    )
+    .await;
+    assert!(matches!(demoted, Err(AppError::Conflict(_))), "{demoted:?}");
+    let joined = audit_rows(&app, "member.joined").await;
+    assert!(
+        joined.iter().any(
+            |(actor, details)| actor == OPERATOR && details == "owner@acme.test added as Admin"
+        ),
+        "{joined:?}"
+    );
+}
