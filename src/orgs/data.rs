@@ -269,6 +269,26 @@ pub async fn revoke_invitation(
     Ok(email.map(|e| e.0))
 }
 
+/// Revokes the pending invitations that `inviter` (an email, as
+/// `invited_by` holds it) sent in this organisation; how many.
+pub async fn revoke_invitations_by(
+    conn: &mut Conn,
+    organisation_id: i64,
+    inviter: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE invitations SET revoked_at = $1
+         WHERE organisation_id = $2 AND invited_by = $3 AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(organisation_id)
+    .bind(inviter)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 /// Adds the user to the organisation; an existing member gets these
 /// permissions.
 pub async fn upsert_membership<'e>(

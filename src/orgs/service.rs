@@ -136,14 +136,20 @@ pub async fn add_member(
         return Err(AppError::Conflict(LAST_ADMIN.into()));
     }
     data::upsert_membership(&mut *tx, user.id, org.id, permissions, now).await?;
+    let invitations = if before.is_some_and(|had| had.admin) && !permissions.admin {
+        data::revoke_invitations_by(&mut tx, org.id, email.as_str(), now).await?
+    } else {
+        0
+    };
     let (action, details) = match before {
         Some(had) => (
             AuditAction::MemberPermissionsChanged,
             format!(
-                "{}: {} → {}",
+                "{}: {} → {}{}",
                 email.as_str(),
                 had.describe(),
-                permissions.describe()
+                permissions.describe(),
+                invitations_note(invitations)
             ),
         ),
         None => (
@@ -170,6 +176,15 @@ pub async fn add_member(
 
 /// The audit log's actor for changes made with the operator CLI.
 pub const OPERATOR: &str = "Operator (CLI)";
+
+/// "; 2 pending invitations they sent revoked", or nothing.
+fn invitations_note(revoked: u64) -> String {
+    match revoked {
+        0 => String::new(),
+        1 => "; 1 pending invitation they sent revoked".to_owned(),
+        n => format!("; {n} pending invitations they sent revoked"),
+    }
+}
 
 const LAST_ADMIN: &str =
     "An organisation needs at least one admin. Make another member Admin first.";
@@ -198,20 +213,27 @@ pub async fn set_permissions(
         .await?
         .ok_or(AppError::NotFound)?;
     data::update_membership(&mut tx, user.id, org.id, permissions).await?;
+    let now = state.clock.now().timestamp_millis();
+    let invitations = if was_admin && !permissions.admin {
+        data::revoke_invitations_by(&mut tx, org.id, email.as_str(), now).await?
+    } else {
+        0
+    };
     audit::record(
         &mut tx,
         NewEntry {
             organisation_id: org.id,
-            occurred_at: state.clock.now().timestamp_millis(),
+            occurred_at: now,
             actor: &org.actor,
             action: AuditAction::MemberPermissionsChanged,
             key_prefix: None,
             key_name: None,
             details: format!(
-                "{}: {} → {}",
+                "{}: {} → {}{}",
                 email.as_str(),
                 before.describe(),
-                permissions.describe()
+                permissions.describe(),
+                invitations_note(invitations)
             ),
         },
     )
@@ -288,6 +310,8 @@ pub async fn remove_member(
         .await?;
     }
     data::delete_membership(&mut tx, user.id, org.id).await?;
+    // Invitations speak for the admin who sent them: they go with them.
+    let invitations = data::revoke_invitations_by(&mut tx, org.id, email.as_str(), now).await?;
     audit::record(
         &mut tx,
         NewEntry {
@@ -298,9 +322,10 @@ pub async fn remove_member(
             key_prefix: None,
             key_name: None,
             details: format!(
-                "Removed {}; {} of their keys revoked",
+                "Removed {}; {} of their keys revoked{}",
                 email.as_str(),
-                keys.len()
+                keys.len(),
+                invitations_note(invitations)
             ),
         },
     )

@@ -372,8 +372,8 @@ async fn audit_rows(app: &TestApp, action: &str) -> Vec<(String, String)> {
 }
 
 /// An invitation adds permissions and never takes any away: accepted by
-/// someone who became the only admin meanwhile, it does not leave the
-/// organisation without an admin, and the change is audited as one.
+/// someone who became admin meanwhile, it does not demote them (nor could
+/// it leave the organisation without an admin), and the change is audited.
 #[tokio::test]
 async fn accepting_an_invitation_as_a_member_never_demotes_and_is_audited() {
     let app = spawn_app().await;
@@ -381,9 +381,8 @@ async fn accepting_an_invitation_as_a_member_never_demotes_and_is_audited() {
     app.member(&acme, "owner@acme.test", true, false).await;
     let owner = app.sign_in("owner@acme.test").await;
     let token = invite(&app, &owner, "sam@acme.test").await;
-    // Meanwhile Sam is made admin and the owner steps down.
+    // Meanwhile the operator makes Sam an admin.
     app.member(&acme, "sam@acme.test", true, false).await;
-    app.member(&acme, "owner@acme.test", false, false).await;
 
     let (joined, session) = accept(&app, &token, PASSWORD).await;
     joined.unwrap();
@@ -435,5 +434,56 @@ async fn the_operator_cannot_demote_the_last_admin_and_is_audited() {
             |(actor, details)| actor == OPERATOR && details == "owner@acme.test added as Admin"
         ),
         "{joined:?}"
+    );
+}
+
+/// Invitations speak for the admin who sent them: removing that admin, or
+/// making them no longer admin, revokes the invitations still pending.
+#[tokio::test]
+async fn pending_invitations_go_with_their_inviter() {
+    use leadline::orgs::{RemoveMember, SetMemberPermissions};
+    let app = spawn_app().await;
+    let acme = app.org("Acme", true).await;
+    app.member(&acme, "owner@acme.test", true, false).await;
+    app.member(&acme, "ada@acme.test", true, false).await;
+    app.member(&acme, "bob@acme.test", true, false).await;
+    let owner = app.sign_in("owner@acme.test").await;
+    let ada = app.sign_in("ada@acme.test").await;
+    let bob = app.sign_in("bob@acme.test").await;
+    let from_ada = invite(&app, &ada, "new1@acme.test").await;
+    let from_bob = invite(&app, &bob, "new2@acme.test").await;
+    let from_owner = invite(&app, &owner, "new3@acme.test").await;
+
+    app.call(
+        Some(&owner),
+        RemoveMember {
+            email: "ada@acme.test".into(),
+            revoke_keys: false,
+        },
+    )
+    .await
+    .unwrap();
+    app.call(
+        Some(&owner),
+        SetMemberPermissions {
+            email: "bob@acme.test".into(),
+            permissions: DEVELOPER,
+        },
+    )
+    .await
+    .unwrap();
+
+    for token in [&from_ada, &from_bob] {
+        let (result, _) = accept(&app, token, "a fresh password 9").await;
+        assert_eq!(result.unwrap_err(), AppError::InvitationInvalid);
+    }
+    let (result, _) = accept(&app, &from_owner, "a fresh password 9").await;
+    result.unwrap();
+    let removed = audit_rows(&app, "member.removed").await;
+    assert!(
+        removed[0]
+            .1
+            .ends_with("; 1 pending invitation they sent revoked"),
+        "{removed:?}"
     );
 }
