@@ -129,6 +129,7 @@ pub async fn reset_password(
         .await?
         .ok_or(AppError::ResetLinkInvalid)?;
     data::set_password_hash_in(&mut tx, user_id, &hash).await?;
+    data::drop_pending_resets(&mut tx, user_id).await?;
     tx.commit().await?;
     data::delete_sessions_of(&state.db, user_id, None).await?;
     tracing::info!(user_id, "password reset with a link");

@@ -143,15 +143,6 @@ pub async fn delete_sessions_of(
     Ok(done.rows_affected())
 }
 
-pub async fn set_password_hash(db: &Db, user_id: i64, hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(hash)
-        .bind(user_id)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
 pub async fn find_session(db: &Db, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.user_id, s.active_organisation_id, s.created_at, s.last_seen_at, u.email, CAST(u.is_platform_admin AS INTEGER) AS is_platform_admin, u.disabled_at
@@ -203,6 +194,18 @@ pub async fn set_disabled_at(db: &Db, user_id: i64, at: Option<i64>) -> Result<b
     Ok(done.rows_affected() == 1)
 }
 
+/// The user's unused reset links stop working: a new password was set.
+pub async fn drop_pending_resets(
+    conn: &mut crate::server::db::Conn,
+    user_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// A new reset link for the user; any earlier unused one stops working.
 pub async fn insert_password_reset(
     conn: &mut crate::server::db::Conn,
@@ -211,10 +214,7 @@ pub async fn insert_password_reset(
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
+    drop_pending_resets(&mut *conn, user_id).await?;
     sqlx::query(
         "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )

@@ -326,7 +326,12 @@ pub async fn change_password(current_password: &str, new_password: &str) -> Resu
         AppError::Validation(vec![e])
     })?;
     let hash = password::hash_async(new_password).await?;
-    data::set_password_hash(&state.db, user.user_id, &hash).await?;
+    // A reset link issued before no longer works once the owner has chosen
+    // a password themselves.
+    let mut tx = state.db.begin().await?;
+    data::set_password_hash_in(&mut tx, user.user_id, &hash).await?;
+    data::drop_pending_resets(&mut tx, user.user_id).await?;
+    tx.commit().await?;
     security_event(&state, "password.changed", &user.email).await;
     let ended = data::delete_sessions_of(&state.db, user.user_id, Some(&user.token_hash)).await?;
     tracing::info!(user_id = user.user_id, ended, "password changed");

@@ -487,6 +487,42 @@ mod platform_admin {
         assert_eq!(late.unwrap_err(), AppError::ResetLinkInvalid);
     }
 
+    /// A reset link stops working once its owner chooses a password
+    /// themselves.
+    #[tokio::test]
+    async fn changing_the_password_drops_pending_reset_links() {
+        let app = spawn_app().await;
+        let (root, dev) = setup(&app).await;
+        let path = app
+            .call(
+                Some(&root),
+                CreatePasswordReset {
+                    email: "dev@acme.test".into(),
+                },
+            )
+            .await
+            .unwrap();
+        app.call(
+            Some(&dev),
+            ChangePassword {
+                current_password: PASSWORD.into(),
+                new_password: "my own new password 7".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let stale = app
+            .call(
+                None,
+                ResetPassword {
+                    token: path.strip_prefix("/reset-password/").unwrap().into(),
+                    password: "someone else's 9 password".into(),
+                },
+            )
+            .await;
+        assert_eq!(stale.unwrap_err(), AppError::ResetLinkInvalid);
+    }
+
     /// Made-up reset links are refused before Argon2 runs (they cost one
     /// read, not a place in the hashing pool that sign-in shares), and a
     /// client sending them is stopped by the password gate's per-client
