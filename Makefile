@@ -23,11 +23,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 run: setup release
 	mkdir -p data
-	LEPTOS_SITE_ROOT=target/site ./target/release/leadline serve
+	LEADLINE_DEMO=true LEPTOS_SITE_ROOT=target/site ./target/release/leadline serve
 
 dev: setup
 	mkdir -p data
-	cargo leptos watch
+	LEADLINE_DEMO=true cargo leptos watch
 
 # The stress test of revocation (ignored by a plain `cargo test`) runs on its
 # own, since it keeps every core busy.

@@ -32,6 +32,7 @@ export default defineConfig({
     timeout: 60_000,
     env: {
       DATABASE_URL: process.env.E2E_DATABASE_URL ?? "sqlite://../target/e2e/leadline.db",
+      LEADLINE_DEMO: "true",
       LEADLINE_DEMO_PASSWORD: "demo-password-e2e",
       LEPTOS_SITE_ROOT: "../target/site",
       LEPTOS_SITE_ADDR: "127.0.0.1:3000",

@@ -28,7 +28,7 @@ stop_servers() {
   servers=()
 }
 trap 'stop_servers; scripts/pg-cluster.sh stop; rm -rf "$work"' EXIT
-export LEADLINE_DEMO_PASSWORD="load-test-password" LEADLINE_BENCH_ROUTES=true \
+export LEADLINE_DEMO=true LEADLINE_DEMO_PASSWORD="load-test-password" LEADLINE_BENCH_ROUTES=true \
   LEADLINE_API_RATE_LIMIT=1000000000 LEADLINE_LOG=warn LEPTOS_SITE_ROOT=target/site
 
 start() { # port database-url

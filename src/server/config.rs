@@ -37,6 +37,11 @@ pub struct Config {
     /// LEADLINE_SECURITY_LOG_DAYS: how long the security log keeps its
     /// entries (default 90).
     pub security_log_days: u32,
+    /// LEADLINE_DEMO=true: on the first start with an empty database, create
+    /// the demo (a platform admin, an organisation, a developer, leads).
+    /// Off by default, so that a deployment never gets a demo admin by
+    /// accident; `make run` turns it on.
+    pub demo: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/leadline.db";
@@ -124,6 +129,7 @@ impl Config {
                 env_or("LEADLINE_LISTENER_HEARTBEAT_SECS", 5).max(1),
             ),
             security_log_days: env_or("LEADLINE_SECURITY_LOG_DAYS", 90).max(1),
+            demo: env_or("LEADLINE_DEMO", false),
         })
     }
 
@@ -141,6 +147,7 @@ impl Config {
             trusted_proxies: vec![],
             listener_heartbeat: Duration::from_secs(5),
             security_log_days: 90,
+            demo: false,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The demo: on the first start with an empty database, a platform admin, an
-//! organisation "Acme" with the Developer API on, a developer and some leads.
+//! The demo, when asked for (LEADLINE_DEMO=true): on the first start with an
+//! empty database, a platform admin, an organisation "Acme" with the
+//! Developer API on, a developer and some leads.
 
 use rand::{distributions::Alphanumeric, Rng};
 
@@ -21,8 +22,18 @@ fn random_password() -> String {
         .collect()
 }
 
+/// Creates the demo when asked for (LEADLINE_DEMO=true) and the database
+/// has no account yet; otherwise says how to create the first one.
 pub async fn seed_demo_if_empty(state: &AppState) -> Result<(), BoxError> {
     if users::count_users(&state.db).await? > 0 {
+        return Ok(());
+    }
+    if !state.config.demo {
+        tracing::warn!(
+            "no accounts yet: create a platform admin with \
+             `leadline user create --email you@example.com --password-stdin --platform-admin` \
+             (or start with LEADLINE_DEMO=true for a demo)"
+        );
         return Ok(());
     }
     // LEADLINE_DEMO_PASSWORD fixes the password (for tests); otherwise random.

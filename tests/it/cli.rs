@@ -483,3 +483,27 @@ fn key_scan_finds_real_keys_and_ignores_near_misses() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("missing.txt"));
 }
+
+/// A deployment never gets a demo admin by accident: the demo is created
+/// only when asked for (LEADLINE_DEMO=true), on an empty database.
+#[tokio::test]
+async fn the_demo_is_seeded_only_when_asked_for() {
+    use leadline::server::seed::seed_demo_if_empty;
+    let users = |app: &crate::common::TestApp| {
+        let db = app.state.db.clone();
+        async move { leadline::auth::data::count_users(&db).await.unwrap() }
+    };
+    let plain = crate::common::spawn_app().await;
+    seed_demo_if_empty(&plain.state).await.unwrap();
+    assert_eq!(users(&plain).await, 0);
+
+    let demo = crate::common::spawn_app_with(|c| c.demo = true).await;
+    seed_demo_if_empty(&demo.state).await.unwrap();
+    assert!(users(&demo).await >= 2, "the demo admin and developer");
+    assert!(
+        leadline::auth::data::find_user_by_email(&demo.state.db, "admin@leadline.test")
+            .await
+            .unwrap()
+            .is_some_and(|u| u.is_platform_admin)
+    );
+}
