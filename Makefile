@@ -18,7 +18,7 @@ WASM_OPT_BINARYEN := 132
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p;}' Cargo.lock)
 APT_UPDATED := target/.apt-updated
 
-.PHONY: run dev test setup setup-test build release budget contract lint apt bench load scale
+.PHONY: run dev test setup setup-test build release release-with-test-clock budget contract lint apt bench load scale
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 run: setup release
@@ -33,7 +33,8 @@ dev: setup
 # own, since it keeps every core busy.
 STRESS := cargo test --features ssr --test it -- --ignored stress_
 
-test: setup setup-test release
+# The browser tests move the server's clock: their build has the test clock.
+test: setup setup-test release-with-test-clock
 	cargo test --features ssr
 	$(STRESS)
 	scripts/wasm-budget.sh
@@ -53,11 +54,15 @@ build: setup
 release: setup
 	cargo leptos build --release --precompress --split
 
+# The same, with LEADLINE_TEST_CLOCK_FILE compiled in (`make test` only).
+release-with-test-clock: setup
+	cargo leptos build --release --precompress --split --bin-features ssr,test-clock
+
 budget:
 	scripts/wasm-budget.sh
 
 # The API contract alone: OpenAPI validator, schemathesis, a generated client.
-contract: setup-test release
+contract: setup-test release-with-test-clock
 	scripts/contract.sh target/release/leadline
 
 # Benchmarks (not part of `make test`): criterion, then wrk against the release server.

@@ -33,10 +33,17 @@ async fn main() -> std::process::ExitCode {
         return std::process::ExitCode::from(code);
     }
     // Only the browser tests set this: it lets them move the server's time.
+    // A build without the test-clock feature refuses it rather than ignore it.
     let clock = match std::env::var_os("LEADLINE_TEST_CLOCK_FILE") {
+        #[cfg(feature = "test-clock")]
         Some(path) => {
             eprintln!("warning: LEADLINE_TEST_CLOCK_FILE is set: the server's time follows {path:?} (tests only)");
             Clock::offset_by_file(path.into())
+        }
+        #[cfg(not(feature = "test-clock"))]
+        Some(_) => {
+            eprintln!("error: LEADLINE_TEST_CLOCK_FILE is set, but this build has no test clock (the test-clock feature, for the browser tests only)");
+            return std::process::ExitCode::FAILURE;
         }
         None => Clock::system(),
     };

@@ -26,8 +26,9 @@ impl Clock {
 
     /// The system time plus the number of seconds written in `path` (none
     /// while it is missing), re-read every 100 ms: how the browser tests
-    /// move a real server's time (LEADLINE_TEST_CLOCK_FILE). Never set in
-    /// production.
+    /// move a real server's time (LEADLINE_TEST_CLOCK_FILE). Compiled only
+    /// with the test-clock feature.
+    #[cfg(feature = "test-clock")]
     pub fn offset_by_file(path: std::path::PathBuf) -> Self {
         let offset = Arc::new(AtomicI64::new(0));
         let shared = Arc::clone(&offset);

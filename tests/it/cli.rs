@@ -507,3 +507,23 @@ async fn the_demo_is_seeded_only_when_asked_for() {
             .is_some_and(|u| u.is_platform_admin)
     );
 }
+
+/// The browser tests' movable clock is compiled only into their build: any
+/// other binary refuses to start with LEADLINE_TEST_CLOCK_FILE set (a
+/// negative offset would revive revoked keys).
+#[test]
+fn a_build_without_the_test_clock_refuses_the_test_clock_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_leadline"))
+        .arg("serve")
+        .env("LEADLINE_TEST_CLOCK_FILE", dir.path().join("offset"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("x.db").display()),
+        )
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("this build has no test clock"));
+}
