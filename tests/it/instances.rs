@@ -271,6 +271,7 @@ fn start_instance(db: &str, port: u16) -> std::process::Child {
         .arg("serve")
         .env("DATABASE_URL", db)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEADLINE_DEMO", "true")
         .env("LEADLINE_DEMO_PASSWORD", "long enough password")
         .env("LEADLINE_API_RATE_LIMIT", "1000000")
         .env("LEADLINE_LOG", "warn")
