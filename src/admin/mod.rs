@@ -107,10 +107,26 @@ pub async fn reactivate_key(prefix: String) -> Result<KeySummary, AppError> {
     .await
 }
 
-/// Disables an account (all its sessions end at once; sign-in is refused) or
-/// enables it again.
+/// Revokes a working key found by its prefix, in any organisation.
 #[server]
-pub async fn set_user_disabled(email: String, disabled: bool) -> Result<(), AppError> {
+pub async fn revoke_key_by_prefix(prefix: String) -> Result<KeySummary, AppError> {
+    finish(Then::Back, async {
+        let (state, user) = platform_admin().await?;
+        crate::keys::service::revoke_by_prefix(&state, &user.email, &prefix).await
+    })
+    .await
+}
+
+/// Disables an account (all its sessions end at once; sign-in is refused) or
+/// enables it again. Disabling also revokes the API keys the user created
+/// when `revoke_keys` (the form's box, ticked by default): a person who may
+/// no longer sign in should not keep integrations running.
+#[server]
+pub async fn set_user_disabled(
+    email: String,
+    disabled: bool,
+    #[server(default)] revoke_keys: bool,
+) -> Result<(), AppError> {
     finish(Then::Back, async {
         let (state, admin) = platform_admin().await?;
         if disabled && email.trim().eq_ignore_ascii_case(&admin.email) {
@@ -118,20 +134,39 @@ pub async fn set_user_disabled(email: String, disabled: bool) -> Result<(), AppE
                 "You cannot disable your own account.".into(),
             ));
         }
-        crate::auth::accounts::set_disabled(&state, &email, disabled).await
+        let user_id =
+            crate::auth::accounts::set_disabled(&state, &admin.email, &email, disabled).await?;
+        if disabled && revoke_keys {
+            let why = format!("on disabling {}", email.trim().to_lowercase());
+            let actor = format!("{} (platform admin)", admin.email);
+            crate::keys::service::revoke_created_by(&state, user_id, &actor, &why).await?;
+        }
+        Ok(())
     })
     .await
 }
 
 /// A one-time password-reset link for the user, shown once: after a plain
 /// form post, on the one page view it redirects to.
+/// With `revoke_keys` (ticked by default) the API keys the user created are
+/// revoked too: a reset often follows a suspected compromise.
 #[server]
-pub async fn create_password_reset(email: String) -> Result<String, AppError> {
+pub async fn create_password_reset(
+    email: String,
+    #[server(default)] revoke_keys: bool,
+) -> Result<String, AppError> {
     finish_showing(
         Then::Back,
         async {
-            let (state, _) = platform_admin().await?;
-            crate::auth::accounts::create_reset_link(&state, &email).await
+            let (state, admin) = platform_admin().await?;
+            let (user_id, path) =
+                crate::auth::accounts::create_reset_link(&state, &admin.email, &email).await?;
+            if revoke_keys {
+                let why = format!("on a password reset for {}", email.trim().to_lowercase());
+                let actor = format!("{} (platform admin)", admin.email);
+                crate::keys::service::revoke_created_by(&state, user_id, &actor, &why).await?;
+            }
+            Ok(path)
         },
         |path| {
             let origin = crate::server::forms::page_origin().unwrap_or_default();
@@ -150,6 +185,9 @@ pub struct SecurityEvent {
     pub occurred_at: DateTime<Utc>,
     pub kind: String,
     pub email: String,
+    /// Who acted: the owner, a platform admin, "Operator (CLI)"; empty for
+    /// an anonymous client.
+    pub actor: String,
     pub client_ip: String,
     pub user_agent: String,
 }
@@ -167,6 +205,7 @@ pub async fn list_security_events(before: Option<i64>) -> Result<Vec<SecurityEve
             occurred_at: crate::server::clock::from_millis(e.occurred_at),
             kind: e.kind,
             email: e.email,
+            actor: e.actor,
             client_ip: e.client_ip,
             user_agent: e.user_agent,
         })

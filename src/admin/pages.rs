@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use super::{
     find_key, find_users, list_organisations, list_security_events, CreateOrganisation,
-    CreatePasswordReset, ReactivateKey, SetDeveloperApi, SetUserDisabled,
+    CreatePasswordReset, ReactivateKey, RevokeKeyByPrefix, SetDeveloperApi, SetUserDisabled,
 };
 use leptos::form::ActionForm;
 
@@ -50,6 +50,7 @@ fn Console() -> impl IntoView {
     let disable = ServerAction::<SetUserDisabled>::new();
     let reset = ServerAction::<CreatePasswordReset>::new();
     let reactivate = ServerAction::<ReactivateKey>::new();
+    let revoke = ServerAction::<RevokeKeyByPrefix>::new();
     let reset_link = take_reset_link();
     let general = |e: Option<String>| e.map(|m| view! { <ErrorBanner message=m/> });
     let create_error = error_parts(create.value().get_untracked().map(|r| r.map(|_| ())));
@@ -141,6 +142,13 @@ fn Console() -> impl IntoView {
                                     <ActionForm action=disable attr:class="bare-form">
                                         <input type="hidden" name="email" value=e1/>
                                         <input type="hidden" name="disabled" value=(!disabled).to_string()/>
+                                        {(!disabled).then(|| view! {
+                                            <label class="check small">
+                                                <input type="checkbox" name="revoke_keys" value="true" checked/>
+                                                " Revoke their API keys"
+                                            </label>
+                                            " "
+                                        })}
                                         <button class="button small" type="submit" aria-label=toggle_label>
                                             {if disabled { "Enable" } else { "Disable" }}
                                         </button>
@@ -148,6 +156,11 @@ fn Console() -> impl IntoView {
                                     " "
                                     <ActionForm action=reset attr:class="bare-form">
                                         <input type="hidden" name="email" value=e2/>
+                                        <label class="check small">
+                                            <input type="checkbox" name="revoke_keys" value="true" checked/>
+                                            " Revoke their API keys"
+                                        </label>
+                                        " "
                                         <button class="button small" type="submit" aria-label=reset_label>"Reset link"</button>
                                     </ActionForm>
                                 </li>
@@ -158,7 +171,7 @@ fn Console() -> impl IntoView {
             }}
         </section>
         <section class="card">
-            <h2>"Re-activate a revoked key"</h2>
+            <h2>"Find a key"</h2>
             <form method="get" action="/admin" class="inline-form" role="search">
                 <label for="find-prefix">"Key prefix"</label>
                 <input id="find-prefix" name="prefix" placeholder="sk_AbCd1234_Xy" value=prefix.clone()/>
@@ -166,21 +179,31 @@ fn Console() -> impl IntoView {
                 <button class="button small" type="submit">"Find"</button>
             </form>
             {general(error_parts(reactivate.value().get_untracked().map(|r| r.map(|_| ()))).0)}
+            {general(error_parts(revoke.value().get_untracked().map(|r| r.map(|_| ()))).0)}
             {match key {
                 Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
                 Ok(None) if prefix.is_empty() => view! { <p class="muted">"Enter the 14-character prefix shown in the keys list or the audit log."</p> }.into_any(),
                 Ok(None) => view! { <p class="muted">"No key has this prefix. Enter the 14 characters shown in the keys list or the audit log."</p> }.into_any(),
-                Ok(Some(k)) => view! {
+                Ok(Some(k)) => {
+                    let (p1, p2) = (k.prefix.clone(), k.prefix.clone());
+                    view! {
                     <div class="found-key">
                         <p><strong>{k.name.clone()}</strong> " " <code>{k.prefix.clone()}</code> " · " {k.status.label()}</p>
                         {(k.status == KeyStatus::Revoked).then(|| view! {
                             <ActionForm action=reactivate attr:class="bare-form">
-                                <input type="hidden" name="prefix" value=k.prefix.clone()/>
+                                <input type="hidden" name="prefix" value=p1/>
                                 <button class="button" type="submit">"Re-activate"</button>
                             </ActionForm>
                         })}
+                        {k.status.works().then(|| view! {
+                            <ActionForm action=revoke attr:class="bare-form">
+                                <input type="hidden" name="prefix" value=p2/>
+                                <button class="button danger" type="submit">"Revoke"</button>
+                            </ActionForm>
+                        })}
                     </div>
-                }.into_any(),
+                }.into_any()
+                }
             }}
         </section>
                 }
@@ -218,7 +241,7 @@ fn SecurityLog() -> impl IntoView {
                             <div class="table-wrap"><table class="data security-log">
                                 <thead><tr>
                                     <th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Email"</th>
-                                    <th scope="col">"IP address"</th><th scope="col">"Browser"</th>
+                                    <th scope="col">"By"</th><th scope="col">"IP address"</th><th scope="col">"Browser"</th>
                                 </tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|e| view! {
@@ -226,6 +249,7 @@ fn SecurityLog() -> impl IntoView {
                                             <td data-label="When">{format_time(e.occurred_at)}</td>
                                             <td data-label="Event"><code>{e.kind}</code></td>
                                             <td data-label="Email">{e.email}</td>
+                                            <td data-label="By">{if e.actor.is_empty() { "—".to_owned() } else { e.actor }}</td>
                                             <td data-label="IP address">{e.client_ip}</td>
                                             <td data-label="Browser" class="muted small">{e.user_agent}</td>
                                         </tr>

@@ -51,8 +51,13 @@ async fn find(state: &AppState, email: &str) -> Result<data::UserRow, AppError> 
 }
 
 /// Disables an account (its sessions end, sign-in is refused) or enables it
-/// again. Platform admins and the operator CLI only.
-pub async fn set_disabled(state: &AppState, email: &str, disabled: bool) -> Result<(), AppError> {
+/// again. Platform admins and the operator CLI only; `actor` is who.
+pub async fn set_disabled(
+    state: &AppState,
+    actor: &str,
+    email: &str,
+    disabled: bool,
+) -> Result<i64, AppError> {
     let user = find(state, email).await?;
     let at = disabled.then(|| state.clock.now().timestamp_millis());
     data::set_disabled_at(&state.db, user.id, at).await?;
@@ -64,18 +69,22 @@ pub async fn set_disabled(state: &AppState, email: &str, disabled: bool) -> Resu
     } else {
         "account.enabled"
     };
-    super::session::security_event(state, kind, &user.email).await;
+    super::session::security_event(state, kind, &user.email, actor).await;
     tracing::info!(
         user_id = user.id,
         disabled,
         "account disabled state changed"
     );
-    Ok(())
+    Ok(user.id)
 }
 
 /// A one-time link (`/reset-password/<token>`) with which the user sets a new
 /// password; only the token's SHA-256 is stored.
-pub async fn create_reset_link(state: &AppState, email: &str) -> Result<String, AppError> {
+pub async fn create_reset_link(
+    state: &AppState,
+    actor: &str,
+    email: &str,
+) -> Result<(i64, String), AppError> {
     let user = find(state, email).await?;
     let token = crate::server::secret::new_token();
     let now = state.clock.now();
@@ -89,8 +98,8 @@ pub async fn create_reset_link(state: &AppState, email: &str) -> Result<String, 
     )
     .await?;
     tx.commit().await?;
-    super::session::security_event(state, "password_reset.issued", &user.email).await;
-    Ok(format!("/reset-password/{token}"))
+    super::session::security_event(state, "password_reset.issued", &user.email, actor).await;
+    Ok((user.id, format!("/reset-password/{token}")))
 }
 
 /// Sets a new password with a reset link: once, before it expires. Every
@@ -133,6 +142,7 @@ pub async fn reset_password(
     tx.commit().await?;
     data::delete_sessions_of(&state.db, user_id, None).await?;
     tracing::info!(user_id, "password reset with a link");
-    super::session::security_event(state, "password_reset.used", &format!("user #{user_id}")).await;
+    let owner = format!("user #{user_id}");
+    super::session::security_event(state, "password_reset.used", &owner, &owner).await;
     Ok(user_id)
 }

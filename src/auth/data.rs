@@ -282,26 +282,37 @@ pub struct SecurityEventRow {
     pub occurred_at: i64,
     pub kind: String,
     pub email: String,
+    pub actor: String,
     pub client_ip: String,
     pub user_agent: String,
 }
 
+/// One entry of the security log.
+pub struct NewSecurityEvent<'a> {
+    pub occurred_at: i64,
+    pub kind: &'a str,
+    /// The account it is about (or what was typed for it).
+    pub email: &'a str,
+    /// Who acted: the owner, a platform admin, the operator; empty for an
+    /// anonymous client.
+    pub actor: &'a str,
+    pub client_ip: &'a str,
+    pub user_agent: &'a str,
+}
+
 pub async fn record_security_event(
     db: &Db,
-    occurred_at: i64,
-    kind: &str,
-    email: &str,
-    client_ip: &str,
-    user_agent: &str,
+    event: NewSecurityEvent<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO security_events (occurred_at, kind, email, client_ip, user_agent) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO security_events (occurred_at, kind, email, actor, client_ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(occurred_at)
-    .bind(kind)
-    .bind(email)
-    .bind(client_ip)
-    .bind(user_agent)
+    .bind(event.occurred_at)
+    .bind(event.kind)
+    .bind(event.email)
+    .bind(event.actor)
+    .bind(event.client_ip)
+    .bind(event.user_agent)
     .execute(db)
     .await?;
     Ok(())
@@ -325,7 +336,7 @@ pub async fn security_events(
     limit: i64,
 ) -> Result<Vec<SecurityEventRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, occurred_at, kind, email, client_ip, user_agent FROM security_events
+        "SELECT id, occurred_at, kind, email, actor, client_ip, user_agent FROM security_events
          WHERE id < $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(before.unwrap_or(i64::MAX))

@@ -303,6 +303,7 @@ pub async fn end_session(id: &str) -> Result<(), AppError> {
     if target.token_hash == user.token_hash {
         set_cookie(&state, "", 0);
     }
+    security_event(&state, "session.ended", &user.email, &user.email).await;
     tracing::info!(user_id = user.user_id, "session ended by its owner");
     Ok(())
 }
@@ -332,7 +333,7 @@ pub async fn change_password(current_password: &str, new_password: &str) -> Resu
     data::set_password_hash_in(&mut tx, user.user_id, &hash).await?;
     data::drop_pending_resets(&mut tx, user.user_id).await?;
     tx.commit().await?;
-    security_event(&state, "password.changed", &user.email).await;
+    security_event(&state, "password.changed", &user.email, &user.email).await;
     let ended = data::delete_sessions_of(&state.db, user.user_id, Some(&user.token_hash)).await?;
     tracing::info!(user_id = user.user_id, ended, "password changed");
     Ok(())
@@ -407,9 +408,9 @@ pub async fn sign_in(email: &str, candidate: &str) -> Result<(), AppError> {
         _ => Err(AppError::WrongCredentials),
     };
     match &outcome {
-        Ok(()) => security_event(&state, "sign_in.succeeded", email.as_str()).await,
+        Ok(()) => security_event(&state, "sign_in.succeeded", email.as_str(), email.as_str()).await,
         Err(AppError::AccountDisabled) => {
-            security_event(&state, "sign_in.disabled", email.as_str()).await
+            security_event(&state, "sign_in.disabled", email.as_str(), email.as_str()).await
         }
         Err(AppError::Throttled { .. }) => {
             anonymous_security_event(&state, "sign_in.throttled", email.as_str()).await
@@ -420,19 +421,26 @@ pub async fn sign_in(email: &str, candidate: &str) -> Result<(), AppError> {
 }
 
 /// Writes an entry to the security log that platform admins read: what,
-/// for which email, from which address and browser. Never a password. A
-/// failure to write is logged, not fatal: it must not block signing in.
-pub async fn security_event(state: &AppState, kind: &str, email: &str) {
+/// for which email, who acted (the owner, a platform admin, the operator;
+/// empty for an anonymous client), from which address and browser. Never a
+/// password. A failure to write is logged, not fatal: it must not block
+/// signing in.
+pub async fn security_event(state: &AppState, kind: &str, email: &str, actor: &str) {
     let (user_agent, client_ip) = use_context::<Parts>()
         .map(|parts| client_details(&parts))
         .unwrap_or_default();
-    let now = state.clock.now().timestamp_millis();
-    if let Err(error) =
-        data::record_security_event(&state.db, now, kind, email, &client_ip, &user_agent).await
-    {
+    let event = data::NewSecurityEvent {
+        occurred_at: state.clock.now().timestamp_millis(),
+        kind,
+        email,
+        actor,
+        client_ip: &client_ip,
+        user_agent: &user_agent,
+    };
+    if let Err(error) = data::record_security_event(&state.db, event).await {
         tracing::error!(%error, kind, "could not write the security log");
     }
-    tracing::info!(kind, email, client_ip, "security event");
+    tracing::info!(kind, email, actor, client_ip, "security event");
 }
 
 /// An event that anyone can cause (a failed, throttled or malformed
@@ -449,7 +457,7 @@ pub async fn anonymous_security_event(state: &AppState, kind: &str, email: &str)
         .allowed
         && limits.anonymous_events.hit("", now).allowed;
     if within {
-        security_event(state, kind, email).await;
+        security_event(state, kind, email, "").await;
     } else {
         tracing::info!(
             kind,
@@ -545,6 +553,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     let state = state()?;
     if let Some(user) = current().await? {
         data::delete_session(&state.db, &user.token_hash).await?;
+        security_event(&state, "sign_out", &user.email, &user.email).await;
     }
     set_cookie(&state, "", 0);
     Ok(())

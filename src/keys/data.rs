@@ -413,6 +413,25 @@ pub async fn live_keys_created_by(
     .await
 }
 
+/// The working keys a user created, in every organisation: what disabling
+/// their account or resetting their password offers to revoke.
+pub async fn live_keys_created_by_anywhere(
+    conn: &mut Conn,
+    user_id: i64,
+    now: i64,
+) -> Result<Vec<KeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+         WHERE k.created_by = $1 AND {}
+         ORDER BY k.organisation_id, k.id",
+        works_at("k.", "$2")
+    ))
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(conn)
+    .await
+}
+
 /// The key with this hash if it still works (or is only scheduled to
 /// stop): what a leak report revokes.
 pub async fn find_live_by_hash(

@@ -282,6 +282,49 @@ pub async fn reactivate(
     Ok(summary(state, &after))
 }
 
+/// Platform admins only: finds a key by prefix in any organisation and
+/// revokes it (a key seen somewhere it should not be, an account under
+/// investigation).
+pub async fn revoke_by_prefix(
+    state: &AppState,
+    actor: &str,
+    prefix: &str,
+) -> Result<KeySummary, AppError> {
+    let now = state.clock.now().timestamp_millis();
+    let mut tx = begin_write(&state.db).await?;
+    let key = data::find_by_prefix(&mut tx, prefix.trim())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let status = key.status(state.clock.now());
+    if !status.works() {
+        return Err(AppError::Conflict(format!(
+            "Key {} is {} already.",
+            key.prefix,
+            status.label().to_lowercase()
+        )));
+    }
+    data::set_revoked_at(&mut tx, key.organisation_id, key.id, Some(now), None).await?;
+    record(
+        &mut tx,
+        NewEntry {
+            organisation_id: key.organisation_id,
+            occurred_at: now,
+            actor: &format!("{actor} (platform admin)"),
+            action: AuditAction::KeyRevoked,
+            key_prefix: Some(&key.prefix),
+            key_name: Some(&key.name),
+            details: String::new(),
+        },
+    )
+    .await?;
+    let after = data::find(&mut tx, key.organisation_id, key.id)
+        .await?
+        .ok_or(AppError::Internal)?;
+    // Cached credentials must not outlive this change, on any instance.
+    commit_invalidating(tx, &state.credentials).await?;
+    Ok(summary(state, &after))
+}
+
 pub async fn find_by_prefix(
     state: &AppState,
     prefix: &str,
@@ -421,6 +464,42 @@ pub async fn cancel_retirement(
         .ok_or(AppError::Internal)?;
     commit_invalidating(tx, &state.credentials).await?;
     Ok(summary(state, &after))
+}
+
+/// Revokes every working key the user created, in every organisation, each
+/// audited in its organisation with `actor` and `why` ("on disabling
+/// dev@acme.test"). How many.
+pub async fn revoke_created_by(
+    state: &AppState,
+    user_id: i64,
+    actor: &str,
+    why: &str,
+) -> Result<usize, AppError> {
+    let now = state.clock.now().timestamp_millis();
+    let mut tx = begin_write(&state.db).await?;
+    let keys = data::live_keys_created_by_anywhere(&mut tx, user_id, now).await?;
+    for key in &keys {
+        data::set_revoked_at(&mut tx, key.organisation_id, key.id, Some(now), None).await?;
+        record(
+            &mut tx,
+            NewEntry {
+                organisation_id: key.organisation_id,
+                occurred_at: now,
+                actor,
+                action: AuditAction::KeyRevoked,
+                key_prefix: Some(&key.prefix),
+                key_name: Some(&key.name),
+                details: format!("Revoked {why}"),
+            },
+        )
+        .await?;
+    }
+    if keys.is_empty() {
+        tx.commit().await?;
+    } else {
+        commit_invalidating(tx, &state.credentials).await?;
+    }
+    Ok(keys.len())
 }
 
 /// Most tokens one leak report may carry.

@@ -133,10 +133,13 @@ pub enum UserCommand {
         #[arg(long)]
         platform_admin: bool,
     },
-    /// Disable an account: its sessions end at once and sign-in is refused.
+    /// Disable an account: its sessions end at once and sign-in is refused;
+    /// the API keys it created are revoked unless --keep-keys.
     Disable {
         #[arg(long)]
         email: String,
+        #[arg(long)]
+        keep_keys: bool,
     },
     /// Enable a disabled account again.
     Enable {
@@ -144,10 +147,13 @@ pub enum UserCommand {
         email: String,
     },
     /// Issue a one-time password-reset link (24 hours); prints its path, to
-    /// be appended to the site's address.
+    /// be appended to the site's address. The API keys the account created
+    /// are revoked unless --keep-keys.
     ResetPassword {
         #[arg(long)]
         email: String,
+        #[arg(long)]
+        keep_keys: bool,
     },
 }
 
@@ -258,18 +264,32 @@ async fn run_command(state: &AppState, command: Command) -> Result<Option<String
             eprintln!("User {email} created.");
             Ok(None)
         }
-        Command::User(UserCommand::Disable { email }) => {
-            accounts::set_disabled(state, &email, true).await?;
+        Command::User(UserCommand::Disable { email, keep_keys }) => {
+            let operator = crate::orgs::service::OPERATOR;
+            let user_id = accounts::set_disabled(state, operator, &email, true).await?;
             eprintln!("{email} is disabled; their sessions have ended.");
+            if !keep_keys {
+                let why = format!("on disabling {}", email.trim().to_lowercase());
+                let revoked =
+                    crate::keys::service::revoke_created_by(state, user_id, operator, &why).await?;
+                eprintln!("{revoked} API keys they created revoked.");
+            }
             Ok(None)
         }
         Command::User(UserCommand::Enable { email }) => {
-            accounts::set_disabled(state, &email, false).await?;
+            accounts::set_disabled(state, crate::orgs::service::OPERATOR, &email, false).await?;
             eprintln!("{email} is enabled.");
             Ok(None)
         }
-        Command::User(UserCommand::ResetPassword { email }) => {
-            let path = accounts::create_reset_link(state, &email).await?;
+        Command::User(UserCommand::ResetPassword { email, keep_keys }) => {
+            let operator = crate::orgs::service::OPERATOR;
+            let (user_id, path) = accounts::create_reset_link(state, operator, &email).await?;
+            if !keep_keys {
+                let why = format!("on a password reset for {}", email.trim().to_lowercase());
+                let revoked =
+                    crate::keys::service::revoke_created_by(state, user_id, operator, &why).await?;
+                eprintln!("{revoked} API keys they created revoked.");
+            }
             eprintln!(
                 "One-time link for {email}, valid 24 hours; append it to the site's address:"
             );

@@ -2,6 +2,7 @@
 //! revoking, re-activating and deleting keys, with their gates and audit.
 
 use crate::common::{spawn_app, READ};
+use axum::http::{Method, StatusCode};
 use leadline::admin::{FindKey, ReactivateKey};
 use leadline::audit::ListAudit;
 use leadline::auth::{DeveloperAccess, Refusal};
@@ -743,4 +744,58 @@ async fn the_sql_rule_for_a_working_key_agrees_with_key_status() {
             "{name}: revoked {revoked_at:?} ({reason:?}), expires {expires_at:?} ({status:?})"
         );
     }
+}
+
+/// Platform admins can revoke any working key by its prefix (audited in its
+/// organisation); nobody else can.
+#[tokio::test]
+async fn a_platform_admin_revokes_a_key_by_its_prefix() {
+    use leadline::admin::RevokeKeyByPrefix;
+    let app = spawn_app().await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    let created = app
+        .create_key(&dev, "Found in a paste", Permissions::LEADS_CRUD)
+        .await;
+    let by_dev = app
+        .call(
+            Some(&dev),
+            RevokeKeyByPrefix {
+                prefix: created.key.prefix.clone(),
+            },
+        )
+        .await;
+    assert!(matches!(by_dev, Err(AppError::Forbidden(_))), "{by_dev:?}");
+    app.user("root@leadline.test", true).await;
+    let root = app.sign_in("root@leadline.test").await;
+    let revoked = app
+        .call(
+            Some(&root),
+            RevokeKeyByPrefix {
+                prefix: created.key.prefix.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(revoked.status, KeyStatus::Revoked);
+    let r = app
+        .api(Method::GET, "/api/v1/leads", Some(&created.plaintext), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let again = app
+        .call(
+            Some(&root),
+            RevokeKeyByPrefix {
+                prefix: created.key.prefix.clone(),
+            },
+        )
+        .await;
+    assert!(matches!(again, Err(AppError::Conflict(_))), "{again:?}");
+    let actor: String = sqlx::query_scalar(
+        "SELECT actor FROM audit_entries WHERE action = 'key.revoked' AND key_prefix = $1",
+    )
+    .bind(&created.key.prefix)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(actor, "root@leadline.test (platform admin)");
 }

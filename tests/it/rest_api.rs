@@ -471,7 +471,12 @@ async fn another_organisations_lead_is_not_found_for_every_method() {
     for method in [Method::GET, Method::PATCH, Method::DELETE] {
         let body = (method == Method::PATCH).then(|| json!({"name": "stolen"}));
         let r = app.api(method.clone(), &path, Some(&acme_key), body).await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "{method}");
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "{method}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
     }
     let r = app
         .api(Method::GET, "/api/v1/leads", Some(&acme_key), None)

@@ -345,6 +345,7 @@ mod platform_admin {
                 SetUserDisabled {
                     email: "root@leadline.test".into(),
                     disabled: true,
+                    revoke_keys: false,
                 },
             )
             .await
@@ -362,6 +363,7 @@ mod platform_admin {
                 SetUserDisabled {
                     email: "root@leadline.test".into(),
                     disabled: true,
+                    revoke_keys: false,
                 },
             )
             .await
@@ -376,6 +378,7 @@ mod platform_admin {
             SetUserDisabled {
                 email: "dev@acme.test".into(),
                 disabled: true,
+                revoke_keys: false,
             },
         )
         .await
@@ -397,6 +400,7 @@ mod platform_admin {
             SetUserDisabled {
                 email: "dev@acme.test".into(),
                 disabled: false,
+                revoke_keys: false,
             },
         )
         .await
@@ -413,6 +417,7 @@ mod platform_admin {
                 Some(&root),
                 CreatePasswordReset {
                     email: "dev@acme.test".into(),
+                    revoke_keys: false,
                 },
             )
             .await
@@ -468,6 +473,7 @@ mod platform_admin {
                 Some(&root),
                 CreatePasswordReset {
                     email: "dev@acme.test".into(),
+                    revoke_keys: false,
                 },
             )
             .await
@@ -498,6 +504,7 @@ mod platform_admin {
                 Some(&root),
                 CreatePasswordReset {
                     email: "dev@acme.test".into(),
+                    revoke_keys: false,
                 },
             )
             .await
@@ -573,6 +580,7 @@ mod platform_admin {
                 Some(&root),
                 CreatePasswordReset {
                     email: "dev@acme.test".into(),
+                    revoke_keys: false,
                 },
             )
             .await
@@ -744,4 +752,145 @@ async fn the_security_log_is_bounded_per_client_and_pruned() {
         .unwrap();
     assert_eq!(pruned, 10);
     assert_eq!(count("198.51.100.41").await, 1);
+}
+
+/// The security log names who acted: the platform admin for account
+/// changes, the operator for the CLI's, the owner for their own sign-out
+/// and ended sessions (which are logged too).
+#[tokio::test]
+async fn the_security_log_names_who_acted_and_records_sign_outs() {
+    use leadline::admin::{CreatePasswordReset, ListSecurityEvents, SetUserDisabled};
+    use leadline::auth::SignOut;
+    let app = spawn_app().await;
+    app.user("root@leadline.test", true).await;
+    let acme = app.org("Acme", true).await;
+    app.member(&acme, "dev@acme.test", false, true).await;
+    app.member(&acme, "ops@acme.test", false, true).await;
+    let root = app.sign_in("root@leadline.test").await;
+    let dev = app.sign_in("dev@acme.test").await;
+    app.call(Some(&dev), SignOut {}).await.unwrap();
+    app.call(
+        Some(&root),
+        CreatePasswordReset {
+            email: "dev@acme.test".into(),
+            revoke_keys: false,
+        },
+    )
+    .await
+    .unwrap();
+    app.call(
+        Some(&root),
+        SetUserDisabled {
+            email: "dev@acme.test".into(),
+            disabled: true,
+            revoke_keys: false,
+        },
+    )
+    .await
+    .unwrap();
+    leadline::auth::accounts::set_disabled(
+        &app.state,
+        leadline::orgs::service::OPERATOR,
+        "ops@acme.test",
+        true,
+    )
+    .await
+    .unwrap();
+    let events = app
+        .call(Some(&root), ListSecurityEvents { before: None })
+        .await
+        .unwrap();
+    let by = |kind: &str, email: &str| {
+        events
+            .iter()
+            .find(|e| e.kind == kind && e.email == email)
+            .map(|e| e.actor.clone())
+    };
+    assert_eq!(
+        by("sign_out", "dev@acme.test").as_deref(),
+        Some("dev@acme.test")
+    );
+    assert_eq!(
+        by("password_reset.issued", "dev@acme.test").as_deref(),
+        Some("root@leadline.test")
+    );
+    assert_eq!(
+        by("account.disabled", "dev@acme.test").as_deref(),
+        Some("root@leadline.test")
+    );
+    assert_eq!(
+        by("account.disabled", "ops@acme.test").as_deref(),
+        Some("Operator (CLI)")
+    );
+}
+
+/// A person who may no longer sign in should not keep integrations running:
+/// disabling an account (or issuing a reset link) revokes the API keys it
+/// created unless the admin unticks the box, audited in each organisation.
+#[tokio::test]
+async fn disabling_an_account_revokes_its_keys_unless_asked_not_to() {
+    use leadline::admin::{CreatePasswordReset, SetUserDisabled};
+    use leadline::keys::domain::Permissions;
+    let app = spawn_app().await;
+    app.user("root@leadline.test", true).await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    let (_, ops) = app.developer("Globex", "ops@globex.test").await;
+    let key = app.create_key(&dev, "Sync", Permissions::LEADS_CRUD).await;
+    let kept = app.create_key(&ops, "Kept", Permissions::LEADS_CRUD).await;
+    let root = app.sign_in("root@leadline.test").await;
+    let status = |key: String| {
+        let app = &app;
+        async move {
+            app.api(Method::GET, "/api/v1/leads", Some(&key), None)
+                .await
+                .status
+                .as_u16()
+        }
+    };
+    app.call(
+        Some(&root),
+        SetUserDisabled {
+            email: "dev@acme.test".into(),
+            disabled: true,
+            revoke_keys: true,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(status(key.plaintext.clone()).await, 401);
+    let details: Vec<(String, String)> = sqlx::query_as(
+        "SELECT actor, details FROM audit_entries WHERE action = 'key.revoked' AND key_prefix = $1",
+    )
+    .bind(&key.key.prefix)
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        details,
+        [(
+            "root@leadline.test (platform admin)".to_owned(),
+            "Revoked on disabling dev@acme.test".to_owned()
+        )]
+    );
+    // Unticked: a reset link leaves the keys working.
+    app.call(
+        Some(&root),
+        CreatePasswordReset {
+            email: "ops@globex.test".into(),
+            revoke_keys: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(status(kept.plaintext.clone()).await, 200);
+    app.call(
+        Some(&root),
+        CreatePasswordReset {
+            email: "ops@globex.test".into(),
+            revoke_keys: true,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(status(kept.plaintext).await, 401);
 }

@@ -703,6 +703,7 @@ async fn the_admin_console_works_through_plain_form_posts() {
             Some(&admin),
             CreatePasswordReset {
                 email: "dev@acme.test".into(),
+                revoke_keys: false,
             },
             "http://127.0.0.1:3000/admin?user=dev",
         )
