@@ -112,7 +112,6 @@ pub async fn reset_password(
     if !crate::server::secret::is_token(token) {
         return Err(AppError::ResetLinkInvalid);
     }
-    let new_password = Password::parse(new_password).map_err(|e| AppError::Validation(vec![e]))?;
     // The link is looked up before Argon2 runs, so that made-up links cost
     // one indexed read and never queue for the hashing pool that sign-in
     // shares; a client sending them counts against the password gate's
@@ -132,6 +131,8 @@ pub async fn reset_password(
         per_client.hit(client.as_str(), now_at);
         return Err(AppError::ResetLinkInvalid);
     }
+    // Judged only for a real link: the guessability estimate costs CPU.
+    let new_password = Password::parse(new_password).map_err(|e| AppError::Validation(vec![e]))?;
     let hash = password::hash_async(new_password).await?;
     let mut tx = begin_write(&state.db).await?;
     let user_id = data::use_password_reset(&mut tx, token_hash.as_str(), now)

@@ -67,7 +67,7 @@ fn ChangePasswordForm() -> impl IntoView {
             {field_error(fields, "current_password")}
             <label for="new-password">"New password"</label>
             <input id="new-password" name="new_password" type="password" autocomplete="new-password" aria-describedby="new-password-help"/>
-            <p class="muted small" id="new-password-help">"At least 10 characters. Your other sessions end when it changes."</p>
+            <p class="muted small" id="new-password-help">"At least 10 characters, not easy to guess. Your other sessions end when it changes."</p>
             {field_error(fields, "new_password")}
             <button class="button primary" type="submit">"Change password"</button>
             <p class="status-line" role="status">
@@ -153,7 +153,7 @@ fn ResetPasswordForm(token: String) -> impl IntoView {
                 <label for="reset-password">"New password"</label>
                 <input id="reset-password" name="password" type="password" required maxlength="128"
                     autocomplete="new-password" aria-describedby="reset-password-help"/>
-                <p class="muted small" id="reset-password-help">"At least 10 characters. Every other session of yours ends."</p>
+                <p class="muted small" id="reset-password-help">"At least 10 characters, not easy to guess. Every other session of yours ends."</p>
                 {field_error(fields, "password")}
                 <button class="button primary" type="submit" disabled=move || reset.pending().get()>"Set password"</button>
             </ActionForm>

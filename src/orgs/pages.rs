@@ -271,7 +271,7 @@ fn Invitation(token: String, invitation: Result<super::InvitationView, AppError>
                             let (lead, hint, autocomplete) = if i.has_account {
                                 ("Enter the password of your Leadline account to accept.", "Your current password.", "current-password")
                             } else {
-                                ("Choose a password to create your Leadline account.", "At least 10 characters. Only you know it.", "new-password")
+                                ("Choose a password to create your Leadline account.", "At least 10 characters, not easy to guess. Only you know it.", "new-password")
                             };
                             view! {
                                 <ActionForm action=accept attr:class="card sign-in">

@@ -268,7 +268,7 @@ fn error_from_address(code: &str, invalid: &[String], retry: Option<u64>) -> App
                     let message = match field.as_str() {
                         "email" => "Enter a valid email address, like name@example.com.".to_owned(),
                         name if name.contains("password") => {
-                            format!("Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
+                            format!("Use {PASSWORD_MIN} to {PASSWORD_MAX} characters that are not easy to guess (a few uncommon words work well).")
                         }
                         _ => "Check this field.".to_owned(),
                     };
@@ -462,7 +462,9 @@ mod tests {
             "/reset-password/x?error=validation_failed&error_in=%2Fapi%2Freset_password&invalid=password"
         );
         let shown = error_from_address("validation_failed", &["password".into()], None);
-        assert_eq!(shown.field_errors()[0].message, "Use 10 to 128 characters.");
+        assert!(shown.field_errors()[0]
+            .message
+            .starts_with("Use 10 to 128 characters"));
         // A code nobody issued reads as a fault, never as the link's words.
         let crafted = error_from_address("Your account is locked, call 555", &[], None);
         assert_eq!(crafted, AppError::Internal);

@@ -125,6 +125,23 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
         .await
         .unwrap_err();
     assert_eq!(err.field_errors()[0].field, "new_password");
+    let err = app
+        .call(
+            Some(&here),
+            ChangePassword {
+                current_password: PASSWORD.into(),
+                new_password: "password123".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.field_errors()[0].field, "new_password");
+    assert!(
+        err.field_errors()[0]
+            .message
+            .starts_with("This password is too easy to guess."),
+        "{err:?}"
+    );
     assert!(signed_in(&app, &elsewhere).await, "nothing changed yet");
 
     app.call(
