@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 pub mod catalogue;
+#[cfg(feature = "ssr")]
+pub mod request_id;
 
 /// A message about one form or JSON field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -291,6 +293,9 @@ mod response {
             }
             if let Self::Validation(errors) = &self {
                 body["errors"] = serde_json::to_value(errors).unwrap_or_default();
+            }
+            if let Some(id) = super::request_id::current() {
+                body["request_id"] = id.as_str().into();
             }
             let mut response = (status, body.to_string()).into_response();
             let headers = response.headers_mut();

@@ -134,4 +134,39 @@ pub fn router() -> Router<AppState> {
         api
     };
     api.layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(with_request_id))
+}
+
+/// Gives every API request its id (see `error::request_id`): in the
+/// response's `Request-Id`, in problem bodies, and as a field of every log
+/// line of the request. A client's `X-Request-Id` is logged beside it, never
+/// used as it.
+async fn with_request_id(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use crate::error::request_id::{self, RequestId};
+    use tracing::Instrument;
+    let id = RequestId::new();
+    let theirs: String = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .chars()
+        .take(100)
+        .collect();
+    let span = tracing::info_span!(
+        "api",
+        request_id = id.as_str(),
+        client_request_id = theirs.as_str(),
+        method = %request.method(),
+    );
+    let mut response = request_id::scope(id.clone(), next.run(request))
+        .instrument(span)
+        .await;
+    if let Ok(value) = axum::http::HeaderValue::from_str(id.as_str()) {
+        response.headers_mut().insert(request_id::HEADER, value);
+    }
+    response
 }

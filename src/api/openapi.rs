@@ -223,7 +223,7 @@ fn problem_schema() -> Value {
     json!({
         "type": "object",
         "description": "RFC 9457 problem details, with a stable `code`.",
-        "required": ["type", "title", "status", "detail", "code"],
+        "required": ["type", "title", "status", "detail", "code", "request_id"],
         "properties": {
             "type": { "type": "string", "format": "uri-reference",
                       "description": "This server's docs page for the code: `/docs/errors#<code>`, absolute when the server's public URL is configured." },
@@ -235,6 +235,8 @@ fn problem_schema() -> Value {
                             "description": "The first 14 characters of the key sent, when there was one." },
             "errors": { "type": "array", "description": "With `validation_failed`: one entry per invalid field.",
                         "items": { "$ref": "#/components/schemas/FieldError" } },
+            "request_id": { "type": "string", "pattern": crate::error::request_id::PATTERN,
+                            "description": "The request's id, as its `Request-Id` header gives it: quote it when you ask for help." },
         },
     })
 }
@@ -328,6 +330,17 @@ fn complete(mut doc: Value) -> Value {
                 responses.insert(
                     status.to_string(),
                     problem_response(status, authenticated, codes),
+                );
+            }
+            // Every answer, success or problem, names its request.
+            for response in responses.values_mut() {
+                if !response["headers"].is_object() {
+                    response["headers"] = json!({});
+                }
+                response["headers"]["Request-Id"] = header(
+                    "This request's id (`req_` and a ULID): quote it when you ask for help. Problem bodies carry it as `request_id`.",
+                    json!({ "type": "string", "pattern": crate::error::request_id::PATTERN }),
+                    true,
                 );
             }
         }

@@ -1046,3 +1046,70 @@ async fn every_answer_to_a_verified_key_is_metered() {
     let r = app.api(Method::PUT, "/api/v1/leads/1", None, None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
+
+/// Every API answer names its request: `Request-Id` is `req_` and a ULID,
+/// problem bodies carry the same id, and a client's `X-Request-Id` is never
+/// taken as it.
+#[tokio::test]
+async fn every_answer_carries_a_request_id_that_the_client_cannot_choose() {
+    let pattern = regex::Regex::new(leadline::error::request_id::PATTERN).unwrap();
+    let (app, _, key, _) = app_with_key(ALL).await;
+    let mut seen = std::collections::HashSet::new();
+    let mut check = |r: &crate::common::Response, label: &str| {
+        let id = r.header("request-id");
+        assert!(pattern.is_match(&id), "{label}: {id:?}");
+        if r.status.is_client_error() || r.status.is_server_error() {
+            assert_eq!(r.json()["request_id"], id.as_str(), "{label}");
+        }
+        assert!(seen.insert(id), "{label}: an id was used twice");
+    };
+    let ok = app
+        .api(Method::GET, "/api/v1/leads", Some(&key), None)
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    check(&ok, "200");
+    let unauthorized = app.api(Method::GET, "/api/v1/leads", None, None).await;
+    assert_eq!(unauthorized.status, StatusCode::UNAUTHORIZED);
+    check(&unauthorized, "401");
+    let missing = app
+        .api(Method::GET, "/api/v1/leads/999999", Some(&key), None)
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    check(&missing, "404");
+    let nowhere = app
+        .api(Method::GET, "/api/v1/nowhere", Some(&key), None)
+        .await;
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+    check(&nowhere, "404 (no route)");
+    let invalid = app
+        .api(
+            Method::POST,
+            "/api/v1/leads",
+            Some(&key),
+            Some(json!({ "name": "" })),
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    check(&invalid, "422");
+    let not_allowed = app
+        .api(Method::PUT, "/api/v1/leads", Some(&key), None)
+        .await;
+    assert_eq!(not_allowed.status, StatusCode::METHOD_NOT_ALLOWED);
+    check(&not_allowed, "405");
+    let document = app
+        .api(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    check(&document, "the API document");
+
+    let chosen = "req_01ARZ3NDEKTSV4RRFFQ69G5FAV";
+    let request = axum::http::Request::builder()
+        .uri("/api/v1/leads")
+        .header("authorization", format!("Bearer {key}"))
+        .header("x-request-id", chosen)
+        .header("request-id", chosen)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let answered = app.send(request).await;
+    check(&answered, "with the client's own id");
+    assert_ne!(answered.header("request-id"), chosen);
+}
