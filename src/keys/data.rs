@@ -391,45 +391,33 @@ pub async fn add_usage(
     Ok(())
 }
 
-/// The organisation's keys created by this user that still work (not
-/// revoked, or only scheduled to be), newest first: what removing the
-/// member offers to revoke.
+/// The working keys a user created, in one organisation (what removing
+/// them offers to revoke) or in every one (`None`: disabling their account,
+/// resetting their password).
 pub async fn live_keys_created_by(
     conn: &mut Conn,
-    organisation_id: i64,
+    organisation_id: Option<i64>,
     user_id: i64,
     now: i64,
 ) -> Result<Vec<KeyRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
-         WHERE k.organisation_id = $1 AND k.created_by = $2 AND {}
-         ORDER BY k.id DESC",
-        works_at("k.", "$3")
-    ))
-    .bind(organisation_id)
-    .bind(user_id)
-    .bind(now)
-    .fetch_all(conn)
-    .await
-}
-
-/// The working keys a user created, in every organisation: what disabling
-/// their account or resetting their password offers to revoke.
-pub async fn live_keys_created_by_anywhere(
-    conn: &mut Conn,
-    user_id: i64,
-    now: i64,
-) -> Result<Vec<KeyRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
-         WHERE k.created_by = $1 AND {}
-         ORDER BY k.organisation_id, k.id",
-        works_at("k.", "$2")
-    ))
-    .bind(user_id)
-    .bind(now)
-    .fetch_all(conn)
-    .await
+    let mut query = Filtered::new(&format!(
+        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by WHERE k.created_by = "
+    ));
+    query.bind(user_id);
+    if let Some(organisation_id) = organisation_id {
+        query
+            .push(" AND k.organisation_id = ")
+            .bind(organisation_id);
+    }
+    let n = query.next_placeholder();
+    query.push_with(
+        &format!(
+            " AND {} ORDER BY k.organisation_id, k.id DESC",
+            works_at("k.", &format!("${n}"))
+        ),
+        now,
+    );
+    query.query_as().fetch_all(conn).await
 }
 
 /// The key with this hash if it still works (or is only scheduled to

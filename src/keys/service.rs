@@ -11,7 +11,7 @@ use crate::audit::data::{record, NewEntry};
 use crate::audit::AuditAction;
 use crate::auth::session::OrgScope;
 use crate::error::AppError;
-use crate::server::db::{begin_write, commit_invalidating};
+use crate::server::db::{begin_write, commit_invalidating, commit_invalidating_if, Conn};
 use crate::server::AppState;
 
 /// Most unexpired playground keys one user may hold.
@@ -34,6 +34,34 @@ fn entry<'a>(
         key_name: Some(&key.name),
         details,
     }
+}
+
+/// Revokes `key` at once, with its audit entry in its organisation: how
+/// every revocation that is not a roll is written. The caller commits with
+/// `commit_invalidating`.
+pub async fn revoke_now(
+    conn: &mut Conn,
+    key: &KeyRow,
+    now: i64,
+    actor: &str,
+    reason: Option<&str>,
+    details: String,
+) -> Result<(), AppError> {
+    data::set_revoked_at(&mut *conn, key.organisation_id, key.id, Some(now), reason).await?;
+    record(
+        conn,
+        NewEntry {
+            organisation_id: key.organisation_id,
+            occurred_at: now,
+            actor,
+            action: AuditAction::KeyRevoked,
+            key_prefix: Some(&key.prefix),
+            key_name: Some(&key.name),
+            details,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Adds the usage not yet flushed, so the list is never behind the API.
@@ -228,12 +256,7 @@ pub async fn revoke(state: &AppState, org: &OrgScope, id: i64) -> Result<KeySumm
         return Ok(summary(state, &key));
     }
     // A retiring key revoked by hand stops now.
-    data::set_revoked_at(&mut tx, org.id, id, Some(now), None).await?;
-    record(
-        &mut tx,
-        entry(org, now, AuditAction::KeyRevoked, &key, String::new()),
-    )
-    .await?;
+    revoke_now(&mut tx, &key, now, &org.actor, None, String::new()).await?;
     let after = data::find(&mut tx, org.id, id)
         .await?
         .ok_or(AppError::Internal)?;
@@ -303,20 +326,8 @@ pub async fn revoke_by_prefix(
             status.label().to_lowercase()
         )));
     }
-    data::set_revoked_at(&mut tx, key.organisation_id, key.id, Some(now), None).await?;
-    record(
-        &mut tx,
-        NewEntry {
-            organisation_id: key.organisation_id,
-            occurred_at: now,
-            actor: &format!("{actor} (platform admin)"),
-            action: AuditAction::KeyRevoked,
-            key_prefix: Some(&key.prefix),
-            key_name: Some(&key.name),
-            details: String::new(),
-        },
-    )
-    .await?;
+    let actor = format!("{actor} (platform admin)");
+    revoke_now(&mut tx, &key, now, &actor, None, String::new()).await?;
     let after = data::find(&mut tx, key.organisation_id, key.id)
         .await?
         .ok_or(AppError::Internal)?;
@@ -477,28 +488,11 @@ pub async fn revoke_created_by(
 ) -> Result<usize, AppError> {
     let now = state.clock.now().timestamp_millis();
     let mut tx = begin_write(&state.db).await?;
-    let keys = data::live_keys_created_by_anywhere(&mut tx, user_id, now).await?;
+    let keys = data::live_keys_created_by(&mut tx, None, user_id, now).await?;
     for key in &keys {
-        data::set_revoked_at(&mut tx, key.organisation_id, key.id, Some(now), None).await?;
-        record(
-            &mut tx,
-            NewEntry {
-                organisation_id: key.organisation_id,
-                occurred_at: now,
-                actor,
-                action: AuditAction::KeyRevoked,
-                key_prefix: Some(&key.prefix),
-                key_name: Some(&key.name),
-                details: format!("Revoked {why}"),
-            },
-        )
-        .await?;
+        revoke_now(&mut tx, key, now, actor, None, format!("Revoked {why}")).await?;
     }
-    if keys.is_empty() {
-        tx.commit().await?;
-    } else {
-        commit_invalidating(tx, &state.credentials).await?;
-    }
+    commit_invalidating_if(tx, &state.credentials, !keys.is_empty()).await?;
     Ok(keys.len())
 }
 
@@ -529,36 +523,21 @@ pub async fn report_leaked(state: &AppState, tokens: &[String]) -> Result<usize,
         let Some(key) = data::find_live_by_hash(&mut tx, hash.as_str(), now).await? else {
             continue;
         };
-        data::set_revoked_at(
+        let leaked = Some(Revocation::LEAKED);
+        revoke_now(
             &mut tx,
-            key.organisation_id,
-            key.id,
-            Some(now),
-            Some(Revocation::LEAKED),
-        )
-        .await?;
-        record(
-            &mut tx,
-            NewEntry {
-                organisation_id: key.organisation_id,
-                occurred_at: now,
-                actor: "Leak report",
-                action: AuditAction::KeyRevoked,
-                key_prefix: Some(&key.prefix),
-                key_name: Some(&key.name),
-                details: "reported as leaked".into(),
-            },
+            &key,
+            now,
+            "Leak report",
+            leaked,
+            "reported as leaked".into(),
         )
         .await?;
         tracing::warn!(org = key.organisation_id, prefix = %key.prefix, "API key reported as leaked and revoked");
         revoked += 1;
     }
-    if revoked == 0 {
-        // Revoked by someone else since the read: nothing changed here.
-        tx.commit().await?;
-    } else {
-        commit_invalidating(tx, &state.credentials).await?;
-    }
+    // None when they were revoked by someone else since the read.
+    commit_invalidating_if(tx, &state.credentials, revoked > 0).await?;
     Ok(revoked)
 }
 

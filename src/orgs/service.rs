@@ -14,7 +14,7 @@ use crate::auth::{
 use crate::error::{AppError, FieldError};
 use crate::keys::domain::KeyHash;
 use crate::server::clock::from_millis;
-use crate::server::db::{begin_write, commit_invalidating};
+use crate::server::db::{begin_write, commit_invalidating, commit_invalidating_if, Conn};
 use crate::server::AppState;
 
 pub async fn create_organisation(
@@ -125,51 +125,23 @@ pub async fn add_member(
                 format!("No user with email {}.", email.as_str()),
             )])
         })?;
-    // Like a change in the dashboard: the organisation keeps an admin, and
-    // the change is audited (its actor is the operator).
+    // An existing member's change is the dashboard's, by the operator.
     let mut tx = begin_write(&state.db).await?;
-    let before = data::membership_permissions(&mut tx, user.id, org.id).await?;
-    if before.is_some_and(|had| had.admin)
-        && !permissions.admin
-        && data::count_admins(&mut tx, org.id).await? <= 1
-    {
-        return Err(AppError::Conflict(LAST_ADMIN.into()));
+    let change = Change {
+        organisation_id: org.id,
+        actor: OPERATOR,
+        user_id: user.id,
+        email: email.as_str(),
+        now,
+    };
+    match data::membership_permissions(&mut tx, user.id, org.id).await? {
+        Some(before) => change_permissions(&mut tx, &change, before, permissions, "").await?,
+        None => {
+            data::upsert_membership(&mut *tx, user.id, org.id, permissions, now).await?;
+            let details = format!("{} added as {}", email.as_str(), permissions.describe());
+            audit::record(&mut tx, change.entry(AuditAction::MemberJoined, details)).await?;
+        }
     }
-    data::upsert_membership(&mut *tx, user.id, org.id, permissions, now).await?;
-    let invitations = if before.is_some_and(|had| had.admin) && !permissions.admin {
-        data::revoke_invitations_by(&mut tx, org.id, email.as_str(), now).await?
-    } else {
-        0
-    };
-    let (action, details) = match before {
-        Some(had) => (
-            AuditAction::MemberPermissionsChanged,
-            format!(
-                "{}: {} → {}{}",
-                email.as_str(),
-                had.describe(),
-                permissions.describe(),
-                invitations_note(invitations)
-            ),
-        ),
-        None => (
-            AuditAction::MemberJoined,
-            format!("{} added as {}", email.as_str(), permissions.describe()),
-        ),
-    };
-    audit::record(
-        &mut tx,
-        NewEntry {
-            organisation_id: org.id,
-            occurred_at: now,
-            actor: OPERATOR,
-            action,
-            key_prefix: None,
-            key_name: None,
-            details,
-        },
-    )
-    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -203,42 +175,80 @@ pub async fn set_permissions(
     let user = users::find_user_by_email(&mut *tx, email.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
-    let was_admin = data::membership_admin(&mut tx, user.id, org.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if was_admin && !permissions.admin && data::count_admins(&mut tx, org.id).await? <= 1 {
-        return Err(AppError::Conflict(LAST_ADMIN.into()));
-    }
     let before = data::membership_permissions(&mut tx, user.id, org.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    data::update_membership(&mut tx, user.id, org.id, permissions).await?;
-    let now = state.clock.now().timestamp_millis();
-    let invitations = if was_admin && !permissions.admin {
-        data::revoke_invitations_by(&mut tx, org.id, email.as_str(), now).await?
+    let change = Change {
+        organisation_id: org.id,
+        actor: &org.actor,
+        user_id: user.id,
+        email: email.as_str(),
+        now: state.clock.now().timestamp_millis(),
+    };
+    change_permissions(&mut tx, &change, before, permissions, "").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Who changes which member, when: what a permission change and its audit
+/// entry need.
+struct Change<'a> {
+    organisation_id: i64,
+    actor: &'a str,
+    user_id: i64,
+    email: &'a str,
+    now: i64,
+}
+
+impl Change<'_> {
+    fn entry(&self, action: AuditAction, details: String) -> NewEntry<'_> {
+        NewEntry {
+            organisation_id: self.organisation_id,
+            occurred_at: self.now,
+            actor: self.actor,
+            action,
+            key_prefix: None,
+            key_name: None,
+            details,
+        }
+    }
+}
+
+/// Changes a member's permissions inside the caller's write transaction,
+/// however it is asked for (the Members page, the CLI, an invitation): the
+/// organisation keeps an admin, an admin who is no longer one takes their
+/// pending invitations along, and the audit entry says before → after, then
+/// `context`.
+async fn change_permissions(
+    tx: &mut Conn,
+    change: &Change<'_>,
+    before: MemberPermissions,
+    after: MemberPermissions,
+    context: &str,
+) -> Result<(), AppError> {
+    let (org, user) = (change.organisation_id, change.user_id);
+    let demoted = before.admin && !after.admin;
+    if demoted && data::count_admins(&mut *tx, org).await? <= 1 {
+        return Err(AppError::Conflict(LAST_ADMIN.into()));
+    }
+    data::update_membership(&mut *tx, user, org, after).await?;
+    let invitations = if demoted {
+        data::revoke_invitations_by(&mut *tx, org, change.email, change.now).await?
     } else {
         0
     };
+    let details = format!(
+        "{}: {} → {}{}{context}",
+        change.email,
+        before.describe(),
+        after.describe(),
+        invitations_note(invitations)
+    );
     audit::record(
-        &mut tx,
-        NewEntry {
-            organisation_id: org.id,
-            occurred_at: now,
-            actor: &org.actor,
-            action: AuditAction::MemberPermissionsChanged,
-            key_prefix: None,
-            key_name: None,
-            details: format!(
-                "{}: {} → {}{}",
-                email.as_str(),
-                before.describe(),
-                permissions.describe(),
-                invitations_note(invitations)
-            ),
-        },
+        tx,
+        change.entry(AuditAction::MemberPermissionsChanged, details),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -258,13 +268,16 @@ pub async fn member_keys(
         .await?
         .ok_or(AppError::NotFound)?;
     let now = state.clock.now();
-    Ok(
-        crate::keys::data::live_keys_created_by(&mut conn, org.id, user.id, now.timestamp_millis())
-            .await?
-            .iter()
-            .map(|k| k.summary(now))
-            .collect(),
+    Ok(crate::keys::data::live_keys_created_by(
+        &mut conn,
+        Some(org.id),
+        user.id,
+        now.timestamp_millis(),
     )
+    .await?
+    .iter()
+    .map(|k| k.summary(now))
+    .collect())
 }
 
 /// Removes a member, and (when asked) revokes the keys they created. One
@@ -289,25 +302,13 @@ pub async fn remove_member(
         return Err(AppError::Conflict(LAST_ADMIN.into()));
     }
     let keys = if revoke_keys {
-        crate::keys::data::live_keys_created_by(&mut tx, org.id, user.id, now).await?
+        crate::keys::data::live_keys_created_by(&mut tx, Some(org.id), user.id, now).await?
     } else {
         vec![]
     };
     for key in &keys {
-        crate::keys::data::set_revoked_at(&mut tx, org.id, key.id, Some(now), None).await?;
-        audit::record(
-            &mut tx,
-            NewEntry {
-                organisation_id: org.id,
-                occurred_at: now,
-                actor: &org.actor,
-                action: AuditAction::KeyRevoked,
-                key_prefix: Some(&key.prefix),
-                key_name: Some(&key.name),
-                details: format!("Revoked on removing {}", email.as_str()),
-            },
-        )
-        .await?;
+        let details = format!("Revoked on removing {}", email.as_str());
+        crate::keys::service::revoke_now(&mut tx, key, now, &org.actor, None, details).await?;
     }
     data::delete_membership(&mut tx, user.id, org.id).await?;
     // Invitations speak for the admin who sent them: they go with them.
@@ -330,11 +331,7 @@ pub async fn remove_member(
         },
     )
     .await?;
-    if keys.is_empty() {
-        tx.commit().await?;
-    } else {
-        commit_invalidating(tx, &state.credentials).await?;
-    }
+    commit_invalidating_if(tx, &state.credentials, !keys.is_empty()).await?;
     Ok(())
 }
 
@@ -525,60 +522,38 @@ pub async fn accept_invitation(
     // An invitation adds permissions and never takes any away: accepted by
     // someone who is a member already, it cannot demote them (nor leave the
     // organisation without an admin), and a change is audited as one.
-    let before = data::membership_permissions(&mut tx, user_id, pending.organisation_id).await?;
-    let permissions = match before {
-        Some(had) => MemberPermissions {
-            admin: had.admin || invited.admin,
-            developer: had.developer || invited.developer,
-        },
-        None => invited,
-    };
-    data::upsert_membership(
-        &mut *tx,
+    let change = Change {
+        organisation_id: pending.organisation_id,
+        actor: &pending.email,
         user_id,
-        pending.organisation_id,
-        permissions,
-        now.timestamp_millis(),
-    )
-    .await?;
-    let (action, details) = match before {
-        Some(had) => (
-            AuditAction::MemberPermissionsChanged,
-            format!(
-                "{}: {} → {} (accepted the invitation from {})",
-                pending.email,
-                had.describe(),
-                permissions.describe(),
-                pending.invited_by
-            ),
-        ),
-        None => (
-            AuditAction::MemberJoined,
-            format!(
+        email: &pending.email,
+        now: now.timestamp_millis(),
+    };
+    match data::membership_permissions(&mut tx, user_id, pending.organisation_id).await? {
+        Some(had) => {
+            let union = MemberPermissions {
+                admin: had.admin || invited.admin,
+                developer: had.developer || invited.developer,
+            };
+            let context = format!(" (accepted the invitation from {})", pending.invited_by);
+            change_permissions(&mut tx, &change, had, union, &context).await?;
+        }
+        None => {
+            let (org, at) = (pending.organisation_id, change.now);
+            data::upsert_membership(&mut *tx, user_id, org, invited, at).await?;
+            let details = format!(
                 "Accepted the invitation from {} as {}{}",
                 pending.invited_by,
-                permissions.describe(),
+                invited.describe(),
                 if existing.is_some() {
                     ""
                 } else {
                     "; account created"
                 }
-            ),
-        ),
-    };
-    audit::record(
-        &mut tx,
-        NewEntry {
-            organisation_id: pending.organisation_id,
-            occurred_at: now.timestamp_millis(),
-            actor: &pending.email,
-            action,
-            key_prefix: None,
-            key_name: None,
-            details,
-        },
-    )
-    .await?;
+            );
+            audit::record(&mut tx, change.entry(AuditAction::MemberJoined, details)).await?;
+        }
+    }
     tx.commit().await?;
     tracing::info!(
         organisation_id = pending.organisation_id,

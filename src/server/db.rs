@@ -156,6 +156,20 @@ pub async fn commit_invalidating(
     Ok(())
 }
 
+/// [`commit_invalidating`] when `changed`, else a plain commit: a change
+/// that may have touched no key leaves every cache as it is.
+pub async fn commit_invalidating_if(
+    tx: Tx,
+    credentials: &CredentialCache,
+    changed: bool,
+) -> Result<(), sqlx::Error> {
+    if changed {
+        commit_invalidating(tx, credentials).await
+    } else {
+        tx.commit().await
+    }
+}
+
 /// A boolean as SQL gives it: PostgreSQL sends a boolean, SQLite an integer.
 /// sqlx's `Any` driver decodes neither SQLite integers as `bool` nor SQLite
 /// `BOOLEAN` columns at all (launchbadge/sqlx#2778), so queries select
