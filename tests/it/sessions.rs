@@ -196,29 +196,37 @@ async fn signed_out_visitors_have_no_sessions_to_manage() {
 }
 
 /// A JSON sign-in from a given client address.
+/// A form post of a server function from the client at `client`
+/// (`address:port`), answered as JSON.
+async fn post_from<S>(app: &TestApp, input: &S, client: &str) -> crate::common::Response
+where
+    S: leptos::server_fn::ServerFn + serde::Serialize,
+{
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(S::PATH)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(serde_qs::to_string(input).unwrap()))
+        .unwrap();
+    let addr: std::net::SocketAddr = client.parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    app.send(request).await
+}
+
 async fn sign_in_as_client(
     app: &TestApp,
     email: &str,
     password: &str,
     client: &str,
 ) -> axum::http::StatusCode {
-    let body = serde_qs::to_string(&SignIn {
+    let input = SignIn {
         email: email.into(),
         password: password.into(),
-    })
-    .unwrap();
-    let mut request = Request::builder()
-        .method(Method::POST)
-        .uri(<SignIn as leptos::server_fn::ServerFn>::PATH)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::from(body))
-        .unwrap();
-    let addr: std::net::SocketAddr = client.parse().unwrap();
-    request
-        .extensions_mut()
-        .insert(axum::extract::ConnectInfo(addr));
-    app.send(request).await.status
+    };
+    post_from(app, &input, client).await.status
 }
 
 #[tokio::test]
@@ -558,23 +566,11 @@ mod platform_admin {
         let reset = |token: String, from: &'static str| {
             let app = &app;
             async move {
-                let body = serde_qs::to_string(&ResetPassword {
+                let input = ResetPassword {
                     token,
                     password: "a fresh password 9".into(),
-                })
-                .unwrap();
-                let mut request = Request::builder()
-                    .method(Method::POST)
-                    .uri(<ResetPassword as leptos::server_fn::ServerFn>::PATH)
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .header(header::ACCEPT, "application/json")
-                    .body(Body::from(body))
-                    .unwrap();
-                let peer: std::net::SocketAddr = from.parse().unwrap();
-                request
-                    .extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                app.send(request).await
+                };
+                post_from(app, &input, from).await
             }
         };
         let made_up = leadline::server::secret::new_token;
