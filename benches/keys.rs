@@ -4,14 +4,18 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
-use leadline::api::auth::{screen, verify};
+use leadline::app::startup;
 use leadline::auth::accounts::create_user;
+use leadline::auth::domain::MemberPermissions;
 use leadline::auth::session::OrgScope;
-use leadline::keys::domain::{ApiKey, Expiry, KeyHash, KeyName, NewKey, Permissions};
+use leadline::keys::domain::{Expiry, KeyName, NewKey, Permissions};
 use leadline::keys::service;
-use leadline::orgs::domain::{Flag, MemberPermissions};
+use leadline::keys::token::ApiKey;
+use leadline::keys::verify::{screen, verify};
+use leadline::orgs::domain::Flag;
 use leadline::orgs::service as orgs;
-use leadline::server::{config::Config, startup, Clock};
+use leadline::platform::secret::TokenHash;
+use leadline::platform::{config::Config, Clock};
 
 fn parsing(c: &mut Criterion) {
     let key = ApiKey::generate();
@@ -26,7 +30,7 @@ fn parsing(c: &mut Criterion) {
         b.iter(|| ApiKey::parse(black_box("Bearer-ish garbage that is not a key at all")))
     });
     c.bench_function("sha-256 of a key", |b| {
-        b.iter(|| KeyHash::of(black_box(&raw)))
+        b.iter(|| TokenHash::of(black_box(&raw)))
     });
     c.bench_function("generate a key", |b| b.iter(ApiKey::generate));
 }
@@ -43,7 +47,7 @@ fn runtime_and_database(name: &str) -> (tokio::runtime::Runtime, tempfile::TempD
 }
 
 /// The Developer scope of `user_id` in the organisation `slug`.
-async fn scope(state: &leadline::server::AppState, slug: &str, user_id: i64) -> OrgScope {
+async fn scope(state: &leadline::app::AppState, slug: &str, user_id: i64) -> OrgScope {
     let org = leadline::orgs::data::find_organisation(&state.db, slug)
         .await
         .unwrap()
@@ -117,7 +121,7 @@ fn verification(c: &mut Criterion) {
     });
     c.bench_function("verify a valid key (SQLite look-up)", |b| {
         b.iter(|| {
-            state.credentials.invalidate();
+            state.credentials.forget_all();
             runtime
                 .block_on(verify(&state, black_box(&raw), now, localhost))
                 .unwrap()
@@ -148,8 +152,13 @@ fn verification(c: &mut Criterion) {
     c.bench_function("reject a bad checksum (no hashing, no database)", |b| {
         b.iter(|| screen(&state, black_box(&mistyped)).unwrap_err())
     });
-    c.bench_function("invalidate the cache (shared-memory epoch)", |b| {
-        b.iter(|| state.credentials.invalidate())
+    c.bench_function("commit an empty access change (SQLite, epoch moved)", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let tx = state.begin_access_change().await.unwrap();
+                tx.commit().await.unwrap()
+            })
+        })
     });
 }
 
@@ -171,7 +180,7 @@ fn requests(c: &mut Criterion) {
         let mut config = Config::for_tests(&url);
         config.api_rate_limit_per_minute = u32::MAX;
         let state = startup::prepare(config, Clock::system()).await.unwrap();
-        leadline::server::seed::seed_demo_if_empty(&state)
+        leadline::app::seed::seed_demo_if_empty(&state)
             .await
             .unwrap();
         let user = leadline::auth::data::find_user_by_email(&state.db, "dev@acme.test")

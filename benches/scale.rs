@@ -14,13 +14,15 @@ use http_body_util::BodyExt;
 use leptos::server_fn::ServerFn;
 use tower::ServiceExt;
 
+use leadline::app::{startup, AppState};
 use leadline::auth::accounts::create_user;
+use leadline::auth::domain::MemberPermissions;
 use leadline::auth::session::OrgScope;
 use leadline::keys::domain::{Expiry, KeyName, NewKey, Permissions};
-use leadline::orgs::domain::{Flag, MemberPermissions};
+use leadline::orgs::domain::Flag;
 use leadline::orgs::service as orgs;
-use leadline::server::db::Backend;
-use leadline::server::{config::Config, startup, AppState, Clock};
+use leadline::platform::db::Backend;
+use leadline::platform::{config::Config, Clock};
 
 const SAMPLES: usize = 41;
 const PASSWORD: &str = "scale bench password";

@@ -1,22 +1,26 @@
 //! Leadline: a leads CRM whose organisations create scoped API keys for its
 //! public REST API. One crate: `ssr` builds the server, `hydrate` the browser.
+//!
+//! Layers, each importing only from those below it (ARCHITECTURE.md;
+//! `scripts/layers.py`, run by `make lint`, checks it):
+//! `error` → `platform` → `web` → the features (`auth` → `audit` → `keys`
+//! → `leads` → `orgs` → `api` → `admin` → `docs`) → `app`.
+
+pub mod error;
+pub mod platform;
+pub mod web;
 
 pub mod admin;
-pub mod app;
+#[cfg(feature = "ssr")]
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod docs;
-pub mod error;
 pub mod keys;
 pub mod leads;
 pub mod orgs;
-pub mod ui;
-pub mod usage;
 
-#[cfg(feature = "ssr")]
-pub mod api;
-#[cfg(feature = "ssr")]
-pub mod server;
+pub mod app;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -25,5 +29,5 @@ pub fn hydrate() {
     // Islands: the server renders every page; only the interactive parts
     // (`#[island]`, most of them loaded as their own wasm chunk) hydrate.
     leptos::mount::hydrate_islands();
-    ui::island_hydrated(false);
+    web::ui::island_hydrated(false);
 }

@@ -1,7 +1,8 @@
 use clap::Parser;
+use leadline::app::cli::{Cli, Command};
+use leadline::app::startup;
 use leadline::error::AppError;
-use leadline::server::cli::{Cli, Command};
-use leadline::server::{config::Config, startup, Clock};
+use leadline::platform::{config::Config, Clock};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -26,8 +27,8 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    if let Command::Key(leadline::server::cli::KeyCommand::Scan { files }) = &command {
-        let (found, errors, code) = leadline::server::cli::scan(files);
+    if let Command::Key(leadline::app::cli::KeyCommand::Scan { files }) = &command {
+        let (found, errors, code) = leadline::app::cli::scan(files);
         found.iter().for_each(|line| println!("{line}"));
         errors.iter().for_each(|line| eprintln!("error: {line}"));
         return std::process::ExitCode::from(code);
@@ -60,7 +61,7 @@ async fn main() -> std::process::ExitCode {
             eprintln!("Database is up to date.");
             Ok(None)
         }
-        other => leadline::server::cli::run(&state, other).await,
+        other => leadline::app::cli::run(&state, other).await,
     };
     match result {
         Ok(Some(output)) => {

@@ -3,50 +3,35 @@
 
 pub mod pages;
 
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{SecurityEvent, UserSummary};
 use crate::error::AppError;
 use crate::keys::domain::KeySummary;
+use crate::orgs::OrgSummary;
 #[cfg(feature = "ssr")]
-use crate::server::forms::{finish, finish_showing, Then};
+use crate::web::forms::{finish, finish_showing, Then};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OrgSummary {
-    pub slug: String,
-    pub name: String,
-    pub developer_api: bool,
-    pub member_count: i64,
-    pub created_at: DateTime<Utc>,
-}
+/// A password-reset link made by a plain post, for the page it returned to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResetLink(pub String);
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UserSummary {
-    pub email: String,
-    pub is_platform_admin: bool,
-    pub created_at: DateTime<Utc>,
-    pub disabled: bool,
+#[cfg(feature = "ssr")]
+impl crate::web::flash::ShownOnce for ResetLink {
+    const KIND: &'static str = "reset_link";
 }
 
 #[cfg(feature = "ssr")]
 use crate::auth::session::guard_platform_admin as platform_admin;
+#[cfg(feature = "ssr")]
+use crate::keys::KeyState;
 
 #[server(input = Json)]
 pub async fn list_organisations() -> Result<Vec<OrgSummary>, AppError> {
     let (state, _) = platform_admin().await?;
-    Ok(crate::orgs::data::list_organisations(&state.db)
-        .await?
-        .into_iter()
-        .map(|o| OrgSummary {
-            slug: o.slug,
-            name: o.name,
-            developer_api: o.developer_api,
-            member_count: o.member_count,
-            created_at: crate::server::clock::from_millis(o.created_at),
-        })
-        .collect())
+    crate::orgs::service::list_organisations(&state).await
 }
 
 #[server]
@@ -79,30 +64,21 @@ pub async fn set_developer_api(slug: String, on: bool) -> Result<(), AppError> {
 #[server(input = Json)]
 pub async fn find_users(q: String) -> Result<Vec<UserSummary>, AppError> {
     let (state, _) = platform_admin().await?;
-    Ok(crate::auth::data::search_users(&state.db, q.trim(), 50)
-        .await?
-        .into_iter()
-        .map(|u| UserSummary {
-            email: u.email,
-            is_platform_admin: u.is_platform_admin,
-            created_at: crate::server::clock::from_millis(u.created_at),
-            disabled: u.disabled_at.is_some(),
-        })
-        .collect())
+    crate::auth::accounts::find_users(&state, &q).await
 }
 
 #[server(input = Json)]
 pub async fn find_key(prefix: String) -> Result<Option<KeySummary>, AppError> {
-    let (state, _) = platform_admin().await?;
-    crate::keys::service::find_by_prefix(&state, &prefix).await
+    platform_admin().await?;
+    crate::keys::service::find_by_prefix(&KeyState::current()?, &prefix).await
 }
 
 /// "Revoke first when in doubt, it's reversible (we can re-activate)."
 #[server]
 pub async fn reactivate_key(prefix: String) -> Result<KeySummary, AppError> {
     finish(Then::Back, async {
-        let (state, user) = platform_admin().await?;
-        crate::keys::service::reactivate(&state, &user.email, &prefix).await
+        let (_, user) = platform_admin().await?;
+        crate::keys::service::reactivate(&KeyState::current()?, &user.email, &prefix).await
     })
     .await
 }
@@ -111,8 +87,8 @@ pub async fn reactivate_key(prefix: String) -> Result<KeySummary, AppError> {
 #[server]
 pub async fn revoke_key_by_prefix(prefix: String) -> Result<KeySummary, AppError> {
     finish(Then::Back, async {
-        let (state, user) = platform_admin().await?;
-        crate::keys::service::revoke_by_prefix(&state, &user.email, &prefix).await
+        let (_, user) = platform_admin().await?;
+        crate::keys::service::revoke_by_prefix(&KeyState::current()?, &user.email, &prefix).await
     })
     .await
 }
@@ -169,45 +145,15 @@ pub async fn create_password_reset(
             Ok(path)
         },
         |path| {
-            let origin = crate::server::forms::page_origin().unwrap_or_default();
-            Some(crate::server::flash::Flash::ResetLink(format!(
-                "{origin}{path}"
-            )))
+            let origin = crate::web::forms::page_origin().unwrap_or_default();
+            crate::web::flash::Flash::show(&ResetLink(format!("{origin}{path}")))
         },
     )
     .await
 }
 
-/// One entry of the security log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SecurityEvent {
-    pub id: i64,
-    pub occurred_at: DateTime<Utc>,
-    pub kind: String,
-    pub email: String,
-    /// Who acted: the owner, a platform admin, "Operator (CLI)"; empty for
-    /// an anonymous client.
-    pub actor: String,
-    pub client_ip: String,
-    pub user_agent: String,
-}
-
-/// The security log (sign-ins, password and account changes), newest first,
-/// 50 at a time.
 #[server(input = Json)]
 pub async fn list_security_events(before: Option<i64>) -> Result<Vec<SecurityEvent>, AppError> {
     let (state, _) = platform_admin().await?;
-    Ok(crate::auth::data::security_events(&state.db, before, 50)
-        .await?
-        .into_iter()
-        .map(|e| SecurityEvent {
-            id: e.id,
-            occurred_at: crate::server::clock::from_millis(e.occurred_at),
-            kind: e.kind,
-            email: e.email,
-            actor: e.actor,
-            client_ip: e.client_ip,
-            user_agent: e.user_agent,
-        })
-        .collect())
+    crate::auth::accounts::security_events(&state, before).await
 }

@@ -8,10 +8,10 @@ use super::{
 };
 use leptos::form::ActionForm;
 
+use crate::auth::pages::signed_in;
 use crate::keys::domain::KeyStatus;
-use crate::ui::{
-    error_parts, format_time, opened_with, posted, signed_in, AccessDenied, ErrorBanner,
-};
+use crate::platform::clock::format_time;
+use crate::web::ui::{error_parts, opened_with, posted, AccessDenied, ErrorBanner};
 
 /// Dashboard → Admin: drawn by the server, without wasm. Every change is a
 /// plain form post that comes back here; the user and key searches are GET
@@ -214,11 +214,11 @@ fn Console() -> impl IntoView {
 }
 
 /// The reset link a plain "Reset link" post made, on the page it returned to
-/// (its flash, handed to the page view by `provide_flash_for_this_view`).
+/// (its flash, handed to the page view by `forms::provide_shown`).
 fn take_reset_link() -> Option<String> {
     #[cfg(feature = "ssr")]
     {
-        use_context::<crate::server::forms::ResetLink>().map(|link| link.0)
+        use_context::<super::ResetLink>().map(|link| link.0)
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -14,16 +14,14 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 
 use crate::error::AppError;
-use crate::keys::data::{find_credential, Credential};
-use crate::keys::domain::{
-    ApiKey, Expiry, KeyPrefix, KeyStatus, Permission, Permissions, Revocation, EXPIRY_WARNING,
-};
-use crate::keys::usage::Usage;
-use crate::server::clock::from_millis;
-use crate::server::throttle::client_key;
-use crate::server::AppState;
-use crate::usage::data::NewRefusal;
-use crate::usage::domain::Outcome;
+use crate::keys::domain::{Permission, EXPIRY_WARNING};
+use crate::keys::token::{ApiKey, KeyPrefix};
+use crate::keys::usage::domain::NewRefusal;
+use crate::keys::usage::domain::Outcome;
+use crate::keys::usage::recorder::Usage;
+use crate::keys::verify::{verify, verify_cached, Credential};
+use crate::keys::KeyState;
+use crate::platform::throttle::client_key;
 
 /// The path a refusal remembers, as the client sent it (before the API's
 /// router took off its `/api/v1`): no query string (it could carry
@@ -86,7 +84,7 @@ impl<T: IntoResponse> IntoResponse for Metered<T> {
         let succeeded = self.result.is_ok();
         let mut response = (self.meter, self.result).into_response();
         if let Some(at) = self.expires_soon.filter(|_| succeeded) {
-            let when = crate::server::clock::from_millis(at)
+            let when = crate::platform::clock::from_millis(at)
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             if let Ok(value) = HeaderValue::from_str(&when) {
                 response.headers_mut().insert(KEY_EXPIRES_HEADER, value);
@@ -159,15 +157,6 @@ impl Caller {
         }
     }
 
-    pub fn permissions(&self) -> Permissions {
-        Permissions {
-            read: self.can_read,
-            create: self.can_create,
-            update: self.can_update,
-            delete: self.can_delete,
-        }
-    }
-
     pub fn require(&self, permission: Permission) -> Result<(), AppError> {
         if self.permissions().allows(permission) {
             Ok(())
@@ -213,108 +202,12 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AppError> {
     Ok(token.trim())
 }
 
-fn client_address(state: &AppState, parts: &Parts) -> IpAddr {
-    crate::server::client::client_ip(
+fn client_address(state: &KeyState, parts: &Parts) -> IpAddr {
+    crate::platform::client::client_ip(
         &parts.headers,
         &parts.extensions,
         &state.config.trusted_proxies,
     )
-}
-
-/// Checks a credential found by hash: revoked (or retired: a rolled key's
-/// revocation time has come), expired, flag off. The address is asked for
-/// only when the key has an IP allowlist.
-fn check(
-    credential: Arc<Credential>,
-    now: i64,
-    address: impl FnOnce() -> IpAddr,
-) -> Result<Arc<Credential>, AppError> {
-    let key_prefix = || credential.prefix.clone();
-    // Whether the key works is decided where the list decides its status.
-    let expiry = credential
-        .expires_at
-        .map_or(Expiry::NEVER, |at| Expiry::at(from_millis(at)));
-    match KeyStatus::of(
-        Revocation::from_stored(credential.revoked_at, credential.revoked_reason.as_deref()),
-        expiry,
-        from_millis(now),
-    ) {
-        KeyStatus::Revoked => {
-            return Err(AppError::KeyRevoked {
-                key_prefix: key_prefix(),
-            })
-        }
-        KeyStatus::Expired => {
-            return Err(AppError::KeyExpired {
-                key_prefix: key_prefix(),
-            })
-        }
-        KeyStatus::Active | KeyStatus::Retiring => {}
-    }
-    if !credential.developer_api {
-        return Err(AppError::FeatureDisabled {
-            key_prefix: key_prefix(),
-        });
-    }
-    if !credential.allowed_ips.is_empty() {
-        let address = address();
-        if !credential.allowed_ips.allows(address) {
-            return Err(AppError::IpNotAllowed {
-                key_prefix: key_prefix(),
-                address: address.to_string(),
-            });
-        }
-    }
-    Ok(credential)
-}
-
-/// The checks that need neither hashing nor I/O: the token's shape, and its
-/// checksum unless it is one of the keys made before checksums. What every
-/// token goes through first, leak reports included.
-pub fn screen(state: &AppState, token: &str) -> Result<ApiKey, AppError> {
-    match ApiKey::parse(token) {
-        Ok(key)
-            if key.has_valid_checksum() || state.legacy_keys.contains(key.prefix().as_str()) =>
-        {
-            Ok(key)
-        }
-        _ => Err(AppError::MalformedKey {
-            key_prefix: KeyPrefix::echo_untrusted(token),
-        }),
-    }
-}
-
-/// Verifies a bearer token: the shape and checksum screen (garbage and
-/// typos cost no hashing and no database access), one SHA-256, and an
-/// indexed look-up by hash unless the key's credential is cached and still
-/// current.
-pub async fn verify(
-    state: &AppState,
-    token: &str,
-    now: i64,
-    address: impl FnOnce() -> IpAddr,
-) -> Result<Arc<Credential>, AppError> {
-    let key = screen(state, token)?;
-    let hash = key.hash();
-    if let Some(credential) = state.credentials.get(hash.as_str()) {
-        return check(credential, now, address);
-    }
-    // Read the epoch before the row, so a change committed meanwhile makes
-    // this entry stale rather than letting it through.
-    let epoch = state.credentials.epoch();
-    match find_credential(&state.db, hash.as_str()).await? {
-        // A known prefix with the wrong secret lands here too: same answer.
-        None => Err(AppError::InvalidKey {
-            key_prefix: key.prefix().to_string(),
-        }),
-        Some(credential) => {
-            let credential = Arc::new(credential);
-            state
-                .credentials
-                .put(hash.as_str(), epoch, Arc::clone(&credential));
-            check(credential, now, address)
-        }
-    }
 }
 
 /// The request checks that need no I/O: no key in the URL, exactly one
@@ -332,7 +225,7 @@ fn credentials(parts: &Parts) -> Result<&str, AppError> {
 /// Verification of a key the cache does not hold: throttled per client,
 /// then one database look-up.
 async fn authenticate(
-    state: &AppState,
+    state: &KeyState,
     token: &str,
     address: IpAddr,
 ) -> Result<Arc<Credential>, AppError> {
@@ -356,23 +249,10 @@ async fn authenticate(
     outcome
 }
 
-/// Verification from the credential cache alone: `None` when the key is not
-/// cached (or not a key), so that the caller decides without I/O.
-fn verify_cached(
-    state: &AppState,
-    token: &str,
-    now: i64,
-    address: impl FnOnce() -> IpAddr,
-) -> Option<Result<Arc<Credential>, AppError>> {
-    let key = screen(state, token).ok()?;
-    let credential = state.credentials.get(key.hash().as_str())?;
-    Some(check(credential, now, address))
-}
-
 /// The key's credential, from the cache when it holds it, else verified
 /// under the failure throttle; refusals are logged by prefix, and counted
 /// for the key when it is known.
-async fn authenticated(state: &AppState, parts: &Parts) -> Result<Arc<Credential>, AppError> {
+async fn authenticated(state: &KeyState, parts: &Parts) -> Result<Arc<Credential>, AppError> {
     let token = credentials(parts)?;
     let address = || client_address(state, parts);
     let outcome = match verify_cached(state, token, state.clock.now().timestamp_millis(), address) {
@@ -402,32 +282,8 @@ async fn authenticated(state: &AppState, parts: &Parts) -> Result<Arc<Credential
 /// Counts a refused authentication against the key it names, when that key
 /// exists: by its hash (revoked, expired, flag off, address refused), or by
 /// its prefix (a wrong secret). Tokens that name no key are not counted.
-async fn count_refusal(state: &AppState, parts: &Parts, token: &str, error: &AppError) {
-    let key = match error {
-        AppError::KeyRevoked { .. }
-        | AppError::KeyExpired { .. }
-        | AppError::FeatureDisabled { .. }
-        | AppError::IpNotAllowed { .. } => match screen(state, token) {
-            Err(_) => None,
-            // Usually cached by the verification that refused it; not when
-            // an invalidation (another instance's NOTIFY) landed meanwhile.
-            Ok(key) => match state.credentials.get(key.hash().as_str()) {
-                Some(c) => Some((c.id, c.organisation_id)),
-                None => find_credential(&state.db, key.hash().as_str())
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|c| (c.id, c.organisation_id)),
-            },
-        },
-        AppError::InvalidKey { key_prefix } => {
-            crate::usage::data::key_by_prefix(&state.db, key_prefix)
-                .await
-                .ok()
-                .flatten()
-        }
-        _ => None,
-    };
+async fn count_refusal(state: &KeyState, parts: &Parts, token: &str, error: &AppError) {
+    let key = crate::keys::verify::key_refused(state, token, error).await;
     if let Some((key_id, organisation_id)) = key {
         state.usage.refused(NewRefusal {
             key_id,
@@ -441,10 +297,10 @@ async fn count_refusal(state: &AppState, parts: &Parts, token: &str, error: &App
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<KeyState> for Caller {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &KeyState) -> Result<Self, AppError> {
         let credential = authenticated(state, parts).await?;
         let now = state.clock.now();
         let limits = &state.limits.api_per_key;

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use super::auth::{metered_error, Caller, Metered};
 use crate::error::{AppError, FieldError};
 use crate::keys::domain::Permission;
-use crate::leads::data::{self, LeadFilter};
+use crate::keys::KeyState;
+use crate::leads::domain::LeadFilter;
 use crate::leads::domain::{Lead, LeadDraft, LeadPatch, LeadStatus, SearchText};
 use crate::leads::service::{self, Actor};
-use crate::server::db::next_cursor;
-use crate::server::AppState;
+use crate::platform::db::next_cursor;
 
 /// JSON body extractor whose rejections are problem details, with the
 /// caller's RateLimit headers.
@@ -233,7 +233,7 @@ fn lead_id(raw: &str) -> Result<i64, AppError> {
     responses((status = 200, description = "A page of leads", body = LeadList)),
     security(("bearer" = ["leads:read"])))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<KeyState>,
     caller: Caller,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Metered<Json<LeadList>> {
@@ -242,7 +242,7 @@ pub async fn list(
         let Query(params) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
         let (filter, limit) = parse_list(params)?;
         let sync = filter.updated_since.is_some();
-        let mut leads = data::list(&state.db, caller.organisation_id, &filter, limit + 1).await?;
+        let mut leads = service::list(&state, caller.organisation_id, &filter, limit + 1).await?;
         let next_cursor = next_cursor(&mut leads, limit, |last| cursor_after(last, sync));
         Ok(Json(LeadList {
             data: leads,
@@ -290,7 +290,7 @@ pub struct DeletedLeadList {
     responses((status = 200, description = "A page of deleted leads", body = DeletedLeadList)),
     security(("bearer" = ["leads:read"])))]
 pub async fn deleted(
-    State(state): State<AppState>,
+    State(state): State<KeyState>,
     caller: Caller,
     params: Result<Query<DeletedParams>, QueryRejection>,
 ) -> Metered<Json<DeletedLeadList>> {
@@ -327,7 +327,7 @@ pub async fn deleted(
             return Err(AppError::Validation(errors));
         };
         let mut rows =
-            data::deleted(&state.db, caller.organisation_id, since, after, limit + 1).await?;
+            service::deleted(&state, caller.organisation_id, since, after, limit + 1).await?;
         let next_cursor = next_cursor(&mut rows, limit, |last| {
             format!("{}.{}", last.deleted_at, last.lead_id)
         });
@@ -336,7 +336,7 @@ pub async fn deleted(
                 .into_iter()
                 .map(|row| DeletedLead {
                     id: row.lead_id,
-                    deleted_at: crate::server::clock::from_millis(row.deleted_at),
+                    deleted_at: crate::platform::clock::from_millis(row.deleted_at),
                 })
                 .collect(),
             next_cursor,
@@ -350,7 +350,7 @@ pub async fn deleted(
     responses((status = 201, description = "Created; Location names the new lead", body = Lead)),
     security(("bearer" = ["leads:create"])))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<KeyState>,
     caller: Caller,
     body: Body<LeadDraft>,
 ) -> Metered<Response> {
@@ -381,7 +381,7 @@ fn actor(caller: &Caller) -> Actor<'_> {
     responses((status = 200, description = "The lead", body = Lead)),
     security(("bearer" = ["leads:read"])))]
 pub async fn get(
-    State(state): State<AppState>,
+    State(state): State<KeyState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Metered<Json<Lead>> {
@@ -397,7 +397,7 @@ pub async fn get(
 /// authentication costs.
 #[cfg(feature = "bench-routes")]
 pub async fn get_unauthenticated(
-    State(state): State<AppState>,
+    State(state): State<KeyState>,
     Path((org, id)): Path<(i64, String)>,
 ) -> Result<Json<Lead>, AppError> {
     Ok(Json(service::get(&state, org, lead_id(&id)?).await?))
@@ -409,7 +409,7 @@ pub async fn get_unauthenticated(
     responses((status = 200, description = "The updated lead", body = Lead)),
     security(("bearer" = ["leads:update"])))]
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<KeyState>,
     caller: Caller,
     Path(id): Path<String>,
     body: Body<LeadPatch>,
@@ -427,7 +427,7 @@ pub async fn update(
     responses((status = 204, description = "Deleted")),
     security(("bearer" = ["leads:delete"])))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<KeyState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Metered<StatusCode> {

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::leads::Body;
 use crate::error::AppError;
 use crate::keys::service::{self, LEAK_REPORT_MAX};
-use crate::server::throttle::client_key;
-use crate::server::AppState;
+use crate::keys::KeyState;
+use crate::platform::throttle::client_key;
 
 /// Tokens found somewhere they should not be.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -40,13 +40,13 @@ pub struct LeakReportReceived {
     responses((status = 202, description = "Received; any working key among them is revoked", body = LeakReportReceived)),
     security(()))]
 pub async fn report(
-    State(state): State<AppState>,
+    State(state): State<KeyState>,
     headers: HeaderMap,
     extensions: Extensions,
     body: Body<LeakReport>,
 ) -> Result<(StatusCode, Json<LeakReportReceived>), AppError> {
     let address =
-        crate::server::client::client_ip(&headers, &extensions, &state.config.trusted_proxies);
+        crate::platform::client::client_ip(&headers, &extensions, &state.config.trusted_proxies);
     let limit = &state.limits.leak_reports_per_client;
     let verdict = limit.hit(client_key(address).as_str(), state.clock.now());
     if !verdict.allowed {

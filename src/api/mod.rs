@@ -15,7 +15,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::error::AppError;
-use crate::server::AppState;
+use crate::keys::KeyState;
 
 /// Request bodies above this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -57,8 +57,8 @@ fn allowed(paths: &utoipa::openapi::path::Paths) -> String {
 
 /// Adds the 405 fallback to a public route.
 fn with_allow(
-    (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
-) -> UtoipaMethodRouter<AppState> {
+    (schemas, paths, method_router): UtoipaMethodRouter<KeyState>,
+) -> UtoipaMethodRouter<KeyState> {
     let allow = allowed(&paths);
     let method_router = method_router.fallback(move || {
         std::future::ready(AppError::MethodNotAllowed {
@@ -71,8 +71,8 @@ fn with_allow(
 /// Adds the 405 fallback to a key-authenticated route: the key is checked
 /// (and metered) first, as for the methods the route has.
 fn with_allow_for_keys(
-    (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
-) -> UtoipaMethodRouter<AppState> {
+    (schemas, paths, method_router): UtoipaMethodRouter<KeyState>,
+) -> UtoipaMethodRouter<KeyState> {
     let allow = allowed(&paths);
     let method_router = method_router.fallback(move |caller: auth::Caller| {
         let refusal = AppError::MethodNotAllowed {
@@ -84,7 +84,7 @@ fn with_allow_for_keys(
 }
 
 /// The key-authenticated lead routes.
-fn lead_routes() -> OpenApiRouter<AppState> {
+fn lead_routes() -> OpenApiRouter<KeyState> {
     OpenApiRouter::new()
         .routes(with_allow_for_keys(routes!(leads::list, leads::create)))
         .routes(with_allow_for_keys(routes!(leads::deleted)))
@@ -96,7 +96,7 @@ fn lead_routes() -> OpenApiRouter<AppState> {
 }
 
 /// Routes anyone may read.
-fn public_routes() -> OpenApiRouter<AppState> {
+fn public_routes() -> OpenApiRouter<KeyState> {
     OpenApiRouter::new()
         .routes(with_allow(routes!(leaks::report)))
         .routes(with_allow(routes!(openapi_json)))
@@ -116,7 +116,7 @@ async fn not_found() -> AppError {
     AppError::NotFound
 }
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<KeyState> {
     let api = lead_routes().merge(public_routes());
     let (api, _) = OpenApiRouter::new()
         .nest(BASE_PATH, api.fallback(not_found))

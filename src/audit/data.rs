@@ -3,24 +3,15 @@
 
 use sqlx::FromRow;
 
-use crate::server::db::{Conn, Filtered};
+use crate::platform::db::{Conn, Filtered};
 
+use super::service::NewEntry;
 use super::{AuditAction, AuditEntry};
-use crate::auth::data::escape_like;
-use crate::server::clock::from_millis;
-use crate::server::Db;
+use crate::platform::clock::from_millis;
+use crate::platform::db::escape_like;
+use crate::platform::Db;
 
-pub struct NewEntry<'a> {
-    pub organisation_id: i64,
-    pub occurred_at: i64,
-    pub actor: &'a str,
-    pub action: AuditAction,
-    pub key_prefix: Option<&'a str>,
-    pub key_name: Option<&'a str>,
-    pub details: String,
-}
-
-pub async fn record(conn: &mut Conn, entry: NewEntry<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert(conn: &mut Conn, entry: NewEntry<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_entries (organisation_id, occurred_at, actor, action, key_prefix, key_name, details)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

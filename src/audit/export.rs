@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::{data, AuditAction, AuditEntry};
 use crate::auth::session::{guard_request, Need};
 use crate::error::AppError;
-use crate::server::AppState;
+use crate::platform::Platform;
 
 /// Rows read per database query, and so per chunk of the body.
 pub const EXPORT_PAGE: i64 = 500;
@@ -36,68 +36,63 @@ enum Format {
 
 const CSV_HEADER: &str = "id,occurred_at,actor,action,key_prefix,key_name,details\r\n";
 
-/// One CSV field (RFC 4180). A value a spreadsheet would run as a formula
-/// (it starts with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`: key
-/// names and details come from users.
-fn csv_field(out: &mut String, value: &str) {
-    let guarded = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quoted = guarded || value.contains([',', '"', '\n', '\r']);
-    if quoted {
-        out.push('"');
-    }
-    if guarded {
-        out.push('\'');
-    }
-    for c in value.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
-    }
-    if quoted {
-        out.push('"');
+/// A value a spreadsheet would run as a formula (it starts with `=`, `+`,
+/// `-`, `@`, tab or CR) gets a leading `'`: key names and details come from
+/// users.
+fn defused(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}").into()
+    } else {
+        value.into()
     }
 }
 
-fn encode(entries: &[AuditEntry], format: Format) -> String {
-    let mut out = String::with_capacity(entries.len() * 160);
+/// CSV rows (RFC 4180, CRLF line ends). Every field is quoted, as OWASP
+/// advises beside the leading `'`: no spreadsheet reads a quoted field as
+/// a formula.
+fn csv_rows(entries: &[AuditEntry]) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(Vec::with_capacity(entries.len() * 160));
     for e in entries {
-        match format {
-            Format::Csv => {
-                let occurred = e
-                    .occurred_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-                for (i, field) in [
-                    e.id.to_string().as_str(),
-                    occurred.as_str(),
-                    &e.actor,
-                    &e.action,
-                    e.key_prefix.as_deref().unwrap_or(""),
-                    e.key_name.as_deref().unwrap_or(""),
-                    &e.details,
-                ]
-                .into_iter()
-                .enumerate()
-                {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    csv_field(&mut out, field);
-                }
-                out.push_str("\r\n");
-            }
-            Format::JsonLines => {
-                out.push_str(&serde_json::to_string(e).unwrap_or_default());
-                out.push('\n');
-            }
-        }
+        let occurred = e
+            .occurred_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let id = e.id.to_string();
+        let record = [
+            id.as_str(),
+            occurred.as_str(),
+            &e.actor,
+            &e.action,
+            e.key_prefix.as_deref().unwrap_or(""),
+            e.key_name.as_deref().unwrap_or(""),
+            &e.details,
+        ]
+        .map(defused);
+        // Writing to memory cannot fail.
+        let _ = writer.write_record(record.iter().map(|f| f.as_ref()));
     }
-    out
+    writer
+        .into_inner()
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default()
+}
+
+fn encode(entries: &[AuditEntry], format: Format) -> String {
+    match format {
+        Format::Csv => csv_rows(entries),
+        Format::JsonLines => entries
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap_or_default() + "\n")
+            .collect(),
+    }
 }
 
 /// Where the stream is: the id to continue below, or done.
 struct Cursor {
-    state: AppState,
+    state: Platform,
     organisation_id: i64,
     prefix: String,
     action: Option<AuditAction>,
@@ -139,7 +134,7 @@ async fn next_chunk(mut cursor: Cursor) -> Option<(Result<Bytes, std::io::Error>
 }
 
 pub async fn download(
-    State(state): State<AppState>,
+    State(state): State<Platform>,
     parts: Parts,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
@@ -201,19 +196,33 @@ pub async fn download(
 mod tests {
     use super::*;
 
+    fn entry(details: &str) -> AuditEntry {
+        AuditEntry {
+            id: 7,
+            occurred_at: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+            actor: "dev@acme.test".into(),
+            action: "key.created".into(),
+            key_prefix: Some("sk_AbCd1234_01".into()),
+            key_name: Some("CI".into()),
+            details: details.into(),
+        }
+    }
+
     #[test]
     fn csv_fields_are_quoted_and_formulas_are_defused() {
         let field = |v: &str| {
-            let mut out = String::new();
-            csv_field(&mut out, v);
-            out
+            csv_rows(&[entry(v)])
+                .strip_prefix(r#""7","1970-01-01T00:00:00.000Z","dev@acme.test","key.created","sk_AbCd1234_01","CI","#)
+                .and_then(|rest| rest.strip_suffix("\r\n"))
+                .unwrap()
+                .to_owned()
         };
-        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("plain"), "\"plain\"");
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(field("two\nlines"), "\"two\nlines\"");
         assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(field("-1"), "\"'-1\"");
-        assert_eq!(field(""), "");
+        assert_eq!(field(""), "\"\"");
     }
 }

@@ -5,6 +5,8 @@ pub mod data;
 #[cfg(feature = "ssr")]
 pub mod export;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod service;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -131,7 +133,7 @@ pub async fn list_audit(
         AUDIT_PAGE_SIZE + 1,
     )
     .await?;
-    let next_before = crate::server::db::next_cursor(&mut entries, AUDIT_PAGE_SIZE, |e| e.id);
+    let next_before = crate::platform::db::next_cursor(&mut entries, AUDIT_PAGE_SIZE, |e| e.id);
     Ok(AuditPage {
         entries,
         next_before,

@@ -3,10 +3,10 @@
 use leptos::prelude::*;
 
 use super::{list_audit, AuditAction};
-use crate::auth::DeveloperAccess;
-use crate::ui::{
-    encode, format_time, opened_with, signed_in, AccessDenied, Cursor, CursorPager, ErrorBanner,
-};
+use crate::auth::pages::signed_in;
+use crate::error::DeveloperAccess;
+use crate::platform::clock::format_time;
+use crate::web::ui::{encode, opened_with, AccessDenied, Cursor, CursorPager, ErrorBanner};
 
 /// Dashboard → Audit log: drawn by the server, no wasm. The filters are a
 /// GET form and the pages are links, so every view has its own address.

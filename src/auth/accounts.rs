@@ -6,9 +6,10 @@ use super::{
     password,
 };
 use crate::error::{AppError, FieldError};
-use crate::keys::domain::KeyHash;
-use crate::server::db::begin_write;
-use crate::server::{AppState, Db};
+use crate::platform::clock::from_millis;
+use crate::platform::db::begin_write;
+use crate::platform::secret::TokenHash;
+use crate::platform::{Db, Platform};
 
 pub async fn create_user(
     db: &Db,
@@ -43,7 +44,7 @@ pub async fn create_user(
 /// How long a password-reset link works.
 pub const RESET_LINK_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
 
-async fn find(state: &AppState, email: &str) -> Result<data::UserRow, AppError> {
+async fn find(state: &Platform, email: &str) -> Result<data::UserRow, AppError> {
     let email = Email::parse(email).map_err(|e| AppError::Validation(vec![e]))?;
     data::find_user_by_email(&state.db, email.as_str())
         .await?
@@ -53,7 +54,7 @@ async fn find(state: &AppState, email: &str) -> Result<data::UserRow, AppError> 
 /// Disables an account (its sessions end, sign-in is refused) or enables it
 /// again. Platform admins and the operator CLI only; `actor` is who.
 pub async fn set_disabled(
-    state: &AppState,
+    state: &Platform,
     actor: &str,
     email: &str,
     disabled: bool,
@@ -81,18 +82,18 @@ pub async fn set_disabled(
 /// A one-time link (`/reset-password/<token>`) with which the user sets a new
 /// password; only the token's SHA-256 is stored.
 pub async fn create_reset_link(
-    state: &AppState,
+    state: &Platform,
     actor: &str,
     email: &str,
 ) -> Result<(i64, String), AppError> {
     let user = find(state, email).await?;
-    let token = crate::server::secret::new_token();
+    let token = crate::platform::secret::new_token();
     let now = state.clock.now();
     let mut tx = begin_write(&state.db).await?;
     data::insert_password_reset(
         &mut tx,
         user.id,
-        KeyHash::of(&token).as_str(),
+        TokenHash::of(&token).as_str(),
         now.timestamp_millis(),
         (now + RESET_LINK_LIFETIME).timestamp_millis(),
     )
@@ -105,11 +106,11 @@ pub async fn create_reset_link(
 /// Sets a new password with a reset link: once, before it expires. Every
 /// session of the user ends. Returns the user.
 pub async fn reset_password(
-    state: &AppState,
+    state: &Platform,
     token: &str,
     new_password: &str,
 ) -> Result<i64, AppError> {
-    if !crate::server::secret::is_token(token) {
+    if !crate::platform::secret::is_token(token) {
         return Err(AppError::ResetLinkInvalid);
     }
     // The link is looked up before Argon2 runs, so that made-up links cost
@@ -123,7 +124,7 @@ pub async fn reset_password(
     if let Some(retry_after_secs) = per_client.is_blocked(client.as_str(), now_at) {
         return Err(AppError::Throttled { retry_after_secs });
     }
-    let token_hash = KeyHash::of(token);
+    let token_hash = TokenHash::of(token);
     if data::pending_password_reset(&state.db, token_hash.as_str(), now)
         .await?
         .is_none()
@@ -146,4 +147,38 @@ pub async fn reset_password(
     let owner = format!("user #{user_id}");
     super::session::security_event(state, "password_reset.used", &owner, &owner).await;
     Ok(user_id)
+}
+
+/// Accounts whose email contains `q` (at most 50): the platform admin's search.
+pub async fn find_users(state: &Platform, q: &str) -> Result<Vec<super::UserSummary>, AppError> {
+    Ok(data::search_users(&state.db, q.trim(), 50)
+        .await?
+        .into_iter()
+        .map(|u| super::UserSummary {
+            email: u.email,
+            is_platform_admin: u.is_platform_admin,
+            created_at: from_millis(u.created_at),
+            disabled: u.disabled_at.is_some(),
+        })
+        .collect())
+}
+
+/// The security log, newest first, 50 entries before `before` (an id).
+pub async fn security_events(
+    state: &Platform,
+    before: Option<i64>,
+) -> Result<Vec<super::SecurityEvent>, AppError> {
+    Ok(data::security_events(&state.db, before, 50)
+        .await?
+        .into_iter()
+        .map(|e| super::SecurityEvent {
+            id: e.id,
+            occurred_at: from_millis(e.occurred_at),
+            kind: e.kind,
+            email: e.email,
+            actor: e.actor,
+            client_ip: e.client_ip,
+            user_agent: e.user_agent,
+        })
+        .collect())
 }

@@ -1,15 +1,44 @@
-//! SQL for users and sessions.
+//! SQL for users, sessions and the memberships that sessions read.
 
+use crate::platform::db::escape_like;
 use sqlx::FromRow;
 
-use crate::server::Db;
+use crate::platform::Db;
+
+/// A user's membership of one organisation, with that organisation's
+/// Developer API flag: what the access guard decides by.
+#[derive(Debug, Clone, FromRow)]
+pub struct MembershipRow {
+    pub organisation_id: i64,
+    pub slug: String,
+    pub name: String,
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
+    pub is_admin: bool,
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
+    pub is_developer: bool,
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
+    pub developer_api: bool,
+}
+
+pub async fn memberships_of(db: &Db, user_id: i64) -> Result<Vec<MembershipRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.id AS organisation_id, o.slug, o.name, CAST(m.is_admin AS INTEGER) AS is_admin, CAST(m.is_developer AS INTEGER) AS is_developer,
+                EXISTS (SELECT 1 FROM organisation_flags f
+                        WHERE f.organisation_id = o.id AND f.flag = 'developer-api') AS developer_api
+         FROM memberships m JOIN organisations o ON o.id = m.organisation_id
+         WHERE m.user_id = $1 ORDER BY o.name, o.id",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub is_platform_admin: bool,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
@@ -65,13 +94,6 @@ pub async fn count_users(db: &Db) -> Result<i64, sqlx::Error> {
     Ok(n.0)
 }
 
-/// Escapes LIKE wildcards so user input matches literally.
-pub fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionRow {
     pub user_id: i64,
@@ -79,7 +101,7 @@ pub struct SessionRow {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub email: String,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub is_platform_admin: bool,
     pub disabled_at: Option<i64>,
 }
@@ -196,7 +218,7 @@ pub async fn set_disabled_at(db: &Db, user_id: i64, at: Option<i64>) -> Result<b
 
 /// The user's unused reset links stop working: a new password was set.
 pub async fn drop_pending_resets(
-    conn: &mut crate::server::db::Conn,
+    conn: &mut crate::platform::db::Conn,
     user_id: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL")
@@ -208,7 +230,7 @@ pub async fn drop_pending_resets(
 
 /// A new reset link for the user; any earlier unused one stops working.
 pub async fn insert_password_reset(
-    conn: &mut crate::server::db::Conn,
+    conn: &mut crate::platform::db::Conn,
     user_id: i64,
     token_hash: &str,
     now: i64,
@@ -247,7 +269,7 @@ pub async fn pending_password_reset(
 }
 
 pub async fn use_password_reset(
-    conn: &mut crate::server::db::Conn,
+    conn: &mut crate::platform::db::Conn,
     token_hash: &str,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
@@ -264,7 +286,7 @@ pub async fn use_password_reset(
 }
 
 pub async fn set_password_hash_in(
-    conn: &mut crate::server::db::Conn,
+    conn: &mut crate::platform::db::Conn,
     user_id: i64,
     hash: &str,
 ) -> Result<(), sqlx::Error> {

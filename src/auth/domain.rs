@@ -3,6 +3,31 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
+use crate::platform::text::{PASSWORD_MAX, PASSWORD_MIN};
+
+/// What a member may do in one organisation. A form leaves an unticked box
+/// out, hence the defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MemberPermissions {
+    /// Manage members and their permissions.
+    pub admin: bool,
+    /// Use the Developer area: API keys and the docs playground.
+    pub developer: bool,
+}
+
+impl MemberPermissions {
+    /// "member", "Developer", "Admin and Developer"...: for lists and the
+    /// audit log.
+    pub fn describe(self) -> &'static str {
+        match (self.admin, self.developer) {
+            (true, true) => "Admin and Developer",
+            (true, false) => "Admin",
+            (false, true) => "Developer",
+            (false, false) => "member",
+        }
+    }
+}
 
 /// A lower-cased email address of plausible shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,9 +67,6 @@ impl Email {
 /// A new password: 10 to 128 characters, and (on the server) not easy to
 /// guess. Never logged, never serialised.
 pub struct Password(String);
-
-pub const PASSWORD_MIN: usize = 10;
-pub const PASSWORD_MAX: usize = 128;
 
 impl Password {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
@@ -98,6 +120,15 @@ fn too_guessable(raw: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn permissions_are_described_in_the_products_words() {
+        let p = |admin, developer| MemberPermissions { admin, developer }.describe();
+        assert_eq!(p(true, true), "Admin and Developer");
+        assert_eq!(p(false, true), "Developer");
+        assert_eq!(p(true, false), "Admin");
+        assert_eq!(p(false, false), "member");
+    }
+
     use super::*;
 
     #[cfg(feature = "ssr")]

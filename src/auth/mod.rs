@@ -11,15 +11,41 @@ pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session;
 
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
-use crate::orgs::domain::MemberPermissions;
+use crate::error::{AppError, DeveloperAccess};
 #[cfg(feature = "ssr")]
-use crate::server::forms::{finish, Then};
+use crate::web::forms::{finish, Then};
+use domain::MemberPermissions;
 
+/// An account as the platform admin finds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub email: String,
+    pub is_platform_admin: bool,
+    pub created_at: DateTime<Utc>,
+    pub disabled: bool,
+}
+
+/// One entry of the security log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityEvent {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub kind: String,
+    pub email: String,
+    /// Who acted: the owner, a platform admin, "Operator (CLI)"; empty for
+    /// an anonymous client.
+    pub actor: String,
+    pub client_ip: String,
+    pub user_agent: String,
+}
+
+/// The security log (sign-ins, password and account changes), newest first,
+/// 50 at a time.
 /// The signed-in user as the dashboard sees them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Viewer {
@@ -43,15 +69,6 @@ pub struct ActiveOrg {
     pub developer_api: bool,
 }
 
-/// Why the Developer area is, or is not, open to someone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DeveloperAccess {
-    Granted,
-    MissingPermission,
-    FlagOff,
-    MissingPermissionAndFlag,
-}
-
 impl ActiveOrg {
     pub fn developer_access(&self) -> DeveloperAccess {
         match (self.permissions.developer, self.developer_api) {
@@ -59,59 +76,6 @@ impl ActiveOrg {
             (false, true) => DeveloperAccess::MissingPermission,
             (true, false) => DeveloperAccess::FlagOff,
             (false, false) => DeveloperAccess::MissingPermissionAndFlag,
-        }
-    }
-}
-
-impl DeveloperAccess {
-    /// What is missing and who can grant it, in the docs page's words.
-    pub fn explain(self, org: &str) -> Option<String> {
-        let permission = format!(
-            "You need the Developer permission in {org}. An admin of {org} can grant it on the Members page."
-        );
-        let flag = format!(
-            "The Developer API feature flag is not enabled for {org}. It is enabled by your platform admin; it's not self-serve."
-        );
-        match self {
-            Self::Granted => None,
-            Self::MissingPermission => Some(permission),
-            Self::FlagOff => Some(flag),
-            Self::MissingPermissionAndFlag => Some(format!("{permission} {flag}")),
-        }
-    }
-}
-
-/// Why a signed-in user may not do something: one typed answer for every
-/// access check (dashboard, server functions, CLI), so that callers and
-/// tests match the reason rather than a sentence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Refusal {
-    NoOrganisation,
-    /// The Developer area: the permission, the flag, or both, are missing.
-    Developer {
-        org: String,
-        access: DeveloperAccess,
-    },
-    OrgAdmin {
-        org: String,
-    },
-    PlatformAdmin,
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::NoOrganisation => f.write_str("You are not a member of any organisation yet."),
-            Self::Developer { org, access } => {
-                f.write_str(&access.explain(org).unwrap_or_default())
-            }
-            Self::OrgAdmin { org } => {
-                write!(
-                    f,
-                    "You need the Admin permission in {org} to manage members."
-                )
-            }
-            Self::PlatformAdmin => f.write_str("Only platform admins can do this."),
         }
     }
 }

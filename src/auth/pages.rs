@@ -4,9 +4,11 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
+use super::Viewer;
 use super::{list_sessions, ChangePassword, EndSession, ResetPassword, SignIn};
-use crate::error::FieldError;
-use crate::ui::{error_parts, field_error, format_time, opened_with, signed_in, ErrorBanner};
+use crate::error::{AppError, FieldError};
+use crate::platform::clock::format_time;
+use crate::web::ui::{error_parts, field_error, opened_with, AccessDenied, ErrorBanner};
 
 /// Sign in: drawn by the server, a plain form post, no wasm. It redirects
 /// to /leads, or back here with the one generic error. (A signed-out browser
@@ -133,7 +135,7 @@ fn Sessions() -> impl IntoView {
 /// by the server, without wasm: a plain form post that redirects to /leads.
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let token = crate::ui::path_param("token");
+    let token = crate::web::ui::path_param("token");
     view! { <ResetPasswordForm token=token/> }
 }
 
@@ -158,5 +160,50 @@ fn ResetPasswordForm(token: String) -> impl IntoView {
                 <button class="button primary" type="submit" disabled=move || reset.pending().get()>"Set password"</button>
             </ActionForm>
         </main>
+    }
+}
+
+/// The signed-in viewer, loaded once per page and shared through context.
+#[derive(Clone, Copy)]
+pub struct ViewerResource(pub Resource<Result<Option<Viewer>, AppError>>);
+
+pub fn use_viewer() -> Resource<Result<Option<Viewer>, AppError>> {
+    expect_context::<ViewerResource>().0
+}
+
+/// Renders `page` for a signed-in viewer, or a sign-in prompt.
+pub fn signed_in<V: IntoView + 'static>(
+    page: impl Fn(Viewer) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let viewer = use_viewer();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let page = page.clone();
+                Suspend::new(async move {
+                    match viewer.await {
+                        Ok(Some(v)) => page(v).into_any(),
+                        Ok(None) => view! { <SignInPrompt/> }.into_any(),
+                        // The database is away: say so plainly, as a page.
+                        Err(e @ AppError::Unavailable) => view! {
+                            <AccessDenied title="Leadline is unavailable" message=e.to_string()/>
+                        }
+                        .into_any(),
+                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn SignInPrompt() -> impl IntoView {
+    view! {
+        <section class="card empty">
+            <h2>"Please sign in"</h2>
+            <p>"You need to be signed in to see this page."</p>
+            <a class="button primary" href="/sign-in">"Sign in"</a>
+        </section>
     }
 }

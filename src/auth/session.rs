@@ -1,25 +1,20 @@
 //! Server-side sessions: a random token in an HttpOnly cookie, stored hashed.
 
-use axum::http::{header, request::Parts, HeaderValue};
+use axum::http::{header, request::Parts};
 use leptos::prelude::*;
 
-use super::{
-    data, domain::Email, password, ActiveOrg, DeveloperAccess, OrgChoice, Refusal, SessionInfo,
-    Viewer,
-};
+use super::data::{self, memberships_of, MembershipRow};
+use super::domain::{Email, MemberPermissions};
+use super::{password, ActiveOrg, OrgChoice, SessionInfo, Viewer};
 use crate::error::AppError;
-use crate::keys::domain::KeyHash;
-use crate::orgs::data::{memberships_of, MembershipRow};
-use crate::orgs::domain::MemberPermissions;
-use crate::server::clock::from_millis;
-use crate::server::AppState;
-
-const COOKIE: &str = "leadline_session";
-const SECURE_COOKIE: &str = "__Host-leadline_session";
+use crate::error::{DeveloperAccess, Refusal};
+use crate::platform::clock::from_millis;
+use crate::platform::secret::TokenHash;
+use crate::platform::Platform;
 
 /// The app state, as provided to every server function by leptos_axum.
-pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or(AppError::Internal)
+pub fn state() -> Result<Platform, AppError> {
+    use_context::<Platform>().ok_or(AppError::Internal)
 }
 
 /// A signed-in user with their memberships, resolved from the session cookie.
@@ -130,7 +125,7 @@ pub enum Need {
 /// A request that passed the access guard: the state, who is signed in,
 /// and the organisation they act on.
 pub struct Granted {
-    pub state: AppState,
+    pub state: Platform,
     pub user: SessionUser,
     pub org: OrgScope,
 }
@@ -145,18 +140,18 @@ pub async fn guard(need: Need) -> Result<Granted, AppError> {
 
 /// The same guard for a plain axum handler (a download), from the request.
 pub async fn guard_request(
-    state: &AppState,
+    state: &Platform,
     parts: &Parts,
     need: Need,
 ) -> Result<Granted, AppError> {
-    let token = session_token(parts, cookie_name(state)).ok_or(AppError::SignInRequired)?;
+    let token = session_token(state, parts).ok_or(AppError::SignInRequired)?;
     let user = resolve(state, &token)
         .await?
         .ok_or(AppError::SignInRequired)?;
     grant(state.clone(), user, need)
 }
 
-fn grant(state: AppState, user: SessionUser, need: Need) -> Result<Granted, AppError> {
+fn grant(state: Platform, user: SessionUser, need: Need) -> Result<Granted, AppError> {
     let org = match need {
         Need::Member => user.require_member()?,
         Need::Developer => user.require_developer()?,
@@ -166,7 +161,7 @@ fn grant(state: AppState, user: SessionUser, need: Need) -> Result<Granted, AppE
 }
 
 /// The guard for the platform console.
-pub async fn guard_platform_admin() -> Result<(AppState, SessionUser), AppError> {
+pub async fn guard_platform_admin() -> Result<(Platform, SessionUser), AppError> {
     let state = state()?;
     let user = require_user().await?;
     user.require_platform_admin()?;
@@ -195,45 +190,15 @@ pub fn developer_gate(m: &MembershipRow) -> Result<(), AppError> {
     }
 }
 
-/// This browser's session token, from its cookie alone (whether it names a
-/// live session is for the caller to find out): what seals its flash.
-pub fn browser_token(state: &AppState, parts: &Parts) -> Option<String> {
-    session_token(parts, cookie_name(state))
+/// This browser's session token, from its cookie alone.
+fn session_token(state: &Platform, parts: &Parts) -> Option<String> {
+    crate::web::cookies::session_token(&state.config, &parts.headers)
 }
 
-fn cookie_name(state: &AppState) -> &'static str {
-    if state.config.secure_cookies {
-        SECURE_COOKIE
-    } else {
-        COOKIE
-    }
-}
-
-fn session_token(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-fn set_cookie(state: &AppState, value: &str, max_age_secs: u64) {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}",
-        cookie_name(state)
-    );
-    if let (Some(response), Ok(value)) = (
+fn set_cookie(state: &Platform, value: &str, max_age_secs: u64) {
+    if let (Some(response), Some(value)) = (
         use_context::<leptos_axum::ResponseOptions>(),
-        HeaderValue::from_str(&cookie),
+        crate::web::cookies::set_session(&state.config, value, max_age_secs),
     ) {
         response.append_header(header::SET_COOKIE, value);
     }
@@ -253,7 +218,7 @@ fn client_details(parts: &Parts) -> (String, String) {
         .collect();
     let client_ip = state()
         .map(|state| {
-            crate::server::client::client_ip(
+            crate::platform::client::client_ip(
                 &parts.headers,
                 &parts.extensions,
                 &state.config.trusted_proxies,
@@ -345,14 +310,14 @@ pub async fn current() -> Result<Option<SessionUser>, AppError> {
     let Some(parts) = use_context::<Parts>() else {
         return Ok(None);
     };
-    let Some(token) = session_token(&parts, cookie_name(&state)) else {
+    let Some(token) = session_token(&state, &parts) else {
         return Ok(None);
     };
     resolve(&state, &token).await
 }
 
-pub async fn resolve(state: &AppState, token: &str) -> Result<Option<SessionUser>, AppError> {
-    let token_hash = KeyHash::of(token).as_str().to_owned();
+pub async fn resolve(state: &Platform, token: &str) -> Result<Option<SessionUser>, AppError> {
+    let token_hash = TokenHash::of(token).as_str().to_owned();
     let Some(row) = data::find_session(&state.db, &token_hash).await? else {
         return Ok(None);
     };
@@ -425,7 +390,7 @@ pub async fn sign_in(email: &str, candidate: &str) -> Result<(), AppError> {
 /// empty for an anonymous client), from which address and browser. Never a
 /// password. A failure to write is logged, not fatal: it must not block
 /// signing in.
-pub async fn security_event(state: &AppState, kind: &str, email: &str, actor: &str) {
+pub async fn security_event(state: &Platform, kind: &str, email: &str, actor: &str) {
     let (user_agent, client_ip) = use_context::<Parts>()
         .map(|parts| client_details(&parts))
         .unwrap_or_default();
@@ -447,7 +412,7 @@ pub async fn security_event(state: &AppState, kind: &str, email: &str, actor: &s
 /// sign-in): written to the security log within a per-client and an overall
 /// bound (`Limits::anonymous_events*`), past which it goes to the server log
 /// only. The log's growth is bounded whatever a client sends.
-pub async fn anonymous_security_event(state: &AppState, kind: &str, email: &str) {
+pub async fn anonymous_security_event(state: &Platform, kind: &str, email: &str) {
     let now = state.clock.now();
     let client = request_client(state);
     let limits = &state.limits;
@@ -470,15 +435,15 @@ pub async fn anonymous_security_event(state: &AppState, kind: &str, email: &str)
 
 /// The throttles' name for the client of the request being served (its
 /// address, or IPv6 /64).
-pub fn request_client(state: &AppState) -> String {
+pub fn request_client(state: &Platform) -> String {
     use_context::<Parts>()
         .map(|parts| {
-            let ip = crate::server::client::client_ip(
+            let ip = crate::platform::client::client_ip(
                 &parts.headers,
                 &parts.extensions,
                 &state.config.trusted_proxies,
             );
-            crate::server::throttle::client_key(ip)
+            crate::platform::throttle::client_key(ip)
         })
         .unwrap_or_default()
 }
@@ -488,7 +453,7 @@ pub fn request_client(state: &AppState) -> String {
 /// is counted before Argon2 runs, so parallel guesses cannot outrun the
 /// limit; limits are per account and client, and per client.
 pub async fn check_password(
-    state: &AppState,
+    state: &Platform,
     account: &str,
     stored: Option<String>,
     candidate: &str,
@@ -517,14 +482,14 @@ pub async fn check_password(
 
 /// Signs this browser in as `user_id`: a new random token in the cookie,
 /// replacing whatever session it had (rotation at sign-in).
-pub async fn start_session(state: &AppState, user_id: i64) -> Result<(), AppError> {
+pub async fn start_session(state: &Platform, user_id: i64) -> Result<(), AppError> {
     let now = state.clock.now();
     if let Some(parts) = use_context::<Parts>() {
-        if let Some(old) = session_token(&parts, cookie_name(state)) {
-            data::delete_session(&state.db, KeyHash::of(&old).as_str()).await?;
+        if let Some(old) = session_token(state, &parts) {
+            data::delete_session(&state.db, TokenHash::of(&old).as_str()).await?;
         }
     }
-    let token = crate::server::secret::new_token();
+    let token = crate::platform::secret::new_token();
     let first_org = memberships_of(&state.db, user_id)
         .await?
         .first()
@@ -535,7 +500,7 @@ pub async fn start_session(state: &AppState, user_id: i64) -> Result<(), AppErro
     data::insert_session(
         &state.db,
         data::NewSession {
-            token_hash: KeyHash::of(&token).as_str(),
+            token_hash: TokenHash::of(&token).as_str(),
             user_id,
             active_organisation_id: first_org,
             now: now.timestamp_millis(),

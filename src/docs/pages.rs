@@ -5,9 +5,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::{get_api_reference, ApiReference, EndpointDoc, ErrorEntry, SchemaDoc};
+use crate::auth::pages::use_viewer;
 use crate::error::AppError;
 use crate::keys::GenerateTestToken;
-use crate::ui::{format_optional, use_viewer, ErrorBanner, EyeIcon, EyeOffIcon};
+use crate::platform::clock::format_optional;
+use crate::web::ui::{encode, ErrorBanner, EyeIcon, EyeOffIcon};
 
 fn reference() -> Resource<Result<ApiReference, AppError>> {
     Resource::new(|| (), |_| get_api_reference())
@@ -350,7 +352,7 @@ fn PlaygroundForm(
     example: Option<String>,
     missing: Option<String>,
 ) -> impl IntoView {
-    crate::ui::island_start();
+    crate::web::ui::island_start();
     let generate = ServerAction::<GenerateTestToken>::new();
     let authorization = RwSignal::new(String::new());
     let revealed = RwSignal::new(false);
@@ -466,17 +468,6 @@ fn PlaygroundForm(
                 }.into_any(),
             })}
         </div>
-    }
-}
-
-fn encode(value: &str) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        String::from(js_sys::encode_uri_component(value))
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        value.to_owned()
     }
 }
 

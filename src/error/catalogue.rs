@@ -4,7 +4,7 @@
 //! from it, so none of them can drift from the errors the server gives.
 
 use super::{AppError, FieldError};
-use crate::auth::Refusal;
+use crate::error::Refusal;
 
 /// What the docs say about one error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,14 +1,15 @@
 //! SQL for API keys. Every dashboard query is scoped by organisation in SQL.
 
+use super::verify::Credential;
 use sqlx::FromRow;
 
-use crate::server::db::{Conn, Filtered};
+use crate::platform::db::{Conn, Filtered};
 
 use super::domain::{
     Expiry, IpAllowlist, KeyPolicy, KeyStatus, KeySummary, Permissions, Revocation, EXPIRY_WARNING,
 };
-use crate::server::clock::from_millis;
-use crate::server::Db;
+use crate::platform::clock::from_millis;
+use crate::platform::Db;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct KeyRow {
@@ -16,20 +17,20 @@ pub struct KeyRow {
     pub organisation_id: i64,
     pub name: String,
     pub prefix: String,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub can_read: bool,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub can_create: bool,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub can_update: bool,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub can_delete: bool,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub revoked_reason: Option<String>,
     pub rolled_from: Option<String>,
     pub allowed_ips: String,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub is_playground: bool,
     pub created_at: i64,
     pub created_by_email: Option<String>,
@@ -84,7 +85,9 @@ impl KeyRow {
             calls_24h: 0,
             unused: status.works()
                 && self.last_used_at.unwrap_or(self.created_at)
-                    < now_ms - crate::usage::domain::UNUSED_DAYS * crate::usage::domain::DAY_MS,
+                    < now_ms
+                        - crate::keys::usage::domain::UNUSED_DAYS
+                            * crate::keys::usage::domain::DAY_MS,
             expires_at: self.expires_at.map(from_millis),
             created_at: from_millis(self.created_at),
             created_by: self
@@ -303,7 +306,7 @@ pub async fn delete(conn: &mut Conn, organisation_id: i64, id: i64) -> Result<()
         .await?
         .rows_affected();
     if deleted > 0 {
-        crate::usage::data::forget_key(conn, id).await?;
+        crate::keys::usage::data::forget_key(conn, id).await?;
     }
     Ok(())
 }
@@ -325,50 +328,20 @@ pub async fn count_live_playground(
     Ok(n.0)
 }
 
-/// What the API needs to authenticate a request, found by the key's hash.
-#[derive(Debug, Clone, FromRow)]
-pub struct Credential {
-    pub id: i64,
-    pub organisation_id: i64,
-    pub name: String,
-    pub prefix: String,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
-    pub can_read: bool,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
-    pub can_create: bool,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
-    pub can_update: bool,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
-    pub can_delete: bool,
-    pub expires_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-    pub revoked_reason: Option<String>,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
-    pub developer_api: bool,
-    /// Parsed once when loaded (and cached with the rest).
-    #[sqlx(try_from = "String")]
-    pub allowed_ips: IpAllowlist,
-}
-
-impl From<String> for IpAllowlist {
-    fn from(stored: String) -> Self {
-        Self::from_stored(&stored)
-    }
-}
-
 pub async fn find_credential(db: &Db, key_hash: &str) -> Result<Option<Credential>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT k.id, k.organisation_id, k.name, k.prefix, CAST(k.can_read AS INTEGER) AS can_read,
-                CAST(k.can_create AS INTEGER) AS can_create, CAST(k.can_update AS INTEGER) AS can_update,
-                CAST(k.can_delete AS INTEGER) AS can_delete,
-                k.expires_at, k.revoked_at, k.revoked_reason, k.allowed_ips,
+    let found: Option<Credential> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS},
                 EXISTS (SELECT 1 FROM organisation_flags f
                         WHERE f.organisation_id = k.organisation_id AND f.flag = 'developer-api') AS developer_api
-         FROM api_keys k WHERE k.key_hash = $1",
-    )
+         FROM api_keys k LEFT JOIN users u ON u.id = k.created_by WHERE k.key_hash = $1"
+    ))
     .bind(key_hash)
     .fetch_optional(db)
-    .await
+    .await?;
+    Ok(found.map(|mut credential| {
+        credential.allowlist = IpAllowlist::from_stored(&credential.key.allowed_ips);
+        credential
+    }))
 }
 
 pub async fn add_usage(
@@ -493,7 +466,7 @@ pub async fn legacy_prefixes(db: &Db) -> Result<Vec<String>, sqlx::Error> {
 #[derive(Debug, Clone, FromRow)]
 struct PolicyRow {
     key_max_lifetime_days: Option<i64>,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     key_expiry_required: bool,
 }
 

@@ -8,8 +8,10 @@ pub mod domain;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
-#[cfg(feature = "ssr")]
+pub mod token;
 pub mod usage;
+#[cfg(feature = "ssr")]
+pub mod verify;
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -17,10 +19,65 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
-use crate::server::forms::{finish, finish_showing, Then};
+use crate::web::forms::{finish, finish_showing, Then};
 use domain::{CreatedKey, Grace, KeyPolicy, KeySummary, Permissions};
 
 pub const KEYS_PAGE_SIZE: i64 = 20;
+
+/// What keys need beyond the platform: the credential cache, the usage
+/// recorder, and the prefixes of keys made before checksums. Cheap to clone;
+/// it derefs to the `Platform` it holds.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct KeyState(std::sync::Arc<KeyShared>);
+
+#[cfg(feature = "ssr")]
+pub struct KeyShared {
+    pub platform: crate::platform::Platform,
+    pub credentials: cache::CredentialCache,
+    pub usage: usage::recorder::Usage,
+    /// Prefixes of the keys made before checksums (loaded at start; none is
+    /// ever added): the only tokens with a bad checksum worth looking up.
+    pub legacy_keys: std::collections::HashSet<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl KeyState {
+    pub fn new(
+        platform: crate::platform::Platform,
+        legacy_keys: std::collections::HashSet<String>,
+    ) -> Self {
+        Self(std::sync::Arc::new(KeyShared {
+            credentials: cache::CredentialCache::new(std::sync::Arc::clone(&platform.changes)),
+            usage: usage::recorder::Usage::new(platform.db.clone()),
+            legacy_keys,
+            platform,
+        }))
+    }
+
+    /// The keys state of the request being served (server functions).
+    pub fn current() -> Result<Self, AppError> {
+        use_context::<Self>().ok_or(AppError::Internal)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl std::ops::Deref for KeyState {
+    type Target = KeyShared;
+
+    fn deref(&self) -> &KeyShared {
+        &self.0
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl std::ops::Deref for KeyShared {
+    type Target = crate::platform::Platform;
+
+    fn deref(&self) -> &crate::platform::Platform {
+        &self.platform
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeysPage {
@@ -39,16 +96,14 @@ pub struct KeysPage {
     pub suggested_expiry: Option<String>,
     /// Whether the list shows only keys unused for 90 days.
     pub unused_only: bool,
-    /// All keys' requests over 7 days and the top keys, as HTML drawn by
-    /// the server (see `usage::service::overview_html`).
-    pub overview_html: String,
+    /// All keys' requests over 7 days and the top keys.
+    pub overview: usage::domain::OrgOverview,
 }
 
 #[cfg(feature = "ssr")]
-async fn developer() -> Result<(crate::server::AppState, crate::auth::session::OrgScope), AppError>
-{
+async fn developer() -> Result<(KeyState, crate::auth::session::OrgScope), AppError> {
     let granted = crate::auth::session::guard(crate::auth::session::Need::Developer).await?;
-    Ok((granted.state, granted.org))
+    Ok((KeyState::current()?, granted.org))
 }
 
 /// The active organisation's keys, newest first; with `unused_only`, only
@@ -65,7 +120,8 @@ pub async fn list_keys(
     let filter = if unused_only {
         let now = now.timestamp_millis();
         data::KeyFilter::UnusedSince {
-            before: now - crate::usage::domain::UNUSED_DAYS * crate::usage::domain::DAY_MS,
+            before: now
+                - crate::keys::usage::domain::UNUSED_DAYS * crate::keys::usage::domain::DAY_MS,
             now,
         }
     } else {
@@ -79,7 +135,7 @@ pub async fn list_keys(
         (page - 1) * KEYS_PAGE_SIZE,
     )
     .await?;
-    let calls = crate::usage::service::calls_last_24_hours(&state, org.id).await?;
+    let calls = crate::keys::usage::service::calls_last_24_hours(&state, org.id).await?;
     let alerts = data::alerts(&state.db, org.id, now.timestamp_millis()).await?;
     let policy = service::policy(&state, &org).await?;
     let keys = rows
@@ -97,9 +153,7 @@ pub async fn list_keys(
         page,
         total: data::count(&state.db, org.id, filter).await?,
         unused_only,
-        overview_html: crate::usage::service::overview_html(
-            &crate::usage::service::overview(&state, org.id).await?,
-        ),
+        overview: usage::service::overview(&state, org.id).await?,
         page_size: KEYS_PAGE_SIZE,
         expiring_soon: alerts.expiring_soon,
         leaked: alerts.leaked,
@@ -133,11 +187,17 @@ pub async fn create_key(
 /// The key a plain form post made, for the page that reveals it, and out of
 /// the redirect's body.
 #[cfg(feature = "ssr")]
-fn reveal(created: &mut CreatedKey) -> Option<crate::server::flash::Flash> {
-    Some(crate::server::flash::Flash::NewKey(CreatedKey {
+fn reveal(created: &mut CreatedKey) -> Option<crate::web::flash::Flash> {
+    let shown = CreatedKey {
         key: created.key.clone(),
         plaintext: std::mem::take(&mut created.plaintext),
-    }))
+    };
+    crate::web::flash::Flash::show(&shown)
+}
+
+#[cfg(feature = "ssr")]
+impl crate::web::flash::ShownOnce for CreatedKey {
+    const KIND: &'static str = "new_key";
 }
 
 // The Developer page's dialogs post these as plain forms (URL-encoded); on
@@ -193,7 +253,7 @@ pub async fn set_key_policy(
         let granted = crate::auth::session::guard(crate::auth::session::Need::OrgAdmin).await?;
         let policy = KeyPolicy::parse(&max_lifetime_days, expiry_required)
             .map_err(|e| AppError::Validation(vec![e]))?;
-        service::set_policy(&granted.state, &granted.org, policy).await
+        service::set_policy(&KeyState::current()?, &granted.org, policy).await
     })
     .await
 }

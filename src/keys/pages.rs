@@ -18,14 +18,16 @@ use super::{
     list_keys, CancelRetirement, CreateKey, DeleteKey, KeysPage, RevokeKey, RollKey, SetKeyPolicy,
     UpdateKey,
 };
-use crate::auth::DeveloperAccess;
+use crate::auth::pages::signed_in;
+use crate::error::DeveloperAccess;
 use crate::error::FieldError;
-use crate::ui::{
-    encode, error_parts, field_error, format_optional, format_time, opened_with, posted,
-    posted_back, signed_in, AccessDenied, CancelLink, CopyField, Cursor, ErrorBanner, KeepPlace,
-    Modal,
+use crate::keys::usage::domain::requests;
+use crate::keys::usage::pages::UsageOverview;
+use crate::platform::clock::{format_optional, format_time};
+use crate::web::ui::{
+    encode, error_parts, field_error, opened_with, posted, posted_back, AccessDenied, CancelLink,
+    CopyField, Cursor, ErrorBanner, KeepPlace, Modal,
 };
-use crate::usage::domain::requests;
 
 #[component]
 pub fn DeveloperPage() -> impl IntoView {
@@ -242,7 +244,7 @@ fn KeyList(page: KeysPage, place: Place, org_admin: bool) -> impl IntoView {
                 "Roll them, or create replacements, before the integrations using them stop."
             </div>
         })}
-        <div inner_html=p.overview_html></div>
+        <UsageOverview overview=p.overview.clone()/>
         {policy_line}
         <form method="get" action="/developer" class="filter">
             <label class="check filter" for="unused-only">

@@ -4,15 +4,17 @@ use serde_json::json;
 
 use super::data::{self, InsertKey, KeyRow};
 use super::domain::{
-    ApiKey, CreatedKey, Expiry, Grace, IpAllowlist, KeyName, KeyPolicy, KeyStatus, KeySummary,
-    NewKey, Permissions, Revocation, PLAYGROUND_KEY_NAME,
+    CreatedKey, Expiry, Grace, IpAllowlist, KeyName, KeyPolicy, KeyStatus, KeySummary, NewKey,
+    Permissions, Revocation, PLAYGROUND_KEY_NAME,
 };
-use crate::audit::data::{record, NewEntry};
+use super::token::ApiKey;
+use crate::audit::service::{record, NewEntry};
 use crate::audit::AuditAction;
 use crate::auth::session::OrgScope;
 use crate::error::AppError;
-use crate::server::db::{begin_write, commit_invalidating, commit_invalidating_if, Conn};
-use crate::server::AppState;
+use crate::keys::KeyState;
+use crate::platform::db::{begin_write, Conn};
+use crate::platform::Platform;
 
 /// Most unexpired playground keys one user may hold.
 pub const PLAYGROUND_CAP: i64 = 5;
@@ -37,9 +39,9 @@ fn entry<'a>(
 }
 
 /// Revokes `key` at once, with its audit entry in its organisation: how
-/// every revocation that is not a roll is written. The caller commits with
-/// `commit_invalidating`.
-pub async fn revoke_now(
+/// every revocation that is not a roll is written, inside the caller's
+/// `AccessChange`.
+async fn revoke_now(
     conn: &mut Conn,
     key: &KeyRow,
     now: i64,
@@ -65,11 +67,11 @@ pub async fn revoke_now(
 }
 
 /// Adds the usage not yet flushed, so the list is never behind the API.
-pub fn summary(state: &AppState, row: &KeyRow) -> KeySummary {
+pub fn summary(state: &KeyState, row: &KeyRow) -> KeySummary {
     let mut summary = row.summary(state.clock.now());
     if let Some(p) = state.usage.pending(row.id) {
         summary.request_count += p.requests;
-        let pending_at = crate::server::clock::from_millis(p.last_used_at);
+        let pending_at = crate::platform::clock::from_millis(p.last_used_at);
         summary.last_used_at = Some(
             summary
                 .last_used_at
@@ -80,7 +82,7 @@ pub fn summary(state: &AppState, row: &KeyRow) -> KeySummary {
 }
 
 pub async fn create(
-    state: &AppState,
+    state: &KeyState,
     org: &OrgScope,
     new: NewKey,
     playground: bool,
@@ -117,7 +119,7 @@ pub async fn create(
 /// Makes a key and audits it, in the caller's transaction.
 #[allow(clippy::too_many_arguments)]
 async fn insert_new(
-    tx: &mut crate::server::db::Tx,
+    tx: &mut Conn,
     org: &OrgScope,
     new: &NewKey,
     playground: bool,
@@ -168,7 +170,7 @@ async fn insert_new(
     })
 }
 
-pub async fn create_playground(state: &AppState, org: &OrgScope) -> Result<CreatedKey, AppError> {
+pub async fn create_playground(state: &KeyState, org: &OrgScope) -> Result<CreatedKey, AppError> {
     let expires = state.clock.now() + PLAYGROUND_LIFETIME;
     let new = NewKey {
         name: KeyName::parse(PLAYGROUND_KEY_NAME).map_err(|_| AppError::Internal)?,
@@ -179,7 +181,7 @@ pub async fn create_playground(state: &AppState, org: &OrgScope) -> Result<Creat
 }
 
 pub async fn update(
-    state: &AppState,
+    state: &KeyState,
     org: &OrgScope,
     id: i64,
     name: &str,
@@ -196,7 +198,7 @@ pub async fn update(
         }
     };
     let now = state.clock.now().timestamp_millis();
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.begin_access_change().await?;
     let before = data::find(&mut tx, org.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -242,13 +244,13 @@ pub async fn update(
     )
     .await?;
     // Cached credentials must not outlive this change, on any instance.
-    commit_invalidating(tx, &state.credentials).await?;
+    tx.commit().await?;
     Ok(summary(state, &after))
 }
 
-pub async fn revoke(state: &AppState, org: &OrgScope, id: i64) -> Result<KeySummary, AppError> {
+pub async fn revoke(state: &KeyState, org: &OrgScope, id: i64) -> Result<KeySummary, AppError> {
     let now = state.clock.now().timestamp_millis();
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.begin_access_change().await?;
     let key = data::find(&mut tx, org.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -261,19 +263,19 @@ pub async fn revoke(state: &AppState, org: &OrgScope, id: i64) -> Result<KeySumm
         .await?
         .ok_or(AppError::Internal)?;
     // Cached credentials must not outlive this change, on any instance.
-    commit_invalidating(tx, &state.credentials).await?;
+    tx.commit().await?;
     Ok(summary(state, &after))
 }
 
 /// Platform admins only: finds a key by prefix in any organisation and makes
 /// it active again.
 pub async fn reactivate(
-    state: &AppState,
+    state: &KeyState,
     actor: &str,
     prefix: &str,
 ) -> Result<KeySummary, AppError> {
     let now = state.clock.now().timestamp_millis();
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.begin_access_change().await?;
     let key = data::find_by_prefix(&mut tx, prefix.trim())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -301,7 +303,7 @@ pub async fn reactivate(
         .await?
         .ok_or(AppError::Internal)?;
     // Cached credentials must not outlive this change, on any instance.
-    commit_invalidating(tx, &state.credentials).await?;
+    tx.commit().await?;
     Ok(summary(state, &after))
 }
 
@@ -309,12 +311,12 @@ pub async fn reactivate(
 /// revokes it (a key seen somewhere it should not be, an account under
 /// investigation).
 pub async fn revoke_by_prefix(
-    state: &AppState,
+    state: &KeyState,
     actor: &str,
     prefix: &str,
 ) -> Result<KeySummary, AppError> {
     let now = state.clock.now().timestamp_millis();
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.begin_access_change().await?;
     let key = data::find_by_prefix(&mut tx, prefix.trim())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -332,12 +334,12 @@ pub async fn revoke_by_prefix(
         .await?
         .ok_or(AppError::Internal)?;
     // Cached credentials must not outlive this change, on any instance.
-    commit_invalidating(tx, &state.credentials).await?;
+    tx.commit().await?;
     Ok(summary(state, &after))
 }
 
 pub async fn find_by_prefix(
-    state: &AppState,
+    state: &KeyState,
     prefix: &str,
 ) -> Result<Option<KeySummary>, AppError> {
     let mut conn = state.db.acquire().await?;
@@ -346,9 +348,9 @@ pub async fn find_by_prefix(
         .map(|k| summary(state, &k)))
 }
 
-pub async fn delete(state: &AppState, org: &OrgScope, id: i64) -> Result<(), AppError> {
+pub async fn delete(state: &KeyState, org: &OrgScope, id: i64) -> Result<(), AppError> {
     let now = state.clock.now().timestamp_millis();
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.begin_access_change().await?;
     let key = data::find(&mut tx, org.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -359,7 +361,7 @@ pub async fn delete(state: &AppState, org: &OrgScope, id: i64) -> Result<(), App
     )
     .await?;
     // Cached credentials must not outlive this change, on any instance.
-    commit_invalidating(tx, &state.credentials).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -369,14 +371,14 @@ pub async fn delete(state: &AppState, org: &OrgScope, id: i64) -> Result<(), App
 /// new key's expiry. One transaction: both keys and both audit entries, which
 /// name each other.
 pub async fn roll(
-    state: &AppState,
+    state: &KeyState,
     org: &OrgScope,
     id: i64,
     grace: Grace,
 ) -> Result<CreatedKey, AppError> {
     let now = state.clock.now();
     let at = now.timestamp_millis();
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.begin_access_change().await?;
     let old = data::find(&mut tx, org.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -427,7 +429,7 @@ pub async fn roll(
     let details = json!({
         "replaced_by": created.key.prefix,
         "grace": grace.label(),
-        "revoked_at": crate::server::clock::from_millis(retires_at),
+        "revoked_at": crate::platform::clock::from_millis(retires_at),
     })
     .to_string();
     record(
@@ -436,19 +438,19 @@ pub async fn roll(
     )
     .await?;
     // Cached credentials must not outlive this change, on any instance.
-    commit_invalidating(tx, &state.credentials).await?;
+    tx.commit().await?;
     tracing::info!(org = org.id, old = %old.prefix, new = %created.key.prefix, "API key rolled");
     Ok(created)
 }
 
 /// Cancels a rolled key's scheduled revocation: it keeps working.
 pub async fn cancel_retirement(
-    state: &AppState,
+    state: &KeyState,
     org: &OrgScope,
     id: i64,
 ) -> Result<KeySummary, AppError> {
     let now = state.clock.now().timestamp_millis();
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.begin_access_change().await?;
     let key = data::find(&mut tx, org.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -473,7 +475,7 @@ pub async fn cancel_retirement(
     let after = data::find(&mut tx, org.id, id)
         .await?
         .ok_or(AppError::Internal)?;
-    commit_invalidating(tx, &state.credentials).await?;
+    tx.commit().await?;
     Ok(summary(state, &after))
 }
 
@@ -481,19 +483,61 @@ pub async fn cancel_retirement(
 /// audited in its organisation with `actor` and `why` ("on disabling
 /// dev@acme.test"). How many.
 pub async fn revoke_created_by(
-    state: &AppState,
+    state: &Platform,
     user_id: i64,
     actor: &str,
     why: &str,
 ) -> Result<usize, AppError> {
     let now = state.clock.now().timestamp_millis();
-    let mut tx = begin_write(&state.db).await?;
-    let keys = data::live_keys_created_by(&mut tx, None, user_id, now).await?;
-    for key in &keys {
-        revoke_now(&mut tx, key, now, actor, None, format!("Revoked {why}")).await?;
+    let mut tx = state.begin_access_change().await?;
+    let revoked = revoke_created_by_in(
+        &mut tx,
+        None,
+        user_id,
+        now,
+        actor,
+        &format!("Revoked {why}"),
+    )
+    .await?;
+    // Nothing revoked: nothing to tell the caches (the write rolls back).
+    if revoked > 0 {
+        tx.commit().await?;
     }
-    commit_invalidating_if(tx, &state.credentials, !keys.is_empty()).await?;
+    Ok(revoked)
+}
+
+/// In the caller's access change: revokes the working keys `user_id`
+/// created (in `organisation`, or in all), each audited with `details`.
+/// How many.
+pub async fn revoke_created_by_in(
+    conn: &mut Conn,
+    organisation: Option<i64>,
+    user_id: i64,
+    now: i64,
+    actor: &str,
+    details: &str,
+) -> Result<usize, AppError> {
+    let keys = data::live_keys_created_by(&mut *conn, organisation, user_id, now).await?;
+    for key in &keys {
+        revoke_now(&mut *conn, key, now, actor, None, details.to_owned()).await?;
+    }
     Ok(keys.len())
+}
+
+/// The keys `user_id` created in `organisation` that still work.
+pub async fn working_keys_created_by(
+    conn: &mut Conn,
+    organisation: i64,
+    user_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<KeySummary>, AppError> {
+    Ok(
+        data::live_keys_created_by(conn, Some(organisation), user_id, now.timestamp_millis())
+            .await?
+            .iter()
+            .map(|k| k.summary(now))
+            .collect(),
+    )
 }
 
 /// Most tokens one leak report may carry.
@@ -503,10 +547,10 @@ pub const LEAK_REPORT_MAX: usize = 100;
 /// leaked". Says nothing of what matched: the caller answers 202 whatever.
 /// Tokens that fail the checksum (and are not keys from before it) cost no
 /// database access.
-pub async fn report_leaked(state: &AppState, tokens: &[String]) -> Result<usize, AppError> {
+pub async fn report_leaked(state: &KeyState, tokens: &[String]) -> Result<usize, AppError> {
     let hashes: Vec<_> = tokens
         .iter()
-        .filter_map(|t| crate::api::auth::screen(state, t.trim()).ok())
+        .filter_map(|t| super::verify::screen(state, t.trim()).ok())
         .map(|key| key.hash())
         .collect();
     let now = state.clock.now().timestamp_millis();
@@ -517,7 +561,7 @@ pub async fn report_leaked(state: &AppState, tokens: &[String]) -> Result<usize,
     if !data::any_live_among(&state.db, &candidates, now).await? {
         return Ok(0);
     }
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.begin_access_change().await?;
     let mut revoked = 0;
     for hash in &hashes {
         let Some(key) = data::find_live_by_hash(&mut tx, hash.as_str(), now).await? else {
@@ -536,18 +580,21 @@ pub async fn report_leaked(state: &AppState, tokens: &[String]) -> Result<usize,
         tracing::warn!(org = key.organisation_id, prefix = %key.prefix, "API key reported as leaked and revoked");
         revoked += 1;
     }
-    // None when they were revoked by someone else since the read.
-    commit_invalidating_if(tx, &state.credentials, revoked > 0).await?;
+    // None when they were revoked by someone else since the read: then
+    // nothing is written and no cache is told.
+    if revoked > 0 {
+        tx.commit().await?;
+    }
     Ok(revoked)
 }
 
-pub async fn policy(state: &AppState, org: &OrgScope) -> Result<KeyPolicy, AppError> {
+pub async fn policy(state: &KeyState, org: &OrgScope) -> Result<KeyPolicy, AppError> {
     Ok(data::policy(&state.db, org.id).await?)
 }
 
 /// Org admins only (the caller checks): the rules for new keys and rolls.
 pub async fn set_policy(
-    state: &AppState,
+    state: &KeyState,
     org: &OrgScope,
     policy: KeyPolicy,
 ) -> Result<KeyPolicy, AppError> {

@@ -3,12 +3,12 @@
 
 use sqlx::FromRow;
 
-use crate::server::db::{Backend, Conn, Filtered};
+use crate::platform::db::{Backend, Conn, Filtered};
 
-use super::domain::{Lead, LeadInput, LeadStatus, SearchText};
-use crate::auth::data::escape_like;
-use crate::server::clock::from_millis;
-use crate::server::Db;
+use super::domain::{Lead, LeadFilter, LeadInput, LeadStatus, Tombstone};
+use crate::platform::clock::from_millis;
+use crate::platform::db::escape_like;
+use crate::platform::Db;
 
 #[derive(FromRow)]
 struct Row {
@@ -43,21 +43,6 @@ impl From<Row> for Lead {
 
 const COLUMNS: &str =
     "id, name, email, company, phone, status, source, notes, created_at, updated_at";
-
-#[derive(Debug, Clone, Default)]
-pub struct LeadFilter {
-    pub status: Option<LeadStatus>,
-    /// The sync feed: only leads changed at or after this, oldest change
-    /// first (`updated_at`, then `id`), so that a lead changed while a client
-    /// pages through comes again later instead of being skipped.
-    pub updated_since: Option<i64>,
-    /// Name, email or company contains this.
-    pub q: SearchText,
-    /// Newest first: only leads older (smaller id) than this.
-    pub before_id: Option<i64>,
-    /// The sync feed: only leads after this (`updated_at`, `id`).
-    pub changed_after: Option<(i64, i64)>,
-}
 
 /// Search needs this many characters to use its index (trigrams); shorter
 /// text is looked for in the organisation's leads one by one.
@@ -258,13 +243,6 @@ pub async fn delete(
 
 /// How long a deleted lead's tombstone is kept for sync clients.
 pub const TOMBSTONE_DAYS: i64 = 30;
-
-/// A deleted lead, as the deleted feed lists it.
-#[derive(Debug, Clone, PartialEq, FromRow)]
-pub struct Tombstone {
-    pub lead_id: i64,
-    pub deleted_at: i64,
-}
 
 /// Leads deleted at or after `since`, oldest first, after `after`
 /// (`deleted_at`, `lead_id`).

@@ -281,7 +281,7 @@ impl LeadInput {
         if draft
             .name
             .chars()
-            .any(crate::keys::domain::is_invisible_format)
+            .any(crate::platform::text::is_invisible_format)
         {
             errors.push(FieldError::new(
                 "name",
@@ -351,6 +351,30 @@ impl LeadInput {
             _ => Err(AppError::Validation(errors)),
         }
     }
+}
+
+/// Which leads a list shows, and from where.
+#[derive(Debug, Clone, Default)]
+pub struct LeadFilter {
+    pub status: Option<LeadStatus>,
+    /// The sync feed: only leads changed at or after this, oldest change
+    /// first (`updated_at`, then `id`), so that a lead changed while a client
+    /// pages through comes again later instead of being skipped.
+    pub updated_since: Option<i64>,
+    /// Name, email or company contains this.
+    pub q: SearchText,
+    /// Newest first: only leads older (smaller id) than this.
+    pub before_id: Option<i64>,
+    /// The sync feed: only leads after this (`updated_at`, `id`).
+    pub changed_after: Option<(i64, i64)>,
+}
+
+/// A deleted lead, as the deleted feed lists it.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Tombstone {
+    pub lead_id: i64,
+    pub deleted_at: i64,
 }
 
 #[cfg(test)]

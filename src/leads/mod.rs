@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
-use crate::server::forms::{finish, Then};
+use crate::web::forms::{finish, Then};
 use domain::{Lead, LeadDraft};
 
 pub const LEADS_PAGE_SIZE: i64 = 25;
@@ -25,7 +25,7 @@ pub struct LeadsPage {
 }
 
 #[cfg(feature = "ssr")]
-async fn member() -> Result<(crate::server::AppState, crate::auth::session::OrgScope), AppError> {
+async fn member() -> Result<(crate::platform::Platform, crate::auth::session::OrgScope), AppError> {
     let granted = crate::auth::session::guard(crate::auth::session::Need::Member).await?;
     Ok((granted.state, granted.org))
 }
@@ -35,13 +35,13 @@ pub async fn list_leads(q: String, before: Option<i64>) -> Result<LeadsPage, App
     let (state, org) = member().await?;
     let org = org.id;
     let q = domain::SearchText::parse(&q).map_err(|e| AppError::Validation(vec![e]))?;
-    let filter = data::LeadFilter {
+    let filter = domain::LeadFilter {
         q,
         before_id: before,
         ..Default::default()
     };
     let mut leads = data::list(&state.db, org, &filter, LEADS_PAGE_SIZE + 1).await?;
-    let next_before = crate::server::db::next_cursor(&mut leads, LEADS_PAGE_SIZE, |l| l.id);
+    let next_before = crate::platform::db::next_cursor(&mut leads, LEADS_PAGE_SIZE, |l| l.id);
     Ok(LeadsPage { leads, next_before })
 }
 

@@ -10,10 +10,12 @@ use leptos::prelude::*;
 
 use super::domain::{Lead, LeadStatus};
 use super::{list_leads, CreateLead, DeleteLead, UpdateLead};
+use crate::auth::pages::signed_in;
 use crate::error::FieldError;
-use crate::ui::{
-    encode, error_parts, field_error, format_time, opened_with, posted, signed_in, AccessDenied,
-    CancelLink, Cursor, CursorPager, ErrorBanner, KeepPlace, Modal,
+use crate::platform::clock::format_time;
+use crate::web::ui::{
+    encode, error_parts, field_error, opened_with, posted, AccessDenied, CancelLink, Cursor,
+    CursorPager, ErrorBanner, KeepPlace, Modal,
 };
 
 #[component]

@@ -3,11 +3,11 @@
 //! dashboard user or an API key.
 
 use super::data;
-use super::domain::{Lead, LeadDraft, LeadInput, LeadPatch};
-use crate::audit::data::{record, NewEntry};
+use super::domain::{Lead, LeadDraft, LeadFilter, LeadInput, LeadPatch, Tombstone};
+use crate::audit::service::{record, NewEntry};
 use crate::audit::AuditAction;
 use crate::error::AppError;
-use crate::server::{db::begin_write, AppState};
+use crate::platform::{db::begin_write, Platform};
 
 /// Who made a change: a dashboard user (their email), or an API key.
 pub enum Actor<'a> {
@@ -16,7 +16,7 @@ pub enum Actor<'a> {
 }
 
 async fn audit(
-    conn: &mut crate::server::db::Conn,
+    conn: &mut crate::platform::db::Conn,
     organisation_id: i64,
     now: i64,
     actor: &Actor<'_>,
@@ -47,7 +47,7 @@ async fn audit(
 }
 
 pub async fn create(
-    state: &AppState,
+    state: &Platform,
     organisation_id: i64,
     draft: &LeadDraft,
     actor: Actor<'_>,
@@ -70,7 +70,7 @@ pub async fn create(
 }
 
 pub async fn update(
-    state: &AppState,
+    state: &Platform,
     organisation_id: i64,
     id: i64,
     patch: LeadPatch,
@@ -99,7 +99,7 @@ pub async fn update(
 }
 
 pub async fn delete(
-    state: &AppState,
+    state: &Platform,
     organisation_id: i64,
     id: i64,
     actor: Actor<'_>,
@@ -122,9 +122,31 @@ pub async fn delete(
     Ok(())
 }
 
-pub async fn get(state: &AppState, organisation_id: i64, id: i64) -> Result<Lead, AppError> {
+pub async fn get(state: &Platform, organisation_id: i64, id: i64) -> Result<Lead, AppError> {
     let mut conn = state.db.acquire().await?;
     data::find(&mut conn, organisation_id, id)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// The organisation's leads that `filter` picks, at most `limit`.
+pub async fn list(
+    state: &Platform,
+    organisation_id: i64,
+    filter: &LeadFilter,
+    limit: i64,
+) -> Result<Vec<Lead>, AppError> {
+    Ok(data::list(&state.db, organisation_id, filter, limit).await?)
+}
+
+/// Leads deleted at or after `since`, oldest first, after `after`
+/// (`deleted_at`, `lead_id`), at most `limit`.
+pub async fn deleted(
+    state: &Platform,
+    organisation_id: i64,
+    since: i64,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> Result<Vec<Tombstone>, AppError> {
+    Ok(data::deleted(&state.db, organisation_id, since, after, limit).await?)
 }

@@ -2,36 +2,11 @@
 
 use sqlx::FromRow;
 
-use crate::server::db::{Conn, Filtered, SqlBool};
+use crate::platform::db::{Conn, Filtered, SqlBool};
 
-use super::domain::{Flag, MemberPermissions};
-use crate::server::Db;
-
-#[derive(Debug, Clone, FromRow)]
-pub struct MembershipRow {
-    pub organisation_id: i64,
-    pub slug: String,
-    pub name: String,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
-    pub is_admin: bool,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
-    pub is_developer: bool,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
-    pub developer_api: bool,
-}
-
-pub async fn memberships_of(db: &Db, user_id: i64) -> Result<Vec<MembershipRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT o.id AS organisation_id, o.slug, o.name, CAST(m.is_admin AS INTEGER) AS is_admin, CAST(m.is_developer AS INTEGER) AS is_developer,
-                EXISTS (SELECT 1 FROM organisation_flags f
-                        WHERE f.organisation_id = o.id AND f.flag = 'developer-api') AS developer_api
-         FROM memberships m JOIN organisations o ON o.id = m.organisation_id
-         WHERE m.user_id = $1 ORDER BY o.name, o.id",
-    )
-    .bind(user_id)
-    .fetch_all(db)
-    .await
-}
+use super::domain::Flag;
+use crate::auth::domain::MemberPermissions;
+use crate::platform::Db;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct OrganisationRow {
@@ -39,7 +14,7 @@ pub struct OrganisationRow {
     pub slug: String,
     pub name: String,
     pub created_at: i64,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub developer_api: bool,
     pub member_count: i64,
 }
@@ -116,9 +91,9 @@ pub async fn set_flag(
 pub struct MemberRow {
     pub user_id: i64,
     pub email: String,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub is_admin: bool,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub is_developer: bool,
     pub created_at: i64,
 }
@@ -148,9 +123,9 @@ pub struct InvitationRow {
     pub organisation_id: i64,
     pub organisation_name: String,
     pub email: String,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub is_admin: bool,
-    #[sqlx(try_from = "crate::server::db::SqlBool")]
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub is_developer: bool,
     pub invited_by: String,
     pub created_at: i64,

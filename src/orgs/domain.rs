@@ -53,7 +53,7 @@ impl OrgName {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let name = raw.trim();
         let count = name.chars().count();
-        let hidden = |c: char| c.is_control() || crate::keys::domain::is_invisible_format(c);
+        let hidden = |c: char| c.is_control() || crate::platform::text::is_invisible_format(c);
         if count == 0 || count > 100 || name.chars().any(hidden) {
             return Err(FieldError::new(
                 "name",
@@ -65,30 +65,6 @@ impl OrgName {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-/// What a member may do in one organisation. A form leaves an unticked box
-/// out, hence the defaults.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct MemberPermissions {
-    /// Manage members and their permissions.
-    pub admin: bool,
-    /// Use the Developer area: API keys and the docs playground.
-    pub developer: bool,
-}
-
-impl MemberPermissions {
-    /// "member", "Developer", "Admin and Developer"...: for lists and the
-    /// audit log.
-    pub fn describe(self) -> &'static str {
-        match (self.admin, self.developer) {
-            (true, true) => "Admin and Developer",
-            (true, false) => "Admin",
-            (false, true) => "Developer",
-            (false, false) => "member",
-        }
     }
 }
 
@@ -174,15 +150,4 @@ mod name_tests {
 }
 
 #[cfg(test)]
-mod permission_tests {
-    use super::MemberPermissions;
-
-    #[test]
-    fn permissions_are_described_in_the_products_words() {
-        let p = |admin, developer| MemberPermissions { admin, developer }.describe();
-        assert_eq!(p(true, true), "Admin and Developer");
-        assert_eq!(p(false, true), "Developer");
-        assert_eq!(p(true, false), "Admin");
-        assert_eq!(p(false, false), "member");
-    }
-}
+mod permission_tests {}

@@ -12,13 +12,13 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::domain::MemberPermissions;
 #[cfg(feature = "ssr")]
 use crate::auth::session::{guard, Granted, Need};
 use crate::error::AppError;
 use crate::keys::domain::KeySummary;
 #[cfg(feature = "ssr")]
-use crate::server::forms::{finish, finish_showing, Then};
-use domain::MemberPermissions;
+use crate::web::forms::{finish, finish_showing, Then};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Member {
@@ -99,7 +99,7 @@ pub async fn list_members() -> Result<MembersPage, AppError> {
                 admin: m.is_admin,
                 developer: m.is_developer,
             },
-            joined_at: crate::server::clock::from_millis(m.created_at),
+            joined_at: crate::platform::clock::from_millis(m.created_at),
         })
         .collect();
     Ok(MembersPage {
@@ -126,15 +126,30 @@ pub async fn invite_member(
             service::invite(&state, &org, &email, permissions).await
         },
         |created| {
-            let origin = crate::server::forms::page_origin().unwrap_or_default();
-            Some(crate::server::flash::Flash::Invitation(SentInvitation {
+            let origin = crate::web::forms::page_origin().unwrap_or_default();
+            crate::web::flash::Flash::show(&SentInvitation {
                 email: created.email.clone(),
                 url: format!("{origin}{}", created.path),
                 expires_at: created.expires_at,
-            }))
+            })
         },
     )
     .await
+}
+
+/// An organisation as the platform admin lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgSummary {
+    pub slug: String,
+    pub name: String,
+    pub developer_api: bool,
+    pub member_count: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(feature = "ssr")]
+impl crate::web::flash::ShownOnce for SentInvitation {
+    const KIND: &'static str = "invitation";
 }
 
 /// A form post (URL-encoded) from the Members page, which it returns to.

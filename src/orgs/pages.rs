@@ -4,15 +4,17 @@ use leptos::prelude::*;
 
 use leptos::form::ActionForm;
 
-use super::domain::MemberPermissions;
 use super::{
     get_invitation, list_members, member_keys, AcceptInvitation, InviteMember,
     RemoveMember as RemoveMemberFn, RevokeInvitation, SentInvitation, SetMemberPermissions,
 };
+use crate::auth::domain::MemberPermissions;
+use crate::auth::pages::signed_in;
 use crate::error::{AppError, FieldError};
-use crate::ui::{
-    error_parts, field_error, format_time, opened_with, posted, signed_in, AccessDenied,
-    CancelLink, CopyField, ErrorBanner, Modal,
+use crate::platform::clock::format_time;
+use crate::web::ui::{
+    error_parts, field_error, opened_with, posted, AccessDenied, CancelLink, CopyField,
+    ErrorBanner, Modal,
 };
 
 /// Dashboard → Members: drawn by the server, without wasm but the Copy
@@ -236,7 +238,7 @@ fn InvitationLink(invitation: SentInvitation) -> impl IntoView {
 /// the server, without wasm: a plain form post that redirects to /leads.
 #[component]
 pub fn InvitationPage() -> impl IntoView {
-    let token = crate::ui::path_param("token");
+    let token = crate::web::ui::path_param("token");
     let for_form = StoredValue::new(token.clone());
     let invitation = Resource::new(move || token.clone(), get_invitation);
     view! {

@@ -2,23 +2,24 @@
 //! members page, so both paths validate the same way.
 
 use super::data;
-use super::domain::{Flag, MemberPermissions, OrgName, OrgSlug};
+use super::domain::{Flag, OrgName, OrgSlug};
 use super::{CreatedInvitation, Invitation, InvitationView};
-use crate::audit::data::{self as audit, NewEntry};
+use crate::audit::service::{self as audit, NewEntry};
 use crate::audit::AuditAction;
+use crate::auth::domain::MemberPermissions;
 use crate::auth::session::{self, OrgScope};
 use crate::auth::{
     data as users,
     domain::{Email, Password},
 };
 use crate::error::{AppError, FieldError};
-use crate::keys::domain::KeyHash;
-use crate::server::clock::from_millis;
-use crate::server::db::{begin_write, commit_invalidating, commit_invalidating_if, Conn};
-use crate::server::AppState;
+use crate::platform::clock::from_millis;
+use crate::platform::db::{begin_write, Conn};
+use crate::platform::secret::TokenHash;
+use crate::platform::Platform;
 
 pub async fn create_organisation(
-    state: &AppState,
+    state: &Platform,
     actor: &str,
     name: &str,
 ) -> Result<OrgSlug, AppError> {
@@ -62,7 +63,7 @@ pub async fn create_organisation(
     ))
 }
 
-async fn organisation(state: &AppState, slug: &str) -> Result<data::OrganisationRow, AppError> {
+async fn organisation(state: &Platform, slug: &str) -> Result<data::OrganisationRow, AppError> {
     data::find_organisation(&state.db, slug.trim())
         .await?
         .ok_or_else(|| {
@@ -76,7 +77,7 @@ async fn organisation(state: &AppState, slug: &str) -> Result<data::Organisation
 /// Turns a feature flag on or off (platform admins and the operator CLI
 /// only), audited in the organisation's log.
 pub async fn set_flag(
-    state: &AppState,
+    state: &Platform,
     actor: &str,
     slug: &str,
     flag: Flag,
@@ -84,7 +85,7 @@ pub async fn set_flag(
 ) -> Result<(), AppError> {
     let org = organisation(state, slug).await?;
     let now = state.clock.now().timestamp_millis();
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.begin_access_change().await?;
     data::set_flag(&mut tx, org.id, flag, on, now).await?;
     audit::record(
         &mut tx,
@@ -100,7 +101,7 @@ pub async fn set_flag(
     )
     .await?;
     // Keys of this organisation must feel the flag on the next request.
-    commit_invalidating(tx, &state.credentials).await?;
+    tx.commit().await?;
     tracing::info!(org = slug, flag = flag.key(), on, "feature flag changed");
     Ok(())
 }
@@ -109,7 +110,7 @@ pub async fn set_flag(
 /// demo seed. The dashboard invites instead; it never attaches an account
 /// without its owner's consent.
 pub async fn add_member(
-    state: &AppState,
+    state: &Platform,
     slug: &str,
     email: &str,
     permissions: MemberPermissions,
@@ -165,7 +166,7 @@ const LAST_ADMIN: &str =
 /// admin: checked in the same write transaction, so two admins demoting each
 /// other at once cannot both succeed.
 pub async fn set_permissions(
-    state: &AppState,
+    state: &Platform,
     org: &OrgScope,
     email: &str,
     permissions: MemberPermissions,
@@ -255,7 +256,7 @@ async fn change_permissions(
 /// The member's keys that still work: what the removal dialog offers to
 /// revoke.
 pub async fn member_keys(
-    state: &AppState,
+    state: &Platform,
     org: &OrgScope,
     email: &str,
 ) -> Result<Vec<crate::keys::domain::KeySummary>, AppError> {
@@ -268,30 +269,21 @@ pub async fn member_keys(
         .await?
         .ok_or(AppError::NotFound)?;
     let now = state.clock.now();
-    Ok(crate::keys::data::live_keys_created_by(
-        &mut conn,
-        Some(org.id),
-        user.id,
-        now.timestamp_millis(),
-    )
-    .await?
-    .iter()
-    .map(|k| k.summary(now))
-    .collect())
+    crate::keys::service::working_keys_created_by(&mut conn, org.id, user.id, now).await
 }
 
 /// Removes a member, and (when asked) revokes the keys they created. One
 /// transaction: the membership, the revocations and their audit entries
 /// commit together; the organisation keeps at least one admin.
 pub async fn remove_member(
-    state: &AppState,
+    state: &Platform,
     org: &OrgScope,
     email: &str,
     revoke_keys: bool,
 ) -> Result<(), AppError> {
     let email = Email::parse(email).map_err(|e| AppError::Validation(vec![e]))?;
     let now = state.clock.now().timestamp_millis();
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.begin_access_change().await?;
     let user = users::find_user_by_email(&mut *tx, email.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -301,15 +293,20 @@ pub async fn remove_member(
     if is_admin && data::count_admins(&mut tx, org.id).await? <= 1 {
         return Err(AppError::Conflict(LAST_ADMIN.into()));
     }
-    let keys = if revoke_keys {
-        crate::keys::data::live_keys_created_by(&mut tx, Some(org.id), user.id, now).await?
-    } else {
-        vec![]
-    };
-    for key in &keys {
+    let revoked = if revoke_keys {
         let details = format!("Revoked on removing {}", email.as_str());
-        crate::keys::service::revoke_now(&mut tx, key, now, &org.actor, None, details).await?;
-    }
+        crate::keys::service::revoke_created_by_in(
+            &mut tx,
+            Some(org.id),
+            user.id,
+            now,
+            &org.actor,
+            &details,
+        )
+        .await?
+    } else {
+        0
+    };
     data::delete_membership(&mut tx, user.id, org.id).await?;
     // Invitations speak for the admin who sent them: they go with them.
     let invitations = data::revoke_invitations_by(&mut tx, org.id, email.as_str(), now).await?;
@@ -325,13 +322,13 @@ pub async fn remove_member(
             details: format!(
                 "Removed {}; {} of their keys revoked{}",
                 email.as_str(),
-                keys.len(),
+                revoked,
                 invitations_note(invitations)
             ),
         },
     )
     .await?;
-    commit_invalidating_if(tx, &state.credentials, !keys.is_empty()).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -341,7 +338,7 @@ pub const INVITATION_LIFETIME: chrono::Duration = chrono::Duration::days(7);
 /// An org admin invites an email. The answer is the same whether or not the
 /// email has an account: nothing is looked up here.
 pub async fn invite(
-    state: &AppState,
+    state: &Platform,
     org: &OrgScope,
     email: &str,
     permissions: MemberPermissions,
@@ -349,14 +346,14 @@ pub async fn invite(
     let email = Email::parse(email).map_err(|e| AppError::Validation(vec![e]))?;
     let now = state.clock.now();
     let expires_at = now + INVITATION_LIFETIME;
-    let token = crate::server::secret::new_token();
+    let token = crate::platform::secret::new_token();
     let mut tx = begin_write(&state.db).await?;
     let id = data::insert_invitation(
         &mut tx,
         data::NewInvitation {
             organisation_id: org.id,
             email: email.as_str(),
-            token_hash: KeyHash::of(&token).as_str(),
+            token_hash: TokenHash::of(&token).as_str(),
             permissions,
             invited_by: &org.actor,
             now: now.timestamp_millis(),
@@ -377,7 +374,7 @@ pub async fn invite(
                 "Invited {} as {}; the link expires {}",
                 email.as_str(),
                 permissions.describe(),
-                crate::ui::format_time(expires_at)
+                crate::platform::clock::format_time(expires_at)
             ),
         },
     )
@@ -391,7 +388,7 @@ pub async fn invite(
     })
 }
 
-pub async fn revoke_invitation(state: &AppState, org: &OrgScope, id: i64) -> Result<(), AppError> {
+pub async fn revoke_invitation(state: &Platform, org: &OrgScope, id: i64) -> Result<(), AppError> {
     let now = state.clock.now().timestamp_millis();
     let mut tx = begin_write(&state.db).await?;
     let email = data::revoke_invitation(&mut tx, org.id, id, now)
@@ -415,7 +412,7 @@ pub async fn revoke_invitation(state: &AppState, org: &OrgScope, id: i64) -> Res
 }
 
 pub async fn pending_invitations(
-    state: &AppState,
+    state: &Platform,
     organisation_id: i64,
 ) -> Result<Vec<Invitation>, AppError> {
     let now = state.clock.now().timestamp_millis();
@@ -436,13 +433,13 @@ pub async fn pending_invitations(
 }
 
 /// What the invitation page shows its holder.
-pub async fn invitation_for(state: &AppState, token: &str) -> Result<InvitationView, AppError> {
-    if !crate::server::secret::is_token(token) {
+pub async fn invitation_for(state: &Platform, token: &str) -> Result<InvitationView, AppError> {
+    if !crate::platform::secret::is_token(token) {
         return Err(AppError::InvitationInvalid);
     }
     let now = state.clock.now().timestamp_millis();
     let mut conn = state.db.acquire().await?;
-    let row = data::find_pending_invitation(&mut conn, KeyHash::of(token).as_str(), now)
+    let row = data::find_pending_invitation(&mut conn, TokenHash::of(token).as_str(), now)
         .await?
         .ok_or(AppError::InvitationInvalid)?;
     let has_account = users::find_user_by_email(&mut *conn, &row.email)
@@ -464,14 +461,14 @@ pub async fn invitation_for(state: &AppState, token: &str) -> Result<InvitationV
 /// password; otherwise the invitee creates the account with a password of
 /// their choosing. Returns the user who joined.
 pub async fn accept_invitation(
-    state: &AppState,
+    state: &Platform,
     token: &str,
     password: &str,
 ) -> Result<i64, AppError> {
-    if !crate::server::secret::is_token(token) {
+    if !crate::platform::secret::is_token(token) {
         return Err(AppError::InvitationInvalid);
     }
-    let token_hash = KeyHash::of(token);
+    let token_hash = TokenHash::of(token);
     let now = state.clock.now();
     let pending = {
         let mut conn = state.db.acquire().await?;
@@ -561,4 +558,19 @@ pub async fn accept_invitation(
         "invitation accepted"
     );
     Ok(user_id)
+}
+
+/// Every organisation, by name: the platform admin's list.
+pub async fn list_organisations(state: &Platform) -> Result<Vec<super::OrgSummary>, AppError> {
+    Ok(data::list_organisations(&state.db)
+        .await?
+        .into_iter()
+        .map(|o| super::OrgSummary {
+            slug: o.slug,
+            name: o.name,
+            developer_api: o.developer_api,
+            member_count: o.member_count,
+            created_at: from_millis(o.created_at),
+        })
+        .collect())
 }

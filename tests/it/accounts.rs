@@ -4,9 +4,9 @@ use crate::common::{spawn_app, Session, PASSWORD};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use leadline::admin::{ListOrganisations, SetDeveloperApi};
+use leadline::auth::domain::MemberPermissions;
 use leadline::auth::{GetViewer, SignIn, SignOut, SwitchOrganisation};
 use leadline::error::AppError;
-use leadline::orgs::domain::MemberPermissions;
 use leadline::orgs::{InviteMember, ListMembers, SetMemberPermissions};
 
 #[tokio::test]

@@ -446,7 +446,7 @@ fn the_cli_fails_when_a_running_server_could_not_see_its_change() {
 #[test]
 fn key_scan_finds_real_keys_and_ignores_near_misses() {
     let dir = tempfile::tempdir().unwrap();
-    let key = leadline::keys::domain::ApiKey::generate();
+    let key = leadline::keys::token::ApiKey::generate();
     let raw = key.expose();
     let mut typo = raw.to_owned();
     typo.replace_range(25..26, if &raw[25..26] == "k" { "m" } else { "k" });
@@ -490,7 +490,7 @@ fn key_scan_finds_real_keys_and_ignores_near_misses() {
 /// only when asked for (LEADLINE_DEMO=true), on an empty database.
 #[tokio::test]
 async fn the_demo_is_seeded_only_when_asked_for() {
-    use leadline::server::seed::seed_demo_if_empty;
+    use leadline::app::seed::seed_demo_if_empty;
     let users = |app: &crate::common::TestApp| {
         let db = app.state.db.clone();
         async move { leadline::auth::data::count_users(&db).await.unwrap() }

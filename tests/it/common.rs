@@ -11,14 +11,16 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tower::ServiceExt;
 
+use leadline::app::{startup, AppState};
 use leadline::auth::accounts::create_user;
+use leadline::auth::domain::MemberPermissions;
 use leadline::auth::SignIn;
 use leadline::error::AppError;
 use leadline::keys::domain::{CreatedKey, Permissions};
 use leadline::keys::CreateKey;
-use leadline::orgs::domain::{Flag, MemberPermissions};
+use leadline::orgs::domain::Flag;
 use leadline::orgs::service as orgs;
-use leadline::server::{config::Config, startup, AppState, Clock};
+use leadline::platform::{config::Config, Clock};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -132,7 +134,7 @@ async fn spawn(
 ) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database(dir.path(), "leadline").await;
-    let db_path = leadline::server::db::database_path(&url);
+    let db_path = leadline::platform::db::database_path(&url);
     let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap());
     let mut config = Config::for_tests(&url);
     configure(&mut config);

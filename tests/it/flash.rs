@@ -183,7 +183,7 @@ async fn a_session_holds_a_bounded_number_of_entries() {
     let app = spawn_app().await;
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
     let referer = format!("{ORIGIN}/developer?dialog=new-key");
-    let cap = leadline::server::flash::PER_SESSION as usize;
+    let cap = leadline::web::flash::PER_SESSION as usize;
     for n in 0..cap + 3 {
         let failed = app.post_form(Some(&dev), create(""), &referer).await;
         let location = failed.header("location");
@@ -202,7 +202,7 @@ async fn a_session_holds_a_bounded_number_of_entries() {
     assert_eq!(flashes(&app).await.len(), cap);
     // Expired entries are pruned.
     app.state.clock.advance(chrono::Duration::seconds(61));
-    let pruned = leadline::server::flash::prune(&app.state.db, app.state.clock.now())
+    let pruned = leadline::web::flash::prune(&app.state.db, app.state.clock.now())
         .await
         .unwrap();
     assert_eq!(pruned, cap as u64);

@@ -408,7 +408,8 @@ async fn every_acknowledged_write_survives_killing_an_instance() {
 #[tokio::test]
 async fn a_revocation_made_on_a_clock_running_ahead_is_in_force_everywhere() {
     let a = spawn_app_with(|c| c.api_auth_failures_per_minute = 1_000_000).await;
-    let ahead = leadline::server::Clock::manual(a.state.clock.now() + chrono::Duration::seconds(5));
+    let ahead =
+        leadline::platform::Clock::manual(a.state.clock.now() + chrono::Duration::seconds(5));
     let b = a.another_instance_on(ahead).await;
     let (_, dev) = a.developer("Acme", "dev@acme.test").await;
     let created = a.create_key(&dev, "Sync", Permissions::LEADS_CRUD).await;
@@ -590,7 +591,7 @@ async fn a_silent_listener_connection_makes_the_instance_deaf_within_its_heartbe
         c.listener_heartbeat = heartbeat;
     })
     .await;
-    let epoch = app.state.credentials.notified().unwrap();
+    let epoch = app.state.changes.notified().unwrap();
     let until = |listening: bool, limit: Duration| {
         let epoch = std::sync::Arc::clone(&epoch);
         async move {

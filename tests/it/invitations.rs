@@ -4,9 +4,9 @@
 
 use axum::http::StatusCode;
 use chrono::Duration;
+use leadline::auth::domain::MemberPermissions;
 use leadline::auth::{GetViewer, SignIn};
 use leadline::error::AppError;
-use leadline::orgs::domain::MemberPermissions;
 use leadline::orgs::{
     AcceptInvitation, GetInvitation, InviteMember, ListMembers, RevokeInvitation,
 };
@@ -264,7 +264,7 @@ async fn only_org_admins_invite_and_revoke() {
     assert!(
         matches!(
             err,
-            AppError::Forbidden(leadline::auth::Refusal::OrgAdmin { .. })
+            AppError::Forbidden(leadline::error::Refusal::OrgAdmin { .. })
         ),
         "{err:?}"
     );
@@ -275,7 +275,7 @@ async fn only_org_admins_invite_and_revoke() {
     assert!(
         matches!(
             err,
-            AppError::Forbidden(leadline::auth::Refusal::OrgAdmin { .. })
+            AppError::Forbidden(leadline::error::Refusal::OrgAdmin { .. })
         ),
         "{err:?}"
     );

@@ -5,8 +5,8 @@ use crate::common::{spawn_app, READ};
 use axum::http::{Method, StatusCode};
 use leadline::admin::{FindKey, ReactivateKey};
 use leadline::audit::ListAudit;
-use leadline::auth::{DeveloperAccess, Refusal};
 use leadline::error::AppError;
+use leadline::error::{DeveloperAccess, Refusal};
 use leadline::keys::domain::{KeyStatus, Permissions, PLAYGROUND_KEY_NAME};
 use leadline::keys::{CreateKey, DeleteKey, GenerateTestToken, ListKeys, RevokeKey, UpdateKey};
 
@@ -692,7 +692,7 @@ async fn a_concurrent_duplicate_is_a_conflict_not_a_server_error() {
 async fn the_sql_rule_for_a_working_key_agrees_with_key_status() {
     use leadline::keys::data::works_at;
     use leadline::keys::domain::{Expiry, KeyStatus, Revocation};
-    use leadline::server::clock::from_millis;
+    use leadline::platform::clock::from_millis;
 
     let app = spawn_app().await;
     let slug = app.org("Acme", true).await;

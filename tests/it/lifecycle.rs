@@ -619,7 +619,7 @@ async fn a_bad_checksum_is_refused_without_touching_the_database() {
     );
     // A well-formed unknown key does need the database, and so is told
     // the database is unavailable (503, retry), not refused.
-    let unknown = leadline::keys::domain::ApiKey::generate();
+    let unknown = leadline::keys::token::ApiKey::generate();
     assert_eq!(
         status_of(&app, unknown.expose()).await,
         (
@@ -644,11 +644,11 @@ async fn keys_made_before_checksums_keep_working() {
     // Turn it into a pre-checksum key: a secret without a checksum, and the
     // row as the migration leaves an old one.
     let old = format!("{}{}", &made.plaintext[..14], "Q".repeat(30));
-    assert!(!leadline::keys::domain::ApiKey::parse(&old)
+    assert!(!leadline::keys::token::ApiKey::parse(&old)
         .unwrap()
         .has_valid_checksum());
     sqlx::query("UPDATE api_keys SET key_hash = $1, checksummed = FALSE WHERE id = $2")
-        .bind(leadline::keys::domain::KeyHash::of(&old).as_str())
+        .bind(leadline::platform::secret::TokenHash::of(&old).as_str())
         .bind(made.key.id)
         .execute(&app.state.db)
         .await
@@ -678,16 +678,16 @@ async fn keys_made_before_checksums_keep_working() {
 /// (here held by another writer) and empties no credential cache.
 #[tokio::test]
 async fn a_leak_report_that_matches_nothing_takes_no_write_lock_and_invalidates_nothing() {
-    use leadline::keys::domain::ApiKey;
+    use leadline::keys::token::ApiKey;
     let app = spawn_app().await;
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
     let key = app.create_key(&dev, "CI", ALL).await;
     assert_eq!(status_of(&app, &key.plaintext).await.0, StatusCode::OK);
-    let epoch = app.state.credentials.epoch();
+    let epoch = app.state.changes.current();
     let forged: Vec<String> = (0..100)
         .map(|_| ApiKey::generate().expose().to_owned())
         .collect();
-    let writer = leadline::server::db::begin_write(&app.state.db)
+    let writer = leadline::platform::db::begin_write(&app.state.db)
         .await
         .unwrap();
     let answer = tokio::time::timeout(
@@ -698,7 +698,7 @@ async fn a_leak_report_that_matches_nothing_takes_no_write_lock_and_invalidates_
     .expect("a report of forged tokens waited for the write lock");
     assert_eq!(answer.status, StatusCode::ACCEPTED);
     drop(writer);
-    assert_eq!(app.state.credentials.epoch(), epoch, "no cache was emptied");
+    assert_eq!(app.state.changes.current(), epoch, "no cache was emptied");
     // A report with the real key among the forged ones still revokes it.
     let mut mixed = forged[..99].to_vec();
     mixed.push(key.plaintext.clone());

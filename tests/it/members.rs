@@ -3,11 +3,11 @@
 //! organisation always keeps an admin.
 
 use axum::http::{Method, StatusCode};
+use leadline::auth::domain::MemberPermissions;
 use leadline::auth::GetViewer;
 use leadline::error::AppError;
 use leadline::keys::domain::Permissions;
 use leadline::leads::ListLeads;
-use leadline::orgs::domain::MemberPermissions;
 use leadline::orgs::{ListMembers, MemberKeys, RemoveMember, SetMemberPermissions};
 
 use crate::common::{spawn_app, Session, TestApp};
@@ -79,7 +79,8 @@ async fn a_removed_member_and_their_keys_lose_access_on_the_next_request() {
         matches!(
             err,
             AppError::Forbidden(
-                leadline::auth::Refusal::NoOrganisation | leadline::auth::Refusal::OrgAdmin { .. }
+                leadline::error::Refusal::NoOrganisation
+                    | leadline::error::Refusal::OrgAdmin { .. }
             )
         ),
         "{err:?}"
@@ -207,7 +208,8 @@ async fn only_admins_remove_and_only_their_own_members() {
         matches!(
             err,
             AppError::Forbidden(
-                leadline::auth::Refusal::NoOrganisation | leadline::auth::Refusal::OrgAdmin { .. }
+                leadline::error::Refusal::NoOrganisation
+                    | leadline::error::Refusal::OrgAdmin { .. }
             )
         ),
         "{err:?}"

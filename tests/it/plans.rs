@@ -6,9 +6,9 @@
 //! than timing a million rows (`make scale` does that).
 
 use leadline::audit::AuditAction;
-use leadline::leads::data::{deleted_query, list_query, LeadFilter};
-use leadline::leads::domain::LeadStatus;
-use leadline::server::db::{Backend, Filtered};
+use leadline::leads::data::{deleted_query, list_query};
+use leadline::leads::domain::{LeadFilter, LeadStatus};
+use leadline::platform::db::{Backend, Filtered};
 
 use crate::common::spawn_app;
 
@@ -220,27 +220,27 @@ async fn keys_usage_refusals_and_members_are_read_from_an_index() {
         (
             "key_usage",
             vec!["key_id", "hour"],
-            leadline::usage::data::key_buckets_query(7, now),
+            leadline::keys::usage::data::key_buckets_query(7, now),
         ),
         (
             "key_usage",
             vec!["organisation_id", "hour"],
-            leadline::usage::data::organisation_buckets_query(1, now),
+            leadline::keys::usage::data::organisation_buckets_query(1, now),
         ),
         (
             "u",
             vec!["organisation_id", "hour"],
-            leadline::usage::data::requests_by_key_query(1, now, None),
+            leadline::keys::usage::data::requests_by_key_query(1, now, None),
         ),
         (
             "u",
             vec!["organisation_id", "hour"],
-            leadline::usage::data::requests_by_key_query(1, now, Some("refused")),
+            leadline::keys::usage::data::requests_by_key_query(1, now, Some("refused")),
         ),
         (
             "key_refusals",
             vec!["key_id"],
-            leadline::usage::data::refusals_query(7, 20),
+            leadline::keys::usage::data::refusals_query(7, 20),
         ),
         (
             "m",

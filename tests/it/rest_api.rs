@@ -267,7 +267,7 @@ async fn bad_keys_get_invalid_token_with_at_most_the_prefix() {
     // A known prefix with the wrong secret (checksum and all) answers
     // exactly like an unknown key.
     let seal = |body: String| {
-        leadline::keys::domain::ApiKey::seal(&body)
+        leadline::keys::token::ApiKey::seal(&body)
             .unwrap()
             .expose()
             .to_owned()

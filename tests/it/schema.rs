@@ -207,8 +207,8 @@ async fn postgres_schema(db: &AnyPool) -> Schema {
 }
 
 async fn migrated(url: &str) -> AnyPool {
-    let db = leadline::server::db::connect(url).await.unwrap();
-    leadline::server::db::migrate(&db).await.unwrap();
+    let db = leadline::platform::db::connect(url).await.unwrap();
+    leadline::platform::db::migrate(&db).await.unwrap();
     db
 }
 

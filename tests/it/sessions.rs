@@ -378,7 +378,7 @@ mod platform_admin {
         assert!(
             matches!(
                 err,
-                AppError::Forbidden(leadline::auth::Refusal::PlatformAdmin)
+                AppError::Forbidden(leadline::error::Refusal::PlatformAdmin)
             ),
             "{err:?}"
         );
@@ -573,7 +573,7 @@ mod platform_admin {
                 post_from(app, &input, from).await
             }
         };
-        let made_up = leadline::server::secret::new_token;
+        let made_up = leadline::platform::secret::new_token;
         for attempt in 0..30 {
             let r = reset(made_up(), "198.51.100.9:4000").await;
             assert!(
@@ -627,7 +627,7 @@ async fn sign_ins_go_to_a_security_log_that_only_platform_admins_read_and_that_h
     assert!(
         matches!(
             err,
-            AppError::Forbidden(leadline::auth::Refusal::PlatformAdmin)
+            AppError::Forbidden(leadline::error::Refusal::PlatformAdmin)
         ),
         "{err:?}"
     );
@@ -660,7 +660,7 @@ async fn sign_ins_go_to_a_security_log_that_only_platform_admins_read_and_that_h
 #[tokio::test]
 async fn behind_trusted_proxies_each_client_is_throttled_on_its_own() {
     let app = crate::common::spawn_app_with(|c| {
-        c.trusted_proxies = leadline::server::client::parse_trusted_proxies("10.0.0.0/8").unwrap()
+        c.trusted_proxies = leadline::platform::client::parse_trusted_proxies("10.0.0.0/8").unwrap()
     })
     .await;
     app.user("dev@acme.test", false).await;

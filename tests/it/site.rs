@@ -12,7 +12,7 @@ use leadline::keys::{CreateKey, ListKeys};
 use leadline::leads::domain::LeadDraft;
 use leadline::leads::{CreateLead, DeleteLead, ListLeads};
 use leadline::orgs::InviteMember;
-use leadline::server::assets::{IMMUTABLE, NEVER_STORE, PUBLIC_FILE, REVALIDATE};
+use leadline::web::assets::{IMMUTABLE, NEVER_STORE, PUBLIC_FILE, REVALIDATE};
 
 use crate::common::{spawn_app, spawn_app_with_site, PASSWORD};
 

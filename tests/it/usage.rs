@@ -9,9 +9,9 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use crate::common::{spawn_app, spawn_app_with, Session, TestApp, READ};
+use leadline::keys::usage::domain::{KeyUsage, Outcome};
+use leadline::keys::usage::GetKeyUsage;
 use leadline::keys::{ListKeys, RevokeKey};
-use leadline::usage::domain::{KeyUsage, Outcome};
-use leadline::usage::GetKeyUsage;
 
 async fn usage(app: &TestApp, dev: &Session, id: i64) -> KeyUsage {
     app.call(Some(dev), GetKeyUsage { id }).await.unwrap()
@@ -63,17 +63,14 @@ async fn requests_are_counted_by_outcome_class_and_refusals_are_remembered() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // A wrong secret for this key's prefix counts against it as refused; a
     // key nobody has is not counted anywhere.
-    let wrong = leadline::keys::domain::ApiKey::seal(&format!(
-        "{}{}",
-        &key.plaintext[..14],
-        "w".repeat(24)
-    ))
-    .unwrap();
+    let wrong =
+        leadline::keys::token::ApiKey::seal(&format!("{}{}", &key.plaintext[..14], "w".repeat(24)))
+            .unwrap();
     assert_eq!(
         get(&app, wrong.expose(), "/api/v1/leads").await,
         StatusCode::UNAUTHORIZED
     );
-    let stranger = leadline::keys::domain::ApiKey::generate();
+    let stranger = leadline::keys::token::ApiKey::generate();
     assert_eq!(
         get(&app, stranger.expose(), "/api/v1/leads").await,
         StatusCode::UNAUTHORIZED
@@ -206,11 +203,9 @@ async fn two_instances_add_their_counts_and_old_usage_is_pruned() {
         )
         .await
         .unwrap();
-    assert!(page.overview_html.contains(&format!(
-        "{}…</code><span class=\"muted small\"> 8 requests",
-        key.key.prefix
-    )));
-    let overview = leadline::usage::service::overview(&a.state, org_id(&a).await)
+    let top = &page.overview.top_keys[0];
+    assert_eq!((&top.prefix, top.requests), (&key.key.prefix, 8));
+    let overview = leadline::keys::usage::service::overview(&a.state, org_id(&a).await)
         .await
         .unwrap();
     assert_eq!(overview.top_keys[0].prefix, key.key.prefix);
@@ -219,7 +214,12 @@ async fn two_instances_add_their_counts_and_old_usage_is_pruned() {
 
     // 91 days on, the background prune drops them.
     a.state.clock.advance(Duration::days(91));
-    assert!(leadline::usage::service::prune(&a.state).await.unwrap() > 0);
+    assert!(
+        leadline::keys::usage::service::prune(&a.state)
+            .await
+            .unwrap()
+            > 0
+    );
     let left: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM key_usage")
         .fetch_one(&a.state.db)
         .await

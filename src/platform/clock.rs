@@ -1,4 +1,5 @@
-//! The time source. Tests swap in a clock they can move.
+//! The time source (tests swap in a clock they can move), and how times
+//! are written for people.
 
 use chrono::{DateTime, TimeZone, Utc};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -69,4 +70,13 @@ pub fn from_millis(ms: i64) -> DateTime<Utc> {
 
 pub fn to_millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
+}
+
+/// A time as the dashboard writes it: `2026-12-02 16:24 UTC`.
+pub fn format_time(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub fn format_optional(at: Option<DateTime<Utc>>, none: &str) -> String {
+    at.map(format_time).unwrap_or_else(|| none.to_owned())
 }

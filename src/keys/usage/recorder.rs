@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::data;
-use crate::server::Db;
-use crate::usage::data::{self as usage_data, NewRefusal};
-use crate::usage::domain::{hour_of, refusal_class, Outcome, REFUSALS_KEPT};
+use super::data as usage_data;
+use super::domain::{hour_of, refusal_class, NewRefusal, Outcome, REFUSALS_KEPT};
+use crate::keys::data;
+use crate::platform::Db;
 
 #[derive(Clone)]
 pub struct Usage {
@@ -123,14 +123,14 @@ impl Usage {
     }
 
     /// Not yet flushed refused requests of one key, newest first.
-    pub fn pending_refusals(&self, key_id: i64) -> Vec<crate::usage::domain::RefusedRequest> {
+    pub fn pending_refusals(&self, key_id: i64) -> Vec<crate::keys::usage::domain::RefusedRequest> {
         self.batch()
             .refusals
             .iter()
             .rev()
             .filter(|r| r.key_id == key_id)
-            .map(|r| crate::usage::domain::RefusedRequest {
-                at: crate::server::clock::from_millis(r.occurred_at),
+            .map(|r| crate::keys::usage::domain::RefusedRequest {
+                at: crate::platform::clock::from_millis(r.occurred_at),
                 code: r.code.to_owned(),
                 method: r.method.clone(),
                 path: r.path.clone(),

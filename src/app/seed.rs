@@ -5,10 +5,11 @@
 use rand::{distributions::Alphanumeric, Rng};
 
 use super::{AppState, BoxError};
+use crate::auth::domain::MemberPermissions;
 use crate::auth::{accounts, data as users};
 use crate::leads::domain::LeadDraft;
 use crate::leads::service::{self as leads, Actor};
-use crate::orgs::domain::{Flag, MemberPermissions};
+use crate::orgs::domain::Flag;
 use crate::orgs::service as orgs;
 
 pub const ADMIN_EMAIL: &str = "admin@leadline.test";

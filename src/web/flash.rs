@@ -22,11 +22,13 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::Db;
 use crate::error::AppError;
+use crate::platform::secret::TokenHash;
+use crate::platform::Db;
 
 /// How long an entry waits for its page view.
 pub const KEPT_FOR: chrono::Duration = chrono::Duration::seconds(60);
@@ -38,12 +40,9 @@ pub const MAX_SEALED: usize = 32 * 1024;
 /// What one page view is handed.
 #[derive(Clone, Serialize, Deserialize)]
 pub enum Flash {
-    /// A key just created or rolled, revealed once.
-    NewKey(crate::keys::domain::CreatedKey),
-    /// An invitation link, shown once.
-    Invitation(crate::orgs::SentInvitation),
-    /// A password-reset link, shown once.
-    ResetLink(String),
+    /// Something shown once (a key just created or rolled, an invitation or
+    /// reset link): a feature's type, named by its `ShownOnce::KIND`.
+    Shown { kind: String, json: String },
     /// A form post that failed: the server function's path, its error, and
     /// the fields it sent (never a password), so the form comes back filled.
     Failed {
@@ -51,6 +50,31 @@ pub enum Flash {
         error: AppError,
         fields: Vec<(String, String)>,
     },
+}
+
+/// A feature's type that a flash can carry to the page that shows it once.
+/// The page reads it from context (`use_context::<T>()`), once the shell has
+/// called `forms::provide_shown::<T>()`.
+pub trait ShownOnce: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    /// Names the type in a sealed entry; unique among the types shown.
+    const KIND: &'static str;
+}
+
+impl Flash {
+    pub fn show<T: ShownOnce>(value: &T) -> Option<Self> {
+        Some(Self::Shown {
+            kind: T::KIND.to_owned(),
+            json: serde_json::to_string(value).ok()?,
+        })
+    }
+
+    /// The value this flash shows, if it is a `T`.
+    pub fn shown<T: ShownOnce>(&self) -> Option<T> {
+        match self {
+            Self::Shown { kind, json } if kind == T::KIND => serde_json::from_str(json).ok(),
+            _ => None,
+        }
+    }
 }
 
 /// An entry's id: 128 random bits, hex. It names the entry in the address
@@ -99,7 +123,7 @@ fn sealing_key(session_token: &str) -> Key {
 
 /// The hash sessions are stored under (`sessions.token_hash`).
 fn session_hash(session_token: &str) -> String {
-    hex::encode(Sha256::digest(session_token.as_bytes()))
+    TokenHash::of(session_token).as_str().to_owned()
 }
 
 fn seal(session_token: &str, id: &FlashId, flash: &Flash) -> Result<String, Refused> {
@@ -272,7 +296,10 @@ mod tests {
 
     #[test]
     fn an_entry_larger_than_the_cap_is_refused() {
-        let big = Flash::ResetLink("x".repeat(MAX_SEALED));
+        let big = Flash::Shown {
+            kind: "link".into(),
+            json: "x".repeat(MAX_SEALED),
+        };
         assert_eq!(
             seal("token-a", &FlashId::new(), &big).err(),
             Some(Refused::TooLarge)

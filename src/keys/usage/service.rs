@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::chart::{escape, stacked_bars};
+use super::chart::stacked_bars;
 use super::data;
 use super::domain::{
     hour_of, Bucket, Chart, KeyUsage, OrgOverview, Outcome, DAY_MS, HOUR_MS, INACTIVE,
@@ -11,8 +11,8 @@ use super::domain::{
 };
 use crate::auth::session::OrgScope;
 use crate::error::AppError;
-use crate::server::clock::from_millis;
-use crate::server::AppState;
+use crate::keys::KeyState;
+use crate::platform::clock::from_millis;
 
 /// `count` buckets of `width` ms ending with the one `now` falls in, filled
 /// from (hour, outcome, requests) rows.
@@ -76,7 +76,7 @@ fn daily_chart(id: &str, title: &str, buckets: Vec<Bucket>, label_every: usize) 
 
 /// One key's usage page: 24 hours by hour, 30 days by day, totals and the
 /// last refused requests.
-pub async fn key_usage(state: &AppState, org: &OrgScope, id: i64) -> Result<KeyUsage, AppError> {
+pub async fn key_usage(state: &KeyState, org: &OrgScope, id: i64) -> Result<KeyUsage, AppError> {
     let mut conn = state.db.acquire().await?;
     let row = crate::keys::data::find(&mut conn, org.id, id)
         .await?
@@ -123,7 +123,7 @@ pub async fn key_usage(state: &AppState, org: &OrgScope, id: i64) -> Result<KeyU
 
 /// The Developer page's overview: all keys over 7 days, and the five
 /// busiest keys (from flushed usage).
-pub async fn overview(state: &AppState, organisation_id: i64) -> Result<OrgOverview, AppError> {
+pub async fn overview(state: &KeyState, organisation_id: i64) -> Result<OrgOverview, AppError> {
     let now = state.clock.now().timestamp_millis();
     let from = now - now.rem_euclid(DAY_MS) - 6 * DAY_MS;
     let mut all: Vec<(i64, Outcome, i64)> =
@@ -148,72 +148,11 @@ pub async fn overview(state: &AppState, organisation_id: i64) -> Result<OrgOverv
     })
 }
 
-/// The overview as HTML, drawn here rather than by a component: the
-/// Developer page shows it before hydration and its wasm carries no chart
-/// or table code for it. Key names are escaped.
-pub fn overview_html(overview: &OrgOverview) -> String {
-    use std::fmt::Write;
-    let chart = &overview.last_7_days;
-    let mut html = String::new();
-    let _ = write!(
-        html,
-        r#"<section class="card overview" aria-labelledby="overview-title"><h2 id="overview-title">Requests, last 7 days</h2><div class="overview-grid"><figure class="usage-chart"><div class="chart-box">{}</div><figcaption><ul class="legend">"#,
-        chart.svg
-    );
-    for o in Outcome::ALL {
-        let _ = write!(
-            html,
-            r#"<li><span class="swatch bar-{}" aria-hidden="true"></span>{}</li>"#,
-            o.key(),
-            o.label()
-        );
-    }
-    let _ = write!(
-        html,
-        r#"</ul></figcaption><details class="chart-table"><summary>Show as a table</summary><div class="table-wrap"><table class="data"><caption class="visually-hidden">{}</caption><thead><tr><th scope="col">Day (UTC)</th>"#,
-        escape(&chart.title)
-    );
-    for o in Outcome::ALL {
-        let _ = write!(html, r#"<th scope="col">{}</th>"#, o.label());
-    }
-    html.push_str(r#"<th scope="col">Total</th></tr></thead><tbody>"#);
-    for b in &chart.buckets {
-        let _ = write!(
-            html,
-            r#"<tr><th scope="row">{}</th>"#,
-            b.start.format("%b %-d")
-        );
-        for n in b.counts {
-            let _ = write!(html, "<td>{n}</td>");
-        }
-        let _ = write!(html, "<td>{}</td></tr>", b.total());
-    }
-    html.push_str("</tbody></table></div></details></figure><div><h3>Top keys</h3>");
-    if overview.top_keys.is_empty() {
-        html.push_str(r#"<p class="muted small">No requests yet.</p>"#);
-    } else {
-        html.push_str(r#"<ol class="top-keys">"#);
-        for k in &overview.top_keys {
-            let _ = write!(
-                html,
-                r#"<li><a href="/developer/keys/{}">{}</a> <code class="small">{}…</code><span class="muted small"> {}</span></li>"#,
-                k.id,
-                escape(&k.name),
-                escape(&k.prefix),
-                super::domain::requests(k.requests)
-            );
-        }
-        html.push_str("</ol>");
-    }
-    html.push_str("</div></div></section>");
-    html
-}
-
 /// Refused requests per key in the last 24 hours made while the key was
 /// revoked or expired (flushed and pending): what the "Still called" badge
 /// counts.
 pub async fn calls_last_24_hours(
-    state: &AppState,
+    state: &KeyState,
     organisation_id: i64,
 ) -> Result<HashMap<i64, i64>, AppError> {
     let now = state.clock.now().timestamp_millis();
@@ -234,7 +173,7 @@ pub async fn calls_last_24_hours(
 }
 
 /// Drops usage older than the retention period (90 days).
-pub async fn prune(state: &AppState) -> Result<u64, AppError> {
+pub async fn prune(state: &KeyState) -> Result<u64, AppError> {
     let now = state.clock.now().timestamp_millis();
     Ok(data::prune(&state.db, now - super::domain::RETENTION_DAYS * DAY_MS).await?)
 }
@@ -242,27 +181,6 @@ pub async fn prune(state: &AppState) -> Result<u64, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_overview_escapes_key_names() {
-        let overview = OrgOverview {
-            last_7_days: Chart {
-                title: "t".into(),
-                buckets: vec![],
-                svg: "<svg></svg>".into(),
-            },
-            top_keys: vec![super::super::domain::TopKey {
-                id: 7,
-                name: "<img src=x onerror=alert(1)>".into(),
-                prefix: "sk_AbCd1234_01".into(),
-                requests: 3,
-            }],
-        };
-        let html = overview_html(&overview);
-        assert!(!html.contains("<img"));
-        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
-        assert!(html.contains(r#"href="/developer/keys/7""#));
-    }
 
     #[test]
     fn rows_land_in_their_bucket_and_old_ones_are_left_out() {

@@ -14,8 +14,6 @@ use leptos::config::LeptosOptions;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use super::AppState;
-
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `/pkg` files without a hash in their name (a build without `hash-files`)
 /// must be revalidated, or a browser keeps running an old wasm.
@@ -36,7 +34,7 @@ pub fn detect_hashed_files(options: &mut LeptosOptions) {
 }
 
 /// Routes for `/pkg/*` and for each file at the top of the site root.
-pub fn router(options: &LeptosOptions) -> Router<AppState> {
+pub fn router<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> Router<S> {
     let root = PathBuf::from(&*options.site_root);
     let pkg_dir = options.site_pkg_dir.trim_matches('/').to_owned();
     let pkg_policy = if options.hash_files {

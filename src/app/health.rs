@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::{db::ACQUIRE_TIMEOUT, AppState};
+use super::AppState;
+use crate::platform::db::ACQUIRE_TIMEOUT;
 
 /// The process is up. It touches nothing else.
 pub async fn healthz() -> &'static str {
@@ -25,10 +26,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     .await
     .is_ok_and(|answer| answer.is_ok());
     // SQLite has no listener: the cache is invalidated through shared memory.
-    let listener = state
-        .credentials
-        .notified()
-        .map(|epoch| epoch.is_listening());
+    let listener = state.changes.notified().map(|epoch| epoch.is_listening());
     let ready = database && listener.unwrap_or(true);
     let status = if ready {
         StatusCode::OK

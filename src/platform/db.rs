@@ -10,15 +10,9 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyTypeInfo, AnyTypeInfoKind};
 use sqlx::{Any, Decode, Executor, Type, ValueRef};
 
-use crate::keys::cache::CredentialCache;
-
 pub type Db = sqlx::AnyPool;
 pub type Conn = sqlx::AnyConnection;
 pub type Tx = sqlx::Transaction<'static, Any>;
-
-/// The channel on which PostgreSQL tells every instance that credentials
-/// changed (`NOTIFY`, delivered at commit).
-pub const CREDENTIALS_CHANNEL: &str = "leadline_credentials";
 
 /// The advisory lock that makes PostgreSQL writes that read first (the
 /// last-admin check, the playground cap) one at a time, as SQLite's
@@ -55,7 +49,7 @@ impl Backend {
         Self::of(db.connect_options().database_url.as_str()).unwrap_or(Self::Sqlite)
     }
 
-    fn of_connection(conn: &Conn) -> Self {
+    pub fn of_connection(conn: &Conn) -> Self {
         if conn.backend_name() == "PostgreSQL" {
             Self::Postgres
         } else {
@@ -138,36 +132,12 @@ pub async fn begin_write(db: &Db) -> Result<Tx, sqlx::Error> {
     }
 }
 
-/// Commits a change that affects authorisation, then makes every credential
-/// cache forget what it holds. On PostgreSQL the `NOTIFY` is sent inside the
-/// transaction, so every instance hears of it exactly when it commits.
-pub async fn commit_invalidating(
-    mut tx: Tx,
-    credentials: &CredentialCache,
-) -> Result<(), sqlx::Error> {
-    if Backend::of_connection(&tx) == Backend::Postgres {
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(CREDENTIALS_CHANNEL)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    credentials.invalidate();
-    Ok(())
-}
-
-/// [`commit_invalidating`] when `changed`, else a plain commit: a change
-/// that may have touched no key leaves every cache as it is.
-pub async fn commit_invalidating_if(
-    tx: Tx,
-    credentials: &CredentialCache,
-    changed: bool,
-) -> Result<(), sqlx::Error> {
-    if changed {
-        commit_invalidating(tx, credentials).await
-    } else {
-        tx.commit().await
-    }
+/// Escapes LIKE wildcards so user input matches literally (with
+/// `ESCAPE '\\'`).
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// A boolean as SQL gives it: PostgreSQL sends a boolean, SQLite an integer.
@@ -330,102 +300,4 @@ pub fn database_path(url: &str) -> Option<std::path::PathBuf> {
         return None;
     }
     Some(std::path::PathBuf::from(path))
-}
-
-/// Keeps `epoch` in step with credential changes committed by any instance,
-/// for as long as the process runs. While the connection is down the epoch
-/// is "deaf" and the cache is bypassed; on reconnecting it starts empty.
-///
-/// A connection can die without a word (a NAT or load balancer drops an
-/// idle flow, no FIN or RST), and then nothing would ever arrive. So every
-/// `heartbeat` a beat is sent through the pool on a channel only this
-/// instance listens to; when three have not come back, the listener is
-/// dropped, the instance is deaf, and it connects again.
-pub fn listen_for_credential_changes(
-    url: String,
-    db: Db,
-    epoch: std::sync::Arc<crate::keys::cache::NotifiedEpoch>,
-    heartbeat: Duration,
-) {
-    use rand::Rng;
-    let beats = format!("leadline_beat_{:016x}", rand::thread_rng().gen::<u64>());
-    tokio::spawn(async move {
-        loop {
-            let heard = std::sync::Arc::new(Heard::default());
-            let mut listener = tokio::spawn(listen(
-                url.clone(),
-                beats.clone(),
-                std::sync::Arc::clone(&epoch),
-                std::sync::Arc::clone(&heard),
-            ));
-            let reason = loop {
-                tokio::select! {
-                    ended = &mut listener => break match ended {
-                        Ok(Ok(())) => "connection lost".to_owned(),
-                        Ok(Err(error)) => error.to_string(),
-                        Err(error) => error.to_string(),
-                    },
-                    () = tokio::time::sleep(heartbeat) => {
-                        if heard.silent_for() > heartbeat * 3 {
-                            listener.abort();
-                            break format!("no heartbeat for {:?}", heard.silent_for());
-                        }
-                        let beat = sqlx::query("SELECT pg_notify($1, '')").bind(beats.as_str());
-                        // A beat that cannot be sent is a missed beat.
-                        let _ = tokio::time::timeout(heartbeat, beat.execute(&db)).await;
-                    }
-                }
-            };
-            if epoch.is_listening() {
-                tracing::warn!(
-                    %reason,
-                    "credential listener stopped; reading every credential from the database until it is back"
-                );
-            }
-            epoch.deaf();
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    });
-}
-
-/// When the listener last heard anything (a change or its own beat).
-struct Heard(std::sync::Mutex<std::time::Instant>);
-
-impl Default for Heard {
-    fn default() -> Self {
-        Self(std::sync::Mutex::new(std::time::Instant::now()))
-    }
-}
-
-impl Heard {
-    fn now(&self) {
-        *self.0.lock().expect("heartbeat lock") = std::time::Instant::now();
-    }
-
-    fn silent_for(&self) -> Duration {
-        self.0.lock().expect("heartbeat lock").elapsed()
-    }
-}
-
-async fn listen(
-    url: String,
-    beats: String,
-    epoch: std::sync::Arc<crate::keys::cache::NotifiedEpoch>,
-    heard: std::sync::Arc<Heard>,
-) -> Result<(), sqlx::Error> {
-    let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
-    listener
-        .listen_all([CREDENTIALS_CHANNEL, beats.as_str()])
-        .await?;
-    heard.now();
-    epoch.listening();
-    // `try_recv` returns `None` when the connection is lost, rather than
-    // reconnecting quietly and missing what was sent meanwhile.
-    while let Some(notification) = listener.try_recv().await? {
-        heard.now();
-        if notification.channel() == CREDENTIALS_CHANNEL {
-            epoch.bump();
-        }
-    }
-    Ok(())
 }

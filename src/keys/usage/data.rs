@@ -1,12 +1,13 @@
 //! SQL for key usage. Every write is an additive increment, so instances
 //! flushing at once never overwrite each other.
 
+use super::domain::NewRefusal;
 use sqlx::FromRow;
 
 use super::domain::{RefusedRequest, TopKey};
-use crate::server::clock::from_millis;
-use crate::server::db::{Conn, Filtered};
-use crate::server::Db;
+use crate::platform::clock::from_millis;
+use crate::platform::db::{Conn, Filtered};
+use crate::platform::Db;
 
 /// Adds `requests` to a key's bucket, unless the key was deleted meanwhile.
 pub async fn add(
@@ -30,18 +31,6 @@ pub async fn add(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// A refused request to remember.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewRefusal {
-    pub key_id: i64,
-    pub organisation_id: i64,
-    pub occurred_at: i64,
-    pub code: &'static str,
-    pub method: String,
-    pub path: String,
-    pub client_ip: String,
 }
 
 pub async fn add_refusal(conn: &mut Conn, r: &NewRefusal) -> Result<(), sqlx::Error> {

@@ -7,8 +7,9 @@ use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Ro
 use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
-use crate::auth::{get_viewer, DeveloperAccess, SignOut, SwitchOrganisation, Viewer};
-use crate::ui::ViewerResource;
+use crate::auth::pages::ViewerResource;
+use crate::auth::{get_viewer, SignOut, SwitchOrganisation, Viewer};
+use crate::error::DeveloperAccess;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -53,8 +54,11 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     #[cfg(feature = "ssr")]
     {
-        crate::server::headers::set_page_policy();
-        crate::server::forms::provide_flash_for_this_view();
+        crate::web::headers::set_page_policy();
+        crate::web::forms::provide_flash_for_this_view();
+        crate::web::forms::provide_shown::<crate::keys::domain::CreatedKey>();
+        crate::web::forms::provide_shown::<crate::orgs::SentInvitation>();
+        crate::web::forms::provide_shown::<crate::admin::ResetLink>();
     }
     let viewer = Resource::new(|| (), |_| get_viewer());
     provide_context(ViewerResource(viewer));
@@ -73,7 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/leads"/> }/>
                     <Route path=path!("leads") view=crate::leads::pages::LeadsPage/>
                     <Route path=path!("developer") view=crate::keys::pages::DeveloperPage/>
-                    <Route path=path!("developer/keys/:id") view=crate::usage::pages::KeyUsagePage/>
+                    <Route path=path!("developer/keys/:id") view=crate::keys::usage::pages::KeyUsagePage/>
                     <Route path=path!("audit") view=crate::audit::pages::AuditPage/>
                     <Route path=path!("account") view=crate::auth::pages::AccountPage/>
                     <Route path=path!("members") view=crate::orgs::pages::MembersPage/>
@@ -105,7 +109,7 @@ fn NotFound() -> impl IntoView {
 
 #[component]
 fn Layout() -> impl IntoView {
-    let viewer = crate::ui::use_viewer();
+    let viewer = crate::auth::pages::use_viewer();
     view! {
         <div class="layout">
             <header class="topbar">

@@ -1,64 +1,9 @@
-//! Small shared UI pieces: dialogs, field errors, dates, the viewer gate,
+//! Small shared UI pieces: dialogs, field errors, dates,
 //! lazily loaded pages.
 
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use crate::auth::Viewer;
 use crate::error::{field_message, AppError, FieldError};
-
-pub fn format_time(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-pub fn format_optional(at: Option<DateTime<Utc>>, none: &str) -> String {
-    at.map(format_time).unwrap_or_else(|| none.to_owned())
-}
-
-/// The signed-in viewer, loaded once per page and shared through context.
-#[derive(Clone, Copy)]
-pub struct ViewerResource(pub Resource<Result<Option<Viewer>, AppError>>);
-
-pub fn use_viewer() -> Resource<Result<Option<Viewer>, AppError>> {
-    expect_context::<ViewerResource>().0
-}
-
-/// Renders `page` for a signed-in viewer, or a sign-in prompt.
-pub fn signed_in<V: IntoView + 'static>(
-    page: impl Fn(Viewer) -> V + Clone + Send + Sync + 'static,
-) -> impl IntoView {
-    let viewer = use_viewer();
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || {
-                let page = page.clone();
-                Suspend::new(async move {
-                    match viewer.await {
-                        Ok(Some(v)) => page(v).into_any(),
-                        Ok(None) => view! { <SignInPrompt/> }.into_any(),
-                        // The database is away: say so plainly, as a page.
-                        Err(e @ AppError::Unavailable) => view! {
-                            <AccessDenied title="Leadline is unavailable" message=e.to_string()/>
-                        }
-                        .into_any(),
-                        Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
-}
-
-#[component]
-pub fn SignInPrompt() -> impl IntoView {
-    view! {
-        <section class="card empty">
-            <h2>"Please sign in"</h2>
-            <p>"You need to be signed in to see this page."</p>
-            <a class="button primary" href="/sign-in">"Sign in"</a>
-        </section>
-    }
-}
 
 #[component]
 pub fn ErrorBanner(#[prop(into)] message: String) -> impl IntoView {
@@ -147,7 +92,7 @@ pub fn opened_with(name: &str) -> Option<String> {
 pub fn posted(name: &str) -> Option<String> {
     #[cfg(feature = "ssr")]
     {
-        use_context::<crate::server::forms::FormEcho>()
+        use_context::<crate::web::forms::FormEcho>()
             .and_then(|echo| echo.0.into_iter().find(|(n, _)| n == name).map(|(_, v)| v))
     }
     #[cfg(not(feature = "ssr"))]
@@ -162,7 +107,7 @@ pub fn posted(name: &str) -> Option<String> {
 pub fn posted_back() -> bool {
     #[cfg(feature = "ssr")]
     {
-        use_context::<crate::server::forms::FormEcho>().is_some()
+        use_context::<crate::web::forms::FormEcho>().is_some()
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -297,15 +242,13 @@ pub fn CopyField(
 
 /// Percent-encodes a query value (letters, digits and `-_.~` pass).
 pub fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    /// Everything but RFC 3986's unreserved characters.
+    const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(value, QUERY_VALUE).to_string()
 }
 
 /// Where a reader is in a list paged by cursor, kept in the page's address:

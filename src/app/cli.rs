@@ -5,12 +5,13 @@ use std::io::Read;
 use clap::{Args, Parser, Subcommand};
 
 use super::{AppState, BoxError};
+use crate::auth::data::memberships_of;
+use crate::auth::domain::MemberPermissions;
 use crate::auth::session::OrgScope;
 use crate::auth::{accounts, data as users};
 use crate::keys::domain::{NewKey, Permission, Permissions};
 use crate::keys::service as keys;
-use crate::orgs::data::memberships_of;
-use crate::orgs::domain::{Flag, MemberPermissions};
+use crate::orgs::domain::Flag;
 use crate::orgs::service as orgs;
 
 /// Who the audit log names for changes made with the operator CLI.
@@ -100,7 +101,7 @@ pub fn scan(files: &[std::path::PathBuf]) -> (Vec<String>, Vec<String>, u8) {
                 continue;
             }
         };
-        for (at, key) in crate::keys::domain::find_keys(&text) {
+        for (at, key) in crate::keys::token::find_keys(&text) {
             let before = &text[..at];
             let line = before.matches('\n').count() + 1;
             let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -244,9 +245,9 @@ fn read_password() -> Result<String, BoxError> {
 
 /// Runs an operator command and returns what to print on stdout.
 pub async fn run(state: &AppState, command: Command) -> Result<Option<String>, BoxError> {
-    state.credentials.check_shared()?;
+    state.changes.check_shared()?;
     let output = run_command(state, command).await?;
-    state.credentials.check_shared()?;
+    state.changes.check_shared()?;
     Ok(output)
 }
 

@@ -3,9 +3,11 @@
 
 use leptos::prelude::*;
 
-use super::domain::{Chart, Outcome};
+use super::domain::{Chart, OrgOverview, Outcome};
 use super::get_key_usage;
-use crate::ui::{format_time, signed_in, ErrorBanner};
+use crate::auth::pages::signed_in;
+use crate::platform::clock::format_time;
+use crate::web::ui::ErrorBanner;
 
 /// A chart as the server drew it (SVG, titled for screen readers), its
 /// legend, and the same numbers as a table. `hourly` says how buckets are
@@ -58,10 +60,45 @@ pub fn UsageChart(chart: Chart, hourly: bool) -> impl IntoView {
     }
 }
 
+/// The Developer page's overview: all keys' requests over 7 days, and the
+/// busiest keys. Drawn by the server, as the rest of that page.
+#[component]
+pub fn UsageOverview(overview: OrgOverview) -> impl IntoView {
+    let top_keys = if overview.top_keys.is_empty() {
+        view! { <p class="muted small">"No requests yet."</p> }.into_any()
+    } else {
+        view! {
+            <ol class="top-keys">
+                {overview.top_keys.into_iter().map(|k| view! {
+                    <li>
+                        <a href=format!("/developer/keys/{}", k.id)>{k.name}</a>
+                        " "
+                        <code class="small">{k.prefix}"…"</code>
+                        <span class="muted small">" " {super::domain::requests(k.requests)}</span>
+                    </li>
+                }).collect_view()}
+            </ol>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card overview" aria-labelledby="overview-title">
+            <h2 id="overview-title">"Requests, last 7 days"</h2>
+            <div class="overview-grid">
+                <UsageChart chart=overview.last_7_days hourly=false/>
+                <div>
+                    <h3>"Top keys"</h3>
+                    {top_keys}
+                </div>
+            </div>
+        </section>
+    }
+}
+
 #[component]
 pub fn KeyUsagePage() -> impl IntoView {
     // Drawn by the server: nothing on this page needs the wasm.
-    let id = crate::ui::path_param("id").parse::<i64>().ok();
+    let id = crate::web::ui::path_param("id").parse::<i64>().ok();
     let usage = Resource::new(
         move || id,
         |id| async move {
@@ -137,4 +174,30 @@ pub fn KeyUsagePage() -> impl IntoView {
             </Suspense>
         }
     })
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_overview_escapes_key_names() {
+        let overview = OrgOverview {
+            last_7_days: Chart {
+                title: "t".into(),
+                buckets: vec![],
+                svg: "<svg></svg>".into(),
+            },
+            top_keys: vec![super::super::domain::TopKey {
+                id: 7,
+                name: "<img src=x onerror=alert(1)>".into(),
+                prefix: "sk_AbCd1234_01".into(),
+                requests: 3,
+            }],
+        };
+        let html = view! { <UsageOverview overview/> }.to_html();
+        assert!(!html.contains("<img"));
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(html.contains(r#"href="/developer/keys/7""#));
+    }
 }

@@ -19,9 +19,12 @@ use leptos::prelude::{provide_context, use_context};
 use leptos::server::ServerActionError;
 use leptos::server_fn::error::ServerFnUrlError;
 
-use super::flash::{self, Flash, FlashId, Liveness, Refused};
-use super::state::AppState;
+use super::flash::{self, Flash, FlashId, Liveness, Refused, ShownOnce};
 use crate::error::{AppError, FieldError};
+use crate::platform::Platform;
+
+/// The largest body a server function accepts.
+pub const SERVER_FN_BODY_LIMIT: usize = 64 * 1024;
 
 /// Query parameters that belong to one answer and are never carried on.
 const ONE_VIEW_PARAMS: [&str; 7] = [
@@ -108,7 +111,7 @@ pub async fn finish_showing<T>(
 
 /// The plain form post being answered.
 struct PlainPost {
-    state: AppState,
+    state: Platform,
     parts: Parts,
     /// The server function's path: the page shows the error at its form.
     action: String,
@@ -121,7 +124,7 @@ impl PlainPost {
             return None;
         }
         Some(Self {
-            state: use_context::<AppState>()?,
+            state: use_context::<Platform>()?,
             action: parts.uri.path().to_owned(),
             parts,
         })
@@ -154,7 +157,9 @@ impl PlainPost {
     }
 
     async fn keep(&self, shown: &Flash) -> Result<FlashId, Refused> {
-        let Some(token) = crate::auth::session::browser_token(&self.state, &self.parts) else {
+        let Some(token) =
+            crate::web::cookies::session_token(&self.state.config, &self.parts.headers)
+        else {
             return Err(Refused::NoSession);
         };
         let now = self.state.clock.now();
@@ -169,7 +174,7 @@ impl PlainPost {
     }
 }
 
-fn liveness(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> Liveness {
+fn liveness(state: &Platform, now: chrono::DateTime<chrono::Utc>) -> Liveness {
     let ago = |d: std::time::Duration| now - chrono::Duration::from_std(d).unwrap_or_default();
     Liveness {
         seen_after: ago(state.config.session_idle),
@@ -248,7 +253,7 @@ fn with_error(to: &str, action: &str, error: &AppError) -> String {
 
 /// The error an address names by code, in this site's own words.
 fn error_from_address(code: &str, invalid: &[String], retry: Option<u64>) -> AppError {
-    use crate::auth::domain::{PASSWORD_MAX, PASSWORD_MIN};
+    use crate::platform::text::{PASSWORD_MAX, PASSWORD_MIN};
     match code {
         "wrong_credentials" => AppError::WrongCredentials,
         "account_disabled" => AppError::AccountDisabled,
@@ -294,7 +299,7 @@ struct TakenFlash(Flash);
 /// `finish`. A page view takes the flash its address names (`flash=ID`),
 /// once, and never believes an error written in its address by anyone
 /// (`__err`, Leptos's own way, is dropped).
-pub async fn form_flow(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn form_flow(State(state): State<Platform>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let is_form = parts.method == Method::POST
         && accepts_html(&parts.headers)
@@ -304,8 +309,7 @@ pub async fn form_flow(State(state): State<AppState>, request: Request, next: Ne
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if is_form {
-        let Ok(bytes) = axum::body::to_bytes(body, super::startup::SERVER_FN_BODY_LIMIT).await
-        else {
+        let Ok(bytes) = axum::body::to_bytes(body, SERVER_FN_BODY_LIMIT).await else {
             return StatusCode::PAYLOAD_TOO_LARGE.into_response();
         };
         parts.extensions.insert(PostedForm(bytes.clone()));
@@ -326,7 +330,7 @@ pub async fn form_flow(State(state): State<AppState>, request: Request, next: Ne
                     parts.uri = uri;
                 }
             }
-            let token = crate::auth::session::browser_token(&state, &parts);
+            let token = crate::web::cookies::session_token(&state.config, &parts.headers);
             if let (Some(id), Some(token)) = (id, token) {
                 match flash::take(&state.db, state.clock.now(), &token, &id).await {
                     Ok(Some(taken)) => {
@@ -345,10 +349,6 @@ pub async fn form_flow(State(state): State<AppState>, request: Request, next: Ne
 #[derive(Clone, Debug, Default)]
 pub struct FormEcho(pub Vec<(String, String)>);
 
-/// A password-reset link made by a plain post, for the page it returned to.
-#[derive(Clone, Debug)]
-pub struct ResetLink(pub String);
-
 /// Once per page view, before anything renders: hands the page what its
 /// flash holds, through context. A failed form's error reaches the
 /// `ServerAction` of its form, as Leptos does for `__err`, and its fields
@@ -359,9 +359,8 @@ pub fn provide_flash_for_this_view() {
         return;
     };
     match parts.extensions.get::<TakenFlash>().map(|t| t.0.clone()) {
-        Some(Flash::NewKey(created)) => provide_context(created),
-        Some(Flash::Invitation(sent)) => provide_context(sent),
-        Some(Flash::ResetLink(link)) => provide_context(ResetLink(link)),
+        // For `provide_shown`, which the shell calls for each type it shows.
+        Some(shown @ Flash::Shown { .. }) => provide_context(TakenFlash(shown)),
         Some(Flash::Failed {
             action,
             error,
@@ -390,6 +389,15 @@ pub fn provide_flash_for_this_view() {
                 provide_context(FormEcho::default());
             }
         }
+    }
+}
+
+/// Hands the page view the `T` its flash shows, if it shows one: the page
+/// reads it with `use_context::<T>()`. Call after
+/// `provide_flash_for_this_view`.
+pub fn provide_shown<T: ShownOnce>() {
+    if let Some(value) = use_context::<TakenFlash>().and_then(|taken| taken.0.shown::<T>()) {
+        provide_context(value);
     }
 }
 

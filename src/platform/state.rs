@@ -1,24 +1,22 @@
-//! What every request handler and server function can reach.
+//! What every feature's server functions and handlers can reach: the
+//! database, the clock, configuration, throttles, and the epoch of access
+//! changes. Features with more (keys: the credential cache and the usage
+//! recorder) hold a `Platform` inside their own state.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::FromRef;
-use leptos::config::LeptosOptions;
-
+use super::changes::{AccessChange, Changes};
 use super::config::Config;
 use super::rate_limit::KeyRateLimit;
 use super::throttle::Window;
 use super::{Clock, Db};
-use crate::keys::cache::CredentialCache;
-use crate::keys::usage::Usage;
 
 /// Cheap to clone: every handler and server function gets its own copy.
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+pub struct Platform(Arc<Shared>);
 
-impl std::ops::Deref for AppState {
+impl std::ops::Deref for Platform {
     type Target = Shared;
 
     fn deref(&self) -> &Shared {
@@ -27,16 +25,35 @@ impl std::ops::Deref for AppState {
 }
 
 pub struct Shared {
-    pub leptos_options: LeptosOptions,
     pub db: Db,
     pub clock: Clock,
     pub config: Config,
-    pub usage: Usage,
     pub limits: Limits,
-    pub credentials: CredentialCache,
-    /// Prefixes of the keys made before checksums (loaded at start; none is
-    /// ever added): the only tokens with a bad checksum worth looking up.
-    pub legacy_keys: HashSet<String>,
+    pub changes: Arc<Changes>,
+}
+
+impl Platform {
+    pub fn new(db: Db, clock: Clock, config: Config) -> Self {
+        let limits = Limits::new(&config, &db);
+        let changes = Arc::new(Changes::for_database(&config.database_url));
+        Self(Arc::new(Shared {
+            db,
+            clock,
+            config,
+            limits,
+            changes,
+        }))
+    }
+
+    /// The platform of the request being served (server functions).
+    pub fn current() -> Option<Self> {
+        leptos::prelude::use_context::<Self>()
+    }
+
+    /// Starts a write that changes who may do what (see `AccessChange`).
+    pub async fn begin_access_change(&self) -> Result<AccessChange, sqlx::Error> {
+        AccessChange::begin(&self.db, &self.changes).await
+    }
 }
 
 /// The throttles, one window each.
@@ -81,33 +98,5 @@ impl Limits {
             anonymous_events_per_client: Window::new(10, Duration::from_secs(15 * 60)),
             anonymous_events: Window::new(600, Duration::from_secs(15 * 60)),
         }
-    }
-}
-
-impl AppState {
-    pub fn new(
-        leptos_options: LeptosOptions,
-        db: Db,
-        clock: Clock,
-        config: Config,
-        legacy_keys: HashSet<String>,
-    ) -> Self {
-        let limits = Limits::new(&config, &db);
-        Self(Arc::new(Shared {
-            leptos_options,
-            usage: Usage::new(db.clone()),
-            credentials: CredentialCache::for_database(&config.database_url),
-            legacy_keys,
-            db,
-            clock,
-            config,
-            limits,
-        }))
-    }
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
     }
 }

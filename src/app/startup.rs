@@ -13,9 +13,12 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{assets, config::Config, db, AppState, BoxError, Clock};
-use crate::app::{shell, App};
+use super::{AppState, BoxError};
+use crate::app::shell::{shell, App};
 use crate::error::AppError;
+use crate::platform::config::Config;
+use crate::platform::{db, Clock};
+use crate::web::assets;
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
 /// Server functions do no CSRF check by design: refuse state-changing
@@ -64,9 +67,6 @@ async fn server_fn_error_status(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// The largest body a server function accepts.
-pub const SERVER_FN_BODY_LIMIT: usize = 64 * 1024;
-
 /// The app's routes, generated once per process. Generating them renders the
 /// app with resource loading suppressed through a process-wide flag, and a
 /// resource first polled meanwhile (a page rendered at that moment by another
@@ -84,14 +84,24 @@ pub fn app(state: AppState) -> Router {
     let assets = assets::router(&state.leptos_options);
     // Pages and server functions: no form or call needs more than 64 KiB.
     let dashboard = Router::new()
-        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || state.provide_parts()
+            },
+            move || shell(options.clone()),
+        )
         .layer(middleware::from_fn_with_state(
-            state.clone(),
-            super::forms::form_flow,
+            state.platform().clone(),
+            crate::web::forms::form_flow,
         ))
-        .layer(RequestBodyLimitLayer::new(SERVER_FN_BODY_LIMIT));
+        .layer(RequestBodyLimitLayer::new(
+            crate::web::forms::SERVER_FN_BODY_LIMIT,
+        ));
     Router::new()
-        .merge(crate::api::router())
+        .merge(crate::api::router().with_state(state.keys.clone()))
         .route(
             "/audit/export",
             axum::routing::get(crate::audit::export::download),
@@ -109,8 +119,8 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(refuse_cross_site))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
-            super::headers::security_headers,
+            state.platform().clone(),
+            crate::web::headers::security_headers,
         ))
         // Precompressed files keep their own encoding; this compresses the
         // rest (pages, server functions, the API) for clients that ask.
@@ -172,7 +182,10 @@ async fn not_found(State(state): State<AppState>, request: Request) -> Response 
     }
     let options = state.leptos_options.clone();
     let handler = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(state.clone()),
+        move || {
+            provide_context(state.clone());
+            state.provide_parts();
+        },
         move || shell(options.clone()),
     );
     let mut response = handler(request).await.into_response();
@@ -211,8 +224,8 @@ pub async fn prepare_with(
         .into_iter()
         .collect();
     let state = AppState::new(options, db, clock, config, legacy_keys);
-    if let Some(epoch) = state.credentials.notified() {
-        db::listen_for_credential_changes(
+    if let Some(epoch) = state.changes.notified() {
+        crate::platform::changes::listen_for_credential_changes(
             url,
             state.db.clone(),
             epoch,
@@ -250,13 +263,13 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
                     if let Err(error) = ticker.limits.api_per_key.prune(ticker.clock.now()).await {
                         tracing::warn!(%error, "could not prune rate-limit windows; will retry");
                     }
-                    if let Err(error) = super::flash::prune(&ticker.db, ticker.clock.now()).await {
+                    if let Err(error) = crate::web::flash::prune(&ticker.db, ticker.clock.now()).await {
                         tracing::warn!(%error, "could not prune flashes; will retry");
                     }
                     // Usage older than 90 days goes, checked hourly.
                     let now = ticker.clock.now().timestamp_millis();
-                    if last_usage_prune.is_none_or(|at| now - at >= crate::usage::domain::HOUR_MS) {
-                        let keep = i64::from(ticker.config.security_log_days) * 24 * crate::usage::domain::HOUR_MS;
+                    if last_usage_prune.is_none_or(|at| now - at >= crate::keys::usage::domain::HOUR_MS) {
+                        let keep = i64::from(ticker.config.security_log_days) * 24 * crate::keys::usage::domain::HOUR_MS;
                         if let Err(error) = crate::auth::data::prune_security_events(&ticker.db, now - keep).await {
                             tracing::warn!(%error, "could not prune the security log; will retry");
                         }
@@ -264,7 +277,7 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
                         if let Err(error) = tombstones {
                             tracing::warn!(%error, "could not prune deleted-lead tombstones; will retry");
                         }
-                        match crate::usage::service::prune(&ticker).await {
+                        match crate::keys::usage::service::prune(&ticker).await {
                             Ok(_) => last_usage_prune = Some(now),
                             Err(error) => tracing::warn!(%error, "could not prune key usage; will retry"),
                         }

@@ -7,7 +7,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use leptos::prelude::use_context;
 
-use super::AppState;
+use crate::platform::Platform;
 
 /// The policy for a page whose inline scripts carry `nonce`: Leptos's
 /// hydration and streaming scripts get it; nothing else inline may run. The
@@ -36,7 +36,7 @@ pub fn set_page_policy() {
 
 /// Headers every response carries.
 pub async fn security_headers(
-    State(state): State<AppState>,
+    State(state): State<Platform>,
     request: Request,
     next: Next,
 ) -> Response {

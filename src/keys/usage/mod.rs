@@ -8,6 +8,8 @@ pub mod data;
 pub mod domain;
 pub mod pages;
 #[cfg(feature = "ssr")]
+pub mod recorder;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 use leptos::prelude::*;
@@ -20,5 +22,5 @@ use domain::KeyUsage;
 #[server(input = Json)]
 pub async fn get_key_usage(id: i64) -> Result<KeyUsage, AppError> {
     let granted = crate::auth::session::guard(crate::auth::session::Need::Developer).await?;
-    service::key_usage(&granted.state, &granted.org, id).await
+    service::key_usage(&super::KeyState::current()?, &granted.org, id).await
 }

@@ -206,3 +206,15 @@ mod tests {
         assert_eq!(hour_of(0), 0);
     }
 }
+
+/// A refused request to remember.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefusal {
+    pub key_id: i64,
+    pub organisation_id: i64,
+    pub occurred_at: i64,
+    pub code: &'static str,
+    pub method: String,
+    pub path: String,
+    pub client_ip: String,
+}

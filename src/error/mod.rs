@@ -5,8 +5,11 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 pub mod catalogue;
+mod refusal;
 #[cfg(feature = "ssr")]
 pub mod request_id;
+
+pub use refusal::{DeveloperAccess, Refusal};
 
 /// A message about one form or JSON field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,7 +43,7 @@ pub enum AppError {
     #[error("The email or password is incorrect.")]
     WrongCredentials,
     #[error("{0}")]
-    Forbidden(crate::auth::Refusal),
+    Forbidden(Refusal),
     #[error("Not found.")]
     NotFound,
     #[error("Please correct the highlighted fields.")]
