@@ -79,6 +79,7 @@ scale:
 	scripts/with-postgres.sh sh -c 'LEADLINE_SCALE_POSTGRES="$$E2E_DATABASE_URL" cargo bench --features ssr --bench scale' 
 
 lint:
+	python3 scripts/layers.py --self-test
 	cargo fmt --check
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
