@@ -34,6 +34,8 @@ export default defineConfig({
       DATABASE_URL: process.env.E2E_DATABASE_URL ?? "sqlite://../target/e2e/leadline.db",
       LEADLINE_DEMO: "true",
       LEADLINE_DEMO_PASSWORD: "demo-password-e2e",
+      // The demo admin signs in with two factors (helpers.ts has the secret).
+      LEADLINE_DEMO_TOTP_SECRET: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
       LEPTOS_SITE_ROOT: "../target/site",
       LEPTOS_SITE_ADDR: "127.0.0.1:3000",
       LEADLINE_LOG: "warn",

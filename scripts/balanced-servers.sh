@@ -11,7 +11,7 @@ dir=$PWD/target/balanced
 rm -rf "$dir" && mkdir -p "$dir/tmp"
 
 export DATABASE_URL=$E2E_DATABASE_URL
-export LEADLINE_DEMO=true LEADLINE_DEMO_PASSWORD=demo-password-e2e LEPTOS_SITE_ROOT=target/site LEADLINE_LOG=warn
+export LEADLINE_DEMO=true LEADLINE_DEMO_PASSWORD=demo-password-e2e LEADLINE_DEMO_TOTP_SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP LEPTOS_SITE_ROOT=target/site LEADLINE_LOG=warn
 export LEADLINE_TRUSTED_PROXIES=127.0.0.1/32
 # The rig is plain http (nginx on loopback), which a TLS deployment is not.
 export LEADLINE_SECURE_COOKIES=false

@@ -1,7 +1,11 @@
-import { writeFileSync } from "node:fs";
+import { createHmac } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { expect, Page } from "@playwright/test";
 
 export const PASSWORD = "demo-password-e2e";
+/** The demo admin's authenticator secret (LEADLINE_DEMO_TOTP_SECRET). */
+export const ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const SECRETS: Record<string, string> = { "admin@leadline.test": ADMIN_TOTP_SECRET };
 
 export async function signIn(page: Page, email: string, password = PASSWORD) {
   await page.goto("/sign-in");
@@ -9,8 +13,60 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL("**/leads");
+  await page.waitForURL(/\/(leads|sign-in\/code)$/);
+  if (page.url().endsWith("/sign-in/code")) {
+    await page.getByLabel("Authentication code").fill(await freshCode(SECRETS[email]));
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.waitForURL("**/leads");
+  }
   await page.waitForSelector("body[data-hydrated]");
+}
+
+function base32(secret: string): Buffer {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "").toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s): the code an app shows at `unixSecs`,
+ * written here apart from the server's implementation. */
+export function totp(secret: string, unixSecs: number): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSecs / 30)));
+  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
+  const at = mac[mac.length - 1] & 0xf;
+  const n = ((mac[at] & 0x7f) << 24) | (mac[at + 1] << 16) | (mac[at + 2] << 8) | mac[at + 3];
+  return String(n % 1_000_000).padStart(6, "0");
+}
+
+/** The server's time, in seconds: real time plus the test clock's offset. */
+export function serverNow(): number {
+  const file = "../target/e2e/clock-offset";
+  const offset = existsSync(file) ? Number(readFileSync(file, "utf8").trim()) || 0 : 0;
+  return Date.now() / 1000 + offset;
+}
+
+/** A code the server has not seen used for its account: the server takes
+ * each time step once, so sign-ins close together wait for the next one.
+ * The steps used are kept in a file: tests run one at a time. */
+export async function freshCode(secret: string): Promise<string> {
+  mkdirSync("../target/e2e", { recursive: true });
+  const file = `../target/e2e/totp-last-step-${secret.slice(0, 8)}`;
+  const last = existsSync(file) ? Number(readFileSync(file, "utf8")) : 0;
+  let now = Math.floor(serverNow() / 30);
+  // The server accepts a step either side of its own.
+  let step = Math.max(last + 1, now - 1);
+  while (step > now + 1) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    now = Math.floor(serverNow() / 30);
+  }
+  writeFileSync(file, String(step));
+  return totp(secret, step * 30);
 }
 
 export async function open(page: Page, path: string) {

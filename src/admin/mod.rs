@@ -122,6 +122,19 @@ pub async fn set_user_disabled(
     .await
 }
 
+/// Turns off a locked-out user's two-factor sign-in (their device is lost
+/// and so are their recovery codes). Written to the security log with who
+/// did it; the user is told at their next sign-in.
+#[server]
+pub async fn reset_two_factor(email: String) -> Result<(), AppError> {
+    finish(Then::Back, async {
+        let (state, admin) = platform_admin().await?;
+        let actor = format!("{} (platform admin)", admin.email);
+        crate::auth::accounts::reset_two_factor(&state, &email, &actor).await
+    })
+    .await
+}
+
 /// A one-time password-reset link for the user, shown once: after a plain
 /// form post, on the one page view it redirects to.
 /// With `revoke_keys` (ticked by default) the API keys the user created are

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 
 use super::{
     find_key, find_users, list_organisations, list_security_events, CreateOrganisation,
-    CreatePasswordReset, ReactivateKey, RevokeKeyByPrefix, SetDeveloperApi, SetUserDisabled,
+    CreatePasswordReset, ReactivateKey, ResetTwoFactor, RevokeKeyByPrefix, SetDeveloperApi,
+    SetUserDisabled,
 };
 use leptos::form::ActionForm;
 
@@ -49,6 +50,7 @@ fn Console() -> impl IntoView {
     let create = ServerAction::<CreateOrganisation>::new();
     let disable = ServerAction::<SetUserDisabled>::new();
     let reset = ServerAction::<CreatePasswordReset>::new();
+    let reset_two_factor = ServerAction::<ResetTwoFactor>::new();
     let reactivate = ServerAction::<ReactivateKey>::new();
     let revoke = ServerAction::<RevokeKeyByPrefix>::new();
     let reset_link = take_reset_link();
@@ -117,6 +119,7 @@ fn Console() -> impl IntoView {
             </form>
             {general(error_parts(disable.value().get_untracked()).0)}
             {general(error_parts(reset.value().get_untracked().map(|r| r.map(|_| ()))).0)}
+            {general(error_parts(reset_two_factor.value().get_untracked()).0)}
             {reset_link.map(|link| view! {
                 <div class="banner warning" role="note">
                     <p>"One-time password-reset link (24 hours). Send it to the user; it is shown only now."</p>
@@ -130,13 +133,15 @@ fn Console() -> impl IntoView {
                     <ul class="plain-list">
                         {list.into_iter().map(|u| {
                             let disabled = u.disabled;
-                            let (e1, e2) = (u.email.clone(), u.email.clone());
+                            let (e1, e2, e3) = (u.email.clone(), u.email.clone(), u.email.clone());
+                            let two_factor_label = format!("Reset two-factor sign-in of {}", u.email);
                             let toggle_label = format!("{} {}", if disabled { "Enable" } else { "Disable" }, u.email);
                             let reset_label = format!("Password-reset link for {}", u.email);
                             view! {
                                 <li data-user=u.email.clone()>
                                     {u.email.clone()} {u.is_platform_admin.then_some(" · platform admin")}
                                     {disabled.then(|| view! { " " <span class="badge danger">"Disabled"</span> })}
+                                    {u.two_factor.then(|| view! { " " <span class="badge">"Two-factor"</span> })}
                                     <span class="muted small">" · joined " {format_time(u.created_at)}</span>
                                     " "
                                     <ActionForm action=disable attr:class="bare-form">
@@ -163,6 +168,13 @@ fn Console() -> impl IntoView {
                                         " "
                                         <button class="button small" type="submit" aria-label=reset_label>"Reset link"</button>
                                     </ActionForm>
+                                    {u.two_factor.then(|| view! {
+                                        " "
+                                        <ActionForm action=reset_two_factor attr:class="bare-form">
+                                            <input type="hidden" name="email" value=e3/>
+                                            <button class="button small" type="submit" aria-label=two_factor_label>"Reset two-factor"</button>
+                                        </ActionForm>
+                                    })}
                                 </li>
                             }
                         }).collect_view()}

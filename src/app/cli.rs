@@ -156,6 +156,12 @@ pub enum UserCommand {
         #[arg(long)]
         keep_keys: bool,
     },
+    /// Turn off a locked-out user's two-factor sign-in (a lost device and
+    /// lost recovery codes); they are told at their next sign-in.
+    ResetTwoFactor {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -280,6 +286,12 @@ async fn run_command(state: &AppState, command: Command) -> Result<Option<String
         Command::User(UserCommand::Enable { email }) => {
             accounts::set_disabled(state, crate::orgs::service::OPERATOR, &email, false).await?;
             eprintln!("{email} is enabled.");
+            Ok(None)
+        }
+        Command::User(UserCommand::ResetTwoFactor { email }) => {
+            let operator = crate::orgs::service::OPERATOR;
+            accounts::reset_two_factor(state, &email, operator).await?;
+            eprintln!("Two-factor sign-in of {email} is off; they can turn it on again.");
             Ok(None)
         }
         Command::User(UserCommand::ResetPassword { email, keep_keys }) => {

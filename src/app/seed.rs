@@ -41,6 +41,11 @@ pub async fn seed_demo_if_empty(state: &AppState) -> Result<(), BoxError> {
     let password = std::env::var("LEADLINE_DEMO_PASSWORD").unwrap_or_else(|_| random_password());
     let now = state.clock.now().timestamp_millis();
     accounts::create_user(&state.db, ADMIN_EMAIL, &password, true, now).await?;
+    // LEADLINE_DEMO_TOTP_SECRET gives the demo admin two-factor sign-in with
+    // a known secret (tests); otherwise the console asks them to set it up.
+    if let Ok(secret) = std::env::var("LEADLINE_DEMO_TOTP_SECRET") {
+        accounts::turn_on_two_factor_with(state, ADMIN_EMAIL, &secret).await?;
+    }
     let acme = orgs::create_organisation(state, "demo seed", "Acme").await?;
     orgs::set_flag(state, "demo seed", acme.as_str(), Flag::DeveloperApi, true).await?;
     orgs::add_member(

@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
         crate::web::forms::provide_shown::<crate::keys::domain::CreatedKey>();
         crate::web::forms::provide_shown::<crate::orgs::SentInvitation>();
         crate::web::forms::provide_shown::<crate::admin::ResetLink>();
+        crate::web::forms::provide_shown::<crate::auth::RecoveryCodes>();
     }
     let viewer = Resource::new(|| (), |_| get_viewer());
     provide_context(ViewerResource(viewer));
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                 // script to slot streamed parts in, so it reads (and its forms
                 // post) before the wasm has loaded or with JavaScript off.
                 <Route path=path!("/sign-in") view=crate::auth::pages::SignInPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/sign-in/code") view=crate::auth::pages::SignInCodePage ssr=SsrMode::InOrder/>
                 <Route path=path!("/invite/:token") view=crate::orgs::pages::InvitationPage ssr=SsrMode::InOrder/>
                 <Route path=path!("/reset-password/:token") view=crate::auth::pages::ResetPasswordPage ssr=SsrMode::InOrder/>
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::InOrder>

@@ -35,10 +35,11 @@ pub enum AuditAction {
     MemberPermissionsChanged,
     FlagChanged,
     OrganisationCreated,
+    TwoFactorPolicyChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 19] = [
         Self::KeyCreated,
         Self::KeyUpdated,
         Self::KeyRevoked,
@@ -57,6 +58,7 @@ impl AuditAction {
         Self::MemberPermissionsChanged,
         Self::FlagChanged,
         Self::OrganisationCreated,
+        Self::TwoFactorPolicyChanged,
     ];
 
     pub fn key(self) -> &'static str {
@@ -79,6 +81,7 @@ impl AuditAction {
             Self::MemberPermissionsChanged => "member.permissions_changed",
             Self::FlagChanged => "flag.changed",
             Self::OrganisationCreated => "organisation.created",
+            Self::TwoFactorPolicyChanged => "two_factor_policy.changed",
         }
     }
 

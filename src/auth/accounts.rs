@@ -1,5 +1,9 @@
-//! Creating accounts: shared by the CLI, the admin pages and the demo seed.
+//! Accounts: creating them (the CLI, the admin pages, the demo seed),
+//! disabling them, reset links, and two-factor sign-in.
 
+use super::two_factor::{
+    new_recovery_codes, new_secret, recovery_hash, Authenticator, SecondFactor,
+};
 use super::{
     data,
     domain::{Email, Password},
@@ -159,6 +163,7 @@ pub async fn find_users(state: &Platform, q: &str) -> Result<Vec<super::UserSumm
             is_platform_admin: u.is_platform_admin,
             created_at: from_millis(u.created_at),
             disabled: u.disabled_at.is_some(),
+            two_factor: u.two_factor,
         })
         .collect())
 }
@@ -181,4 +186,172 @@ pub async fn security_events(
             user_agent: e.user_agent,
         })
         .collect())
+}
+
+/// Two-factor sign-in as `user` sees it on their Account page.
+pub async fn two_factor_status(
+    state: &Platform,
+    user: &super::session::SessionUser,
+) -> Result<super::TwoFactorStatus, AppError> {
+    let row = data::two_factor_of(&state.db, user.user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let setup = match (&row.totp_secret, row.totp_enabled_at) {
+        (Some(secret), None) => {
+            Authenticator::new(secret, &user.email).map(|app| super::TwoFactorSetup {
+                secret: secret.clone(),
+                qr_svg: app.qr_svg(),
+            })
+        }
+        _ => None,
+    };
+    Ok(super::TwoFactorStatus {
+        enabled_since: row.totp_enabled_at.map(from_millis),
+        recovery_codes_left: row.recovery_codes_left,
+        required_by: required_by(user),
+        setup,
+    })
+}
+
+/// Who requires two-factor sign-in of `user`.
+fn required_by(user: &super::session::SessionUser) -> Vec<String> {
+    let platform = user.is_platform_admin.then(|| "Platform admins".to_owned());
+    platform
+        .into_iter()
+        .chain(
+            user.memberships
+                .iter()
+                .filter(|m| m.require_two_factor)
+                .map(|m| m.name.clone()),
+        )
+        .collect()
+}
+
+/// Starts enrolment (again): a new secret, not in force until confirmed.
+pub async fn start_two_factor(
+    state: &Platform,
+    user: &super::session::SessionUser,
+) -> Result<(), AppError> {
+    if !data::set_pending_totp_secret(&state.db, user.user_id, &new_secret()).await? {
+        return Err(AppError::Conflict(
+            "Two-factor sign-in is already on.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Confirms enrolment with a code from the app: two-factor sign-in is on,
+/// and ten recovery codes are made (returned once, stored hashed).
+pub async fn turn_on_two_factor(
+    state: &Platform,
+    user: &super::session::SessionUser,
+    code: &str,
+) -> Result<super::RecoveryCodes, AppError> {
+    let secret = data::two_factor_of(&state.db, user.user_id)
+        .await?
+        .filter(|t| t.totp_enabled_at.is_none())
+        .and_then(|t| t.totp_secret)
+        .ok_or_else(|| AppError::Conflict("Start setting up two-factor sign-in first.".into()))?;
+    let now = state.clock.now();
+    let step = match SecondFactor::parse(code) {
+        Some(SecondFactor::Code(code)) => Authenticator::new(&secret, &user.email)
+            .and_then(|app| app.step_of(&code, now.timestamp())),
+        _ => None,
+    };
+    let Some(step) = step else {
+        return Err(AppError::validation(
+            "code",
+            "That is not the code the app shows now. Check the app's clock, and that it scanned this QR code.",
+        ));
+    };
+    let codes = new_recovery_codes();
+    let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(c)).collect();
+    let mut tx = begin_write(&state.db).await?;
+    let enabled =
+        data::enable_totp(&mut tx, user.user_id, now.timestamp_millis(), step, &hashes).await?;
+    if !enabled {
+        return Err(AppError::Conflict(
+            "Two-factor sign-in is already on.".into(),
+        ));
+    }
+    tx.commit().await?;
+    data::confirm_session(&state.db, &user.token_hash, now.timestamp_millis()).await?;
+    super::session::security_event(state, "two_factor.enabled", &user.email, &user.email).await;
+    Ok(super::RecoveryCodes(codes))
+}
+
+/// Turns two-factor sign-in off, with a current code from the app; not
+/// while a role or an organisation requires it.
+pub async fn turn_off_two_factor(
+    state: &Platform,
+    user: &super::session::SessionUser,
+    code: &str,
+) -> Result<(), AppError> {
+    if let Some(who) = required_by(user).first() {
+        return Err(AppError::Conflict(format!(
+            "{who} require two-factor sign-in, so it stays on."
+        )));
+    }
+    let current = match SecondFactor::parse(code) {
+        Some(SecondFactor::Code(_)) => {
+            super::session::throttled(
+                state,
+                &user.email,
+                super::session::second_factor_matches(state, user.user_id, &user.email, code),
+            )
+            .await?
+        }
+        _ => false,
+    };
+    if !current {
+        return Err(AppError::validation(
+            "code",
+            "Enter the code your authenticator app shows now.",
+        ));
+    }
+    let mut tx = begin_write(&state.db).await?;
+    data::clear_two_factor(&mut tx, user.user_id, None).await?;
+    tx.commit().await?;
+    super::session::security_event(state, "two_factor.disabled", &user.email, &user.email).await;
+    Ok(())
+}
+
+/// Two-factor sign-in on for `email` with a given secret and no recovery
+/// codes: the demo's admin, when LEADLINE_DEMO_TOTP_SECRET is set (tests).
+pub async fn turn_on_two_factor_with(
+    state: &Platform,
+    email: &str,
+    secret: &str,
+) -> Result<(), AppError> {
+    let user = find(state, email).await?;
+    if Authenticator::new(secret, &user.email).is_none() {
+        return Err(AppError::validation(
+            "totp_secret",
+            "The authenticator secret must be base32, at least 128 bits.",
+        ));
+    }
+    data::set_pending_totp_secret(&state.db, user.id, secret).await?;
+    let mut tx = begin_write(&state.db).await?;
+    data::enable_totp(
+        &mut tx,
+        user.id,
+        state.clock.now().timestamp_millis(),
+        0,
+        &[],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A platform admin's (or the operator's) reset of a locked-out user's
+/// second factor: it is off, its recovery codes are gone, the security log
+/// names who did it, and the user is told at their next sign-in.
+pub async fn reset_two_factor(state: &Platform, email: &str, actor: &str) -> Result<(), AppError> {
+    let user = find(state, email).await?;
+    let mut tx = begin_write(&state.db).await?;
+    data::clear_two_factor(&mut tx, user.id, Some(state.clock.now().timestamp_millis())).await?;
+    tx.commit().await?;
+    super::session::security_event(state, "two_factor.reset", &user.email, actor).await;
+    Ok(())
 }

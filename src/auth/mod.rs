@@ -10,6 +10,8 @@ pub mod pages;
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod session;
+#[cfg(feature = "ssr")]
+pub mod two_factor;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -18,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, DeveloperAccess};
 #[cfg(feature = "ssr")]
-use crate::web::forms::{finish, Then};
+use crate::web::forms::{finish, finish_going, finish_showing, Then};
 use domain::MemberPermissions;
 
 /// An account as the platform admin finds it.
@@ -28,6 +30,7 @@ pub struct UserSummary {
     pub is_platform_admin: bool,
     pub created_at: DateTime<Utc>,
     pub disabled: bool,
+    pub two_factor: bool,
 }
 
 /// One entry of the security log.
@@ -89,7 +92,28 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
 /// loaded.
 #[server]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    finish(Then::Go("/leads"), session::sign_in(&email, &password)).await
+    finish_going(async {
+        let signed = session::sign_in(&email, &password).await?;
+        Ok(((), signed.then()))
+    })
+    .await
+}
+
+/// The second step of signing in, when the account has two-factor sign-in:
+/// a code from the app, or a recovery code. A form post (URL-encoded).
+#[server]
+pub async fn verify_sign_in_code(code: String) -> Result<(), AppError> {
+    finish_going(async {
+        let signed = session::verify_second_factor(&code).await?;
+        Ok(((), signed.then()))
+    })
+    .await
+}
+
+/// Whether this browser has given its password and owes the second factor.
+#[server(input = Json)]
+pub async fn awaits_sign_in_code() -> Result<bool, AppError> {
+    session::awaits_second_factor().await
 }
 
 #[server]
@@ -101,10 +125,11 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// the user, and signs this browser in. A form post (URL-encoded).
 #[server]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    finish(Then::Go("/leads"), async {
+    finish_going(async {
         let state = session::state()?;
         let user_id = accounts::reset_password(&state, &token, &password).await?;
-        session::start_session(&state, user_id).await
+        let signed = session::start_session(&state, user_id).await?;
+        Ok(((), signed.then()))
     })
     .await
 }
@@ -143,6 +168,79 @@ pub async fn change_password(
         Then::Go("/account?password=changed"),
         session::change_password(&current_password, &new_password),
     )
+    .await
+}
+
+/// Two-factor sign-in as the Account page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwoFactorStatus {
+    pub enabled_since: Option<DateTime<Utc>>,
+    pub recovery_codes_left: i64,
+    /// Who requires it of this account: "Platform admins", or organisations.
+    pub required_by: Vec<String>,
+    /// An enrolment started and not yet confirmed.
+    pub setup: Option<TwoFactorSetup>,
+}
+
+/// What an authenticator app needs to enrol: the QR code (SVG drawn on the
+/// server) and the secret, for typing in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwoFactorSetup {
+    pub secret: String,
+    pub qr_svg: String,
+}
+
+/// Ten recovery codes, shown once when two-factor sign-in is turned on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryCodes(pub Vec<String>);
+
+#[cfg(feature = "ssr")]
+impl crate::web::flash::ShownOnce for RecoveryCodes {
+    const KIND: &'static str = "recovery_codes";
+}
+
+#[server(input = Json)]
+pub async fn get_two_factor() -> Result<TwoFactorStatus, AppError> {
+    let user = session::require_user().await?;
+    accounts::two_factor_status(&session::state()?, &user).await
+}
+
+/// Starts enrolment: a new secret, shown with its QR code until a code
+/// from the app confirms it.
+#[server]
+pub async fn start_two_factor() -> Result<(), AppError> {
+    finish(Then::Go("/account"), async {
+        let user = session::require_user().await?;
+        accounts::start_two_factor(&session::state()?, &user).await
+    })
+    .await
+}
+
+/// Confirms enrolment with a code from the app; the recovery codes are shown
+/// once, on the Account page.
+#[server]
+pub async fn turn_on_two_factor(code: String) -> Result<RecoveryCodes, AppError> {
+    finish_showing(
+        Then::Go("/account"),
+        async {
+            let user = session::require_user().await?;
+            accounts::turn_on_two_factor(&session::state()?, &user, &code).await
+        },
+        |codes| {
+            let shown = RecoveryCodes(std::mem::take(&mut codes.0));
+            crate::web::flash::Flash::show(&shown)
+        },
+    )
+    .await
+}
+
+/// Needs a current code from the app.
+#[server]
+pub async fn turn_off_two_factor(code: String) -> Result<(), AppError> {
+    finish(Then::Go("/account"), async {
+        let user = session::require_user().await?;
+        accounts::turn_off_two_factor(&session::state()?, &user, &code).await
+    })
     .await
 }
 

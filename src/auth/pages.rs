@@ -5,7 +5,10 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use super::Viewer;
-use super::{list_sessions, ChangePassword, EndSession, ResetPassword, SignIn};
+use super::{
+    get_two_factor, list_sessions, ChangePassword, EndSession, RecoveryCodes, ResetPassword,
+    SignIn, StartTwoFactor, TurnOffTwoFactor, TurnOnTwoFactor, VerifySignInCode,
+};
 use crate::error::{AppError, FieldError};
 use crate::platform::clock::format_time;
 use crate::web::ui::{error_parts, field_error, opened_with, AccessDenied, ErrorBanner};
@@ -37,6 +40,32 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
+/// `/sign-in/code`: the second step of signing in, for an account with
+/// two-factor sign-in. Drawn by the server, a plain form post.
+#[component]
+pub fn SignInCodePage() -> impl IntoView {
+    let action = ServerAction::<VerifySignInCode>::new();
+    let error = action
+        .value()
+        .get_untracked()
+        .and_then(|r| r.err())
+        .map(|e| e.to_string());
+    view! {
+        <main class="centered">
+            <ActionForm action=action attr:class="card sign-in">
+                <h1>"Two-factor sign-in"</h1>
+                {error.map(|m| view! { <div class="banner error" role="alert">{m}</div> })}
+                <label for="code">"Authentication code"</label>
+                <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
+                    required maxlength="20" autofocus aria-describedby="code-help"/>
+                <p class="muted small" id="code-help">"The 6-digit code your authenticator app shows for Leadline. Lost your device? Enter one of your recovery codes instead."</p>
+                <button class="button primary" type="submit">"Verify"</button>
+                <p class="muted small"><a href="/sign-in">"Start again"</a></p>
+            </ActionForm>
+        </main>
+    }
+}
+
 /// Dashboard → Account: change your password, see and end your sessions.
 /// Drawn by the server, no wasm: both are plain form posts that come back
 /// here (with `?password=changed` after a change).
@@ -48,10 +77,101 @@ pub fn AccountPage() -> impl IntoView {
                 <h1>"Account"</h1>
                 <p class="muted">{format!("Signed in as {}.", viewer.email)}</p>
             </div></div>
+            {(opened_with("notice").as_deref() == Some("two_factor_reset")).then(|| view! {
+                <div class="banner warning" role="alert">
+                    "A platform admin turned off two-factor sign-in for your account, as you or your organisation asked. Turn it on again below."
+                </div>
+            })}
+            <TwoFactor/>
             <ChangePasswordForm/>
             <Sessions/>
         }
     })
+}
+
+/// Two-factor sign-in: its state, enrolment (QR code, secret, a code to
+/// confirm), the recovery codes once, and turning it off with a code.
+#[component]
+fn TwoFactor() -> impl IntoView {
+    let start = ServerAction::<StartTwoFactor>::new();
+    let turn_on = ServerAction::<TurnOnTwoFactor>::new();
+    let turn_off = ServerAction::<TurnOffTwoFactor>::new();
+    let status = Resource::new(|| (), |_| get_two_factor());
+    let codes = use_context::<RecoveryCodes>();
+    let on_result = turn_on.value().get_untracked().map(|r| r.map(|_| ()));
+    let off_result = turn_off.value().get_untracked();
+    let start_error = error_parts(start.value().get_untracked()).0;
+    view! {
+        <section class="card" aria-labelledby="two-factor-title">
+            <h2 id="two-factor-title">"Two-factor authentication"</h2>
+            {start_error.map(|m| view! { <ErrorBanner message=m/> })}
+            {codes.map(|RecoveryCodes(codes)| view! {
+                <div class="banner warning" role="alert">
+                    <p><strong>"Two-factor sign-in is on. Save these recovery codes now: they are shown only once."</strong></p>
+                    <p>"Each works once, in place of a code, if you lose your device."</p>
+                    <ul class="recovery-codes" aria-label="Recovery codes">
+                        {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                    </ul>
+                </div>
+            })}
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    let (on_result, off_result) = (on_result.clone(), off_result.clone());
+                    Suspend::new(async move {
+                        match status.await {
+                            Err(e) => view! { <ErrorBanner message=e.to_string()/> }.into_any(),
+                            Ok(s) => {
+                                let required = (!s.required_by.is_empty()).then(|| view! {
+                                    <p class="muted small">{format!("Required by: {}.", s.required_by.join(", "))}</p>
+                                });
+                                match (s.enabled_since, s.setup) {
+                                    (Some(since), _) => {
+                                        let (message, fields) = error_parts(off_result);
+                                        let fields = Signal::stored(fields);
+                                        view! {
+                                            <p>"On since " {format_time(since)} ". "
+                                               {format!("{} of 10 recovery codes unused.", s.recovery_codes_left)}</p>
+                                            {required}
+                                            {message.map(|m| view! { <ErrorBanner message=m/> })}
+                                            <ActionForm action=turn_off attr:class="inline-form" attr:novalidate=true>
+                                                <label for="off-code">"Code from your app"</label>
+                                                <input id="off-code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="20"/>
+                                                <button class="button" type="submit">"Turn off"</button>
+                                            </ActionForm>
+                                            {field_error(fields, "code")}
+                                        }.into_any()
+                                    }
+                                    (None, Some(setup)) => {
+                                        let (message, fields) = error_parts(on_result);
+                                        let fields = Signal::stored(fields);
+                                        view! {
+                                            <p>"Scan this QR code with an authenticator app (1Password, Google Authenticator, Authy…), then enter the 6-digit code it shows."</p>
+                                            <div class="qr-code" role="img" aria-label="QR code for your authenticator app" inner_html=setup.qr_svg></div>
+                                            <p class="muted small">"Can't scan it? Enter this key in the app: " <code class="secret-key">{setup.secret}</code></p>
+                                            {message.map(|m| view! { <ErrorBanner message=m/> })}
+                                            <ActionForm action=turn_on attr:class="inline-form" attr:novalidate=true>
+                                                <label for="on-code">"Code from your app"</label>
+                                                <input id="on-code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="20" autofocus/>
+                                                <button class="button primary" type="submit">"Turn on"</button>
+                                            </ActionForm>
+                                            {field_error(fields, "code")}
+                                        }.into_any()
+                                    }
+                                    (None, None) => view! {
+                                        <p>"Off. With it on, signing in asks for a code from an app on your phone as well as your password."</p>
+                                        {required}
+                                        <ActionForm action=start attr:class="bare-form">
+                                            <button class="button primary" type="submit">"Set up two-factor sign-in"</button>
+                                        </ActionForm>
+                                    }.into_any(),
+                                }
+                            }
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
 }
 
 #[component]

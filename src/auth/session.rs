@@ -26,6 +26,10 @@ pub struct SessionUser {
     pub token_hash: String,
     pub memberships: Vec<MembershipRow>,
     pub active: Option<MembershipRow>,
+    /// Two-factor sign-in is on for the account.
+    pub two_factor: bool,
+    /// When this session's owner last proved who they are (ms).
+    pub confirmed_at: i64,
 }
 
 /// The organisation a request acts on, after its permission check passed.
@@ -73,10 +77,19 @@ impl SessionUser {
         }
     }
 
+    /// The active membership, if the organisation's two-factor rule lets
+    /// this account act in it.
     fn active(&self) -> Result<&MembershipRow, AppError> {
-        self.active
+        let m = self
+            .active
             .as_ref()
-            .ok_or(AppError::Forbidden(Refusal::NoOrganisation))
+            .ok_or(AppError::Forbidden(Refusal::NoOrganisation))?;
+        if m.require_two_factor && !self.two_factor {
+            return Err(AppError::Forbidden(Refusal::TwoFactorRequired {
+                org: Some(m.name.clone()),
+            }));
+        }
+        Ok(m)
     }
 
     /// Any member of the active organisation (the Leads pages).
@@ -102,11 +115,17 @@ impl SessionUser {
         }
     }
 
+    /// A platform admin, signed in with two factors (ASVS 6.3.3: the console
+    /// can reset anyone's access).
     pub fn require_platform_admin(&self) -> Result<(), AppError> {
-        if self.is_platform_admin {
-            Ok(())
-        } else {
+        if !self.is_platform_admin {
             Err(AppError::Forbidden(Refusal::PlatformAdmin))
+        } else if !self.two_factor {
+            Err(AppError::Forbidden(Refusal::TwoFactorRequired {
+                org: None,
+            }))
+        } else {
+            Ok(())
         }
     }
 }
@@ -324,10 +343,19 @@ pub async fn resolve(state: &Platform, token: &str) -> Result<Option<SessionUser
     let now = state.clock.now().timestamp_millis();
     let idle = state.config.session_idle.as_millis() as i64;
     let absolute = state.config.session_absolute.as_millis() as i64;
-    // A disabled account's sessions end at its very next request.
-    if now - row.last_seen_at > idle || now - row.created_at > absolute || row.disabled_at.is_some()
+    // A disabled account's sessions end at its very next request; a sign-in
+    // waiting for its second factor waits a few minutes at most.
+    let pending_over = row.second_factor_pending && now - row.created_at > PENDING_FOR_MS;
+    if now - row.last_seen_at > idle
+        || now - row.created_at > absolute
+        || row.disabled_at.is_some()
+        || pending_over
     {
         data::delete_session(&state.db, &token_hash).await?;
+        return Ok(None);
+    }
+    // Half signed in is not signed in.
+    if row.second_factor_pending {
         return Ok(None);
     }
     // Coalesce activity updates: one write a minute is enough for idle expiry.
@@ -347,14 +375,200 @@ pub async fn resolve(state: &Platform, token: &str) -> Result<Option<SessionUser
         token_hash,
         memberships,
         active,
+        two_factor: row.two_factor,
+        confirmed_at: row.confirmed_at.unwrap_or(row.created_at),
     }))
+}
+
+/// How long a sign-in waits for its second factor.
+const PENDING_FOR_MS: i64 = 10 * 60 * 1000;
+
+/// The account a sign-in waiting for its second factor is for.
+struct Pending {
+    user_id: i64,
+    email: String,
+    token_hash: String,
+}
+
+async fn pending_sign_in(state: &Platform) -> Result<Option<Pending>, AppError> {
+    let Some(parts) = use_context::<Parts>() else {
+        return Ok(None);
+    };
+    let Some(token) = session_token(state, &parts) else {
+        return Ok(None);
+    };
+    let token_hash = TokenHash::of(&token).as_str().to_owned();
+    let Some(row) = data::find_session(&state.db, &token_hash).await? else {
+        return Ok(None);
+    };
+    let now = state.clock.now().timestamp_millis();
+    let live = row.second_factor_pending
+        && now - row.created_at <= PENDING_FOR_MS
+        && row.disabled_at.is_none();
+    Ok(live.then_some(Pending {
+        user_id: row.user_id,
+        email: row.email,
+        token_hash,
+    }))
+}
+
+/// Whether this browser's sign-in waits for its second factor.
+pub async fn awaits_second_factor() -> Result<bool, AppError> {
+    Ok(pending_sign_in(&state()?).await?.is_some())
+}
+
+/// Where a sign-in goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedIn {
+    Done,
+    /// Done, and a platform admin reset the account's second factor since
+    /// the last sign-in: the Account page says so.
+    ToldOfReset,
+    /// The password was right; the second factor comes next.
+    CodeNeeded,
+}
+
+impl SignedIn {
+    pub fn then(self) -> crate::web::forms::Then {
+        use crate::web::forms::Then;
+        match self {
+            Self::Done => Then::Go("/leads"),
+            Self::ToldOfReset => Then::Go("/account?notice=two_factor_reset"),
+            Self::CodeNeeded => Then::Go("/sign-in/code"),
+        }
+    }
+}
+
+/// The second step of signing in: a code from the app, or a recovery code,
+/// for the sign-in this browser started with the password. Throttled like
+/// the password; a code is accepted once.
+pub async fn verify_second_factor(given: &str) -> Result<SignedIn, AppError> {
+    let state = state()?;
+    let pending = pending_sign_in(&state)
+        .await?
+        .ok_or(AppError::SignInRequired)?;
+    let accepted = throttled(
+        &state,
+        &pending.email,
+        second_factor_matches(&state, pending.user_id, &pending.email, given),
+    )
+    .await?;
+    if !accepted {
+        security_event(
+            &state,
+            "sign_in.code_refused",
+            &pending.email,
+            &pending.email,
+        )
+        .await;
+        return Err(AppError::InvalidCode);
+    }
+    // A new token for the whole session: the pending one proved one factor.
+    data::delete_session(&state.db, &pending.token_hash).await?;
+    let signed = open_session(&state, pending.user_id, false).await?;
+    security_event(&state, "sign_in.succeeded", &pending.email, &pending.email).await;
+    Ok(signed)
+}
+
+/// Whether `given` is a current code of the account's app (its step not
+/// used before) or one of its unused recovery codes; each is used up.
+pub(super) async fn second_factor_matches(
+    state: &Platform,
+    user_id: i64,
+    email: &str,
+    given: &str,
+) -> Result<bool, AppError> {
+    use super::two_factor::{recovery_hash, Authenticator, SecondFactor};
+    let Some(factor) = SecondFactor::parse(given) else {
+        return Ok(false);
+    };
+    let now = state.clock.now();
+    match factor {
+        SecondFactor::Code(code) => {
+            let secret = data::two_factor_of(&state.db, user_id)
+                .await?
+                .filter(|t| t.totp_enabled_at.is_some())
+                .and_then(|t| t.totp_secret);
+            let step = secret
+                .and_then(|secret| Authenticator::new(&secret, email))
+                .and_then(|app| app.step_of(&code, now.timestamp()));
+            match step {
+                Some(step) => Ok(data::accept_totp_step(&state.db, user_id, step).await?),
+                None => Ok(false),
+            }
+        }
+        SecondFactor::Recovery(code) => {
+            let used = data::use_recovery_code(
+                &state.db,
+                user_id,
+                &recovery_hash(&code),
+                now.timestamp_millis(),
+            )
+            .await?;
+            if used {
+                security_event(state, "recovery_code.used", email, email).await;
+            }
+            Ok(used)
+        }
+    }
+}
+
+/// How long a password or code given counts for the changes that ask for
+/// one again (creating or rolling a key, inviting an admin, the key policy),
+/// as GitHub's sudo mode does.
+pub const STEP_UP_MS: i64 = 15 * 60 * 1000;
+
+/// Lets a sensitive change through if its author proved who they are in the
+/// last 15 minutes, or does now with `given` (their password, or a code when
+/// two-factor sign-in is on); else `ConfirmationRequired`.
+pub async fn confirm_recent(
+    state: &Platform,
+    user: &SessionUser,
+    given: &str,
+) -> Result<(), AppError> {
+    let now = state.clock.now().timestamp_millis();
+    if now - user.confirmed_at <= STEP_UP_MS {
+        return Ok(());
+    }
+    if given.is_empty() {
+        return Err(AppError::ConfirmationRequired);
+    }
+    let by_code = user.two_factor
+        && super::two_factor::SecondFactor::parse(given).is_some()
+        && throttled(
+            state,
+            &user.email,
+            second_factor_matches(state, user.user_id, &user.email, given),
+        )
+        .await?;
+    let confirmed = by_code || {
+        let stored = data::find_user_by_email(&state.db, &user.email)
+            .await?
+            .map(|u| u.password_hash);
+        check_password(state, &user.email, stored, given).await?
+    };
+    if !confirmed {
+        return Err(AppError::validation(
+            "confirm_password",
+            "That is neither your password nor a current code.",
+        ));
+    }
+    data::confirm_session(&state.db, &user.token_hash, now).await?;
+    Ok(())
+}
+
+/// The access guard, then `confirm_recent` with what the form sent.
+pub async fn guard_confirmed(need: Need, given: &str) -> Result<Granted, AppError> {
+    let granted = guard(need).await?;
+    confirm_recent(&granted.state, &granted.user, given).await?;
+    Ok(granted)
 }
 
 pub async fn require_user() -> Result<SessionUser, AppError> {
     current().await?.ok_or(AppError::SignInRequired)
 }
 
-pub async fn sign_in(email: &str, candidate: &str) -> Result<(), AppError> {
+pub async fn sign_in(email: &str, candidate: &str) -> Result<SignedIn, AppError> {
     let state = state()?;
     // Input that cannot be an account gets the generic answer and leaves no
     // throttle state behind.
@@ -373,7 +587,10 @@ pub async fn sign_in(email: &str, candidate: &str) -> Result<(), AppError> {
         _ => Err(AppError::WrongCredentials),
     };
     match &outcome {
-        Ok(()) => security_event(&state, "sign_in.succeeded", email.as_str(), email.as_str()).await,
+        Ok(SignedIn::CodeNeeded) => {
+            security_event(&state, "sign_in.code_asked", email.as_str(), email.as_str()).await
+        }
+        Ok(_) => security_event(&state, "sign_in.succeeded", email.as_str(), email.as_str()).await,
         Err(AppError::AccountDisabled) => {
             security_event(&state, "sign_in.disabled", email.as_str(), email.as_str()).await
         }
@@ -448,15 +665,15 @@ pub fn request_client(state: &Platform) -> String {
         .unwrap_or_default()
 }
 
-/// The one gate for password attempts: sign-in, joining through an
-/// invitation as an existing account, and changing a password. Each attempt
-/// is counted before Argon2 runs, so parallel guesses cannot outrun the
-/// limit; limits are per account and client, and per client.
-pub async fn check_password(
+/// The one gate for password and code attempts: sign-in, its second
+/// factor, joining through an invitation as an existing account, changing
+/// a password, and confirming a change. Each attempt is counted before it
+/// is checked, so parallel guesses cannot outrun the limit; limits are per
+/// account and client, and per client.
+pub async fn throttled(
     state: &Platform,
     account: &str,
-    stored: Option<String>,
-    candidate: &str,
+    check: impl std::future::Future<Output = Result<bool, AppError>>,
 ) -> Result<bool, AppError> {
     let now = state.clock.now();
     let client = request_client(state);
@@ -473,16 +690,36 @@ pub async fn check_password(
     }
     limits.password_per_account_client.hit(pair.as_str(), now);
     limits.password_per_client.hit(client.as_str(), now);
-    let verified = password::verify_async(stored, candidate).await?;
+    let verified = check.await?;
     if verified {
         limits.password_per_account_client.clear(pair.as_str());
     }
     Ok(verified)
 }
 
-/// Signs this browser in as `user_id`: a new random token in the cookie,
-/// replacing whatever session it had (rotation at sign-in).
-pub async fn start_session(state: &Platform, user_id: i64) -> Result<(), AppError> {
+/// A password attempt, through `throttled`.
+pub async fn check_password(
+    state: &Platform,
+    account: &str,
+    stored: Option<String>,
+    candidate: &str,
+) -> Result<bool, AppError> {
+    throttled(state, account, password::verify_async(stored, candidate)).await
+}
+
+/// Signs this browser in as `user_id` after their password (or a reset or
+/// invitation link): fully, or, when the account has two-factor sign-in,
+/// pending its second factor.
+pub async fn start_session(state: &Platform, user_id: i64) -> Result<SignedIn, AppError> {
+    let two_factor = data::two_factor_of(&state.db, user_id)
+        .await?
+        .is_some_and(|t| t.totp_enabled_at.is_some());
+    open_session(state, user_id, two_factor).await
+}
+
+/// A new random token in the cookie, replacing whatever session this browser
+/// had (rotation at sign-in).
+async fn open_session(state: &Platform, user_id: i64, pending: bool) -> Result<SignedIn, AppError> {
     let now = state.clock.now();
     if let Some(parts) = use_context::<Parts>() {
         if let Some(old) = session_token(state, &parts) {
@@ -506,12 +743,21 @@ pub async fn start_session(state: &Platform, user_id: i64) -> Result<(), AppErro
             now: now.timestamp_millis(),
             user_agent: &user_agent,
             client_ip: &client_ip,
+            second_factor_pending: pending,
         },
     )
     .await?;
     set_cookie(state, &token, state.config.session_absolute.as_secs());
+    if pending {
+        return Ok(SignedIn::CodeNeeded);
+    }
     tracing::info!(user_id, "signed in");
-    Ok(())
+    Ok(
+        match data::take_two_factor_reset(&state.db, user_id).await? {
+            Some(_) => SignedIn::ToldOfReset,
+            None => SignedIn::Done,
+        },
+    )
 }
 
 pub async fn sign_out() -> Result<(), AppError> {

@@ -168,6 +168,16 @@ pub const CATALOGUE: &[ErrorDoc] = &[
         "The invitation link was used, revoked, expired or never existed.",
         "Ask your organisation's admin for a new one.",
     ),
+    dashboard(
+        "invalid_code",
+        "The second factor given at sign-in (or to confirm a change) is not a current code of the account's authenticator app, nor an unused recovery code. A code is accepted once.",
+        "Enter the code the app shows now, or a recovery code; if the device is lost, a platform admin can reset two-factor sign-in.",
+    ),
+    dashboard(
+        "confirmation_required",
+        "Creating or rolling a key, inviting an admin and changing the key policy need a password or code given within the last 15 minutes.",
+        "Enter your password, or a code from your authenticator app, in the form and send it again.",
+    ),
 ];
 
 /// The catalogue entry for a code.
@@ -195,6 +205,8 @@ pub fn samples() -> Vec<AppError> {
         AppError::AccountDisabled,
         AppError::ResetLinkInvalid,
         AppError::InvitationInvalid,
+        AppError::InvalidCode,
+        AppError::ConfirmationRequired,
         AppError::MissingCredentials,
         AppError::BadRequest("Invalid JSON body.".into()),
         AppError::MalformedKey {
@@ -247,6 +259,8 @@ pub fn samples() -> Vec<AppError> {
             | AppError::AccountDisabled
             | AppError::ResetLinkInvalid
             | AppError::InvitationInvalid
+            | AppError::InvalidCode
+            | AppError::ConfirmationRequired
             | AppError::MissingCredentials
             | AppError::BadRequest(_)
             | AppError::MalformedKey { .. }

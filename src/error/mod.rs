@@ -64,6 +64,10 @@ pub enum AppError {
     ResetLinkInvalid,
     #[error("This invitation link is not valid: it may have been used, revoked or have expired. Ask your organisation's admin for a new one.")]
     InvitationInvalid,
+    #[error("That code is not valid. Enter the 6-digit code your authenticator app shows now, or one of your recovery codes.")]
+    InvalidCode,
+    #[error("Confirm it's you: enter your password, or a code from your authenticator app, to continue.")]
+    ConfirmationRequired,
 
     // Public REST API.
     #[error("No API key was sent. Send it as `Authorization: Bearer <key>`.")]
@@ -113,7 +117,8 @@ impl AppError {
 
     pub fn status_code(&self) -> u16 {
         match self {
-            Self::SignInRequired | Self::WrongCredentials => 401,
+            Self::SignInRequired | Self::WrongCredentials | Self::InvalidCode => 401,
+            Self::ConfirmationRequired => 403,
             Self::MissingCredentials
             | Self::MalformedKey { .. }
             | Self::InvalidKey { .. }
@@ -147,6 +152,8 @@ impl AppError {
             Self::NotFound => "not_found",
             Self::InvitationInvalid => "invitation_invalid",
             Self::ResetLinkInvalid => "reset_link_invalid",
+            Self::InvalidCode => "invalid_code",
+            Self::ConfirmationRequired => "confirmation_required",
             Self::AccountDisabled => "account_disabled",
             Self::Validation(_) => "validation_failed",
             Self::Conflict(_) => "conflict",

@@ -45,6 +45,11 @@ pub enum Refusal {
         org: String,
     },
     PlatformAdmin,
+    /// Two-factor sign-in is not on for this account, and the organisation
+    /// (`Some`) or the platform console (`None`) requires it.
+    TwoFactorRequired {
+        org: Option<String>,
+    },
 }
 
 impl std::fmt::Display for Refusal {
@@ -61,6 +66,13 @@ impl std::fmt::Display for Refusal {
                 )
             }
             Self::PlatformAdmin => f.write_str("Only platform admins can do this."),
+            Self::TwoFactorRequired { org: Some(org) } => write!(
+                f,
+                "{org} requires two-factor sign-in. Turn it on under Two-factor authentication on your Account page."
+            ),
+            Self::TwoFactorRequired { org: None } => f.write_str(
+                "Platform admins need two-factor sign-in. Turn it on under Two-factor authentication on your Account page.",
+            ),
         }
     }
 }

@@ -106,6 +106,17 @@ async fn developer() -> Result<(KeyState, crate::auth::session::OrgScope), AppEr
     Ok((KeyState::current()?, granted.org))
 }
 
+/// `developer()` for the changes that ask again for a password or code when
+/// the last one is over 15 minutes old (a new key, a roll).
+#[cfg(feature = "ssr")]
+async fn developer_confirmed(
+    confirm_password: &str,
+) -> Result<(KeyState, crate::auth::session::OrgScope), AppError> {
+    use crate::auth::session::{guard_confirmed, Need};
+    let granted = guard_confirmed(Need::Developer, confirm_password).await?;
+    Ok((KeyState::current()?, granted.org))
+}
+
 /// The active organisation's keys, newest first; with `unused_only`, only
 /// working keys unused for 90 days.
 #[server(input = Json)]
@@ -171,11 +182,12 @@ pub async fn create_key(
     name: String,
     #[server(default)] permissions: Permissions,
     #[server(default)] expires_at: String,
+    #[server(default)] confirm_password: String,
 ) -> Result<CreatedKey, AppError> {
     finish_showing(
         Then::Back,
         async {
-            let (state, org) = developer().await?;
+            let (state, org) = developer_confirmed(&confirm_password).await?;
             let new = domain::NewKey::parse(&name, permissions, &expires_at, state.clock.now())?;
             service::create(&state, &org, new, false).await
         },
@@ -221,11 +233,15 @@ pub async fn update_key(
 
 /// "Roll key": a new key, shown once; the old one retires after `grace`.
 #[server]
-pub async fn roll_key(id: i64, grace: Grace) -> Result<CreatedKey, AppError> {
+pub async fn roll_key(
+    id: i64,
+    grace: Grace,
+    #[server(default)] confirm_password: String,
+) -> Result<CreatedKey, AppError> {
     finish_showing(
         Then::Back,
         async {
-            let (state, org) = developer().await?;
+            let (state, org) = developer_confirmed(&confirm_password).await?;
             service::roll(&state, &org, id, grace).await
         },
         reveal,
@@ -248,9 +264,11 @@ pub async fn cancel_retirement(id: i64) -> Result<KeySummary, AppError> {
 pub async fn set_key_policy(
     #[server(default)] max_lifetime_days: String,
     #[server(default)] expiry_required: bool,
+    #[server(default)] confirm_password: String,
 ) -> Result<KeyPolicy, AppError> {
     finish(Then::Back, async {
-        let granted = crate::auth::session::guard(crate::auth::session::Need::OrgAdmin).await?;
+        use crate::auth::session::{guard_confirmed, Need};
+        let granted = guard_confirmed(Need::OrgAdmin, &confirm_password).await?;
         let policy = KeyPolicy::parse(&max_lifetime_days, expiry_required)
             .map_err(|e| AppError::Validation(vec![e]))?;
         service::set_policy(&KeyState::current()?, &granted.org, policy).await

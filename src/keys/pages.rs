@@ -25,8 +25,8 @@ use crate::keys::usage::domain::requests;
 use crate::keys::usage::pages::UsageOverview;
 use crate::platform::clock::{format_optional, format_time};
 use crate::web::ui::{
-    encode, error_parts, field_error, opened_with, posted, posted_back, AccessDenied, CancelLink,
-    CopyField, Cursor, ErrorBanner, KeepPlace, Modal,
+    confirm_identity, encode, error_parts, field_error, opened_with, posted, posted_back,
+    AccessDenied, CancelLink, CopyField, Cursor, ErrorBanner, KeepPlace, Modal,
 };
 
 #[component]
@@ -396,7 +396,9 @@ fn PermissionBoxes(granted: Permissions) -> impl IntoView {
 #[component]
 fn NewKeyForm(suggested: Option<String>, back: String) -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
-    let (general, fields) = error_parts(create.value().get_untracked().map(|r| r.map(|_| ())));
+    let result = create.value().get_untracked().map(|r| r.map(|_| ()));
+    let confirm = confirm_identity(&result);
+    let (general, fields) = error_parts(result);
     let fields: Signal<Vec<FieldError>> = Signal::stored(fields);
     let help = if suggested.is_some() {
         "Required by your organisation's key policy, at most the date filled in. The key stops working after that date (end of day, UTC). It can't be changed later."
@@ -419,6 +421,7 @@ fn NewKeyForm(suggested: Option<String>, back: String) -> impl IntoView {
                     value=expiry max=suggested/>
                 <p class="muted small" id="key-expiry-help">{help}</p>
                 {field_error(fields, "expires_at")}
+                {confirm}
                 <div class="modal-actions">
                     <CancelLink href=back/>
                     <button class="button primary" type="submit">"Create key"</button>
@@ -534,7 +537,9 @@ fn DeleteKeyDialog(key: KeySummary, back: String) -> impl IntoView {
 #[component]
 fn RollKeyDialog(key: KeySummary, back: String) -> impl IntoView {
     let roll = ServerAction::<RollKey>::new();
-    let general = error_parts(roll.value().get_untracked().map(|r| r.map(|_| ()))).0;
+    let result = roll.value().get_untracked().map(|r| r.map(|_| ()));
+    let confirm = confirm_identity(&result);
+    let general = error_parts(result).0;
     let chosen = posted("grace").unwrap_or_else(|| Grace::OneDay.name().to_owned());
     view! {
         <Modal title="Roll key" id="roll-key" close_href=back.clone()>
@@ -555,6 +560,7 @@ fn RollKeyDialog(key: KeySummary, back: String) -> impl IntoView {
                         }
                     }).collect_view()}
                 </fieldset>
+                {confirm}
                 <div class="modal-actions">
                     <CancelLink href=back/>
                     <button class="button primary" type="submit">"Roll key"</button>
@@ -568,7 +574,9 @@ fn RollKeyDialog(key: KeySummary, back: String) -> impl IntoView {
 #[component]
 fn PolicyDialog(policy: KeyPolicy, back: String) -> impl IntoView {
     let save = ServerAction::<SetKeyPolicy>::new();
-    let (general, fields) = error_parts(save.value().get_untracked().map(|r| r.map(|_| ())));
+    let result = save.value().get_untracked().map(|r| r.map(|_| ()));
+    let confirm = confirm_identity(&result);
+    let (general, fields) = error_parts(result);
     let fields: Signal<Vec<FieldError>> = Signal::stored(fields);
     let days = posted("max_lifetime_days").unwrap_or_else(|| {
         policy
@@ -595,6 +603,7 @@ fn PolicyDialog(policy: KeyPolicy, back: String) -> impl IntoView {
                     <input type="checkbox" id="policy-required" name="expiry_required" value="true" checked=required/>
                     "Expiry required"
                 </label>
+                {confirm}
                 <div class="modal-actions">
                     <CancelLink href=back/>
                     <button class="button primary" type="submit">"Save"</button>

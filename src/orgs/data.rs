@@ -367,3 +367,16 @@ pub async fn membership_permissions(
         developer: developer.0,
     }))
 }
+
+pub async fn set_require_two_factor(
+    conn: &mut Conn,
+    organisation_id: i64,
+    required: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE organisations SET require_two_factor = $1 WHERE id = $2")
+        .bind(required)
+        .bind(organisation_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -18,7 +18,7 @@ use crate::auth::session::{guard, Granted, Need};
 use crate::error::AppError;
 use crate::keys::domain::KeySummary;
 #[cfg(feature = "ssr")]
-use crate::web::forms::{finish, finish_showing, Then};
+use crate::web::forms::{finish, finish_going, finish_showing, Then};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Member {
@@ -31,6 +31,8 @@ pub struct Member {
 pub struct MembersPage {
     pub organisation: String,
     pub developer_api: bool,
+    /// Members must sign in with two factors to act in the organisation.
+    pub require_two_factor: bool,
     pub members: Vec<Member>,
     pub invitations: Vec<Invitation>,
 }
@@ -90,6 +92,7 @@ pub struct InvitationView {
 pub async fn list_members() -> Result<MembersPage, AppError> {
     let Granted { state, user, org } = guard(Need::OrgAdmin).await?;
     let developer_api = user.active.as_ref().is_some_and(|m| m.developer_api);
+    let require_two_factor = user.active.as_ref().is_some_and(|m| m.require_two_factor);
     let members = data::list_members(&state.db, org.id)
         .await?
         .into_iter()
@@ -106,6 +109,7 @@ pub async fn list_members() -> Result<MembersPage, AppError> {
         invitations: service::pending_invitations(&state, org.id).await?,
         organisation: org.name,
         developer_api,
+        require_two_factor,
         members,
     })
 }
@@ -118,11 +122,16 @@ pub async fn list_members() -> Result<MembersPage, AppError> {
 pub async fn invite_member(
     email: String,
     #[server(default)] permissions: MemberPermissions,
+    #[server(default)] confirm_password: String,
 ) -> Result<CreatedInvitation, AppError> {
     finish_showing(
         Then::Go("/members"),
         async {
-            let Granted { state, org, .. } = guard(Need::OrgAdmin).await?;
+            let Granted { state, user, org } = guard(Need::OrgAdmin).await?;
+            // Inviting an admin hands over the organisation: it asks again.
+            if permissions.admin {
+                crate::auth::session::confirm_recent(&state, &user, &confirm_password).await?;
+            }
             service::invite(&state, &org, &email, permissions).await
         },
         |created| {
@@ -174,10 +183,27 @@ pub async fn get_invitation(token: String) -> Result<InvitationView, AppError> {
 /// the wasm has loaded.
 #[server]
 pub async fn accept_invitation(token: String, password: String) -> Result<(), AppError> {
-    finish(Then::Go("/leads"), async {
+    finish_going(async {
         let state = crate::auth::session::state()?;
         let user_id = service::accept_invitation(&state, &token, &password).await?;
-        crate::auth::session::start_session(&state, user_id).await
+        let signed = crate::auth::session::start_session(&state, user_id).await?;
+        Ok(((), signed.then()))
+    })
+    .await
+}
+
+/// Whether members must sign in with two factors to act in the
+/// organisation; org admins only. A form post from the Members page.
+#[server]
+pub async fn set_two_factor_required(#[server(default)] required: bool) -> Result<(), AppError> {
+    finish(Then::Go("/members"), async {
+        let Granted { state, user, org } = guard(Need::OrgAdmin).await?;
+        if required && !user.two_factor {
+            return Err(AppError::Conflict(
+                "Turn on two-factor sign-in for your own account first (on your Account page): you would be locked out.".into(),
+            ));
+        }
+        service::set_two_factor_required(&state, &org, required).await
     })
     .await
 }

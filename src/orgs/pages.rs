@@ -7,14 +7,15 @@ use leptos::form::ActionForm;
 use super::{
     get_invitation, list_members, member_keys, AcceptInvitation, InviteMember,
     RemoveMember as RemoveMemberFn, RevokeInvitation, SentInvitation, SetMemberPermissions,
+    SetTwoFactorRequired,
 };
 use crate::auth::domain::MemberPermissions;
 use crate::auth::pages::signed_in;
 use crate::error::{AppError, FieldError};
 use crate::platform::clock::format_time;
 use crate::web::ui::{
-    error_parts, field_error, opened_with, posted, AccessDenied, CancelLink, CopyField,
-    ErrorBanner, Modal,
+    confirm_identity, error_parts, field_error, opened_with, posted, AccessDenied, CancelLink,
+    CopyField, ErrorBanner, Modal,
 };
 
 /// Dashboard → Members: drawn by the server, without wasm but the Copy
@@ -40,8 +41,10 @@ fn Members() -> impl IntoView {
     let invite = ServerAction::<InviteMember>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
     let general = |e: Option<String>| e.map(|m| view! { <ErrorBanner message=m/> });
-    let (invite_error, invite_fields) =
-        error_parts(invite.value().get_untracked().map(|r| r.map(|_| ())));
+    let invite_result = invite.value().get_untracked().map(|r| r.map(|_| ()));
+    let invite_confirm = confirm_identity(&invite_result);
+    let (invite_error, invite_fields) = error_parts(invite_result);
+    let require = ServerAction::<SetTwoFactorRequired>::new();
     let invite_fields: Signal<Vec<FieldError>> = Signal::stored(invite_fields);
     let ticked = |name: &str| posted(name).is_some_and(|v| v == "true");
     let removing = (opened_with("dialog").as_deref() == Some("remove"))
@@ -55,6 +58,7 @@ fn Members() -> impl IntoView {
         </div></div>
         {general(error_parts(set.value().get_untracked()).0)}
         {general(error_parts(revoke.value().get_untracked()).0)}
+        {general(error_parts(require.value().get_untracked()).0)}
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match members.await {
@@ -65,6 +69,14 @@ fn Members() -> impl IntoView {
                             <strong data-testid="flag-state">{if page.developer_api { "On" } else { "Off" }}</strong>
                             " (set by your platform admin; it's not self-serve)."
                         </p>
+                        <ActionForm action=require attr:class="inline-form">
+                            <label class="check" for="require-two-factor">
+                                <input type="checkbox" id="require-two-factor" name="required" value="true" checked=page.require_two_factor/>
+                                "Require two-factor sign-in"
+                            </label>
+                            <button class="button small" type="submit">"Save"</button>
+                            <span class="muted small">"Members without it can't act in " {page.organisation.clone()} " until they turn it on."</span>
+                        </ActionForm>
                         <div class="table-wrap"><table class="data">
                             <thead><tr><th scope="col">"Email"</th><th scope="col">"Admin"</th><th scope="col">"Developer"</th><th scope="col">"Joined"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                             <tbody>
@@ -131,6 +143,7 @@ fn Members() -> impl IntoView {
                 <label class="check"><input type="checkbox" name="permissions[admin]" value="true" checked=ticked("permissions[admin]")/>"Admin"</label>
                 <label class="check"><input type="checkbox" name="permissions[developer]" value="true" checked=ticked("permissions[developer]")/>"Developer"</label>
             </div>
+            {invite_confirm}
             <button class="button primary" type="submit">"Invite"</button>
         </ActionForm>
         {removing.map(|email| view! { <RemoveMember email=email/> })}

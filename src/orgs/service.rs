@@ -106,6 +106,38 @@ pub async fn set_flag(
     Ok(())
 }
 
+/// Requires (or not) two-factor sign-in of the organisation's members,
+/// audited. Members without it are refused in the organisation until they
+/// turn it on.
+pub async fn set_two_factor_required(
+    state: &Platform,
+    org: &OrgScope,
+    required: bool,
+) -> Result<(), AppError> {
+    let now = state.clock.now().timestamp_millis();
+    let mut tx = begin_write(&state.db).await?;
+    data::set_require_two_factor(&mut tx, org.id, required).await?;
+    audit::record(
+        &mut tx,
+        NewEntry {
+            organisation_id: org.id,
+            occurred_at: now,
+            actor: &org.actor,
+            action: AuditAction::TwoFactorPolicyChanged,
+            key_prefix: None,
+            key_name: None,
+            details: if required {
+                "Two-factor sign-in required of members".into()
+            } else {
+                "Two-factor sign-in no longer required".into()
+            },
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Adds an existing account to an organisation: the operator CLI and the
 /// demo seed. The dashboard invites instead; it never attaches an account
 /// without its owner's consent.

@@ -62,12 +62,27 @@ pub async fn finish_showing<T>(
     work: impl Future<Output = Result<T, AppError>>,
     show: impl FnOnce(&mut T) -> Option<Flash>,
 ) -> Result<T, AppError> {
+    finish_going_showing(async { work.await.map(|value| (value, then)) }, show).await
+}
+
+/// `finish`, where the outcome says where to go (signing in goes on to the
+/// second factor when the account has one).
+pub async fn finish_going<T>(
+    work: impl Future<Output = Result<(T, Then), AppError>>,
+) -> Result<T, AppError> {
+    finish_going_showing(work, |_| None).await
+}
+
+async fn finish_going_showing<T>(
+    work: impl Future<Output = Result<(T, Then), AppError>>,
+    show: impl FnOnce(&mut T) -> Option<Flash>,
+) -> Result<T, AppError> {
     let result = work.await;
     let Some(post) = PlainPost::current() else {
-        return result;
+        return result.map(|(value, _)| value);
     };
     match result {
-        Ok(mut value) => {
+        Ok((mut value, then)) => {
             let mut to = match then {
                 Then::Back => post.back(&DIALOG_PARAMS),
                 Then::Go(path) => path.to_owned(),
@@ -259,6 +274,8 @@ fn error_from_address(code: &str, invalid: &[String], retry: Option<u64>) -> App
         "account_disabled" => AppError::AccountDisabled,
         "reset_link_invalid" => AppError::ResetLinkInvalid,
         "invitation_invalid" => AppError::InvitationInvalid,
+        "invalid_code" => AppError::InvalidCode,
+        "confirmation_required" => AppError::ConfirmationRequired,
         "sign_in_required" => AppError::SignInRequired,
         "not_found" => AppError::NotFound,
         "service_unavailable" => AppError::Unavailable,

@@ -30,6 +30,26 @@ pub fn field_error(errors: Signal<Vec<FieldError>>, field: &'static str) -> impl
     }
 }
 
+/// The "confirm it's you" field of a change that asks again for a password
+/// or code when the last one is over 15 minutes old: shown once the server
+/// asked (`ConfirmationRequired`), or when what was given did not match.
+pub fn confirm_identity(result: &Option<Result<(), AppError>>) -> impl IntoView {
+    let wrong = match result {
+        Some(Err(AppError::Validation(fields))) => field_message(fields, "confirm_password"),
+        _ => None,
+    };
+    let asked = matches!(result, Some(Err(AppError::ConfirmationRequired))) || wrong.is_some();
+    asked.then(|| {
+        view! {
+            <label for="confirm-password">"Password or authentication code"</label>
+            <input id="confirm-password" name="confirm_password" type="password" autofocus
+                autocomplete="current-password" maxlength="1024" aria-describedby="confirm-password-help"/>
+            <p class="muted small" id="confirm-password-help">"You last confirmed it's you over 15 minutes ago."</p>
+            {wrong.map(|m| view! { <p class="field-error" id="confirm_password-error" role="alert">{m}</p> })}
+        }
+    })
+}
+
 /// Splits an action result into a general message and field messages.
 pub fn error_parts(result: Option<Result<(), AppError>>) -> (Option<String>, Vec<FieldError>) {
     match result {

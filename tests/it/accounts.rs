@@ -392,6 +392,7 @@ async fn server_function_errors_carry_the_status_they_mean() {
     app.member(&acme, "owner@acme.test", true, false).await;
     let owner = app.sign_in("owner@acme.test").await;
     let bad = InviteMember {
+        confirm_password: String::new(),
         email: "not an email".into(),
         permissions: MemberPermissions::default(),
     };

@@ -172,6 +172,7 @@ async fn edit_roll_cancel_revoke_and_delete_work_as_plain_form_posts() {
         .post_form(
             Some(&session),
             RollKey {
+                confirm_password: String::new(),
                 id,
                 grace: Grace::OneHour,
             },
@@ -261,6 +262,7 @@ async fn an_org_admin_sets_the_key_policy_with_a_plain_form_post() {
         .post_form(
             Some(&owner),
             SetKeyPolicy {
+                confirm_password: String::new(),
                 max_lifetime_days: "0".into(),
                 expiry_required: true,
             },
@@ -276,6 +278,7 @@ async fn an_org_admin_sets_the_key_policy_with_a_plain_form_post() {
         .post_form(
             Some(&owner),
             SetKeyPolicy {
+                confirm_password: String::new(),
                 max_lifetime_days: "30".into(),
                 expiry_required: false,
             },

@@ -20,6 +20,7 @@ fn html(page: &Response) -> String {
 
 fn create(name: &str) -> CreateKey {
     CreateKey {
+        confirm_password: String::new(),
         name: name.into(),
         permissions: READ,
         expires_at: String::new(),

@@ -30,6 +30,7 @@ async fn invite(app: &TestApp, admin: &Session, email: &str) -> String {
         .call(
             Some(admin),
             InviteMember {
+                confirm_password: String::new(),
                 email: email.into(),
                 permissions: DEVELOPER,
             },
@@ -165,6 +166,7 @@ async fn an_admin_cannot_plant_or_take_over_an_account_in_another_tenant() {
         .call(
             Some(&mallory),
             InviteMember {
+                confirm_password: String::new(),
                 email: "admin@big.test".into(),
                 permissions: DEVELOPER,
             },
@@ -175,6 +177,7 @@ async fn an_admin_cannot_plant_or_take_over_an_account_in_another_tenant() {
         .call(
             Some(&mallory),
             InviteMember {
+                confirm_password: String::new(),
                 email: "cfo@big.test".into(),
                 permissions: DEVELOPER,
             },
@@ -255,6 +258,7 @@ async fn only_org_admins_invite_and_revoke() {
         .call(
             Some(&dev),
             InviteMember {
+                confirm_password: String::new(),
                 email: "x@acme.test".into(),
                 permissions: DEVELOPER,
             },
@@ -283,6 +287,7 @@ async fn only_org_admins_invite_and_revoke() {
         .call_raw(
             None,
             InviteMember {
+                confirm_password: String::new(),
                 email: "x@acme.test".into(),
                 permissions: DEVELOPER,
             },

@@ -12,6 +12,7 @@ use leadline::keys::{CreateKey, DeleteKey, GenerateTestToken, ListKeys, RevokeKe
 
 fn create(name: &str) -> CreateKey {
     CreateKey {
+        confirm_password: String::new(),
         name: name.into(),
         permissions: READ,
         expires_at: String::new(),
@@ -125,6 +126,7 @@ async fn permissions_default_to_none_and_expiry_in_the_past_is_refused() {
         .await;
     assert_eq!(none.key.permissions, Permissions::default());
     let past = CreateKey {
+        confirm_password: String::new(),
         name: "old".into(),
         permissions: READ,
         expires_at: "2026-11-26".into(),
@@ -132,6 +134,7 @@ async fn permissions_default_to_none_and_expiry_in_the_past_is_refused() {
     let err = app.call(Some(&dev), past).await.unwrap_err();
     assert_eq!(err.field_errors()[0].field, "expires_at");
     let future = CreateKey {
+        confirm_password: String::new(),
         name: "soon".into(),
         permissions: READ,
         expires_at: "2026-12-31".into(),
@@ -151,6 +154,7 @@ async fn editing_changes_name_and_permissions_but_never_expiry() {
         .call(
             Some(&dev),
             CreateKey {
+                confirm_password: String::new(),
                 name: "CI".into(),
                 permissions: READ,
                 expires_at: "2027-01-01".into(),
@@ -550,6 +554,7 @@ async fn expired_keys_show_as_expired_at_request_time() {
     app.call(
         Some(&dev),
         CreateKey {
+            confirm_password: String::new(),
             name: "short".into(),
             permissions: READ,
             expires_at: "2026-11-27T13:00".into(),

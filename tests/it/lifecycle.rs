@@ -6,7 +6,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use chrono::Duration;
 use serde_json::json;
 
-use crate::common::{spawn_app, spawn_app_with, Session, TestApp};
+use crate::common::{spawn_app, spawn_app_with, Session, TestApp, PASSWORD};
 use leadline::audit::ListAudit;
 use leadline::error::AppError;
 use leadline::keys::domain::{Grace, KeyStatus, KeySummary, Permissions};
@@ -63,6 +63,7 @@ async fn a_rolled_key_works_through_its_grace_period_then_is_refused_as_revoked(
         .call(
             Some(&dev),
             RollKey {
+                confirm_password: String::new(),
                 id: old.key.id,
                 grace: Grace::OneDay,
             },
@@ -135,6 +136,7 @@ async fn a_roll_without_grace_stops_the_old_key_at_once_even_from_the_cache() {
         .call(
             Some(&dev),
             RollKey {
+                confirm_password: String::new(),
                 id: old.key.id,
                 grace: Grace::None,
             },
@@ -156,6 +158,7 @@ async fn a_scheduled_revocation_can_be_cancelled_and_only_working_keys_roll() {
     app.call(
         Some(&dev),
         RollKey {
+            confirm_password: String::new(),
             id: old.key.id,
             grace: Grace::OneHour,
         },
@@ -167,6 +170,7 @@ async fn a_scheduled_revocation_can_be_cancelled_and_only_working_keys_roll() {
         .call(
             Some(&dev),
             RollKey {
+                confirm_password: String::new(),
                 id: old.key.id,
                 grace: Grace::OneHour,
             },
@@ -199,10 +203,12 @@ async fn a_scheduled_revocation_can_be_cancelled_and_only_working_keys_roll() {
     app.call(Some(&dev), leadline::keys::RevokeKey { id: old.key.id })
         .await
         .unwrap();
+    // Hours have passed since signing in: the roll asks for the password.
     let revoked = app
         .call(
             Some(&dev),
             RollKey {
+                confirm_password: PASSWORD.into(),
                 id: old.key.id,
                 grace: Grace::None,
             },
@@ -215,6 +221,7 @@ async fn a_scheduled_revocation_can_be_cancelled_and_only_working_keys_roll() {
         .call(
             Some(&other),
             RollKey {
+                confirm_password: String::new(),
                 id: old.key.id,
                 grace: Grace::None,
             },
@@ -238,6 +245,7 @@ async fn the_key_policy_bounds_new_keys_and_rolls_but_not_existing_keys() {
 
     // Developers can't set it; org admins can, and a bad value is a field error.
     let policy = |days: &str| SetKeyPolicy {
+        confirm_password: String::new(),
         max_lifetime_days: days.into(),
         expiry_required: false,
     };
@@ -263,6 +271,7 @@ async fn the_key_policy_bounds_new_keys_and_rolls_but_not_existing_keys() {
         .unwrap();
     assert_eq!(page.suggested_expiry.as_deref(), Some("2027-02-25"));
     let create = |expires_at: &str| CreateKey {
+        confirm_password: String::new(),
         name: "New".into(),
         permissions: ALL,
         expires_at: expires_at.into(),
@@ -281,6 +290,7 @@ async fn the_key_policy_bounds_new_keys_and_rolls_but_not_existing_keys() {
         .call(
             Some(&dev),
             RollKey {
+                confirm_password: String::new(),
                 id: forever.key.id,
                 grace: Grace::None,
             },
@@ -305,6 +315,7 @@ async fn keys_expiring_within_a_week_are_flagged_and_announced_by_the_api() {
     let app = spawn_app().await;
     let (_, dev) = app.developer("Acme", "dev@acme.test").await;
     let create = |name: &str, expires_at: &str| CreateKey {
+        confirm_password: String::new(),
         name: name.into(),
         permissions: ALL,
         expires_at: expires_at.into(),

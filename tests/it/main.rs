@@ -22,4 +22,5 @@ mod search;
 mod sessions;
 mod site;
 mod sync;
+mod two_factor;
 mod usage;

@@ -313,6 +313,7 @@ async fn an_expired_key_is_not_offered_for_revocation() {
     let app = spawn_app().await;
     let (owner, dev, _) = acme(&app).await;
     let expiring = leadline::keys::CreateKey {
+        confirm_password: String::new(),
         name: "Expires tomorrow".into(),
         permissions: READ,
         expires_at: "2026-11-28".into(),

@@ -225,6 +225,7 @@ async fn a_key_created_by_a_plain_form_post_is_revealed_once() {
         .post_form(
             Some(&session),
             CreateKey {
+                confirm_password: String::new(),
                 name: "CI job".into(),
                 permissions: Permissions {
                     read: true,
@@ -287,6 +288,7 @@ async fn a_plain_create_key_post_with_bad_input_returns_to_the_form_with_field_e
         .post_form(
             Some(&session),
             CreateKey {
+                confirm_password: String::new(),
                 name: "  ".into(),
                 permissions: Permissions::default(),
                 expires_at: String::new(),
