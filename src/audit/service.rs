@@ -16,6 +16,28 @@ pub struct NewEntry<'a> {
     pub details: String,
 }
 
+impl<'a> NewEntry<'a> {
+    /// An entry about the organisation itself (its members, its rules), no
+    /// key.
+    pub fn organisation(
+        organisation_id: i64,
+        occurred_at: i64,
+        actor: &'a str,
+        action: AuditAction,
+        details: String,
+    ) -> Self {
+        Self {
+            organisation_id,
+            occurred_at,
+            actor,
+            action,
+            key_prefix: None,
+            key_name: None,
+            details,
+        }
+    }
+}
+
 /// Writes `entry` in the caller's transaction.
 pub async fn record(conn: &mut Conn, entry: NewEntry<'_>) -> Result<(), sqlx::Error> {
     data::insert(conn, entry).await

@@ -117,23 +117,19 @@ pub async fn set_two_factor_required(
     let now = state.clock.now().timestamp_millis();
     let mut tx = begin_write(&state.db).await?;
     data::set_require_two_factor(&mut tx, org.id, required).await?;
-    audit::record(
-        &mut tx,
-        NewEntry {
-            organisation_id: org.id,
-            occurred_at: now,
-            actor: &org.actor,
-            action: AuditAction::TwoFactorPolicyChanged,
-            key_prefix: None,
-            key_name: None,
-            details: if required {
-                "Two-factor sign-in required of members".into()
-            } else {
-                "Two-factor sign-in no longer required".into()
-            },
-        },
-    )
-    .await?;
+    let details = if required {
+        "Two-factor sign-in required of members"
+    } else {
+        "Two-factor sign-in no longer required"
+    };
+    let entry = NewEntry::organisation(
+        org.id,
+        now,
+        &org.actor,
+        AuditAction::TwoFactorPolicyChanged,
+        details.into(),
+    );
+    audit::record(&mut tx, entry).await?;
     tx.commit().await?;
     Ok(())
 }

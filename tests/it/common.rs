@@ -381,7 +381,9 @@ impl TestApp {
         .await
     }
 
-    pub async fn sign_in(&self, email: &str) -> Session {
+    /// Signs in with the password alone: the session, pending its second
+    /// factor if the account has two-factor sign-in.
+    pub async fn password_step(&self, email: &str) -> Session {
         let (response, session) = self
             .call_raw(
                 None,
@@ -396,7 +398,11 @@ impl TestApp {
             "sign-in failed: {:?}",
             response.body
         );
-        let session = session.expect("session cookie");
+        session.expect("session cookie")
+    }
+
+    pub async fn sign_in(&self, email: &str) -> Session {
+        let session = self.password_step(email).await;
         let two_factor: (Option<i64>,) =
             sqlx::query_as("SELECT totp_enabled_at FROM users WHERE email = $1")
                 .bind(email)

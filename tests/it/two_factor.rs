@@ -47,19 +47,14 @@ fn code_for(app: &TestApp, secret: &str, email: &str, steps: i64) -> String {
         .code_at(at as u64)
 }
 
-/// Signs in with the password; the (pending) session.
-async fn password_step(app: &TestApp, email: &str) -> Session {
-    let (response, session) = app
-        .call_raw(
-            None,
-            SignIn {
-                email: email.into(),
-                password: PASSWORD.into(),
-            },
-        )
-        .await;
-    assert!(response.status.is_success(), "{:?}", response.body);
-    session.expect("a session cookie")
+/// Signs in with the sign-in page's plain form post; where it redirects.
+async fn sign_in_from_the_form(app: &TestApp, email: &str) -> String {
+    let form = SignIn {
+        email: email.into(),
+        password: PASSWORD.into(),
+    };
+    let response = app.post_form(None, form, "http://localhost/sign-in").await;
+    response.header("location")
 }
 
 async fn signed_in(app: &TestApp, session: &Session) -> bool {
@@ -144,7 +139,7 @@ async fn sign_in_asks_for_a_code_after_the_password_and_takes_each_code_once() {
     let (app, dev) = developer().await;
     let (secret, _) = enrol(&app, &dev, DEV).await;
 
-    let pending = password_step(&app, DEV).await;
+    let pending = app.password_step(DEV).await;
     assert!(
         !signed_in(&app, &pending).await,
         "half signed in is signed out"
@@ -188,7 +183,7 @@ async fn sign_in_asks_for_a_code_after_the_password_and_takes_each_code_once() {
 
     // The same code again, in another sign-in: refused (replay).
     app.call(Some(&full), SignOut {}).await.unwrap();
-    let again = password_step(&app, DEV).await;
+    let again = app.password_step(DEV).await;
     assert_eq!(
         app.call(Some(&again), VerifySignInCode { code }).await,
         Err(AppError::InvalidCode)
@@ -211,7 +206,7 @@ async fn sign_in_asks_for_a_code_after_the_password_and_takes_each_code_once() {
 async fn a_recovery_code_signs_in_once() {
     let (app, dev) = developer().await;
     let (_, codes) = enrol(&app, &dev, DEV).await;
-    let pending = password_step(&app, DEV).await;
+    let pending = app.password_step(DEV).await;
     // Case, spaces and a missing dash are forgiven.
     let typed = codes[3].to_uppercase().replace('-', " ");
     let (response, full) = app
@@ -223,7 +218,7 @@ async fn a_recovery_code_signs_in_once() {
     // `dev`'s session predates; the count is the account's.
     assert_eq!(left.unwrap().recovery_codes_left, 9);
 
-    let pending = password_step(&app, DEV).await;
+    let pending = app.password_step(DEV).await;
     assert_eq!(
         app.call(
             Some(&pending),
@@ -241,7 +236,7 @@ async fn a_recovery_code_signs_in_once() {
 async fn wrong_codes_are_throttled_like_passwords() {
     let (app, dev) = developer().await;
     let (secret, _) = enrol(&app, &dev, DEV).await;
-    let pending = password_step(&app, DEV).await;
+    let pending = app.password_step(DEV).await;
     for _ in 0..5 {
         assert_eq!(
             app.call(
@@ -288,7 +283,7 @@ async fn turning_it_off_needs_a_current_code() {
     assert!(status.enabled_since.is_none());
     assert_eq!(status.recovery_codes_left, 0, "the recovery codes went too");
     // Signing in asks for the password only again.
-    let session = password_step(&app, DEV).await;
+    let session = app.password_step(DEV).await;
     assert!(signed_in(&app, &session).await);
 }
 
@@ -310,7 +305,7 @@ async fn the_platform_console_needs_two_factor_sign_in() {
     let status = app.call(Some(&root), GetTwoFactor {}).await.unwrap();
     assert_eq!(status.required_by, vec!["Platform admins".to_owned()]);
     let (secret, _) = enrol(&app, &root, "root@leadline.test").await;
-    let pending = password_step(&app, "root@leadline.test").await;
+    let pending = app.password_step("root@leadline.test").await;
     let code = code_for(&app, &secret, "root@leadline.test", 1);
     let (_, root) = app
         .call_raw(Some(&pending), VerifySignInCode { code })
@@ -382,54 +377,24 @@ async fn a_platform_admin_resets_a_locked_out_user_who_is_told_at_sign_in() {
     assert_eq!(reset.email, DEV);
     assert_eq!(reset.actor, "root@leadline.test (platform admin)");
 
-    // The password alone signs in now, and the answer goes to the notice.
-    let response = app
-        .post_form(
-            None,
-            SignIn {
-                email: DEV.into(),
-                password: PASSWORD.into(),
-            },
-            "http://localhost/sign-in",
-        )
-        .await;
+    // The password alone signs in now, and the answer goes to the notice,
+    // once.
     assert_eq!(
-        response.header("location"),
+        sign_in_from_the_form(&app, DEV).await,
         "/account?notice=two_factor_reset"
     );
-    // Told once.
-    let response = app
-        .post_form(
-            None,
-            SignIn {
-                email: DEV.into(),
-                password: PASSWORD.into(),
-            },
-            "http://localhost/sign-in",
-        )
-        .await;
-    assert_eq!(response.header("location"), "/leads");
+    assert_eq!(sign_in_from_the_form(&app, DEV).await, "/leads");
 }
 
 #[tokio::test]
 async fn a_plain_sign_in_post_goes_on_to_the_code_page() {
     let (app, dev) = developer().await;
     enrol(&app, &dev, DEV).await;
-    let response = app
-        .post_form(
-            None,
-            SignIn {
-                email: DEV.into(),
-                password: PASSWORD.into(),
-            },
-            "http://localhost/sign-in",
-        )
-        .await;
-    assert_eq!(response.header("location"), "/sign-in/code");
+    assert_eq!(sign_in_from_the_form(&app, DEV).await, "/sign-in/code");
     let page = app.get("/sign-in/code", None, None).await;
     assert!(String::from_utf8_lossy(&page.body).contains("Authentication code"));
     // A pending sign-in lasts ten minutes.
-    let pending = password_step(&app, DEV).await;
+    let pending = app.password_step(DEV).await;
     app.state.clock.advance(Duration::minutes(11));
     assert_eq!(
         app.call(
