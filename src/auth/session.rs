@@ -693,6 +693,9 @@ pub async fn throttled(
     let verified = check.await?;
     if verified {
         limits.password_per_account_client.clear(pair.as_str());
+        // Only failures add up against the address: an office behind one
+        // address signs in all morning.
+        limits.password_per_client.forgive(client.as_str());
     }
     Ok(verified)
 }

@@ -134,6 +134,21 @@ impl<K: Hash + Eq + Clone> Window<K> {
             .remove(key);
     }
 
+    /// Takes back one event of `key`: an attempt that turned out to be
+    /// legitimate (a right password) costs nothing, so that many people
+    /// behind one address are not locked out by succeeding. Failures still
+    /// add up: each attempt is counted before it is checked.
+    pub fn forgive<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let mut counts = self.counts.lock().expect("throttle lock");
+        if let Some(n) = counts.by_key.get_mut(key) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
     /// Keys counted in the current window (for tests).
     #[cfg(test)]
     fn keys(&self) -> usize {
@@ -216,6 +231,20 @@ mod tests {
         // A request stamped in the previous window counts in the current one.
         assert!(w.hit("198.51.100.1", t).allowed);
         assert_eq!(w.keys(), 1);
+    }
+
+    #[test]
+    fn a_forgiven_event_no_longer_counts_and_failures_still_do() {
+        let w = Window::new(2, Duration::from_secs(60));
+        let t = Utc::now();
+        for _ in 0..10 {
+            w.hit("office", t);
+            w.forgive("office");
+        }
+        assert!(w.is_blocked("office", t).is_none(), "ten successes");
+        w.hit("office", t);
+        w.hit("office", t);
+        assert!(w.is_blocked("office", t).is_some(), "two failures");
     }
 
     #[test]
