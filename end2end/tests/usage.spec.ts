@@ -64,7 +64,8 @@ test("the audit log downloads as CSV and JSON Lines with its filters", async ({ 
   const lines = text.trim().split("\r\n");
   expect(lines[0]).toBe("id,occurred_at,actor,action,key_prefix,key_name,details");
   expect(lines.length).toBeGreaterThan(1);
-  for (const line of lines.slice(1)) expect(line).toContain(",key.created,");
+  // Every field is quoted (OWASP's advice for exports that spreadsheets open).
+  for (const line of lines.slice(1)) expect(line).toContain(',"key.created",');
 
   const jsonDownload = page.waitForEvent("download");
   await page.getByRole("link", { name: "Download JSON Lines" }).click();
