@@ -110,22 +110,47 @@ fn search(query: &mut Filtered, backend: Backend, q: &str) {
                 .bind(pattern);
             query.push(" ESCAPE '\\')");
         }
-        // One trigram GIN index per column, on the folded text.
+        // One trigram GIN index per column, on the folded text; an email
+        // address (text around an "@") from its local part's B-tree instead
+        // (`…_email_search.sql`), as its trigrams may be in most rows.
         Backend::Postgres => {
             let needle = escape_like(q);
             let mut sep = " AND (";
             for column in ["name", "email", "company"] {
+                query.push(sep);
+                sep = " OR ";
+                if column == "email" && email_shaped(q) {
+                    let n = query.next_placeholder();
+                    let local = "reverse(split_part(leadline_fold(email), '@', 1))";
+                    let wanted = format!("reverse(split_part(leadline_fold(${n}), '@', 1))");
+                    query.push_with(
+                        &format!(
+                            "({local} ~>=~ {wanted} AND {local} ~<~ ({wanted} || chr(1114111)) AND "
+                        ),
+                        q,
+                    );
+                }
                 query
-                    .push(&format!(
-                        "{sep}leadline_fold({column}) LIKE '%' || leadline_fold("
-                    ))
+                    .push(&format!("leadline_fold({column}) LIKE '%' || leadline_fold("))
                     .bind(needle.as_str())
                     .push(") || '%'");
-                sep = " OR ";
+                if column == "email" && email_shaped(q) {
+                    query.push(")");
+                }
             }
             query.push(")");
+            // Planned for its values each time: a plan cached for any
+            // pattern cannot use the indexes above.
+            query.plan_each_time();
         }
     }
+}
+
+/// Text with something before its first "@", and no second one: in an
+/// address, that text ends its local part, so the local part's B-tree finds it.
+fn email_shaped(q: &str) -> bool {
+    q.split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && !domain.contains('@'))
 }
 
 pub async fn list(

@@ -186,6 +186,7 @@ impl<'r> Decode<'r, Any> for SqlBool {
 pub struct Filtered {
     sql: String,
     values: Vec<Value>,
+    plan_each_time: bool,
 }
 
 /// A value bound to a `Filtered` query.
@@ -218,6 +219,7 @@ impl Filtered {
         Self {
             sql: sql.to_owned(),
             values: Vec::new(),
+            plan_each_time: false,
         }
     }
 
@@ -252,12 +254,21 @@ impl Filtered {
         self
     }
 
+    /// Not kept as a prepared statement, so that PostgreSQL plans it for
+    /// its values on every call: after five calls it may otherwise settle on
+    /// a generic plan, which cannot use an index for `LIKE $1`.
+    pub fn plan_each_time(&mut self) -> &mut Self {
+        self.plan_each_time = true;
+        self
+    }
+
     /// The same query after `prefix` (`EXPLAIN QUERY PLAN `, for the plan
     /// tests).
     pub fn prefixed(&self, prefix: &str) -> Self {
         Self {
             sql: format!("{prefix}{}", self.sql),
             values: self.values.clone(),
+            plan_each_time: self.plan_each_time,
         }
     }
 
@@ -274,6 +285,7 @@ impl Filtered {
                 Value::Int(v) => query.bind(*v),
                 Value::Text(v) => query.bind(v.as_str()),
             })
+            .persistent(!self.plan_each_time)
     }
 }
 

@@ -65,6 +65,10 @@ async fn search_matches_any_part_in_any_case_and_without_accents() {
         ),
         ("Grace Hopper", "grace@navy.example", "US Navy"),
         ("Percent Man", "p@x.example", "50% Off"),
+        ("Adam Smith", "adam@analytical.example", "Smith & Co"),
+        ("Granada Sales", "granada@sales.example", ""),
+        ("Élodie Durand", "élodie@mail.example", ""),
+        ("Mr At Home", "home@home.example", "At@Work"),
     ] {
         let r = app
             .api(
@@ -80,11 +84,22 @@ async fn search_matches_any_part_in_any_case_and_without_accents() {
         ("jose", vec!["José Álvarez"]),
         ("ÁLV", vec!["José Álvarez"]),
         ("brulee", vec!["José Álvarez"]),
-        ("analytical.ex", vec!["Ada Lovelace"]),
+        ("analytical.ex", vec!["Ada Lovelace", "Adam Smith"]),
         ("NAVY", vec!["Grace Hopper"]),
         ("50%", vec!["Percent Man"]),
         ("0%", vec!["Percent Man"]),
         ("zzz", vec![]),
+        // Around an "@" (PostgreSQL reads these from the local part's
+        // B-tree): still any part of the address, and of the other fields.
+        ("ada@", vec!["Ada Lovelace", "Granada Sales"]),
+        ("ada@analytical.ex", vec!["Ada Lovelace"]),
+        ("A@ANALYTICAL", vec!["Ada Lovelace"]),
+        ("m@analytical.example", vec!["Adam Smith"]),
+        ("ELODIE@mail", vec!["Élodie Durand"]),
+        ("t@w", vec!["Mr At Home"]),
+        ("@navy", vec!["Grace Hopper"]),
+        ("a@b@c", vec![]),
+        ("ada@sales", vec!["Granada Sales"]),
         // Shorter than a trigram: still found.
         ("ov", vec!["Ada Lovelace"]),
     ] {
