@@ -218,6 +218,10 @@ pub async fn prepare_with(
 ) -> Result<AppState, BoxError> {
     let db = db::connect(&config.database_url).await?;
     db::migrate(&db).await?;
+    let filled = crate::leads::service::fill_email_keys(&db).await?;
+    if filled > 0 {
+        tracing::info!(filled, "filled the e-mail search keys of leads written before them");
+    }
     let url = config.database_url.clone();
     let legacy_keys = crate::keys::data::legacy_prefixes(&db)
         .await?

@@ -8,6 +8,7 @@ use crate::platform::db::{Backend, Conn, Filtered};
 use super::domain::{Lead, LeadFilter, LeadInput, LeadStatus, Tombstone};
 use crate::platform::clock::from_millis;
 use crate::platform::db::escape_like;
+use crate::platform::text::fold;
 use crate::platform::Db;
 
 #[derive(FromRow)]
@@ -65,7 +66,7 @@ pub fn list_query(
         query.push(" AND status = ").bind(status.key());
     }
     if !filter.q.is_empty() {
-        search(&mut query, backend, filter.q.as_str());
+        search(&mut query, backend, organisation_id, filter.q.as_str());
     }
     match filter.updated_since {
         Some(since) => {
@@ -87,16 +88,32 @@ pub fn list_query(
 }
 
 /// "Name, email or company contains `q`", in any case, accents or not.
-fn search(query: &mut Filtered, backend: Backend, q: &str) {
+fn search(query: &mut Filtered, backend: Backend, organisation_id: i64, q: &str) {
+    let address = EmailSearch::of(q);
     match backend {
-        // The trigram index matches a quoted phrase as a substring, folding
-        // case and accents as it does for the rows.
+        // Trigram indexes match a quoted phrase as a substring, folding case
+        // and accents as they do for the rows: one for names and companies,
+        // one for e-mails, unless the e-mail keys answer.
         Backend::Sqlite if q.chars().count() >= SEARCH_INDEXED_FROM => {
             let phrase = format!("\"{}\"", q.replace('"', "\"\""));
             query
                 .push(" AND id IN (SELECT rowid FROM leads_search WHERE leads_search MATCH ")
-                .bind(phrase)
-                .push(")");
+                .bind(phrase.as_str());
+            match &address {
+                Some(address) => {
+                    query
+                        .push(" UNION SELECT id FROM leads WHERE organisation_id = ")
+                        .bind(organisation_id)
+                        .push(" AND ");
+                    address.push(query);
+                }
+                None => {
+                    query
+                        .push(" UNION SELECT rowid FROM leads_search_email WHERE leads_search_email MATCH ")
+                        .bind(phrase);
+                }
+            }
+            query.push(")");
         }
         // Too short for trigrams: any case (SQLite's LOWER folds ASCII only).
         Backend::Sqlite => {
@@ -110,32 +127,26 @@ fn search(query: &mut Filtered, backend: Backend, q: &str) {
                 .bind(pattern);
             query.push(" ESCAPE '\\')");
         }
-        // One trigram GIN index per column, on the folded text; an email
-        // address (text around an "@") from its local part's B-tree instead
-        // (`…_email_search.sql`), as its trigrams may be in most rows.
+        // One trigram GIN index per column, on the folded text; an e-mail
+        // address from the e-mail keys instead.
         Backend::Postgres => {
             let needle = escape_like(q);
             let mut sep = " AND (";
             for column in ["name", "email", "company"] {
                 query.push(sep);
                 sep = " OR ";
-                if column == "email" && email_shaped(q) {
-                    let n = query.next_placeholder();
-                    let local = "reverse(split_part(leadline_fold(email), '@', 1))";
-                    let wanted = format!("reverse(split_part(leadline_fold(${n}), '@', 1))");
-                    query.push_with(
-                        &format!(
-                            "({local} ~>=~ {wanted} AND {local} ~<~ ({wanted} || chr(1114111)) AND "
-                        ),
-                        q,
-                    );
-                }
-                query
-                    .push(&format!("leadline_fold({column}) LIKE '%' || leadline_fold("))
-                    .bind(needle.as_str())
-                    .push(") || '%'");
-                if column == "email" && email_shaped(q) {
-                    query.push(")");
+                match &address {
+                    Some(address) if column == "email" => {
+                        query.push("(");
+                        address.push(query);
+                        query.push(")");
+                    }
+                    _ => {
+                        query
+                            .push(&format!("leadline_fold({column}) LIKE '%' || leadline_fold("))
+                            .bind(needle.as_str())
+                            .push(") || '%'");
+                    }
                 }
             }
             query.push(")");
@@ -146,11 +157,51 @@ fn search(query: &mut Filtered, backend: Backend, q: &str) {
     }
 }
 
-/// Text with something before its first "@", and no second one: in an
-/// address, that text ends its local part, so the local part's B-tree finds it.
-fn email_shaped(q: &str) -> bool {
-    q.split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && !domain.contains('@'))
+/// A search for an e-mail address or its part around the "@": text with
+/// something before its first "@", and no second one. In an address, that
+/// text ends the local part, and what follows it starts the domain, so the
+/// e-mail keys (`…_email_keys.sql`) find it by a range of their index.
+struct EmailSearch {
+    /// The folded text before the "@", reversed: where the range starts.
+    local_key: String,
+    /// The folded text after the "@", which the domain starts with.
+    domain: String,
+}
+
+impl EmailSearch {
+    fn of(q: &str) -> Option<Self> {
+        let (local, domain) = q.split_once('@')?;
+        if local.is_empty() || domain.contains('@') {
+            return None;
+        }
+        let (local_key, domain) = email_keys(q);
+        Some(EmailSearch { local_key, domain })
+    }
+
+    /// "Local part ends with …, domain starts with …": a prefix range over
+    /// the reversed local parts (U+10FFFF sorts after every character).
+    fn push(&self, query: &mut Filtered) {
+        query
+            .push("email_local_key >= ")
+            .bind(self.local_key.as_str());
+        query
+            .push(" AND email_local_key < ")
+            .bind(format!("{}\u{10FFFF}", self.local_key));
+        if !self.domain.is_empty() {
+            query
+                .push(" AND email_domain_key LIKE ")
+                .bind(format!("{}%", escape_like(&self.domain)));
+            query.push(" ESCAPE '\\'");
+        }
+    }
+}
+
+/// A lead's e-mail search keys: its local part folded and reversed, and
+/// its domain folded. Emails hold at most one "@" (`LeadInput::parse`).
+pub fn email_keys(email: &str) -> (String, String) {
+    let folded = fold(email);
+    let (local, domain) = folded.split_once('@').unwrap_or((folded.as_str(), ""));
+    (local.chars().rev().collect(), domain.to_owned())
 }
 
 pub async fn list(
@@ -185,9 +236,11 @@ pub async fn insert(
     lead: &LeadInput,
     now: i64,
 ) -> Result<Lead, sqlx::Error> {
+    let (local_key, domain_key) = email_keys(&lead.email);
     let row: Row = sqlx::query_as(&format!(
-        "INSERT INTO leads (organisation_id, name, email, company, phone, status, source, notes, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
+        "INSERT INTO leads (organisation_id, name, email, company, phone, status, source, notes, created_at, updated_at,
+                            email_local_key, email_domain_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {COLUMNS}"
     ))
     .bind(organisation_id)
     .bind(&lead.name)
@@ -199,6 +252,8 @@ pub async fn insert(
     .bind(&lead.notes)
     .bind(now)
     .bind(now)
+    .bind(&local_key)
+    .bind(&domain_key)
     .fetch_one(&mut *conn)
     .await?;
     // SQLite may give a new lead the id of a deleted one: the old tombstone
@@ -218,8 +273,10 @@ pub async fn update(
     lead: &LeadInput,
     now: i64,
 ) -> Result<Option<Lead>, sqlx::Error> {
+    let (local_key, domain_key) = email_keys(&lead.email);
     let row: Option<Row> = sqlx::query_as(&format!(
-        "UPDATE leads SET name = $1, email = $2, company = $3, phone = $4, status = $5, source = $6, notes = $7, updated_at = $8
+        "UPDATE leads SET name = $1, email = $2, company = $3, phone = $4, status = $5, source = $6, notes = $7, updated_at = $8,
+                          email_local_key = $11, email_domain_key = $12
          WHERE organisation_id = $9 AND id = $10 RETURNING {COLUMNS}"
     ))
     .bind(&lead.name)
@@ -232,6 +289,8 @@ pub async fn update(
     .bind(now)
     .bind(organisation_id)
     .bind(id)
+    .bind(&local_key)
+    .bind(&domain_key)
     .fetch_optional(conn)
     .await?;
     Ok(row.map(Lead::from))
@@ -315,4 +374,71 @@ pub async fn prune_tombstones(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
             .await?
             .rows_affected(),
     )
+}
+
+/// Fills the e-mail keys of up to `batch` leads written before they existed
+/// (id above `after`), and answers the last id it filled and how many, or
+/// None when none is left.
+pub async fn fill_email_keys(
+    db: &Db,
+    after: i64,
+    batch: i64,
+) -> Result<Option<(i64, u64)>, sqlx::Error> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, email FROM leads WHERE id > $1 AND email_local_key IS NULL ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(batch)
+    .fetch_all(db)
+    .await?;
+    let Some(&(last, _)) = rows.last() else {
+        return Ok(None);
+    };
+    // One statement per batch: a CTE of the new keys, joined by id.
+    let mut sql = String::from("WITH filled (id, local_key, domain_key) AS (VALUES ");
+    for i in 0..rows.len() {
+        let n = i * 3;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("(${}, ${}, ${})", n + 1, n + 2, n + 3));
+    }
+    sql.push_str(
+        ") UPDATE leads SET email_local_key = filled.local_key, email_domain_key = filled.domain_key
+         FROM filled WHERE leads.id = filled.id",
+    );
+    let mut update = sqlx::query(&sql);
+    for (id, email) in &rows {
+        let (local_key, domain_key) = email_keys(email);
+        update = update.bind(*id).bind(local_key).bind(domain_key);
+    }
+    let filled = update.execute(db).await?.rows_affected();
+    Ok(Some((last, filled)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{email_keys, EmailSearch};
+
+    #[test]
+    fn an_address_is_kept_as_its_reversed_local_part_and_its_domain() {
+        assert_eq!(
+            email_keys("Élodie@Mail.example"),
+            ("eidole".to_owned(), "mail.example".to_owned())
+        );
+        assert_eq!(email_keys(""), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn only_text_with_one_at_and_something_before_it_is_read_as_an_address() {
+        let address = EmailSearch::of("ADA@analytical").unwrap();
+        assert_eq!(
+            (address.local_key.as_str(), address.domain.as_str()),
+            ("ada", "analytical")
+        );
+        assert_eq!(EmailSearch::of("m@").unwrap().domain, "");
+        for not_an_address in ["@navy", "a@b@c", "ada", ""] {
+            assert!(EmailSearch::of(not_an_address).is_none(), "{not_an_address}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ use super::domain::{Lead, LeadDraft, LeadFilter, LeadInput, LeadPatch, Tombstone
 use crate::audit::service::{record, NewEntry};
 use crate::audit::AuditAction;
 use crate::error::AppError;
-use crate::platform::{db::begin_write, Platform};
+use crate::platform::{db::begin_write, Db, Platform};
 
 /// Who made a change: a dashboard user (their email), or an API key.
 pub enum Actor<'a> {
@@ -137,6 +137,20 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Lead>, AppError> {
     Ok(data::list(&state.db, organisation_id, filter, limit).await?)
+}
+
+/// Fills the e-mail search keys of leads written before the keys existed
+/// (`…_email_keys.sql`), a thousand at a time; answers how many it filled.
+/// Runs at start: until it is done, such a lead is not found by a search
+/// for its address, though it is by any other part of it.
+pub async fn fill_email_keys(db: &Db) -> Result<u64, sqlx::Error> {
+    let mut after = 0;
+    let mut filled = 0;
+    while let Some((last, count)) = data::fill_email_keys(db, after, 1000).await? {
+        after = last;
+        filled += count;
+    }
+    Ok(filled)
 }
 
 /// Leads deleted at or after `since`, oldest first, after `after`

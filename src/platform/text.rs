@@ -18,3 +18,28 @@ pub fn is_invisible_format(c: char) -> bool {
 /// rule, which the sign-in forms also state.
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 128;
+
+/// Text as search compares it: lower case, accents dropped (é is e), as
+/// SQLite's trigram index (`remove_diacritics`) and PostgreSQL's
+/// `leadline_fold` (unaccent) read the rows.
+#[cfg(feature = "ssr")]
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    text.to_lowercase()
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect()
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn folding_drops_case_and_accents_and_keeps_the_rest() {
+        assert_eq!(fold("Élodie@MAIL.example"), "elodie@mail.example");
+        assert_eq!(fold("Ça-Señor_Zoë+1"), "ca-senor_zoe+1");
+        assert_eq!(fold("東京@例え.jp"), "東京@例え.jp");
+        assert_eq!(fold(""), "");
+    }
+}

@@ -123,6 +123,43 @@ async fn search_matches_any_part_in_any_case_and_without_accents() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(found(&app, &key, "lovelace").await.is_empty());
     assert_eq!(found(&app, &key, "augusta").await, ["Augusta King"]);
+    // And by its new address, not its old one.
+    let r = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/leads/{ada}"),
+            Some(&key),
+            Some(json!({ "email": "augusta@Lovelace.example" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(found(&app, &key, "ada@analytical").await.is_empty());
+    assert!(found(&app, &key, "analytical.example")
+        .await
+        .iter()
+        .all(|name| name != "Augusta King"));
+    assert_eq!(found(&app, &key, "augusta@love").await, ["Augusta King"]);
+    assert_eq!(found(&app, &key, "lovelace.ex").await, ["Augusta King"]);
+
+    // Leads written before the e-mail keys existed are found by their
+    // address once the server has filled them in at start.
+    sqlx::query("UPDATE leads SET email_local_key = NULL, email_domain_key = NULL")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    assert!(found(&app, &key, "grace@navy").await.is_empty());
+    let filled = leadline::leads::service::fill_email_keys(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(filled, 8);
+    assert_eq!(found(&app, &key, "grace@navy").await, ["Grace Hopper"]);
+    assert_eq!(found(&app, &key, "ELODIE@mail").await, ["Élodie Durand"]);
+    assert_eq!(
+        leadline::leads::service::fill_email_keys(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 #[tokio::test]
