@@ -215,12 +215,31 @@ pub async fn list(
         .await
 }
 
-pub async fn count(db: &Db, organisation_id: i64, filter: KeyFilter) -> Result<i64, sqlx::Error> {
-    let mut query = Filtered::new("SELECT COUNT(*) FROM api_keys k WHERE k.organisation_id = ");
+/// How many keys `filter` picks, counted up to `at_most` and one more: a
+/// count of every key would read all of an organisation's index entries.
+pub fn count_query(organisation_id: i64, filter: KeyFilter, at_most: i64) -> Filtered {
+    let mut query =
+        Filtered::new("SELECT COUNT(*) FROM (SELECT 1 FROM api_keys k WHERE k.organisation_id = ");
     query.bind(organisation_id);
     filter.push_condition(&mut query);
-    let n: (i64,) = query.query_as().fetch_one(db).await?;
-    Ok(n.0)
+    query.push(" LIMIT ").bind(at_most.saturating_add(1));
+    query.push(") AS counted");
+    query
+}
+
+/// The number of keys `filter` picks, if at most `at_most`; None when
+/// there are more.
+pub async fn count(
+    db: &Db,
+    organisation_id: i64,
+    filter: KeyFilter,
+    at_most: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let (n,): (i64,) = count_query(organisation_id, filter, at_most)
+        .query_as()
+        .fetch_one(db)
+        .await?;
+    Ok((n <= at_most).then_some(n))
 }
 
 pub async fn find(
@@ -433,26 +452,55 @@ pub async fn any_live_among(db: &Db, key_hashes: &[&str], now: i64) -> Result<bo
 /// What the Developer page's banners count, over all of the organisation's
 /// keys (not only the page shown). Playground keys, which last an hour by
 /// design, are not warned about.
-#[derive(Debug, Clone, Copy, FromRow)]
+#[derive(Debug, Clone, Copy)]
 pub struct KeyAlerts {
     pub expiring_soon: i64,
     pub leaked: i64,
 }
 
+/// Working keys (not playground ones) that expire within the warning
+/// period: a range of `api_keys_by_expiry`, however many keys there are.
+pub fn expiring_soon_query(organisation_id: i64, now: i64) -> Filtered {
+    let mut query = Filtered::new("SELECT COUNT(*) FROM api_keys WHERE organisation_id = ");
+    query.bind(organisation_id);
+    let n = query.next_placeholder();
+    query.push_with(
+        &format!(
+            " AND expires_at > ${n} AND is_playground = FALSE AND {} AND expires_at <= ",
+            works_at("", &format!("${n}"))
+        ),
+        now,
+    );
+    query.bind(now + EXPIRY_WARNING.num_milliseconds());
+    query
+}
+
+/// Keys revoked as leaked: from `api_keys_leaked`.
+pub fn leaked_query(organisation_id: i64, now: i64) -> Filtered {
+    let mut query = Filtered::new("SELECT COUNT(*) FROM api_keys WHERE organisation_id = ");
+    query.bind(organisation_id);
+    query
+        .push(&format!(
+            " AND revoked_reason = '{}' AND revoked_at <= ",
+            Revocation::LEAKED
+        ))
+        .bind(now);
+    query
+}
+
 pub async fn alerts(db: &Db, organisation_id: i64, now: i64) -> Result<KeyAlerts, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT
-           COALESCE(SUM(CASE WHEN {} AND expires_at <= $3 AND is_playground = FALSE
-                        THEN 1 ELSE 0 END), 0) AS expiring_soon,
-           COALESCE(SUM(CASE WHEN revoked_reason = 'leaked' AND revoked_at <= $2 THEN 1 ELSE 0 END), 0) AS leaked
-         FROM api_keys WHERE organisation_id = $1",
-        works_at("", "$2")
-    ))
-    .bind(organisation_id)
-    .bind(now)
-    .bind(now + EXPIRY_WARNING.num_milliseconds())
-    .fetch_one(db)
-    .await
+    let (expiring_soon,): (i64,) = expiring_soon_query(organisation_id, now)
+        .query_as()
+        .fetch_one(db)
+        .await?;
+    let (leaked,): (i64,) = leaked_query(organisation_id, now)
+        .query_as()
+        .fetch_one(db)
+        .await?;
+    Ok(KeyAlerts {
+        expiring_soon,
+        leaked,
+    })
 }
 
 /// Prefixes of the keys made before checksums: the only tokens with a bad

@@ -216,18 +216,19 @@ fn KeyList(page: KeysPage, place: Place, org_admin: bool) -> impl IntoView {
     }
     let pages = ((p.total + p.page_size - 1) / p.page_size).max(1);
     let current = p.page;
+    let more = p.more;
     let link = |label: &'static str, to: Option<i64>| match to {
         Some(n) => {
             view! { <a class="button small" href=place.at_page(n).href(&[])>{label}</a> }.into_any()
         }
         None => view! { <span class="button small" aria-disabled="true">{label}</span> }.into_any(),
     };
-    let pager = (pages > 1 || current > 1).then(|| {
+    let pager = (pages > 1 || current > 1 || more).then(|| {
         view! {
             <nav class="pager" aria-label="Pages">
                 {link("Previous", (current > 1).then(|| (current - 1).min(pages)))}
-                <span class="muted">{format!("Page {current} of {pages}")}</span>
-                {link("Next", (current < pages).then_some(current + 1))}
+                <span class="muted">{format!("Page {current} of {pages}{}", if more { "+" } else { "" })}</span>
+                {link("Next", (current < pages || more).then_some(current + 1))}
             </nav>
         }
     });
@@ -256,7 +257,13 @@ fn KeyList(page: KeysPage, place: Place, org_admin: bool) -> impl IntoView {
         </form>
         {p.unused_only.then(|| view! {
             <p class="muted" role="status">
-                {if p.total == 0 { "No working key has gone unused for 90 days.".to_owned() } else { format!("{} unused for 90 days.", keys_count(p.total)) }}
+                {if p.total == 0 {
+                    "No working key has gone unused for 90 days.".to_owned()
+                } else if p.more {
+                    format!("More than {} unused for 90 days.", keys_count(p.total))
+                } else {
+                    format!("{} unused for 90 days.", keys_count(p.total))
+                }}
             </p>
         })}
         <div class="table-wrap">

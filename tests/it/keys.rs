@@ -517,7 +517,7 @@ async fn another_organisations_keys_are_invisible_and_untouchable() {
 #[tokio::test]
 async fn keys_list_newest_first_in_pages() {
     let app = spawn_app().await;
-    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    let (slug, dev) = app.developer("Acme", "dev@acme.test").await;
     for i in 0..25 {
         app.create_key(&dev, &format!("key {i}"), READ).await;
     }
@@ -531,8 +531,14 @@ async fn keys_list_newest_first_in_pages() {
         )
         .await
         .unwrap();
-    assert_eq!((first.total, first.keys.len()), (25, 20));
+    assert_eq!((first.total, first.more, first.keys.len()), (25, false, 20));
     assert_eq!(first.keys[0].name, "key 24");
+    // Keys are counted only so far past the page: beyond, the count says
+    // "more than".
+    use leadline::keys::data::{count, KeyFilter};
+    let org = app.org_id(&slug).await;
+    assert_eq!(count(&app.state.db, org, KeyFilter::All, 25).await.unwrap(), Some(25));
+    assert_eq!(count(&app.state.db, org, KeyFilter::All, 24).await.unwrap(), None);
     let second = app
         .call(
             Some(&dev),
