@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 
 use crate::error::AppError;
 use crate::keys::domain::{Permission, EXPIRY_WARNING};
+use crate::keys::requests::{Attribution, RequestNote};
 use crate::keys::token::{ApiKey, KeyPrefix};
 use crate::keys::usage::domain::NewRefusal;
 use crate::keys::usage::domain::Outcome;
@@ -279,12 +280,35 @@ async fn authenticated(state: &KeyState, parts: &Parts) -> Result<Arc<Credential
     outcome
 }
 
+/// Names the request's key for the request log (`keys::requests`).
+fn attribute(state: &KeyState, parts: &Parts, key_id: i64, organisation_id: i64, prefix: &str) {
+    if let Some(note) = parts.extensions.get::<RequestNote>() {
+        note.attribute(Attribution {
+            log: state.requests.clone(),
+            organisation_id,
+            key_id,
+            key_prefix: prefix.to_owned(),
+            client_ip: client_address(state, parts).to_string(),
+            route: parts
+                .extensions
+                .get::<axum::extract::MatchedPath>()
+                .map(|path| path.as_str().to_owned())
+                .unwrap_or_default(),
+            at: state.clock.now().timestamp_millis(),
+        });
+    }
+}
+
 /// Counts a refused authentication against the key it names, when that key
 /// exists: by its hash (revoked, expired, flag off, address refused), or by
 /// its prefix (a wrong secret). Tokens that name no key are not counted.
 async fn count_refusal(state: &KeyState, parts: &Parts, token: &str, error: &AppError) {
     let key = crate::keys::verify::key_refused(state, token, error).await;
     if let Some((key_id, organisation_id)) = key {
+        let prefix = error
+            .key_prefix()
+            .map_or_else(|| KeyPrefix::echo_untrusted(token), str::to_owned);
+        attribute(state, parts, key_id, organisation_id, &prefix);
         state.usage.refused(NewRefusal {
             key_id,
             organisation_id,
@@ -305,6 +329,13 @@ impl FromRequestParts<KeyState> for Caller {
         let now = state.clock.now();
         let limits = &state.limits.api_per_key;
         let verdict = limits.hit(credential.id, now).await?;
+        attribute(
+            state,
+            parts,
+            credential.id,
+            credential.organisation_id,
+            &credential.prefix,
+        );
         if !verdict.allowed {
             state.usage.count(
                 credential.id,

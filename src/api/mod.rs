@@ -140,33 +140,106 @@ pub fn router() -> Router<KeyState> {
 /// Gives every API request its id (see `error::request_id`): in the
 /// response's `Request-Id`, in problem bodies, and as a field of every log
 /// line of the request. A client's `X-Request-Id` is logged beside it, never
-/// used as it.
+/// used as it. Then logs the request, when it named a key that exists
+/// (`keys::requests`): the key extractor attributes it, through the note
+/// put in the request's extensions here.
 async fn with_request_id(
-    request: axum::extract::Request,
+    mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use crate::error::request_id::{self, RequestId};
+    use crate::keys::requests::RequestNote;
     use tracing::Instrument;
+    let started = std::time::Instant::now();
     let id = RequestId::new();
-    let theirs: String = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .chars()
-        .take(100)
-        .collect();
+    let theirs: String = header_text(request.headers(), "x-request-id", 100);
     let span = tracing::info_span!(
         "api",
         request_id = id.as_str(),
         client_request_id = theirs.as_str(),
         method = %request.method(),
     );
+    let note = RequestNote::default();
+    request.extensions_mut().insert(note.clone());
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let user_agent = header_text(request.headers(), "user-agent", 200);
     let mut response = request_id::scope(id.clone(), next.run(request))
         .instrument(span)
         .await;
     if let Ok(value) = axum::http::HeaderValue::from_str(id.as_str()) {
         response.headers_mut().insert(request_id::HEADER, value);
     }
+    if let Some(who) = note.take() {
+        use axum::body::HttpBody;
+        who.log
+            .push(crate::keys::requests::recorder::NewLoggedRequest {
+                request_id: id.as_str().to_owned(),
+                organisation_id: who.organisation_id,
+                key_id: Some(who.key_id),
+                key_prefix: who.key_prefix,
+                occurred_at: who.at,
+                method: method.to_string(),
+                route: who.route,
+                path: uri.path().chars().take(200).collect(),
+                status: response.status().as_u16(),
+                error_code: response
+                    .extensions()
+                    .get::<crate::error::ErrorCode>()
+                    .map(|code| code.0),
+                client_ip: who.client_ip,
+                user_agent,
+                latency_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+                response_bytes: response
+                    .body()
+                    .size_hint()
+                    .exact()
+                    .and_then(|n| i64::try_from(n).ok()),
+                query_names: query_names(uri.query()),
+            });
+    }
     response
+}
+
+/// A header's text, at most `max` characters (empty if absent or not text).
+fn header_text(headers: &axum::http::HeaderMap, name: &str, max: usize) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .chars()
+        .take(max)
+        .collect()
+}
+
+/// The query's parameter names, comma-separated, each once: never the
+/// values, which may hold personal data (a search for someone's address).
+fn query_names(query: Option<&str>) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for (name, _) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let name: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']'))
+            .take(40)
+            .collect();
+        if !name.is_empty() && !names.contains(&name) && names.len() < 20 {
+            names.push(name);
+        }
+    }
+    names.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_names;
+
+    #[test]
+    fn only_query_parameter_names_are_kept() {
+        assert_eq!(
+            query_names(Some("q=ada%40example.com&limit=5&q=again&status=won")),
+            "q,limit,status"
+        );
+        assert_eq!(query_names(Some("a,b=1&%3Cscript%3E=x")), "ab,script");
+        assert_eq!(query_names(None), "");
+    }
 }

@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("leads") view=crate::leads::pages::LeadsPage/>
                     <Route path=path!("developer") view=crate::keys::pages::DeveloperPage/>
                     <Route path=path!("developer/keys/:id") view=crate::keys::usage::pages::KeyUsagePage/>
+                    <Route path=path!("developer/requests") view=crate::keys::requests::pages::RequestsPage/>
                     <Route path=path!("audit") view=crate::audit::pages::AuditPage/>
                     <Route path=path!("account") view=crate::auth::pages::AccountPage/>
                     <Route path=path!("members") view=crate::orgs::pages::MembersPage/>

@@ -106,6 +106,10 @@ pub fn app(state: AppState) -> Router {
             "/audit/export",
             axum::routing::get(crate::audit::export::download),
         )
+        .route(
+            "/developer/requests/export",
+            axum::routing::get(crate::keys::requests::export::download),
+        )
         .route("/healthz", axum::routing::get(super::health::healthz))
         .route("/readyz", axum::routing::get(super::health::readyz))
         .merge(dashboard)
@@ -220,7 +224,10 @@ pub async fn prepare_with(
     db::migrate(&db).await?;
     let filled = crate::leads::service::fill_email_keys(&db).await?;
     if filled > 0 {
-        tracing::info!(filled, "filled the e-mail search keys of leads written before them");
+        tracing::info!(
+            filled,
+            "filled the e-mail search keys of leads written before them"
+        );
     }
     let url = config.database_url.clone();
     let legacy_keys = crate::keys::data::legacy_prefixes(&db)
@@ -264,6 +271,9 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
                     if let Err(error) = ticker.usage.flush().await {
                         tracing::warn!(%error, "could not record key usage; will retry");
                     }
+                    if let Err(error) = ticker.keys.requests.flush().await {
+                        tracing::warn!(%error, "could not write the request log; will retry");
+                    }
                     if let Err(error) = ticker.limits.api_per_key.prune(ticker.clock.now()).await {
                         tracing::warn!(%error, "could not prune rate-limit windows; will retry");
                     }
@@ -276,6 +286,9 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
                         let keep = i64::from(ticker.config.security_log_days) * 24 * crate::keys::usage::domain::HOUR_MS;
                         if let Err(error) = crate::auth::data::prune_security_events(&ticker.db, now - keep).await {
                             tracing::warn!(%error, "could not prune the security log; will retry");
+                        }
+                        if let Err(error) = crate::keys::requests::service::prune(&ticker.keys).await {
+                            tracing::warn!(%error, "could not prune the request log; will retry");
                         }
                         let tombstones = crate::leads::data::prune_tombstones(&ticker.db, now).await;
                         if let Err(error) = tombstones {
@@ -305,6 +318,7 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
     let _ = flusher.await;
     // Usage recorded since the last tick is written before we exit.
     state.usage.flush().await?;
+    state.keys.requests.flush().await?;
     state.db.close().await;
     tracing::info!("Leadline stopped");
     Ok(())

@@ -36,17 +36,6 @@ enum Format {
 
 const CSV_HEADER: &str = "id,occurred_at,actor,action,key_prefix,key_name,details\r\n";
 
-/// A value a spreadsheet would run as a formula (it starts with `=`, `+`,
-/// `-`, `@`, tab or CR) gets a leading `'`: key names and details come from
-/// users.
-fn defused(value: &str) -> std::borrow::Cow<'_, str> {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}").into()
-    } else {
-        value.into()
-    }
-}
-
 /// CSV rows (RFC 4180, CRLF line ends). Every field is quoted, as OWASP
 /// advises beside the leading `'`: no spreadsheet reads a quoted field as
 /// a formula.
@@ -69,7 +58,7 @@ fn csv_rows(entries: &[AuditEntry]) -> String {
             e.key_name.as_deref().unwrap_or(""),
             &e.details,
         ]
-        .map(defused);
+        .map(crate::platform::text::spreadsheet_safe);
         // Writing to memory cannot fail.
         let _ = writer.write_record(record.iter().map(|f| f.as_ref()));
     }

@@ -9,6 +9,11 @@ mod refusal;
 #[cfg(feature = "ssr")]
 pub mod request_id;
 
+/// The catalogue code of an error response, in its extensions: what the
+/// API's request log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode(pub &'static str);
+
 pub use refusal::{DeveloperAccess, Refusal};
 
 /// A message about one form or JSON field.
@@ -308,6 +313,9 @@ mod response {
                 body["request_id"] = id.as_str().into();
             }
             let mut response = (status, body.to_string()).into_response();
+            response
+                .extensions_mut()
+                .insert(super::ErrorCode(self.code()));
             let headers = response.headers_mut();
             headers.insert(
                 header::CONTENT_TYPE,

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod data;
 pub mod domain;
 pub mod pages;
+pub mod requests;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod token;
@@ -40,6 +41,8 @@ pub struct KeyShared {
     pub platform: crate::platform::Platform,
     pub credentials: cache::CredentialCache,
     pub usage: usage::recorder::Usage,
+    /// The API request log's unwritten rows.
+    pub requests: requests::recorder::RequestLog,
     /// Prefixes of the keys made before checksums (loaded at start; none is
     /// ever added): the only tokens with a bad checksum worth looking up.
     pub legacy_keys: std::collections::HashSet<String>,
@@ -54,6 +57,7 @@ impl KeyState {
         Self(std::sync::Arc::new(KeyShared {
             credentials: cache::CredentialCache::new(std::sync::Arc::clone(&platform.changes)),
             usage: usage::recorder::Usage::new(platform.db.clone()),
+            requests: requests::recorder::RequestLog::new(platform.db.clone()),
             legacy_keys,
             platform,
         }))

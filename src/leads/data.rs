@@ -143,7 +143,9 @@ fn search(query: &mut Filtered, backend: Backend, organisation_id: i64, q: &str)
                     }
                     _ => {
                         query
-                            .push(&format!("leadline_fold({column}) LIKE '%' || leadline_fold("))
+                            .push(&format!(
+                                "leadline_fold({column}) LIKE '%' || leadline_fold("
+                            ))
                             .bind(needle.as_str())
                             .push(") || '%'");
                     }
@@ -438,7 +440,10 @@ mod tests {
         );
         assert_eq!(EmailSearch::of("m@").unwrap().domain, "");
         for not_an_address in ["@navy", "a@b@c", "ada", ""] {
-            assert!(EmailSearch::of(not_an_address).is_none(), "{not_an_address}");
+            assert!(
+                EmailSearch::of(not_an_address).is_none(),
+                "{not_an_address}"
+            );
         }
     }
 }

@@ -37,6 +37,9 @@ pub struct Config {
     /// LEADLINE_SECURITY_LOG_DAYS: how long the security log keeps its
     /// entries (default 90).
     pub security_log_days: u32,
+    /// LEADLINE_REQUEST_LOG_DAYS: how long the API request log keeps its
+    /// rows (default 14).
+    pub request_log_days: u32,
     /// LEADLINE_DEMO=true: on the first start with an empty database, create
     /// the demo (a platform admin, an organisation, a developer, leads).
     /// Off by default, so that a deployment never gets a demo admin by
@@ -129,6 +132,7 @@ impl Config {
                 env_or("LEADLINE_LISTENER_HEARTBEAT_SECS", 5).max(1),
             ),
             security_log_days: env_or("LEADLINE_SECURITY_LOG_DAYS", 90).max(1),
+            request_log_days: env_or("LEADLINE_REQUEST_LOG_DAYS", 14).max(1),
             demo: env_or("LEADLINE_DEMO", false),
         })
     }
@@ -147,6 +151,7 @@ impl Config {
             trusted_proxies: vec![],
             listener_heartbeat: Duration::from_secs(5),
             security_log_days: 90,
+            request_log_days: 14,
             demo: false,
         }
     }

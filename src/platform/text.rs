@@ -14,6 +14,17 @@ pub fn is_invisible_format(c: char) -> bool {
         | '\u{FFF9}'..='\u{FFFB}')
 }
 
+/// A value a spreadsheet would run as a formula (it starts with `=`, `+`,
+/// `-`, `@`, tab or CR) gets a leading `'`: exports hold users' and
+/// clients' text (OWASP's CSV injection advice).
+pub fn spreadsheet_safe(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}").into()
+    } else {
+        value.into()
+    }
+}
+
 /// How many characters a password has at least and at most: the account
 /// rule, which the sign-in forms also state.
 pub const PASSWORD_MIN: usize = 10;

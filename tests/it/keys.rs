@@ -537,8 +537,14 @@ async fn keys_list_newest_first_in_pages() {
     // "more than".
     use leadline::keys::data::{count, KeyFilter};
     let org = app.org_id(&slug).await;
-    assert_eq!(count(&app.state.db, org, KeyFilter::All, 25).await.unwrap(), Some(25));
-    assert_eq!(count(&app.state.db, org, KeyFilter::All, 24).await.unwrap(), None);
+    assert_eq!(
+        count(&app.state.db, org, KeyFilter::All, 25).await.unwrap(),
+        Some(25)
+    );
+    assert_eq!(
+        count(&app.state.db, org, KeyFilter::All, 24).await.unwrap(),
+        None
+    );
     let second = app
         .call(
             Some(&dev),

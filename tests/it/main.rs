@@ -16,6 +16,7 @@ mod lifecycle;
 mod members;
 mod outage;
 mod plans;
+mod requests;
 mod rest_api;
 mod schema;
 mod search;

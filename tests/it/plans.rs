@@ -170,12 +170,20 @@ async fn search_finds_leads_from_its_indexes() {
                 "leads_search VIRTUAL TABLE INDEX",
                 "leads_search_email VIRTUAL TABLE INDEX",
             ][..],
-            &["leads_search_name", "leads_search_email", "leads_search_company"][..],
+            &[
+                "leads_search_name",
+                "leads_search_email",
+                "leads_search_company",
+            ][..],
         ),
         (
             "ada@analytical",
             &["leads_search VIRTUAL TABLE INDEX", sqlite_email_keys][..],
-            &["leads_search_name", "leads_email_local_key", "leads_search_company"][..],
+            &[
+                "leads_search_name",
+                "leads_email_local_key",
+                "leads_search_company",
+            ][..],
         ),
     ] {
         let filter = LeadFilter {
@@ -328,4 +336,57 @@ async fn a_plan_without_an_index_is_caught() {
         !index_backed_on(&plan_filtered, &["organisation_id", "phone"]),
         "{plan_filtered:#?}"
     );
+}
+
+#[tokio::test]
+async fn the_request_log_uses_an_index_for_each_filter_and_pages() {
+    use leadline::keys::requests::data::{list_query, Filter};
+    use leadline::keys::requests::domain::StatusClass;
+    let app = spawn_app().await;
+    let cursor = Some((1_764_244_800_000, 7));
+    let filters = [
+        (Filter::default(), vec!["organisation_id"]),
+        (
+            Filter {
+                key_prefix: Some("sk_AbCd1234_Ab".into()),
+                before: cursor,
+                ..Default::default()
+            },
+            vec!["organisation_id", "key_prefix"],
+        ),
+        (
+            Filter {
+                class: Some(StatusClass::ClientError),
+                ..Default::default()
+            },
+            vec!["organisation_id", "status_class"],
+        ),
+        (
+            Filter {
+                code: Some("key_revoked".into()),
+                before: cursor,
+                ..Default::default()
+            },
+            vec!["organisation_id", "error_code"],
+        ),
+        (
+            Filter {
+                route: Some("/api/v1/leads/{id}".into()),
+                ..Default::default()
+            },
+            vec!["organisation_id", "route"],
+        ),
+        (
+            Filter {
+                from: Some(1_764_244_800_000),
+                to: Some(1_764_248_400_000),
+                ..Default::default()
+            },
+            vec!["organisation_id", "occurred_at"],
+        ),
+    ];
+    for (filter, columns) in filters {
+        let plan = plan(&app, &list_query(1, &filter, 51)).await;
+        assert!(index_backed_on(&plan, &columns), "{filter:?}: {plan:#?}");
+    }
 }

@@ -1,0 +1,197 @@
+//! SQL for the request log. Every read is scoped by organisation.
+
+use sqlx::FromRow;
+
+use super::domain::{LoggedRequest, StatusClass};
+use super::recorder::NewLoggedRequest;
+use crate::keys::usage::domain::Outcome;
+use crate::platform::clock::from_millis;
+use crate::platform::db::{Conn, Filtered};
+use crate::platform::Db;
+
+const COLUMNS: &str =
+    "id, request_id, key_id, key_prefix, occurred_at, method, route, path, status, \
+     error_code, client_ip, user_agent, latency_us, response_bytes, query_names";
+
+#[derive(FromRow)]
+struct Row {
+    id: i64,
+    request_id: String,
+    key_id: Option<i64>,
+    key_prefix: String,
+    occurred_at: i64,
+    method: String,
+    route: String,
+    path: String,
+    status: i64,
+    error_code: Option<String>,
+    client_ip: String,
+    user_agent: String,
+    latency_us: i64,
+    response_bytes: Option<i64>,
+    query_names: String,
+}
+
+impl From<Row> for LoggedRequest {
+    fn from(r: Row) -> Self {
+        LoggedRequest {
+            cursor: format!("{}.{}", r.occurred_at, r.id),
+            request_id: r.request_id,
+            key_id: r.key_id,
+            key_prefix: r.key_prefix,
+            at: from_millis(r.occurred_at),
+            method: r.method,
+            route: r.route,
+            path: r.path,
+            status: u16::try_from(r.status).unwrap_or(0),
+            error_code: r.error_code,
+            client_ip: r.client_ip,
+            user_agent: r.user_agent,
+            latency_us: r.latency_us,
+            response_bytes: r.response_bytes,
+            query_names: r
+                .query_names
+                .split(',')
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
+const VALUES_PER_ROW: usize = 17;
+
+/// Writes `rows` in one statement.
+pub async fn insert(conn: &mut Conn, rows: &[NewLoggedRequest]) -> Result<(), sqlx::Error> {
+    let mut sql = String::from(
+        "INSERT INTO request_log (request_id, organisation_id, key_id, key_prefix, occurred_at, method, route, path,
+                                  status, status_class, outcome, error_code, client_ip, user_agent, latency_us,
+                                  response_bytes, query_names) VALUES ",
+    );
+    for i in 0..rows.len() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let first = i * VALUES_PER_ROW + 1;
+        let placeholders: Vec<String> = (first..first + VALUES_PER_ROW)
+            .map(|n| format!("${n}"))
+            .collect();
+        sql.push_str(&format!("({})", placeholders.join(", ")));
+    }
+    let mut query = sqlx::query(&sql);
+    for r in rows {
+        query = query
+            .bind(r.request_id.as_str())
+            .bind(r.organisation_id)
+            .bind(r.key_id)
+            .bind(r.key_prefix.as_str())
+            .bind(r.occurred_at)
+            .bind(r.method.as_str())
+            .bind(r.route.as_str())
+            .bind(r.path.as_str())
+            .bind(i64::from(r.status))
+            .bind(StatusClass::of(r.status))
+            .bind(Outcome::of_status(r.status).map(Outcome::key))
+            .bind(r.error_code)
+            .bind(r.client_ip.as_str())
+            .bind(r.user_agent.as_str())
+            .bind(r.latency_us)
+            .bind(r.response_bytes)
+            .bind(r.query_names.as_str());
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
+/// The filters a list is read with, checked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub key_prefix: Option<String>,
+    pub class: Option<StatusClass>,
+    pub outcome: Option<Outcome>,
+    pub code: Option<String>,
+    pub route: Option<String>,
+    /// Times in ms: from (inclusive), to (exclusive).
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    /// Older than this (`occurred_at`, `id`).
+    pub before: Option<(i64, i64)>,
+}
+
+/// The organisation's requests, newest first, from the index that fits the
+/// filter (`…_request_log.sql`: one per filter, each ordered by time).
+pub fn list_query(organisation_id: i64, filter: &Filter, limit: i64) -> Filtered {
+    let mut query = Filtered::new(&format!(
+        "SELECT {COLUMNS} FROM request_log WHERE organisation_id = "
+    ));
+    query.bind(organisation_id);
+    if let Some(prefix) = &filter.key_prefix {
+        query.push(" AND key_prefix = ").bind(prefix.as_str());
+    }
+    if let Some(class) = filter.class {
+        query.push(" AND status_class = ").bind(class.digit());
+    }
+    if let Some(outcome) = filter.outcome {
+        query.push(" AND outcome = ").bind(outcome.key());
+    }
+    if let Some(code) = &filter.code {
+        query.push(" AND error_code = ").bind(code.as_str());
+    }
+    if let Some(route) = &filter.route {
+        query.push(" AND route = ").bind(route.as_str());
+    }
+    if let Some(from) = filter.from {
+        query.push(" AND occurred_at >= ").bind(from);
+    }
+    if let Some(to) = filter.to {
+        query.push(" AND occurred_at < ").bind(to);
+    }
+    if let Some((at, id)) = filter.before {
+        query.push(" AND (occurred_at, id) < (").bind(at);
+        query.push(", ").bind(id).push(")");
+    }
+    query
+        .push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
+        .bind(limit);
+    query
+}
+
+pub async fn list(
+    db: &Db,
+    organisation_id: i64,
+    filter: &Filter,
+    limit: i64,
+) -> Result<Vec<LoggedRequest>, sqlx::Error> {
+    let rows: Vec<Row> = list_query(organisation_id, filter, limit)
+        .query_as()
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(LoggedRequest::from).collect())
+}
+
+/// One of the organisation's requests, by its id.
+pub async fn find(
+    db: &Db,
+    organisation_id: i64,
+    request_id: &str,
+) -> Result<Option<LoggedRequest>, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM request_log WHERE organisation_id = $1 AND request_id = $2"
+    ))
+    .bind(organisation_id)
+    .bind(request_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(LoggedRequest::from))
+}
+
+/// Forgets requests older than `before` (ms).
+pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM request_log WHERE occurred_at < $1")
+            .bind(before)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}

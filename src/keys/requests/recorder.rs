@@ -1,0 +1,116 @@
+//! The request log's side of the request path: a bounded queue in memory,
+//! which the usage flush writes out every few seconds (and at shutdown).
+//! Appending is all a request pays. When writes fall behind, the oldest
+//! unwritten rows go and are counted, so that memory stays bounded and no
+//! request ever waits for the log.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::data;
+use crate::platform::Db;
+
+/// Rows held between flushes at most: about 5 MB.
+pub const HELD: usize = 20_000;
+
+/// Rows written per statement.
+const PER_INSERT: usize = 200;
+
+/// A request as the API layer hands it over (`api::with_request_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLoggedRequest {
+    pub request_id: String,
+    pub organisation_id: i64,
+    pub key_id: Option<i64>,
+    pub key_prefix: String,
+    pub occurred_at: i64,
+    pub method: String,
+    pub route: String,
+    pub path: String,
+    pub status: u16,
+    pub error_code: Option<&'static str>,
+    pub client_ip: String,
+    pub user_agent: String,
+    pub latency_us: i64,
+    pub response_bytes: Option<i64>,
+    /// Comma-separated.
+    pub query_names: String,
+}
+
+#[derive(Clone)]
+pub struct RequestLog {
+    db: Db,
+    pending: Arc<Mutex<VecDeque<NewLoggedRequest>>>,
+    dropped: Arc<AtomicU64>,
+    held: usize,
+}
+
+impl RequestLog {
+    pub fn new(db: Db) -> Self {
+        Self::holding(db, HELD)
+    }
+
+    /// A log that holds at most `held` unwritten rows (tests use a few).
+    pub fn holding(db: Db, held: usize) -> Self {
+        Self {
+            db,
+            pending: Arc::default(),
+            dropped: Arc::default(),
+            held,
+        }
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<NewLoggedRequest>> {
+        self.pending.lock().expect("request log lock")
+    }
+
+    /// Queues a request; drops the oldest unwritten one when full.
+    pub fn push(&self, request: NewLoggedRequest) {
+        let mut queue = self.queue();
+        if queue.len() >= self.held {
+            queue.pop_front();
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        queue.push_back(request);
+    }
+
+    /// Rows dropped unwritten since the start.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Rows waiting to be written.
+    pub fn waiting(&self) -> usize {
+        self.queue().len()
+    }
+
+    /// Writes what is queued; on failure the rows go back in front of any
+    /// queued since (within the bound) for the next flush. Returns how many
+    /// were written.
+    pub async fn flush(&self) -> Result<usize, sqlx::Error> {
+        let batch: Vec<NewLoggedRequest> = self.queue().drain(..).collect();
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let written = async {
+            let mut tx = self.db.begin().await?;
+            for rows in batch.chunks(PER_INSERT) {
+                data::insert(&mut tx, rows).await?;
+            }
+            tx.commit().await
+        }
+        .await;
+        if let Err(error) = written {
+            let mut queue = self.queue();
+            let newer: Vec<NewLoggedRequest> = queue.drain(..).collect();
+            let mut all: VecDeque<NewLoggedRequest> = batch.into_iter().chain(newer).collect();
+            let excess = all.len().saturating_sub(self.held);
+            all.drain(..excess);
+            self.dropped.fetch_add(excess as u64, Ordering::Relaxed);
+            *queue = all;
+            return Err(error);
+        }
+        Ok(batch.len())
+    }
+}
