@@ -132,7 +132,10 @@ fn Keys(org_admin: bool, posted_key: Option<CreatedKey>) -> impl IntoView {
                 <h1>"Developer"</h1>
                 <p class="muted">"Create, manage, and revoke keys for the public REST API."</p>
             </div>
-            <DialogButton place=place.clone() dialog="new-key" key=None label="New key" class="button primary" aria_label=None/>
+            <div class="header-actions">
+                <a class="button" href="/developer/requests">"Requests"</a>
+                <DialogButton place=place.clone() dialog="new-key" key=None label="New key" class="button primary" aria_label=None/>
+            </div>
         </div>
         {cancel_error.map(|m| view! { <ErrorBanner message=m/> })}
         <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>

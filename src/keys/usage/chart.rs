@@ -32,14 +32,19 @@ fn nice_max(max: i64) -> i64 {
     }
 }
 
+/// Where a bar's part leads: the Requests page for its bucket and outcome.
+pub type BarLink<'a> = &'a dyn Fn(&Bucket, Outcome) -> String;
+
 /// `label(i)` names bucket `i` (shown under every `label_every`-th bar and
 /// in each bar's tooltip). `id` makes the title's id unique on the page.
+/// With `link`, each part of a bar is a link, named for what it holds.
 pub fn stacked_bars(
     id: &str,
     title: &str,
     buckets: &[Bucket],
     label: impl Fn(&Bucket) -> String,
     label_every: usize,
+    link: Option<BarLink<'_>>,
 ) -> String {
     let max = nice_max(buckets.iter().map(Bucket::total).max().unwrap_or(0));
     let plot_h = HEIGHT - BOTTOM - TOP;
@@ -81,11 +86,24 @@ pub fn stacked_bars(
             }
             let h = plot_h * n as f64 / max as f64;
             y -= h;
-            let _ = write!(
-                svg,
+            let rect = format!(
                 r#"<rect class="bar-{}" x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}"/>"#,
                 outcome.key()
             );
+            match link {
+                Some(link) => {
+                    let _ = write!(
+                        svg,
+                        r#"<a href="{}" aria-label="{}">{rect}</a>"#,
+                        escape(&link(bucket, outcome)),
+                        escape(&format!(
+                            "{name}: {n} {}, show these requests",
+                            outcome.label().to_lowercase()
+                        ))
+                    );
+                }
+                None => svg.push_str(&rect),
+            }
         }
         svg.push_str("</g>");
         if i % label_every.max(1) == 0 {
@@ -120,7 +138,7 @@ mod tests {
                 counts: [0, 0, 0, 0],
             },
         ];
-        let svg = stacked_bars("t", "Requests <24 h>", &buckets, |_| "12:00".into(), 1);
+        let svg = stacked_bars("t", "Requests <24 h>", &buckets, |_| "12:00".into(), 1, None);
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains(r#"<title id="t-title">Requests &lt;24 h&gt;</title>"#));
         assert_eq!(svg.matches("<rect").count(), 3, "zero counts draw nothing");
@@ -134,5 +152,17 @@ mod tests {
         assert_eq!(nice_max(5), 10);
         assert_eq!(nice_max(101), 200);
         assert_eq!(nice_max(399), 400);
+    }
+
+    #[test]
+    fn linked_bars_lead_to_their_requests_and_say_so() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let buckets = [Bucket {
+            start: at,
+            counts: [0, 0, 2, 0],
+        }];
+        let link = |b: &Bucket, o: Outcome| format!("/r?at={}&o={}&x=<", b.start.timestamp(), o.key());
+        let svg = stacked_bars("t", "T", &buckets, |_| "12:00".into(), 1, Some(&link));
+        assert!(svg.contains(r#"<a href="/r?at=1764244800&amp;o=refused&amp;x=&lt;" aria-label="12:00: 2 refused, show these requests"><rect class="bar-refused""#), "{svg}");
     }
 }

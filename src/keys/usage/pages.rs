@@ -127,7 +127,9 @@ pub fn KeyUsagePage() -> impl IntoView {
                                         <h1>"Usage of " {u.key.name.clone()}</h1>
                                         <p class="muted"><code>{u.key.prefix.clone()}"…"</code> " · " {u.key.status.label()}</p>
                                     </div>
+                                    <a class="button" href=format!("/developer/requests?key={}", crate::web::ui::encode(&u.key.prefix))>"Requests of this key"</a>
                                 </div>
+                                <p class="muted small">"Each part of a bar opens the requests it counts."</p>
                                 <section class="card">
                                     <h2>"Last 24 hours"</h2>
                                     <UsageChart chart=u.last_24_hours hourly=true/>

@@ -44,13 +44,33 @@ fn rows(stored: Vec<data::BucketRow>) -> impl Iterator<Item = (i64, Outcome, i64
         .filter_map(|r| Some((r.hour, Outcome::parse(&r.outcome)?, r.requests)))
 }
 
-fn hourly_chart(id: &str, title: &str, buckets: Vec<Bucket>) -> Chart {
+/// The Requests page for a bar's part: its outcome, over the bucket's
+/// `width` (ms), for the key with `prefix` (or every key).
+fn requests_link(prefix: Option<&str>, width: i64) -> impl Fn(&Bucket, Outcome) -> String + '_ {
+    move |bucket, outcome| {
+        let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+        let to = bucket.start + chrono::Duration::milliseconds(width);
+        let key = prefix
+            .map(|p| format!("key={}&", crate::web::ui::encode(p)))
+            .unwrap_or_default();
+        format!(
+            "/developer/requests?{key}outcome={}&from={}&to={}",
+            outcome.key(),
+            at(bucket.start),
+            at(to)
+        )
+    }
+}
+
+fn hourly_chart(id: &str, title: &str, buckets: Vec<Bucket>, prefix: &str) -> Chart {
+    let link = requests_link(Some(prefix), HOUR_MS);
     let svg = stacked_bars(
         id,
         title,
         &buckets,
         |b| b.start.format("%H:00").to_string(),
         4,
+        Some(&link),
     );
     Chart {
         title: title.to_owned(),
@@ -59,13 +79,21 @@ fn hourly_chart(id: &str, title: &str, buckets: Vec<Bucket>) -> Chart {
     }
 }
 
-fn daily_chart(id: &str, title: &str, buckets: Vec<Bucket>, label_every: usize) -> Chart {
+fn daily_chart(
+    id: &str,
+    title: &str,
+    buckets: Vec<Bucket>,
+    label_every: usize,
+    prefix: Option<&str>,
+) -> Chart {
+    let link = requests_link(prefix, DAY_MS);
     let svg = stacked_bars(
         id,
         title,
         &buckets,
         |b| b.start.format("%b %-d").to_string(),
         label_every,
+        Some(&link),
     );
     Chart {
         title: title.to_owned(),
@@ -109,12 +137,14 @@ pub async fn key_usage(state: &KeyState, org: &OrgScope, id: i64) -> Result<KeyU
             "key-24h",
             "Requests in the last 24 hours, by hour (UTC) and outcome",
             buckets(all.iter().copied(), now, HOUR_MS, 24),
+            &row.prefix,
         ),
         last_30_days: daily_chart(
             "key-30d",
             "Requests in the last 30 days, by day (UTC) and outcome",
             days,
             5,
+            Some(&row.prefix),
         ),
         totals,
         refused,
@@ -143,6 +173,7 @@ pub async fn overview(state: &KeyState, organisation_id: i64) -> Result<OrgOverv
             "All keys' requests in the last 7 days, by day (UTC) and outcome",
             buckets(all, now, DAY_MS, 7),
             1,
+            None,
         ),
         top_keys,
     })
