@@ -289,11 +289,6 @@ fn attribute(state: &KeyState, parts: &Parts, key_id: i64, organisation_id: i64,
             key_id,
             key_prefix: prefix.to_owned(),
             client_ip: client_address(state, parts).to_string(),
-            route: parts
-                .extensions
-                .get::<axum::extract::MatchedPath>()
-                .map(|path| path.as_str().to_owned())
-                .unwrap_or_default(),
             at: state.clock.now().timestamp_millis(),
         });
     }

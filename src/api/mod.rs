@@ -163,6 +163,13 @@ async fn with_request_id(
     request.extensions_mut().insert(note.clone());
     let method = request.method().clone();
     let uri = request.uri().clone();
+    // The route's template: this layer runs after routing (axum applies a
+    // router's layers to each route); none when no route matched.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_default();
     let user_agent = header_text(request.headers(), "user-agent", 200);
     let mut response = request_id::scope(id.clone(), next.run(request))
         .instrument(span)
@@ -180,7 +187,7 @@ async fn with_request_id(
                 key_prefix: who.key_prefix,
                 occurred_at: who.at,
                 method: method.to_string(),
-                route: who.route,
+                route,
                 path: uri.path().chars().take(200).collect(),
                 status: response.status().as_u16(),
                 error_code: response

@@ -70,8 +70,6 @@ pub struct Attribution {
     pub key_id: i64,
     pub key_prefix: String,
     pub client_ip: String,
-    /// The route template, when a route matched.
-    pub route: String,
     /// When the request arrived, by the server's clock (ms).
     pub at: i64,
 }

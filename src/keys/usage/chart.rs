@@ -138,7 +138,14 @@ mod tests {
                 counts: [0, 0, 0, 0],
             },
         ];
-        let svg = stacked_bars("t", "Requests <24 h>", &buckets, |_| "12:00".into(), 1, None);
+        let svg = stacked_bars(
+            "t",
+            "Requests <24 h>",
+            &buckets,
+            |_| "12:00".into(),
+            1,
+            None,
+        );
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains(r#"<title id="t-title">Requests &lt;24 h&gt;</title>"#));
         assert_eq!(svg.matches("<rect").count(), 3, "zero counts draw nothing");
@@ -161,7 +168,8 @@ mod tests {
             start: at,
             counts: [0, 0, 2, 0],
         }];
-        let link = |b: &Bucket, o: Outcome| format!("/r?at={}&o={}&x=<", b.start.timestamp(), o.key());
+        let link =
+            |b: &Bucket, o: Outcome| format!("/r?at={}&o={}&x=<", b.start.timestamp(), o.key());
         let svg = stacked_bars("t", "T", &buckets, |_| "12:00".into(), 1, Some(&link));
         assert!(svg.contains(r#"<a href="/r?at=1764244800&amp;o=refused&amp;x=&lt;" aria-label="12:00: 2 refused, show these requests"><rect class="bar-refused""#), "{svg}");
     }
