@@ -3,7 +3,8 @@
 # freshly started server on a fresh database:
 #   1. openapi-spec-validator: the served document is valid OpenAPI;
 #   2. schemathesis: every check, all phases (stateful included), fixed seed;
-#   3. openapi-python-client: a generated client does a full round trip.
+#   3. openapi-python-client: a generated client does a full round trip;
+#   4. prometheus_client's parser reads the metrics the run left.
 # Usage: scripts/contract.sh [path to the leadline binary]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,8 @@ export LEADLINE_PUBLIC_URL="$BASE"
 export LEADLINE_API_RATE_LIMIT=1000000
 export LEADLINE_API_AUTH_FAILURE_LIMIT=1000000
 export LEADLINE_LEAK_REPORT_LIMIT=1000000
+METRICS_URL="http://127.0.0.1:$((PORT + 1))/metrics"
+export LEADLINE_METRICS_ADDR="127.0.0.1:$((PORT + 1))"
 
 # One organisation with the Developer API, one developer, two keys.
 "$BIN" migrate
@@ -72,6 +75,9 @@ echo "== generated client (openapi-python-client)"
   --output-path "$WORK/leadline_client" --meta none --config scripts/contract/client-config.yaml >/dev/null
 PYTHONPATH="$WORK" BASE="$BASE" FULL_KEY="$FULL_KEY" READ_KEY="$READ_KEY" \
   "$VENV/bin/python" scripts/contract/client_round_trip.py
+
+echo "== metrics (prometheus_client's parser)"
+METRICS_URL="$METRICS_URL" BASE="$BASE" "$VENV/bin/python" scripts/contract/metrics_check.py
 
 if grep -q " ERROR \| panicked" "$WORK/server.log"; then
   echo "The server logged errors:" && grep " ERROR \| panicked" "$WORK/server.log" && exit 1

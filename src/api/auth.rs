@@ -332,6 +332,7 @@ impl FromRequestParts<KeyState> for Caller {
             &credential.prefix,
         );
         if !verdict.allowed {
+            metrics::counter!(crate::platform::metrics::RATE_LIMIT_DENIALS).increment(1);
             state.usage.count(
                 credential.id,
                 credential.organisation_id,

@@ -177,6 +177,29 @@ async fn with_request_id(
     if let Ok(value) = axum::http::HeaderValue::from_str(id.as_str()) {
         response.headers_mut().insert(request_id::HEADER, value);
     }
+    let status = response.status().as_u16();
+    let outcome = crate::keys::usage::domain::Outcome::of_status(status).map_or(
+        if status >= 500 {
+            "server_error"
+        } else {
+            "other"
+        },
+        |o| o.key(),
+    );
+    let label = if route.is_empty() {
+        "unmatched"
+    } else {
+        route.as_str()
+    };
+    metrics::counter!(
+        crate::platform::metrics::API_REQUESTS,
+        "route" => label.to_owned(),
+        "status_class" => format!("{}xx", status / 100),
+        "outcome" => outcome,
+    )
+    .increment(1);
+    metrics::histogram!(crate::platform::metrics::API_LATENCY, "route" => label.to_owned())
+        .record(started.elapsed().as_secs_f64());
     if let Some(who) = note.take() {
         use axum::body::HttpBody;
         who.log

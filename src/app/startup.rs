@@ -220,6 +220,9 @@ pub async fn prepare_with(
     clock: Clock,
     options: LeptosOptions,
 ) -> Result<AppState, BoxError> {
+    if config.metrics_addr.is_some() {
+        crate::platform::metrics::handle();
+    }
     let db = db::connect(&config.database_url).await?;
     db::migrate(&db).await?;
     let filled = crate::leads::service::fill_email_keys(&db).await?;
@@ -258,6 +261,17 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Leadline listening on http://{addr}");
+    if let Some(metrics_addr) = state.config.metrics_addr {
+        let db = state.db.clone();
+        // Bound before the site answers, so that a wrong address fails the
+        // start rather than leaving the metrics silently absent.
+        let metrics_listener = tokio::net::TcpListener::bind(metrics_addr).await?;
+        tokio::spawn(async move {
+            if let Err(error) = crate::platform::metrics::serve(metrics_listener, db).await {
+                tracing::error!(%error, "the metrics endpoint stopped");
+            }
+        });
+    }
 
     let ticker = state.clone();
     let every = state.config.usage_flush;
@@ -268,12 +282,10 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    if let Err(error) = ticker.usage.flush().await {
-                        tracing::warn!(%error, "could not record key usage; will retry");
-                    }
-                    if let Err(error) = ticker.keys.requests.flush().await {
-                        tracing::warn!(%error, "could not write the request log; will retry");
-                    }
+                    let usage = ticker.usage.flush().await.map(|_| ());
+                    flushed("usage", usage, ticker.usage.waiting());
+                    let requests = ticker.keys.requests.flush().await.map(|_| ());
+                    flushed("requests", requests, ticker.keys.requests.waiting());
                     if let Err(error) = ticker.limits.api_per_key.prune(ticker.clock.now()).await {
                         tracing::warn!(%error, "could not prune rate-limit windows; will retry");
                     }
@@ -322,6 +334,20 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
     state.db.close().await;
     tracing::info!("Leadline stopped");
     Ok(())
+}
+
+/// Logs and counts a flush of the usage counts or the request log.
+fn flushed(log: &'static str, result: Result<(), sqlx::Error>, waiting: usize) {
+    use crate::platform::metrics::{FLUSH_FAILURES, FLUSH_LAST_SUCCESS, FLUSH_WAITING};
+    match result {
+        Ok(()) => metrics::gauge!(FLUSH_LAST_SUCCESS, "log" => log)
+            .set(chrono::Utc::now().timestamp_millis() as f64 / 1000.0),
+        Err(error) => {
+            tracing::warn!(%error, log, "could not write usage or the request log; will retry");
+            metrics::counter!(FLUSH_FAILURES, "log" => log).increment(1);
+        }
+    }
+    metrics::gauge!(FLUSH_WAITING, "log" => log).set(waiting as f64);
 }
 
 async fn shutdown_signal() {

@@ -134,8 +134,13 @@ pub fn verify_cached(
     now: i64,
     address: impl FnOnce() -> IpAddr,
 ) -> Option<Result<Arc<Credential>, AppError>> {
+    use crate::platform::metrics::CREDENTIAL_CACHE;
     let key = screen(state, token).ok()?;
-    let credential = state.credentials.get(key.hash().as_str())?;
+    let Some(credential) = state.credentials.get(key.hash().as_str()) else {
+        metrics::counter!(CREDENTIAL_CACHE, "result" => "miss").increment(1);
+        return None;
+    };
+    metrics::counter!(CREDENTIAL_CACHE, "result" => "hit").increment(1);
     Some(check(credential, now, address))
 }
 

@@ -82,12 +82,14 @@ impl NotifiedEpoch {
     pub fn listening(&self) {
         self.value.fetch_add(1, Ordering::SeqCst);
         self.listening.store(true, Ordering::SeqCst);
+        metrics::gauge!(super::metrics::LISTENER_UP).set(1.0);
     }
 
     /// The listener lost its connection: trust no entry until it is back.
     pub fn deaf(&self) {
         self.listening.store(false, Ordering::SeqCst);
         self.value.fetch_add(1, Ordering::SeqCst);
+        metrics::gauge!(super::metrics::LISTENER_UP).set(0.0);
     }
 
     fn current(&self) -> Option<u64> {

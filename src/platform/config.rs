@@ -40,6 +40,10 @@ pub struct Config {
     /// LEADLINE_REQUEST_LOG_DAYS: how long the API request log keeps its
     /// rows (default 14).
     pub request_log_days: u32,
+    /// LEADLINE_METRICS_ADDR: where `GET /metrics` (Prometheus text) is
+    /// served, e.g. `127.0.0.1:9100`. Unset (the default): not served. Keep
+    /// it off the public address.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// LEADLINE_DEMO=true: on the first start with an empty database, create
     /// the demo (a platform admin, an organisation, a developer, leads).
     /// Off by default, so that a deployment never gets a demo admin by
@@ -133,6 +137,12 @@ impl Config {
             ),
             security_log_days: env_or("LEADLINE_SECURITY_LOG_DAYS", 90).max(1),
             request_log_days: env_or("LEADLINE_REQUEST_LOG_DAYS", 14).max(1),
+            metrics_addr: match std::env::var("LEADLINE_METRICS_ADDR") {
+                Ok(addr) if !addr.trim().is_empty() => Some(addr.trim().parse().map_err(|_| {
+                    format!("LEADLINE_METRICS_ADDR must be an address and port, such as 127.0.0.1:9100, not {addr:?}")
+                })?),
+                _ => None,
+            },
             demo: env_or("LEADLINE_DEMO", false),
         })
     }
@@ -152,6 +162,7 @@ impl Config {
             listener_heartbeat: Duration::from_secs(5),
             security_log_days: 90,
             request_log_days: 14,
+            metrics_addr: None,
             demo: false,
         }
     }

@@ -80,12 +80,15 @@ pub struct Limits {
 impl Limits {
     pub fn new(config: &Config, db: &Db) -> Self {
         Self {
-            password_per_account_client: Window::new(5, Duration::from_secs(15 * 60)),
-            password_per_client: Window::new(30, Duration::from_secs(15 * 60)),
+            password_per_account_client: Window::new(5, Duration::from_secs(15 * 60))
+                .throttling("password_per_account"),
+            password_per_client: Window::new(30, Duration::from_secs(15 * 60))
+                .throttling("password_per_client"),
             api_auth_failures_per_client: Window::new(
                 config.api_auth_failures_per_minute,
                 Duration::from_secs(60),
-            ),
+            )
+            .throttling("api_auth_failures"),
             api_per_key: KeyRateLimit::new(
                 config.api_rate_limit_per_minute,
                 Duration::from_secs(60),
@@ -94,7 +97,8 @@ impl Limits {
             leak_reports_per_client: Window::new(
                 config.leak_reports_per_minute,
                 Duration::from_secs(60),
-            ),
+            )
+            .throttling("leak_reports"),
             anonymous_events_per_client: Window::new(10, Duration::from_secs(15 * 60)),
             anonymous_events: Window::new(600, Duration::from_secs(15 * 60)),
         }

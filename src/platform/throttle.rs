@@ -17,6 +17,9 @@ pub struct Window<K = String> {
     /// Distinct keys counted in one window at most.
     capacity: usize,
     counts: Mutex<Counts<K>>,
+    /// The name its refusals are counted under in the metrics (none for a
+    /// window that refuses no request).
+    name: Option<&'static str>,
 }
 
 /// The current window's counts only. They are dropped together when it
@@ -68,6 +71,21 @@ impl<K: Hash + Eq + Clone> Window<K> {
                 by_key: HashMap::new(),
                 overflow: 0,
             }),
+            name: None,
+        }
+    }
+
+    /// A throttle of client requests: its refusals are counted in the
+    /// metrics under `name`.
+    pub fn throttling(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        metrics::counter!(super::metrics::THROTTLE_BLOCKS, "throttle" => name).increment(0);
+        self
+    }
+
+    fn count_block(&self) {
+        if let Some(name) = self.name {
+            metrics::counter!(super::metrics::THROTTLE_BLOCKS, "throttle" => name).increment(1);
         }
     }
 
@@ -96,6 +114,9 @@ impl<K: Hash + Eq + Clone> Window<K> {
         let counts = &mut *counts;
         let n = counts.by_key.get_mut(key).unwrap_or(&mut counts.overflow);
         *n = n.saturating_add(1);
+        if *n > self.limit {
+            self.count_block();
+        }
         Verdict {
             allowed: *n <= self.limit,
             remaining: self.limit.saturating_sub(*n),
@@ -119,7 +140,11 @@ impl<K: Hash + Eq + Clone> Window<K> {
             None if counts.by_key.len() >= self.capacity => counts.overflow,
             None => 0,
         };
-        (n >= self.limit).then_some(reset_secs)
+        let blocked = n >= self.limit;
+        if blocked {
+            self.count_block();
+        }
+        blocked.then_some(reset_secs)
     }
 
     pub fn clear<Q>(&self, key: &Q)

@@ -527,3 +527,51 @@ async fn rows_older_than_the_log_keeps_are_pruned() {
     let dev = app.sign_in("dev@acme.test").await;
     assert!(all(&app, &dev).await.requests.is_empty());
 }
+
+/// `GET /metrics` on its own listener: the API's requests by route template,
+/// status class and outcome, latency buckets, and no key or organisation in
+/// any label. (`scripts/contract.sh` parses a real run's page with
+/// prometheus_client.)
+#[tokio::test]
+async fn metrics_are_served_on_their_own_address_with_bounded_labels() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    leadline::platform::metrics::handle();
+    let app = spawn_app().await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    let key = app.create_key(&dev, "Sync", READ).await.plaintext;
+    app.api(Method::GET, "/api/v1/leads", Some(&key), None)
+        .await;
+    app.api(Method::GET, "/api/v1/leads/424242", Some(&key), None)
+        .await;
+    app.api(Method::GET, "/api/v1/nothing-here", Some(&key), None)
+        .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(leadline::platform::metrics::serve(
+        listener,
+        app.state.db.clone(),
+    ));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: metrics\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut page = String::new();
+    stream.read_to_string(&mut page).await.unwrap();
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    for expected in [
+        r#"leadline_api_requests_total{route="/api/v1/leads",status_class="2xx",outcome="success"}"#,
+        r#"leadline_api_requests_total{route="/api/v1/leads/{id}",status_class="4xx",outcome="client_error"}"#,
+        r#"leadline_api_requests_total{route="unmatched",status_class="4xx",outcome="client_error"}"#,
+        r#"leadline_api_request_duration_seconds_bucket{route="/api/v1/leads",le="0.0005"}"#,
+        r#"leadline_credential_cache_lookups_total{result="hit"}"#,
+        r#"leadline_db_pool_connections{state="in_use"}"#,
+        "# TYPE leadline_api_request_duration_seconds histogram",
+    ] {
+        assert!(page.contains(expected), "{expected} missing from {page}");
+    }
+    assert!(!page.contains("sk_") && !page.contains("424242") && !page.contains("acme"));
+    // Not on the site's own address.
+    let public = app.get("/metrics", None, None).await;
+    assert_eq!(public.status, StatusCode::NOT_FOUND);
+}

@@ -71,6 +71,7 @@ impl RequestLog {
         if queue.len() >= self.held {
             queue.pop_front();
             self.dropped.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!(crate::platform::metrics::REQUEST_LOG_DROPPED).increment(1);
         }
         queue.push_back(request);
     }
@@ -108,6 +109,8 @@ impl RequestLog {
             let excess = all.len().saturating_sub(self.held);
             all.drain(..excess);
             self.dropped.fetch_add(excess as u64, Ordering::Relaxed);
+            metrics::counter!(crate::platform::metrics::REQUEST_LOG_DROPPED)
+                .increment(excess as u64);
             *queue = all;
             return Err(error);
         }

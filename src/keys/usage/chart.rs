@@ -171,6 +171,6 @@ mod tests {
         let link =
             |b: &Bucket, o: Outcome| format!("/r?at={}&o={}&x=<", b.start.timestamp(), o.key());
         let svg = stacked_bars("t", "T", &buckets, |_| "12:00".into(), 1, Some(&link));
-        assert!(svg.contains(r#"<a href="/r?at=1764244800&amp;o=refused&amp;x=&lt;" aria-label="12:00: 2 refused, show these requests"><rect class="bar-refused""#), "{svg}");
+        assert!(svg.contains(r#"<a href="/r?at=1795780800&amp;o=refused&amp;x=&lt;" aria-label="12:00: 2 refused, show these requests"><rect class="bar-refused""#), "{svg}");
     }
 }

@@ -100,6 +100,12 @@ impl Usage {
         batch.refusals.push(refusal);
     }
 
+    /// How many entries wait for the next flush (keys, buckets, refusals).
+    pub fn waiting(&self) -> usize {
+        let batch = self.batch();
+        batch.keys.len() + batch.buckets.len() + batch.refusals.len()
+    }
+
     /// Not yet flushed usage of one key, so the dashboard is never behind.
     pub fn pending(&self, key_id: i64) -> Option<Pending> {
         self.batch().keys.get(&key_id).copied()
