@@ -161,6 +161,8 @@ async fn with_request_id(
     );
     let note = RequestNote::default();
     request.extensions_mut().insert(note.clone());
+    // Cheap clones (shared buffers): text is made of them only for a request
+    // that is logged.
     let method = request.method().clone();
     let uri = request.uri().clone();
     // The route's template: this layer runs after routing (axum applies a
@@ -168,9 +170,11 @@ async fn with_request_id(
     let route = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_default();
-    let user_agent = header_text(request.headers(), "user-agent", 200);
+        .cloned();
+    let user_agent = request
+        .headers()
+        .get(axum::http::header::USER_AGENT)
+        .cloned();
     let mut response = request_id::scope(id.clone(), next.run(request))
         .instrument(span)
         .await;
@@ -178,28 +182,10 @@ async fn with_request_id(
         response.headers_mut().insert(request_id::HEADER, value);
     }
     let status = response.status().as_u16();
-    let outcome = crate::keys::usage::domain::Outcome::of_status(status).map_or(
-        if status >= 500 {
-            "server_error"
-        } else {
-            "other"
-        },
-        |o| o.key(),
-    );
-    let label = if route.is_empty() {
-        "unmatched"
-    } else {
-        route.as_str()
-    };
-    metrics::counter!(
-        crate::platform::metrics::API_REQUESTS,
-        "route" => label.to_owned(),
-        "status_class" => format!("{}xx", status / 100),
-        "outcome" => outcome,
-    )
-    .increment(1);
-    metrics::histogram!(crate::platform::metrics::API_LATENCY, "route" => label.to_owned())
-        .record(started.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("", |path| path.as_str());
+    if crate::platform::metrics::on() {
+        count_request(route, status, started.elapsed());
+    }
     if let Some(who) = note.take() {
         use axum::body::HttpBody;
         who.log
@@ -210,15 +196,21 @@ async fn with_request_id(
                 key_prefix: who.key_prefix,
                 occurred_at: who.at,
                 method: method.to_string(),
-                route,
+                route: route.to_owned(),
                 path: uri.path().chars().take(200).collect(),
-                status: response.status().as_u16(),
+                status,
                 error_code: response
                     .extensions()
                     .get::<crate::error::ErrorCode>()
                     .map(|code| code.0),
                 client_ip: who.client_ip,
-                user_agent,
+                user_agent: user_agent
+                    .as_ref()
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .chars()
+                    .take(200)
+                    .collect(),
                 latency_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
                 response_bytes: response
                     .body()
@@ -229,6 +221,30 @@ async fn with_request_id(
             });
     }
     response
+}
+
+/// The API's request counter and latency histogram.
+fn count_request(route: &str, status: u16, took: std::time::Duration) {
+    use crate::platform::metrics::{API_LATENCY, API_REQUESTS};
+    let outcome = crate::keys::usage::domain::Outcome::of_status(status).map_or(
+        if status >= 500 {
+            "server_error"
+        } else {
+            "other"
+        },
+        |o| o.key(),
+    );
+    let route = if route.is_empty() { "unmatched" } else { route };
+    let class = match status / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    };
+    metrics::counter!(API_REQUESTS, "route" => route.to_owned(), "status_class" => class, "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!(API_LATENCY, "route" => route.to_owned()).record(took.as_secs_f64());
 }
 
 /// A header's text, at most `max` characters (empty if absent or not text).

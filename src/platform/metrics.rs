@@ -42,11 +42,18 @@ const LATENCY_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Whether metrics are recorded: per-request labels are not even built
+/// otherwise.
+pub fn on() -> bool {
+    HANDLE.get().is_some()
+}
+
 /// The process's recorder, installed on first use: at start when
 /// `LEADLINE_METRICS_ADDR` is set (before the state, whose throttles
 /// register their counters), else never.
 pub fn handle() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Full(API_LATENCY.to_owned()), &LATENCY_BUCKETS)
