@@ -54,7 +54,7 @@ pub fn ErrorsPage() -> impl IntoView {
         <article class="docs">
             <p><a href="/docs">"← API docs"</a></p>
             <h1>"Error codes"</h1>
-            <p>"Errors are " <code>"application/problem+json"</code> " (RFC 9457). Each has a stable " <code>"code"</code> " for programs, a " <code>"detail"</code> " for people, the request's " <code>"request_id"</code> " and, where a key was sent, its " <code>"key_prefix"</code> ". Its " <code>"type"</code> " links to the code's entry below. Every answer, success or not, has a " <code>"Request-Id"</code> " header (" <code>"req_"</code> " and a ULID): quote it when you ask for help."</p>
+            <p>"Errors are " <code>"application/problem+json"</code> " (RFC 9457). Each has a stable " <code>"code"</code> " for programs, a " <code>"detail"</code> " for people, the request's " <code>"request_id"</code> " and, where a key was sent, its " <code>"key_prefix"</code> ". Its " <code>"type"</code> " links to the code's entry below. Every answer, success or not, has a " <code>"Request-Id"</code> " header (" <code>"req_"</code> " and a ULID): paste it into Developer → " <a href="/developer/requests">"Requests"</a> " to see that request (its key, route, status, error and timing), or quote it when you ask for help."</p>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match reference.await {
@@ -90,7 +90,7 @@ pub fn DocsIndex() -> impl IntoView {
             <p>"The first 14 characters (sk_xxxxxxxx_...) are your key prefix: you'll see it on the keys list, in the audit log, and in error messages. The prefix alone can't be used to authenticate. Keys in the URL are refused. See " <a href="#api-keys">"API keys"</a> " for rolling keys, expiry warnings, IP allowlists and reporting a leaked key."</p>
 
             <h2 id="errors">"Errors"</h2>
-            <p>"Errors are " <code>"application/problem+json"</code> " (RFC 9457) with a stable " <code>"code"</code> ", the request's " <code>"request_id"</code> " and, where a key was sent, its " <code>"key_prefix"</code> "."</p>
+            <p>"Errors are " <code>"application/problem+json"</code> " (RFC 9457) with a stable " <code>"code"</code> ", the request's " <code>"request_id"</code> " and, where a key was sent, its " <code>"key_prefix"</code> ". Every request made with one of your keys, refused ones included, is kept (14 days, unless your operator chose otherwise) in Developer → " <a href="/developer/requests">"Requests"</a> ": paste a " <code>"request_id"</code> " there to find it."</p>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match reference.await {

@@ -57,7 +57,10 @@ impl KeyState {
         Self(std::sync::Arc::new(KeyShared {
             credentials: cache::CredentialCache::new(std::sync::Arc::clone(&platform.changes)),
             usage: usage::recorder::Usage::new(platform.db.clone()),
-            requests: requests::recorder::RequestLog::new(platform.db.clone()),
+            requests: requests::recorder::RequestLog::holding(
+                platform.db.clone(),
+                platform.config.request_log_rows_per_flush(),
+            ),
             legacy_keys,
             platform,
         }))

@@ -40,6 +40,11 @@ pub struct Config {
     /// LEADLINE_REQUEST_LOG_DAYS: how long the API request log keeps its
     /// rows (default 14).
     pub request_log_days: u32,
+    /// LEADLINE_REQUEST_LOG_ROWS_PER_SEC: how many request-log rows an
+    /// instance writes a second at most (default 2,000); past that the
+    /// oldest unwritten rows are dropped and counted, so that writing the
+    /// log never takes more than a small share of the machine.
+    pub request_log_rows_per_sec: u32,
     /// LEADLINE_METRICS_ADDR: where `GET /metrics` (Prometheus text) is
     /// served, e.g. `127.0.0.1:9100`. Unset (the default): not served. Keep
     /// it off the public address.
@@ -137,6 +142,7 @@ impl Config {
             ),
             security_log_days: env_or("LEADLINE_SECURITY_LOG_DAYS", 90).max(1),
             request_log_days: env_or("LEADLINE_REQUEST_LOG_DAYS", 14).max(1),
+            request_log_rows_per_sec: env_or("LEADLINE_REQUEST_LOG_ROWS_PER_SEC", 2_000).max(1),
             metrics_addr: match std::env::var("LEADLINE_METRICS_ADDR") {
                 Ok(addr) if !addr.trim().is_empty() => Some(addr.trim().parse().map_err(|_| {
                     format!("LEADLINE_METRICS_ADDR must be an address and port, such as 127.0.0.1:9100, not {addr:?}")
@@ -145,6 +151,13 @@ impl Config {
             },
             demo: env_or("LEADLINE_DEMO", false),
         })
+    }
+
+    /// The request log's queue: what it may write per flush.
+    pub fn request_log_rows_per_flush(&self) -> usize {
+        let per_flush = u64::from(self.request_log_rows_per_sec)
+            .saturating_mul(self.usage_flush.as_secs().max(1));
+        usize::try_from(per_flush).unwrap_or(usize::MAX)
     }
 
     pub fn for_tests(database_url: &str) -> Self {
@@ -162,6 +175,7 @@ impl Config {
             listener_heartbeat: Duration::from_secs(5),
             security_log_days: 90,
             request_log_days: 14,
+            request_log_rows_per_sec: 2_000,
             metrics_addr: None,
             demo: false,
         }
@@ -171,6 +185,16 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::{is_loopback, public_url, secure_cookies};
+
+    #[test]
+    fn the_request_log_holds_what_it_may_write_per_flush() {
+        let mut config = super::Config::for_tests("sqlite::memory:");
+        config.usage_flush = std::time::Duration::from_secs(5);
+        assert_eq!(config.request_log_rows_per_flush(), 10_000);
+        config.request_log_rows_per_sec = u32::MAX;
+        config.usage_flush = std::time::Duration::from_secs(u64::MAX);
+        assert_eq!(config.request_log_rows_per_flush(), usize::MAX);
+    }
 
     #[test]
     fn cookies_are_secure_unless_said_otherwise_or_plain_http_on_loopback() {

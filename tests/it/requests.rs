@@ -125,6 +125,34 @@ async fn requests_are_logged_with_their_id_and_a_revoked_keys_refusal_with_its_c
         .ends_with("/api/v1/leads' -H \"Authorization: Bearer $LEADLINE_KEY\""));
 }
 
+/// Behind a load balancer: each instance writes its own requests, and any
+/// instance shows them all.
+#[tokio::test]
+async fn every_instance_logs_its_requests_and_shows_the_others() {
+    let a = spawn_app().await;
+    let b = a.another_instance().await;
+    let (_, dev) = a.developer("Acme", "dev@acme.test").await;
+    let key = a.create_key(&dev, "Sync", READ).await.plaintext;
+    let via_a = a.api(Method::GET, "/api/v1/leads", Some(&key), None).await;
+    let via_b = b
+        .api(Method::GET, "/api/v1/leads/31337", Some(&key), None)
+        .await;
+    flush(&a).await;
+    flush(&b).await;
+    for instance in [&a, &b] {
+        let mut ids: Vec<String> = all(instance, &dev)
+            .await
+            .requests
+            .into_iter()
+            .map(|r| r.request_id)
+            .collect();
+        ids.sort();
+        let mut expected = vec![via_a.header("request-id"), via_b.header("request-id")];
+        expected.sort();
+        assert_eq!(ids, expected);
+    }
+}
+
 #[tokio::test]
 async fn another_organisations_requests_never_appear() {
     let app = spawn_app().await;

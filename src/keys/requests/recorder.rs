@@ -1,8 +1,10 @@
 //! The request log's side of the request path: a bounded queue in memory,
 //! which the usage flush writes out every few seconds (and at shutdown).
-//! Appending is all a request pays. When writes fall behind, the oldest
-//! unwritten rows go and are counted, so that memory stays bounded and no
-//! request ever waits for the log.
+//! Appending is all a request pays. The queue holds what the log may write
+//! per flush (`LEADLINE_REQUEST_LOG_ROWS_PER_SEC` times the flush interval):
+//! past that, the oldest unwritten rows go and are counted. So memory stays
+//! bounded, no request waits for the log, and writing it never takes more
+//! than its share of the machine from the requests themselves.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,9 +12,6 @@ use std::sync::{Arc, Mutex};
 
 use super::data;
 use crate::platform::Db;
-
-/// Rows held between flushes at most: about 5 MB.
-pub const HELD: usize = 20_000;
 
 /// Rows written per statement.
 const PER_INSERT: usize = 200;
@@ -47,11 +46,7 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
-    pub fn new(db: Db) -> Self {
-        Self::holding(db, HELD)
-    }
-
-    /// A log that holds at most `held` unwritten rows (tests use a few).
+    /// A log that holds at most `held` unwritten rows.
     pub fn holding(db: Db, held: usize) -> Self {
         Self {
             db,
