@@ -328,21 +328,20 @@ async fn request_log_rate(bench: &Bench) -> f64 {
     const BATCH: usize = 20_000;
     let log = RequestLog::holding(bench.state.db.clone(), BATCH);
     let row = |n: usize| NewLoggedRequest {
-        request_id: format!("req_{n:026}"),
+        request_id: leadline::error::request_id::RequestId::new(),
         organisation_id: bench.org,
         key_id: Some(1),
         key_prefix: "sk_scale000_Ab".into(),
         occurred_at: BASE + n as i64,
-        method: "GET".into(),
+        method: axum::http::Method::GET,
         route: "/api/v1/leads/{id}".into(),
-        path: format!("/api/v1/leads/{n}"),
+        uri: format!("/api/v1/leads/{n}?fields=name").parse().unwrap(),
         status: if n % 50 == 0 { 404 } else { 200 },
         error_code: (n % 50 == 0).then_some("not_found"),
-        client_ip: "203.0.113.7".into(),
-        user_agent: "zapier-sync/2.1".into(),
+        client_ip: std::net::Ipv4Addr::new(203, 0, 113, 7).into(),
+        user_agent: Some(axum::http::HeaderValue::from_static("zapier-sync/2.1")),
         latency_us: 180,
         response_bytes: Some(420),
-        query_names: "fields".into(),
     };
     let mut n = 0;
     let mut fill = |log: &RequestLog| {

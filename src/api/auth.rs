@@ -288,7 +288,7 @@ fn attribute(state: &KeyState, parts: &Parts, key_id: i64, organisation_id: i64,
             organisation_id,
             key_id,
             key_prefix: prefix.to_owned(),
-            client_ip: client_address(state, parts).to_string(),
+            client_ip: client_address(state, parts),
             at: state.clock.now().timestamp_millis(),
         });
     }

@@ -188,36 +188,31 @@ async fn with_request_id(
     }
     if let Some(who) = note.take() {
         use axum::body::HttpBody;
+        let error_code = response
+            .extensions()
+            .get::<crate::error::ErrorCode>()
+            .map(|code| code.0);
+        let response_bytes = response
+            .body()
+            .size_hint()
+            .exact()
+            .and_then(|n| i64::try_from(n).ok());
         who.log
             .push(crate::keys::requests::recorder::NewLoggedRequest {
-                request_id: id.as_str().to_owned(),
+                request_id: id,
                 organisation_id: who.organisation_id,
                 key_id: Some(who.key_id),
                 key_prefix: who.key_prefix,
                 occurred_at: who.at,
-                method: method.to_string(),
+                method,
                 route: route.to_owned(),
-                path: uri.path().chars().take(200).collect(),
+                uri,
                 status,
-                error_code: response
-                    .extensions()
-                    .get::<crate::error::ErrorCode>()
-                    .map(|code| code.0),
+                error_code,
                 client_ip: who.client_ip,
-                user_agent: user_agent
-                    .as_ref()
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .chars()
-                    .take(200)
-                    .collect(),
+                user_agent,
                 latency_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
-                response_bytes: response
-                    .body()
-                    .size_hint()
-                    .exact()
-                    .and_then(|n| i64::try_from(n).ok()),
-                query_names: query_names(uri.query()),
+                response_bytes,
             });
     }
     response
@@ -256,36 +251,4 @@ fn header_text(headers: &axum::http::HeaderMap, name: &str, max: usize) -> Strin
         .chars()
         .take(max)
         .collect()
-}
-
-/// The query's parameter names, comma-separated, each once: never the
-/// values, which may hold personal data (a search for someone's address).
-fn query_names(query: Option<&str>) -> String {
-    let mut names: Vec<String> = Vec::new();
-    for (name, _) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        let name: String = name
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']'))
-            .take(40)
-            .collect();
-        if !name.is_empty() && !names.contains(&name) && names.len() < 20 {
-            names.push(name);
-        }
-    }
-    names.join(",")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::query_names;
-
-    #[test]
-    fn only_query_parameter_names_are_kept() {
-        assert_eq!(
-            query_names(Some("q=ada%40example.com&limit=5&q=again&status=won")),
-            "q,limit,status"
-        );
-        assert_eq!(query_names(Some("a,b=1&%3Cscript%3E=x")), "ab,script");
-        assert_eq!(query_names(None), "");
-    }
 }

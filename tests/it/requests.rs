@@ -500,32 +500,31 @@ async fn a_full_queue_drops_its_oldest_rows_and_counts_them() {
     };
     for n in 0..5 {
         log.push(NewLoggedRequest {
-            request_id: format!("req_{n:026}"),
+            request_id: leadline::error::request_id::RequestId::new(),
             organisation_id: org,
             key_id: Some(1),
             key_prefix: "sk_AbCd1234_Ab".into(),
             occurred_at: n,
-            method: "GET".into(),
+            method: axum::http::Method::GET,
             route: "/api/v1/leads".into(),
-            path: "/api/v1/leads".into(),
+            uri: "/api/v1/leads".parse().unwrap(),
             status: 200,
             error_code: None,
-            client_ip: "127.0.0.1".into(),
-            user_agent: String::new(),
+            client_ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            user_agent: None,
             latency_us: 10,
             response_bytes: Some(2),
-            query_names: String::new(),
         });
     }
     assert_eq!((log.waiting(), log.dropped()), (3, 2));
     assert_eq!(log.flush().await.unwrap(), 3);
-    let kept: Vec<(String,)> =
-        sqlx::query_as("SELECT request_id FROM request_log ORDER BY occurred_at")
+    let kept: Vec<(i64,)> =
+        sqlx::query_as("SELECT occurred_at FROM request_log ORDER BY occurred_at")
             .fetch_all(&app.state.db)
             .await
             .unwrap();
-    let kept: Vec<String> = kept.into_iter().map(|(id,)| id).collect();
-    assert_eq!(kept, [2, 3, 4].map(|n| format!("req_{n:026}")));
+    let kept: Vec<i64> = kept.into_iter().map(|(at,)| at).collect();
+    assert_eq!(kept, [2, 3, 4], "the two oldest went");
     assert_eq!(log.waiting(), 0);
 }
 

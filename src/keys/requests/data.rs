@@ -81,23 +81,23 @@ pub async fn insert(conn: &mut Conn, rows: &[NewLoggedRequest]) -> Result<(), sq
     let mut query = sqlx::query(&sql);
     for r in rows {
         query = query
-            .bind(r.request_id.as_str())
+            .bind(r.request_id.as_str().to_owned())
             .bind(r.organisation_id)
             .bind(r.key_id)
             .bind(r.key_prefix.as_str())
             .bind(r.occurred_at)
-            .bind(r.method.as_str())
+            .bind(r.method.as_str().to_owned())
             .bind(r.route.as_str())
-            .bind(r.path.as_str())
+            .bind(r.path())
             .bind(i64::from(r.status))
             .bind(StatusClass::of(r.status))
             .bind(Outcome::of_status(r.status).map(Outcome::key))
             .bind(r.error_code)
-            .bind(r.client_ip.as_str())
-            .bind(r.user_agent.as_str())
+            .bind(r.client_ip.to_string())
+            .bind(r.user_agent())
             .bind(r.latency_us)
             .bind(r.response_bytes)
-            .bind(r.query_names.as_str());
+            .bind(r.query_names());
     }
     query.execute(conn).await?;
     Ok(())

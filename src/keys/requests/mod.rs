@@ -59,7 +59,7 @@ async fn origin(state: &super::KeyState) -> String {
 /// The API layer puts an empty one in every request's extensions.
 #[cfg(feature = "ssr")]
 #[derive(Clone, Default)]
-pub struct RequestNote(std::sync::Arc<std::sync::Mutex<Option<Attribution>>>);
+pub struct RequestNote(std::sync::Arc<std::sync::OnceLock<Attribution>>);
 
 /// The key (known to exist) a request named, and where to log it.
 #[cfg(feature = "ssr")]
@@ -69,7 +69,7 @@ pub struct Attribution {
     pub organisation_id: i64,
     pub key_id: i64,
     pub key_prefix: String,
-    pub client_ip: String,
+    pub client_ip: std::net::IpAddr,
     /// When the request arrived, by the server's clock (ms).
     pub at: i64,
 }
@@ -78,13 +78,15 @@ pub struct Attribution {
 impl RequestNote {
     /// Names the request's key; the first naming stands.
     pub fn attribute(&self, attribution: Attribution) {
-        let mut note = self.0.lock().expect("request note lock");
-        if note.is_none() {
-            *note = Some(attribution);
-        }
+        let _ = self.0.set(attribution);
     }
 
-    pub fn take(&self) -> Option<Attribution> {
-        self.0.lock().expect("request note lock").take()
+    /// The attribution, once the answer is made: moved out when the
+    /// request's copy of the note is gone by then, as it usually is.
+    pub fn take(self) -> Option<Attribution> {
+        match std::sync::Arc::try_unwrap(self.0) {
+            Ok(cell) => cell.into_inner(),
+            Err(shared) => shared.get().cloned(),
+        }
     }
 }

@@ -16,25 +16,81 @@ use crate::platform::Db;
 /// Rows written per statement.
 const PER_INSERT: usize = 200;
 
-/// A request as the API layer hands it over (`api::with_request_id`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request as the API layer hands it over (`api::with_request_id`): the
+/// request's own parts, shared rather than copied, made into text only
+/// when the row is written (a dropped row costs no formatting).
+#[derive(Debug, Clone)]
 pub struct NewLoggedRequest {
-    pub request_id: String,
+    pub request_id: crate::error::request_id::RequestId,
     pub organisation_id: i64,
     pub key_id: Option<i64>,
     pub key_prefix: String,
     pub occurred_at: i64,
-    pub method: String,
+    pub method: axum::http::Method,
+    /// The route template; empty when no route matched.
     pub route: String,
-    pub path: String,
+    pub uri: axum::http::Uri,
     pub status: u16,
     pub error_code: Option<&'static str>,
-    pub client_ip: String,
-    pub user_agent: String,
+    pub client_ip: std::net::IpAddr,
+    pub user_agent: Option<axum::http::HeaderValue>,
     pub latency_us: i64,
     pub response_bytes: Option<i64>,
-    /// Comma-separated.
-    pub query_names: String,
+}
+
+impl NewLoggedRequest {
+    /// The path as sent, without its query, at most 200 characters.
+    pub fn path(&self) -> String {
+        self.uri.path().chars().take(200).collect()
+    }
+
+    /// The user agent's text, at most 200 characters.
+    pub fn user_agent(&self) -> String {
+        self.user_agent
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect()
+    }
+
+    /// The query's parameter names, comma-separated, each once: never the
+    /// values, which may hold personal data (a search for someone's
+    /// address).
+    pub fn query_names(&self) -> String {
+        query_names(self.uri.query())
+    }
+}
+
+fn query_names(query: Option<&str>) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for (name, _) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let name: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']'))
+            .take(40)
+            .collect();
+        if !name.is_empty() && !names.contains(&name) && names.len() < 20 {
+            names.push(name);
+        }
+    }
+    names.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_names;
+
+    #[test]
+    fn only_query_parameter_names_are_kept() {
+        assert_eq!(
+            query_names(Some("q=ada%40example.com&limit=5&q=again&status=won")),
+            "q,limit,status"
+        );
+        assert_eq!(query_names(Some("a,b=1&%3Cscript%3E=x")), "ab,script");
+        assert_eq!(query_names(None), "");
+    }
 }
 
 #[derive(Clone)]
