@@ -3,17 +3,17 @@
 //! rows at a time (keyset pagination, newest first), so a log of any size
 //! never sits in memory.
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::{data, AuditAction, AuditEntry};
 use crate::auth::session::{guard_request, Need};
 use crate::error::AppError;
 use crate::platform::Platform;
+use crate::web::export::{csv_records, download as streamed, Format};
 
 /// Rows read per database query, and so per chunk of the body.
 pub const EXPORT_PAGE: i64 = 500;
@@ -28,45 +28,22 @@ pub struct ExportQuery {
     action: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    JsonLines,
-}
-
 const CSV_HEADER: &str = "id,occurred_at,actor,action,key_prefix,key_name,details\r\n";
 
-/// CSV rows (RFC 4180, CRLF line ends). Every field is quoted, as OWASP
-/// advises beside the leading `'`: no spreadsheet reads a quoted field as
-/// a formula.
+/// CSV rows: every field quoted, formulas defused (`web::export`).
 fn csv_rows(entries: &[AuditEntry]) -> String {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .quote_style(csv::QuoteStyle::Always)
-        .from_writer(Vec::with_capacity(entries.len() * 160));
-    for e in entries {
-        let occurred = e
-            .occurred_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let id = e.id.to_string();
-        let record = [
-            id.as_str(),
-            occurred.as_str(),
-            &e.actor,
-            &e.action,
-            e.key_prefix.as_deref().unwrap_or(""),
-            e.key_name.as_deref().unwrap_or(""),
-            &e.details,
+    csv_records(entries.iter().map(|e| {
+        [
+            e.id.to_string(),
+            e.occurred_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            e.actor.clone(),
+            e.action.clone(),
+            e.key_prefix.clone().unwrap_or_default(),
+            e.key_name.clone().unwrap_or_default(),
+            e.details.clone(),
         ]
-        .map(crate::platform::text::spreadsheet_safe);
-        // Writing to memory cannot fail.
-        let _ = writer.write_record(record.iter().map(|f| f.as_ref()));
-    }
-    writer
-        .into_inner()
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .unwrap_or_default()
+    }))
 }
 
 fn encode(entries: &[AuditEntry], format: Format) -> String {
@@ -128,16 +105,7 @@ pub async fn download(
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
     let granted = guard_request(&state, &parts, Need::Developer).await?;
-    let format = match query.format.as_str() {
-        "csv" | "" => Format::Csv,
-        "jsonl" => Format::JsonLines,
-        _ => {
-            return Err(AppError::validation(
-                "format",
-                "Format must be csv or jsonl.",
-            ))
-        }
-    };
+    let format = Format::parse(query.format.as_str())?;
     let action = match query.action.trim() {
         "" => None,
         other => Some(
@@ -154,31 +122,13 @@ pub async fn download(
         format,
         done: false,
     };
-    use futures_util::StreamExt;
     let rows = futures_util::stream::unfold(cursor, next_chunk);
-    let header = futures_util::stream::iter(
-        (format == Format::Csv).then(|| Ok(Bytes::from_static(CSV_HEADER.as_bytes()))),
+    let name = format!(
+        "leadline-audit-{}-{}",
+        granted.org.slug,
+        state.clock.now().format("%Y-%m-%d")
     );
-    // Fused: the compression layer may poll again after the end, which an
-    // unfold stream does not allow.
-    let body = Body::from_stream(header.chain(rows).fuse());
-    let (content_type, extension) = match format {
-        Format::Csv => ("text/csv; charset=utf-8", "csv"),
-        Format::JsonLines => ("application/x-ndjson", "jsonl"),
-    };
-    let date = state.clock.now().format("%Y-%m-%d");
-    let disposition = format!(
-        "attachment; filename=\"leadline-audit-{}-{date}.{extension}\"",
-        granted.org.slug
-    );
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(streamed(format, CSV_HEADER, rows, &name))
 }
 
 #[cfg(test)]

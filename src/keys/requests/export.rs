@@ -2,11 +2,10 @@
 //! with the page's filters, as a download, streamed a page of rows at a
 //! time (keyset pagination, newest first), like the audit export.
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::data::{self, Filter};
@@ -14,6 +13,7 @@ use super::domain::{LoggedRequest, RequestQuery};
 use crate::auth::session::{guard_request, Need};
 use crate::error::AppError;
 use crate::platform::Platform;
+use crate::web::export::{csv_records, download as streamed, Format};
 
 /// Rows read per database query, and so per chunk of the body.
 const EXPORT_PAGE: i64 = 500;
@@ -26,23 +26,13 @@ pub struct ExportQuery {
     filters: RequestQuery,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Csv,
-    JsonLines,
-}
-
 const CSV_HEADER: &str = "request_id,time,key_prefix,method,route,path,status,error_code,client_ip,user_agent,latency_us,response_bytes,query_names\r\n";
 
-/// CSV rows, every field quoted and formulas defused (a user agent is the
-/// client's text).
+/// CSV rows: every field quoted, formulas defused (`web::export`): a
+/// user agent is the client's text.
 fn csv_rows(requests: &[LoggedRequest]) -> String {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .quote_style(csv::QuoteStyle::Always)
-        .from_writer(Vec::with_capacity(requests.len() * 200));
-    for r in requests {
-        let record = [
+    csv_records(requests.iter().map(|r| {
+        [
             r.request_id.clone(),
             r.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             r.key_prefix.clone(),
@@ -57,15 +47,7 @@ fn csv_rows(requests: &[LoggedRequest]) -> String {
             r.response_bytes.map(|b| b.to_string()).unwrap_or_default(),
             r.query_names.join(","),
         ]
-        .map(|field| crate::platform::text::spreadsheet_safe(&field).into_owned());
-        // Writing to memory cannot fail.
-        let _ = writer.write_record(&record);
-    }
-    writer
-        .into_inner()
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .unwrap_or_default()
+    }))
 }
 
 fn encode(requests: &[LoggedRequest], format: Format) -> String {
@@ -133,16 +115,7 @@ pub async fn download(
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
     let granted = guard_request(&state, &parts, Need::Developer).await?;
-    let format = match query.format.as_str() {
-        "csv" | "" => Format::Csv,
-        "jsonl" => Format::JsonLines,
-        _ => {
-            return Err(AppError::validation(
-                "format",
-                "Format must be csv or jsonl.",
-            ))
-        }
-    };
+    let format = Format::parse(query.format.as_str())?;
     let mut filter = super::service::filter(&query.filters)?;
     filter.before = None;
     let cursor = Cursor {
@@ -152,27 +125,11 @@ pub async fn download(
         format,
         done: false,
     };
-    use futures_util::StreamExt;
     let rows = futures_util::stream::unfold(cursor, next_chunk);
-    let header = futures_util::stream::iter(
-        (format == Format::Csv).then(|| Ok(Bytes::from_static(CSV_HEADER.as_bytes()))),
+    let name = format!(
+        "leadline-requests-{}-{}",
+        granted.org.slug,
+        state.clock.now().format("%Y-%m-%d")
     );
-    let body = Body::from_stream(header.chain(rows).fuse());
-    let (content_type, extension) = match format {
-        Format::Csv => ("text/csv; charset=utf-8", "csv"),
-        Format::JsonLines => ("application/x-ndjson", "jsonl"),
-    };
-    let date = state.clock.now().format("%Y-%m-%d");
-    let disposition = format!(
-        "attachment; filename=\"leadline-requests-{}-{date}.{extension}\"",
-        granted.org.slug
-    );
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(streamed(format, CSV_HEADER, rows, &name))
 }
