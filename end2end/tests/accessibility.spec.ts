@@ -31,6 +31,7 @@ test("every page and dialog meets WCAG 2.2 AA as axe-core checks it", async ({ p
   // A lead of the demo's, for the Leads dialogs.
   const leads = await page.request.get("/api/v1/leads", { headers: { Authorization: `Bearer ${key}` } });
   const leadId = (await leads.json()).data[0].id;
+  const requestId = leads.headers()["request-id"];
   await scan(
     page,
     [
@@ -46,6 +47,9 @@ test("every page and dialog meets WCAG 2.2 AA as axe-core checks it", async ({ p
       "/account",
       "/docs",
       ...endpoints,
+      // Last: by now the request log has been written (every 5 s).
+      "/developer/requests",
+      `/developer/requests?id=${requestId}`,
     ],
     found,
   );

@@ -42,7 +42,16 @@ test("a failing call's request id, pasted into Requests, shows the request and i
   await expect(curl).toHaveValue(/\$LEADLINE_KEY/);
   await expect(curl).not.toHaveValue(new RegExp(key.slice(14)));
 
-  // The row is in the list too, with its code, and the code's documentation.
+  // From the key's usage chart: the bar's part for that hour and outcome
+  // opens the same request.
+  await open(page, "/developer");
+  await page.getByRole("link", { name: "Usage of Request log reader" }).click();
+  await page.waitForURL(/\/developer\/keys\/\d+$/);
+  const hours = page.getByRole("group", { name: /Requests in the last 24 hours/ });
+  await hours.getByRole("link", { name: /1 client error, show these requests/ }).click();
+  await page.waitForURL(/\/developer\/requests\?key=sk_.*outcome=client_error/);
+
+  // The row is in the list, with its code, and the code's documentation.
   const row = page.locator("table.requests tbody tr", { hasText: id });
   await expect(row).toContainText("not_found");
   await row.getByRole("link", { name: "not_found" }).click();

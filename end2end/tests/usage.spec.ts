@@ -31,7 +31,7 @@ test("requests with a key, revoked included, show in its usage chart and badge",
   await row.getByRole("link", { name: "Usage of Usage watcher" }).click();
   await page.waitForURL(/\/developer\/keys\/\d+$/);
   await expect(page.getByRole("heading", { name: "Usage of Usage watcher" })).toBeVisible();
-  await expect(page.getByRole("img", { name: /Requests in the last 24 hours/ })).toBeVisible();
+  await expect(page.getByRole("group", { name: /Requests in the last 24 hours/ })).toBeVisible();
   const hours = page.locator("section", { hasText: "Last 24 hours" });
   await hours.getByText("Show as a table").click();
   // Summed over the 24 rows (the requests may straddle an hour): success,

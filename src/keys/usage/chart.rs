@@ -51,9 +51,12 @@ pub fn stacked_bars(
     let slot = (WIDTH - LEFT) / buckets.len().max(1) as f64;
     let bar = (slot * 0.7).max(1.0);
     let mut svg = String::new();
+    // A chart whose bars are links is a group of them, not one image
+    // (an image may hold nothing interactive).
+    let role = if link.is_some() { "group" } else { "img" };
     let _ = write!(
         svg,
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}-title" xmlns="http://www.w3.org/2000/svg"><title id="{id}-title">{}</title>"#,
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="{role}" aria-labelledby="{id}-title" xmlns="http://www.w3.org/2000/svg"><title id="{id}-title">{}</title>"#,
         escape(title)
     );
     // Axis: zero, half and the maximum.
@@ -171,6 +174,10 @@ mod tests {
         let link =
             |b: &Bucket, o: Outcome| format!("/r?at={}&o={}&x=<", b.start.timestamp(), o.key());
         let svg = stacked_bars("t", "T", &buckets, |_| "12:00".into(), 1, Some(&link));
+        assert!(
+            svg.contains(r#"role="group""#),
+            "links are not inside an image"
+        );
         assert!(svg.contains(r#"<a href="/r?at=1795780800&amp;o=refused&amp;x=&lt;" aria-label="12:00: 2 refused, show these requests"><rect class="bar-refused""#), "{svg}");
     }
 }
