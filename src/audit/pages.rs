@@ -3,28 +3,15 @@
 use leptos::prelude::*;
 
 use super::{list_audit, AuditAction};
-use crate::auth::pages::signed_in;
-use crate::error::DeveloperAccess;
+use crate::auth::pages::with_developer_access;
 use crate::platform::clock::format_time;
-use crate::web::ui::{encode, opened_with, AccessDenied, Cursor, CursorPager, ErrorBanner};
+use crate::web::ui::{encode, opened_with, Cursor, CursorPager, ErrorBanner};
 
 /// Dashboard → Audit log: drawn by the server, no wasm. The filters are a
 /// GET form and the pages are links, so every view has its own address.
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    signed_in(|viewer| {
-        let access = viewer
-            .active
-            .as_ref()
-            .map(|o| (o.developer_access(), o.name.clone()));
-        match access {
-            Some((DeveloperAccess::Granted, _)) => view! { <AuditLog/> }.into_any(),
-            Some((access, name)) => view! {
-                <AccessDenied title="Audit log unavailable" message=access.explain(&name).unwrap_or_default()/>
-            }.into_any(),
-            None => view! { <AccessDenied title="No organisation" message="You are not a member of any organisation yet."/> }.into_any(),
-        }
-    })
+    with_developer_access("Audit log unavailable", || view! { <AuditLog/> })
 }
 
 #[component]

@@ -317,6 +317,32 @@ pub fn signed_in<V: IntoView + 'static>(
     }
 }
 
+/// Renders `page` for a viewer with Developer access to their organisation
+/// (the permission and the flag); anyone else is told why not, under
+/// `unavailable`.
+pub fn with_developer_access<V: IntoView + 'static>(
+    unavailable: &'static str,
+    page: impl Fn() -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    signed_in(move |viewer| {
+        let access = viewer
+            .active
+            .as_ref()
+            .map(|o| (o.developer_access(), o.name.clone()));
+        match access {
+            Some((crate::error::DeveloperAccess::Granted, _)) => page().into_any(),
+            Some((access, name)) => view! {
+                <AccessDenied title=unavailable message=access.explain(&name).unwrap_or_default()/>
+            }
+            .into_any(),
+            None => view! {
+                <AccessDenied title="No organisation" message="You are not a member of any organisation yet."/>
+            }
+            .into_any(),
+        }
+    })
+}
+
 #[component]
 pub fn SignInPrompt() -> impl IntoView {
     view! {

@@ -6,28 +6,14 @@ use leptos::prelude::*;
 
 use super::domain::{LoggedRequest, RequestQuery, ShownRequest, StatusClass};
 use super::list_requests;
-use crate::auth::pages::signed_in;
-use crate::error::DeveloperAccess;
+use crate::auth::pages::with_developer_access;
 use crate::keys::usage::domain::Outcome;
 use crate::platform::clock::format_time;
-use crate::web::ui::{encode, opened_with, AccessDenied, CopyField, ErrorBanner};
+use crate::web::ui::{encode, opened_with, CopyField, ErrorBanner};
 
 #[component]
 pub fn RequestsPage() -> impl IntoView {
-    signed_in(|viewer| {
-        let access = viewer
-            .active
-            .as_ref()
-            .map(|o| (o.developer_access(), o.name.clone()));
-        match access {
-            Some((DeveloperAccess::Granted, _)) => view! { <RequestLog/> }.into_any(),
-            Some((access, name)) => view! {
-                <AccessDenied title="Requests unavailable" message=access.explain(&name).unwrap_or_default()/>
-            }
-            .into_any(),
-            None => view! { <AccessDenied title="No organisation" message="You are not a member of any organisation yet."/> }.into_any(),
-        }
-    })
+    with_developer_access("Requests unavailable", || view! { <RequestLog/> })
 }
 
 fn query_from_address() -> RequestQuery {
