@@ -330,7 +330,7 @@ async fn request_log_rate(bench: &Bench) -> f64 {
     let row = |n: usize| NewLoggedRequest {
         request_id: leadline::error::request_id::RequestId::new(),
         organisation_id: bench.org,
-        key_id: Some(1),
+        key_id: 1,
         key_prefix: "sk_scale000_Ab".into(),
         occurred_at: BASE + n as i64,
         method: axum::http::Method::GET,

@@ -9,6 +9,9 @@
 ALTER TABLE leads ADD COLUMN email_local_key TEXT;
 ALTER TABLE leads ADD COLUMN email_domain_key TEXT;
 CREATE INDEX leads_email_local_key ON leads (organisation_id, email_local_key);
+-- The rows the start-up fill has left to do: empty once done, so that each
+-- start finds that out without reading every lead.
+CREATE INDEX leads_email_keys_unfilled ON leads (id) WHERE email_local_key IS NULL;
 
 -- Names and companies get a trigram table of their own, and e-mails another:
 -- a search for "lead500007@" then reads the names' short lists only, where

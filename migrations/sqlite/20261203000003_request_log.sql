@@ -8,7 +8,7 @@ CREATE TABLE request_log (
     id INTEGER PRIMARY KEY,
     request_id TEXT NOT NULL,
     organisation_id BIGINT NOT NULL,
-    key_id BIGINT,
+    key_id BIGINT NOT NULL,
     key_prefix TEXT NOT NULL,
     occurred_at BIGINT NOT NULL,
     method TEXT NOT NULL,

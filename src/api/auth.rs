@@ -280,16 +280,18 @@ async fn authenticated(state: &KeyState, parts: &Parts) -> Result<Arc<Credential
     outcome
 }
 
-/// Names the request's key for the request log (`keys::requests`).
-fn attribute(state: &KeyState, parts: &Parts, key_id: i64, organisation_id: i64, prefix: &str) {
+/// Names the request's key for the request log (`keys::requests`), with
+/// the client's address and the time its caller has already worked out.
+fn attribute(state: &KeyState, parts: &Parts, who: (i64, i64, &str), client: IpAddr, at: i64) {
+    let (key_id, organisation_id, prefix) = who;
     if let Some(note) = parts.extensions.get::<RequestNote>() {
         note.attribute(Attribution {
             log: state.requests.clone(),
             organisation_id,
             key_id,
             key_prefix: prefix.to_owned(),
-            client_ip: client_address(state, parts),
-            at: state.clock.now().timestamp_millis(),
+            client_ip: client,
+            at,
         });
     }
 }
@@ -303,15 +305,19 @@ async fn count_refusal(state: &KeyState, parts: &Parts, token: &str, error: &App
         let prefix = error
             .key_prefix()
             .map_or_else(|| KeyPrefix::echo_untrusted(token), str::to_owned);
-        attribute(state, parts, key_id, organisation_id, &prefix);
+        let (client, at) = (
+            client_address(state, parts),
+            state.clock.now().timestamp_millis(),
+        );
+        attribute(state, parts, (key_id, organisation_id, &prefix), client, at);
         state.usage.refused(NewRefusal {
             key_id,
             organisation_id,
-            occurred_at: state.clock.now().timestamp_millis(),
+            occurred_at: at,
             code: error.code(),
             method: parts.method.to_string(),
             path: refusal_path(&original_uri(parts)),
-            client_ip: client_address(state, parts).to_string(),
+            client_ip: client.to_string(),
         });
     }
 }
@@ -324,12 +330,17 @@ impl FromRequestParts<KeyState> for Caller {
         let now = state.clock.now();
         let limits = &state.limits.api_per_key;
         let verdict = limits.hit(credential.id, now).await?;
+        let client = client_address(state, parts);
         attribute(
             state,
             parts,
-            credential.id,
-            credential.organisation_id,
-            &credential.prefix,
+            (
+                credential.id,
+                credential.organisation_id,
+                &credential.prefix,
+            ),
+            client,
+            now.timestamp_millis(),
         );
         if !verdict.allowed {
             metrics::counter!(crate::platform::metrics::RATE_LIMIT_DENIALS).increment(1);
@@ -362,7 +373,7 @@ impl FromRequestParts<KeyState> for Caller {
             usage: state.usage.clone(),
             method: parts.method.clone(),
             uri: original_uri(parts),
-            client: client_address(state, parts),
+            client,
             at: now,
         };
         // For the extractors that run after this one (the body's), whose

@@ -201,7 +201,7 @@ async fn with_request_id(
             .push(crate::keys::requests::recorder::NewLoggedRequest {
                 request_id: id,
                 organisation_id: who.organisation_id,
-                key_id: Some(who.key_id),
+                key_id: who.key_id,
                 key_prefix: who.key_prefix,
                 occurred_at: who.at,
                 method,

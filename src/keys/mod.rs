@@ -30,7 +30,8 @@ pub const KEYS_PAGE_SIZE: i64 = 20;
 pub const KEYS_COUNTED_AHEAD: i64 = 1000;
 
 /// What keys need beyond the platform: the credential cache, the usage
-/// recorder, and the prefixes of keys made before checksums. Cheap to clone;
+/// recorder, the request log's queue, and the prefixes of keys made before
+/// checksums. Cheap to clone;
 /// it derefs to the `Platform` it holds.
 #[cfg(feature = "ssr")]
 #[derive(Clone)]

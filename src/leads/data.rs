@@ -378,6 +378,15 @@ pub async fn prune_tombstones(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
     )
 }
 
+/// Leads whose e-mail keys are not filled yet, from `leads_email_keys_unfilled`
+/// (empty once every lead has them).
+pub fn unfilled_query(after: i64, batch: i64) -> Filtered {
+    let mut query =
+        Filtered::new("SELECT id, email FROM leads WHERE email_local_key IS NULL AND id > ");
+    query.bind(after).push(" ORDER BY id LIMIT ").bind(batch);
+    query
+}
+
 /// Fills the e-mail keys of up to `batch` leads written before they existed
 /// (id above `after`), and answers the last id it filled and how many, or
 /// None when none is left.
@@ -386,13 +395,10 @@ pub async fn fill_email_keys(
     after: i64,
     batch: i64,
 ) -> Result<Option<(i64, u64)>, sqlx::Error> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, email FROM leads WHERE id > $1 AND email_local_key IS NULL ORDER BY id LIMIT $2",
-    )
-    .bind(after)
-    .bind(batch)
-    .fetch_all(db)
-    .await?;
+    let rows: Vec<(i64, String)> = unfilled_query(after, batch)
+        .query_as()
+        .fetch_all(db)
+        .await?;
     let Some(&(last, _)) = rows.last() else {
         return Ok(None);
     };

@@ -339,6 +339,18 @@ async fn a_plan_without_an_index_is_caught() {
 }
 
 #[tokio::test]
+async fn the_start_up_fill_of_email_keys_reads_only_unfilled_leads() {
+    let app = spawn_app().await;
+    let plan = plan(&app, &leadline::leads::data::unfilled_query(0, 1000)).await;
+    assert!(
+        plan.iter()
+            .any(|line| line.contains("leads_email_keys_unfilled")),
+        "{plan:#?}"
+    );
+    assert!(index_backed(&plan), "{plan:#?}");
+}
+
+#[tokio::test]
 async fn the_request_log_uses_an_index_for_each_filter_and_pages() {
     use leadline::keys::requests::data::{list_query, Filter};
     use leadline::keys::requests::domain::StatusClass;

@@ -97,7 +97,7 @@ async fn requests_are_logged_with_their_id_and_a_revoked_keys_refusal_with_its_c
     );
     assert_eq!(listed.query_names, ["q", "limit"]);
     assert_eq!(listed.user_agent, "zapier-sync/2.1");
-    assert_eq!(listed.key_id, Some(key.key.id));
+    assert_eq!(listed.key_id, key.key.id);
     assert!(listed.response_bytes.is_some_and(|n| n > 0));
     assert!(listed.latency_us >= 0);
 
@@ -502,7 +502,7 @@ async fn a_full_queue_drops_its_oldest_rows_and_counts_them() {
         log.push(NewLoggedRequest {
             request_id: leadline::error::request_id::RequestId::new(),
             organisation_id: org,
-            key_id: Some(1),
+            key_id: 1,
             key_prefix: "sk_AbCd1234_Ab".into(),
             occurred_at: n,
             method: axum::http::Method::GET,

@@ -17,7 +17,7 @@ const COLUMNS: &str =
 struct Row {
     id: i64,
     request_id: String,
-    key_id: Option<i64>,
+    key_id: i64,
     key_prefix: String,
     occurred_at: i64,
     method: String,

@@ -51,9 +51,9 @@ impl StatusClass {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoggedRequest {
     pub request_id: String,
-    /// The key's id, for a link to its usage; None once the key is deleted
-    /// (the prefix stays).
-    pub key_id: Option<i64>,
+    /// The key's id, for a link to its usage while it exists (rows outlive
+    /// a deleted key; the prefix names it then).
+    pub key_id: i64,
     pub key_prefix: String,
     pub at: DateTime<Utc>,
     pub method: String,
@@ -201,7 +201,7 @@ mod tests {
     fn request(method: &str, path: &str, names: &[&str]) -> LoggedRequest {
         LoggedRequest {
             request_id: "req_01JDZ0000000000000000000AA".into(),
-            key_id: Some(1),
+            key_id: 1,
             key_prefix: "sk_AbCd1234_Ab".into(),
             at: DateTime::from_timestamp(0, 0).unwrap(),
             method: method.into(),

@@ -242,9 +242,9 @@ fn RequestDetail(shown: ShownRequest) -> impl IntoView {
                     </dd></div>
                 })}
                 <div><dt>"Key"</dt><dd>
-                    {match (shown.key_name.clone(), r.key_id) {
-                        (Some(name), Some(id)) => view! { <a href=format!("/developer/keys/{id}")>{name}</a> " " }.into_any(),
-                        _ => view! { <span class="muted">"(deleted) "</span> }.into_any(),
+                    {match shown.key_name.clone() {
+                        Some(name) => view! { <a href=format!("/developer/keys/{}", r.key_id)>{name}</a> " " }.into_any(),
+                        None => view! { <span class="muted">"(deleted) "</span> }.into_any(),
                     }}
                     <code>{r.key_prefix.clone()}</code>
                 </dd></div>

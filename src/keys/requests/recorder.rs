@@ -23,7 +23,7 @@ const PER_INSERT: usize = 200;
 pub struct NewLoggedRequest {
     pub request_id: crate::error::request_id::RequestId,
     pub organisation_id: i64,
-    pub key_id: Option<i64>,
+    pub key_id: i64,
     pub key_prefix: String,
     pub occurred_at: i64,
     pub method: axum::http::Method,

@@ -152,15 +152,11 @@ async fn shown(
     let Some(request) = data::find(&state.db, organisation_id, request_id).await? else {
         return Ok(None);
     };
-    let key_name = match request.key_id {
-        Some(id) => {
-            let mut conn = state.db.acquire().await?;
-            crate::keys::data::find(&mut conn, organisation_id, id)
-                .await?
-                .map(|k| k.name)
-        }
-        None => None,
-    };
+    let mut conn = state.db.acquire().await?;
+    let key_name = crate::keys::data::find(&mut conn, organisation_id, request.key_id)
+        .await?
+        .map(|k| k.name);
+    drop(conn);
     let doc = request.error_code.as_deref().and_then(catalogue::entry);
     Ok(Some(ShownRequest {
         curl: request.as_curl(origin.trim_end_matches('/')),
