@@ -3,7 +3,6 @@
 //! rows at a time (keyset pagination, newest first), so a log of any size
 //! never sits in memory.
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -13,7 +12,7 @@ use super::{data, AuditAction, AuditEntry};
 use crate::auth::session::{guard_request, Need};
 use crate::error::AppError;
 use crate::platform::Platform;
-use crate::web::export::{csv_records, download as streamed, Format};
+use crate::web::export::{csv_records, download as streamed, paged, Format};
 
 /// Rows read per database query, and so per chunk of the body.
 pub const EXPORT_PAGE: i64 = 500;
@@ -56,49 +55,6 @@ fn encode(entries: &[AuditEntry], format: Format) -> String {
     }
 }
 
-/// Where the stream is: the id to continue below, or done.
-struct Cursor {
-    state: Platform,
-    organisation_id: i64,
-    prefix: String,
-    action: Option<AuditAction>,
-    before: Option<i64>,
-    format: Format,
-    done: bool,
-}
-
-async fn next_chunk(mut cursor: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cursor)> {
-    if cursor.done {
-        return None;
-    }
-    let page = data::list(
-        &cursor.state.db,
-        cursor.organisation_id,
-        &cursor.prefix,
-        cursor.action,
-        cursor.before,
-        EXPORT_PAGE,
-    )
-    .await;
-    match page {
-        Err(error) => {
-            // The download ends unfinished rather than looking complete.
-            tracing::error!(%error, "audit export failed");
-            cursor.done = true;
-            Some((Err(std::io::Error::other("audit export failed")), cursor))
-        }
-        Ok(entries) => {
-            cursor.done = (entries.len() as i64) < EXPORT_PAGE;
-            cursor.before = entries.last().map(|e| e.id);
-            if entries.is_empty() {
-                return None;
-            }
-            let chunk = Bytes::from(encode(&entries, cursor.format));
-            Some((Ok(chunk), cursor))
-        }
-    }
-}
-
 pub async fn download(
     State(state): State<Platform>,
     parts: Parts,
@@ -113,16 +69,21 @@ pub async fn download(
                 .ok_or_else(|| AppError::validation("action", "Unknown action."))?,
         ),
     };
-    let cursor = Cursor {
-        state: state.clone(),
-        organisation_id: granted.org.id,
-        prefix: query.prefix.trim().to_owned(),
-        action,
-        before: None,
-        format,
-        done: false,
-    };
-    let rows = futures_util::stream::unfold(cursor, next_chunk);
+    let (db, organisation_id, prefix) = (
+        state.db.clone(),
+        granted.org.id,
+        query.prefix.trim().to_owned(),
+    );
+    let rows = paged(
+        EXPORT_PAGE,
+        "audit export",
+        move |before| {
+            let (db, prefix) = (db.clone(), prefix.clone());
+            async move { data::list(&db, organisation_id, &prefix, action, before, EXPORT_PAGE).await }
+        },
+        move |entries: &[AuditEntry]| encode(entries, format),
+        |entry: &AuditEntry| Some(entry.id),
+    );
     let name = format!(
         "leadline-audit-{}-{}",
         granted.org.slug,

@@ -70,6 +70,51 @@ where
         .unwrap_or_default()
 }
 
+/// A download's body read a page at a time: `read(after)` gives up to
+/// `size` rows after the cursor `after` (none: from the start), `encode`
+/// makes each page's chunk, and the next page starts after `next(last
+/// row)`. So a log of any size never sits in memory. A failed read ends the
+/// body unfinished (logged as `what`) rather than looking complete.
+pub fn paged<C, T, Read, Fut, Encode, Next>(
+    size: i64,
+    what: &'static str,
+    read: Read,
+    encode: Encode,
+    next: Next,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static
+where
+    C: Send + 'static,
+    T: Send + 'static,
+    Read: Fn(Option<C>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Vec<T>, sqlx::Error>> + Send + 'static,
+    Encode: Fn(&[T]) -> String + Send + Sync + 'static,
+    Next: Fn(&T) -> Option<C> + Send + Sync + 'static,
+{
+    let page = std::sync::Arc::new((read, encode, next));
+    futures_util::stream::unfold((None::<C>, false), move |(after, done)| {
+        let page = std::sync::Arc::clone(&page);
+        async move {
+            if done {
+                return None;
+            }
+            let (read, encode, next) = &*page;
+            match read(after).await {
+                Err(error) => {
+                    tracing::error!(%error, "{what} failed");
+                    let failed = std::io::Error::other(format!("{what} failed"));
+                    Some((Err(failed), (None, true)))
+                }
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let done = (rows.len() as i64) < size;
+                    let after = rows.last().and_then(next);
+                    Some((Ok(Bytes::from(encode(&rows))), (after, done)))
+                }
+            }
+        }
+    })
+}
+
 /// The download: for CSV its header line first, then `rows` as they come,
 /// named `{name}-{date}.csv` (or `.jsonl`), never cached.
 pub fn download<S>(format: Format, csv_header: &'static str, rows: S, name: &str) -> Response

@@ -184,6 +184,13 @@ pub struct ShownRequest {
     pub curl: String,
 }
 
+/// A page's cursor as the address carries it (`{occurred_at}.{id}`, from
+/// [`LoggedRequest::cursor`]).
+pub fn parse_cursor(raw: &str) -> Option<(i64, i64)> {
+    let (at, id) = raw.split_once('.')?;
+    Some((at.parse().ok()?, id.parse().ok()?))
+}
+
 /// Whether text looks like a request id (`req_` and a ULID), in any case:
 /// people paste what an error showed them.
 pub fn is_request_id(text: &str) -> bool {

@@ -2,18 +2,17 @@
 //! with the page's filters, as a download, streamed a page of rows at a
 //! time (keyset pagination, newest first), like the audit export.
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::data::{self, Filter};
-use super::domain::{LoggedRequest, RequestQuery};
+use super::domain::{parse_cursor, LoggedRequest, RequestQuery};
 use crate::auth::session::{guard_request, Need};
 use crate::error::AppError;
 use crate::platform::Platform;
-use crate::web::export::{csv_records, download as streamed, Format};
+use crate::web::export::{csv_records, download as streamed, paged, Format};
 
 /// Rows read per database query, and so per chunk of the body.
 const EXPORT_PAGE: i64 = 500;
@@ -66,49 +65,6 @@ fn encode(requests: &[LoggedRequest], format: Format) -> String {
     }
 }
 
-struct Cursor {
-    state: Platform,
-    organisation_id: i64,
-    filter: Filter,
-    format: Format,
-    done: bool,
-}
-
-async fn next_chunk(mut cursor: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cursor)> {
-    if cursor.done {
-        return None;
-    }
-    let page = data::list(
-        &cursor.state.db,
-        cursor.organisation_id,
-        &cursor.filter,
-        EXPORT_PAGE,
-    )
-    .await;
-    match page {
-        Err(error) => {
-            // The download ends unfinished rather than looking complete.
-            tracing::error!(%error, "request log export failed");
-            cursor.done = true;
-            Some((
-                Err(std::io::Error::other("request log export failed")),
-                cursor,
-            ))
-        }
-        Ok(rows) => {
-            cursor.done = (rows.len() as i64) < EXPORT_PAGE;
-            cursor.filter.before = rows.last().and_then(|r| {
-                let (at, id) = r.cursor.split_once('.')?;
-                Some((at.parse().ok()?, id.parse().ok()?))
-            });
-            if rows.is_empty() {
-                return None;
-            }
-            Some((Ok(Bytes::from(encode(&rows, cursor.format))), cursor))
-        }
-    }
-}
-
 pub async fn download(
     State(state): State<Platform>,
     parts: Parts,
@@ -116,16 +72,22 @@ pub async fn download(
 ) -> Result<Response, AppError> {
     let granted = guard_request(&state, &parts, Need::Developer).await?;
     let format = Format::parse(query.format.as_str())?;
-    let mut filter = super::service::filter(&query.filters)?;
-    filter.before = None;
-    let cursor = Cursor {
-        state: state.clone(),
-        organisation_id: granted.org.id,
-        filter,
-        format,
-        done: false,
-    };
-    let rows = futures_util::stream::unfold(cursor, next_chunk);
+    let filter = super::service::filter(&query.filters)?;
+    let (db, organisation_id) = (state.db.clone(), granted.org.id);
+    let rows = paged(
+        EXPORT_PAGE,
+        "request log export",
+        move |before| {
+            let db = db.clone();
+            let filter = Filter {
+                before,
+                ..filter.clone()
+            };
+            async move { data::list(&db, organisation_id, &filter, EXPORT_PAGE).await }
+        },
+        move |requests: &[LoggedRequest]| encode(requests, format),
+        |request: &LoggedRequest| parse_cursor(&request.cursor),
+    );
     let name = format!(
         "leadline-requests-{}-{}",
         granted.org.slug,

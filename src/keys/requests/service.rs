@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::data::{self, Filter};
 use super::domain::{
-    is_request_id, RequestQuery, RequestsPage, ShownRequest, StatusClass, REQUESTS_PAGE_SIZE,
+    is_request_id, parse_cursor, RequestQuery, RequestsPage, ShownRequest, StatusClass,
+    REQUESTS_PAGE_SIZE,
 };
 use crate::error::catalogue;
 use crate::error::{AppError, FieldError};
@@ -83,10 +84,7 @@ pub fn filter(query: &RequestQuery) -> Result<Filter, AppError> {
     }
     match query.before.trim() {
         "" => {}
-        raw => match raw
-            .split_once('.')
-            .and_then(|(at, id)| Some((at.parse().ok()?, id.parse().ok()?)))
-        {
+        raw => match parse_cursor(raw) {
             Some(cursor) => filter.before = Some(cursor),
             None => errors.push(FieldError::new(
                 "before",
