@@ -335,11 +335,11 @@ async fn request_log_rate(bench: &Bench) -> f64 {
         occurred_at: BASE + n as i64,
         method: axum::http::Method::GET,
         route: "/api/v1/leads/{id}".into(),
-        uri: format!("/api/v1/leads/{n}?fields=name").parse().unwrap(),
+        target: format!("/api/v1/leads/{n}?fields=name"),
         status: if n.is_multiple_of(50) { 404 } else { 200 },
         error_code: n.is_multiple_of(50).then_some("not_found"),
         client_ip: std::net::Ipv4Addr::new(203, 0, 113, 7).into(),
-        user_agent: Some(axum::http::HeaderValue::from_static("zapier-sync/2.1")),
+        user_agent: "zapier-sync/2.1".into(),
         latency_us: 180,
         response_bytes: Some(420),
     };

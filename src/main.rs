@@ -4,6 +4,9 @@ use leadline::app::startup;
 use leadline::error::AppError;
 use leadline::platform::{config::Config, Clock};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()

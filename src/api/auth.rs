@@ -24,18 +24,10 @@ use crate::keys::verify::{verify, verify_cached, Credential};
 use crate::keys::KeyState;
 use crate::platform::throttle::client_key;
 
-/// The path a refusal remembers, as the client sent it (before the API's
-/// router took off its `/api/v1`): no query string (it could carry
-/// anything), at most 200 characters.
+/// The path a refusal remembers, as the client sent it: no query string (it
+/// could carry anything), at most 200 characters.
 fn refusal_path(uri: &Uri) -> String {
     uri.path().chars().take(200).collect()
-}
-
-fn original_uri(parts: &Parts) -> Uri {
-    parts
-        .extensions
-        .get::<axum::extract::OriginalUri>()
-        .map_or_else(|| parts.uri.clone(), |original| original.0.clone())
 }
 
 /// What the per-key rate limit said about a request, sent back as the
@@ -59,16 +51,6 @@ impl IntoResponseParts for Meter {
         headers.insert("ratelimit-remaining", HeaderValue::from(self.remaining));
         headers.insert("ratelimit-reset", HeaderValue::from(self.reset_secs));
         Ok(res)
-    }
-}
-
-/// An error answered after the key was verified (a body extractor's
-/// rejection, say): counted, and with the RateLimit headers, when the
-/// request has a caller.
-pub fn metered_error(caller: Option<&Caller>, error: AppError) -> Response {
-    match caller {
-        Some(caller) => caller.answer::<()>(Err(error)).into_response(),
-        None => error.into_response(),
     }
 }
 
@@ -97,7 +79,6 @@ impl<T: IntoResponse> IntoResponse for Metered<T> {
 
 /// The key a request was authenticated with: its credential as loaded (or
 /// cached), shared rather than copied, and what the rate limit said.
-#[derive(Clone)]
 pub struct Caller {
     credential: Arc<Credential>,
     meter: Meter,
@@ -316,7 +297,7 @@ async fn count_refusal(state: &KeyState, parts: &Parts, token: &str, error: &App
             occurred_at: at,
             code: error.code(),
             method: parts.method.to_string(),
-            path: refusal_path(&original_uri(parts)),
+            path: refusal_path(&parts.uri),
             client_ip: client.to_string(),
         });
     }
@@ -372,13 +353,10 @@ impl FromRequestParts<KeyState> for Caller {
             expires_soon,
             usage: state.usage.clone(),
             method: parts.method.clone(),
-            uri: original_uri(parts),
+            uri: parts.uri.clone(),
             client,
             at: now,
         };
-        // For the extractors that run after this one (the body's), whose
-        // rejections are counted and carry the headers too.
-        parts.extensions.insert(caller.clone());
         Ok(caller)
     }
 }

@@ -8,7 +8,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{metered_error, Caller, Metered};
+use super::auth::{Caller, Metered};
 use crate::error::{AppError, FieldError};
 use crate::keys::domain::Permission;
 use crate::keys::KeyState;
@@ -17,8 +17,9 @@ use crate::leads::domain::{Lead, LeadDraft, LeadPatch, LeadStatus, SearchText};
 use crate::leads::service::{self, Actor};
 use crate::platform::db::next_cursor;
 
-/// JSON body extractor whose rejections are problem details, with the
-/// caller's RateLimit headers.
+/// JSON body extractor whose rejections are problem details. A handler
+/// that has a [`Caller`] takes it as `Result<Body<T>, AppError>` and answers
+/// the rejection through the caller, so that it is metered like any error.
 pub struct Body<T>(pub T);
 
 impl<T, S> FromRequest<S> for Body<T>
@@ -26,13 +27,10 @@ where
     Json<T>: FromRequest<S, Rejection = JsonRejection>,
     S: Send + Sync,
 {
-    type Rejection = Response;
+    type Rejection = AppError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let caller = req.extensions().get::<Caller>().cloned();
-        Self::parse(req, state)
-            .await
-            .map_err(|error| metered_error(caller.as_ref(), error))
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        Self::parse(req, state).await
     }
 }
 
@@ -352,11 +350,12 @@ pub async fn deleted(
 pub async fn create(
     State(state): State<KeyState>,
     caller: Caller,
-    body: Body<LeadDraft>,
+    body: Result<Body<LeadDraft>, AppError>,
 ) -> Metered<Response> {
     let created = async {
+        let Body(draft) = body?;
         caller.require(Permission::Create)?;
-        let lead = service::create(&state, caller.organisation_id, &body.0, actor(&caller)).await?;
+        let lead = service::create(&state, caller.organisation_id, &draft, actor(&caller)).await?;
         let location = format!("/api/v1/leads/{}", lead.id);
         Ok((
             StatusCode::CREATED,
@@ -412,12 +411,13 @@ pub async fn update(
     State(state): State<KeyState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Body<LeadPatch>,
+    body: Result<Body<LeadPatch>, AppError>,
 ) -> Metered<Json<Lead>> {
     let lead = async {
+        let Body(patch) = body?;
         caller.require(Permission::Update)?;
         let id = lead_id(&id)?;
-        service::update(&state, caller.organisation_id, id, body.0, actor(&caller)).await
+        service::update(&state, caller.organisation_id, id, patch, actor(&caller)).await
     };
     caller.answer(lead.await.map(Json))
 }

@@ -23,6 +23,10 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Where the API is mounted.
 pub const BASE_PATH: &str = "/api/v1";
 
+/// The catch-all route that answers 404 for any other path under
+/// [`BASE_PATH`]; logged and counted as no route.
+const UNMATCHED: &str = "/api/v1/{*rest}";
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Leadline public API", version = "1.0.0",
@@ -44,8 +48,8 @@ async fn openapi_json() -> Json<&'static serde_json::Value> {
 }
 
 /// The methods a route documents (plus HEAD, which axum answers for every
-/// GET), for the `Allow` header of its 405. axum adds none to routes of a
-/// nested router.
+/// GET), for the `Allow` header of its 405: the route's fallback answers
+/// it, as a problem like every other error.
 fn allowed(paths: &utoipa::openapi::path::Paths) -> String {
     let methods = openapi::documented_methods(paths);
     let mut allow: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
@@ -55,10 +59,22 @@ fn allowed(paths: &utoipa::openapi::path::Paths) -> String {
     allow.join(", ")
 }
 
-/// Adds the 405 fallback to a public route.
+/// A route's documented path under [`BASE_PATH`]. The routes are mounted
+/// there directly rather than nested: a nested router strips the prefix
+/// from every request, rebuilding its URI (allocations on the hot path).
+fn mounted(mut paths: utoipa::openapi::path::Paths) -> utoipa::openapi::path::Paths {
+    paths.paths = std::mem::take(&mut paths.paths)
+        .into_iter()
+        .map(|(path, item)| (format!("{BASE_PATH}{path}"), item))
+        .collect();
+    paths
+}
+
+/// Adds the 405 fallback to a public route, mounted under [`BASE_PATH`].
 fn with_allow(
     (schemas, paths, method_router): UtoipaMethodRouter<KeyState>,
 ) -> UtoipaMethodRouter<KeyState> {
+    let paths = mounted(paths);
     let allow = allowed(&paths);
     let method_router = method_router.fallback(move || {
         std::future::ready(AppError::MethodNotAllowed {
@@ -68,11 +84,13 @@ fn with_allow(
     (schemas, paths, method_router)
 }
 
-/// Adds the 405 fallback to a key-authenticated route: the key is checked
-/// (and metered) first, as for the methods the route has.
+/// Adds the 405 fallback to a key-authenticated route, mounted under
+/// [`BASE_PATH`]: the key is checked (and metered) first, as for the
+/// methods the route has.
 fn with_allow_for_keys(
     (schemas, paths, method_router): UtoipaMethodRouter<KeyState>,
 ) -> UtoipaMethodRouter<KeyState> {
+    let paths = mounted(paths);
     let allow = allowed(&paths);
     let method_router = method_router.fallback(move |caller: auth::Caller| {
         let refusal = AppError::MethodNotAllowed {
@@ -105,9 +123,9 @@ fn public_routes() -> OpenApiRouter<KeyState> {
 /// The document as utoipa generates it, before [`openapi::document`]
 /// completes it.
 pub fn generated_document() -> utoipa::openapi::OpenApi {
-    let api = lead_routes().merge(public_routes());
     let (_, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest(BASE_PATH, api)
+        .merge(lead_routes())
+        .merge(public_routes())
         .split_for_parts();
     doc
 }
@@ -117,10 +135,11 @@ async fn not_found() -> AppError {
 }
 
 pub fn router() -> Router<KeyState> {
-    let api = lead_routes().merge(public_routes());
-    let (api, _) = OpenApiRouter::new()
-        .nest(BASE_PATH, api.fallback(not_found))
-        .split_for_parts();
+    let (api, _) = lead_routes().merge(public_routes()).split_for_parts();
+    // Any other path under the API's is the API's 404, not the app's page.
+    let api = api
+        .route(BASE_PATH, axum::routing::any(not_found))
+        .route(UNMATCHED, axum::routing::any(not_found));
     // An unauthenticated read for the load script to compare against. Only
     // in a build with the `bench-routes` feature, which no release enables,
     // and even then only with LEADLINE_BENCH_ROUTES=true.
@@ -161,16 +180,16 @@ async fn with_request_id(
     );
     let note = RequestNote::default();
     request.extensions_mut().insert(note.clone());
-    // Cheap clones (shared buffers): text is made of them only for a request
-    // that is logged.
     let method = request.method().clone();
-    let uri = request.uri().clone();
     // The route's template: this layer runs after routing (axum applies a
     // router's layers to each route); none when no route matched.
     let route = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
+        .filter(|path| ![UNMATCHED, BASE_PATH].contains(&path.as_str()))
         .cloned();
+    // Copied only if the request is logged, after the response.
+    let target = request.uri().clone();
     let user_agent = request
         .headers()
         .get(axum::http::header::USER_AGENT)
@@ -187,6 +206,7 @@ async fn with_request_id(
         count_request(route, status, started.elapsed());
     }
     if let Some(who) = note.take() {
+        use crate::keys::requests::recorder;
         use axum::body::HttpBody;
         let error_code = response
             .extensions()
@@ -197,23 +217,33 @@ async fn with_request_id(
             .size_hint()
             .exact()
             .and_then(|n| i64::try_from(n).ok());
-        who.log
-            .push(crate::keys::requests::recorder::NewLoggedRequest {
-                request_id: id,
-                organisation_id: who.organisation_id,
-                key_id: who.key_id,
-                key_prefix: who.key_prefix,
-                occurred_at: who.at,
-                method,
-                route: route.to_owned(),
-                uri,
-                status,
-                error_code,
-                client_ip: who.client_ip,
-                user_agent,
-                latency_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
-                response_bytes,
-            });
+        who.log.push(recorder::NewLoggedRequest {
+            request_id: id,
+            organisation_id: who.organisation_id,
+            key_id: who.key_id,
+            key_prefix: who.key_prefix,
+            occurred_at: who.at,
+            method,
+            route: route.to_owned(),
+            target: capped(
+                target
+                    .path_and_query()
+                    .map_or(target.path(), |pq| pq.as_str()),
+                recorder::TARGET_KEPT,
+            ),
+            status,
+            error_code,
+            client_ip: who.client_ip,
+            user_agent: capped(
+                user_agent
+                    .as_ref()
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default(),
+                recorder::USER_AGENT_KEPT,
+            ),
+            latency_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+            response_bytes,
+        });
     }
     response
 }
@@ -244,11 +274,29 @@ fn count_request(route: &str, status: u16, took: std::time::Duration) {
 
 /// A header's text, at most `max` characters (empty if absent or not text).
 fn header_text(headers: &axum::http::HeaderMap, name: &str, max: usize) -> String {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .chars()
-        .take(max)
-        .collect()
+    capped(
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+        max,
+    )
+}
+
+/// `text`, at most `max` characters.
+fn capped(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => text[..end].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_is_capped_at_characters_not_bytes() {
+        assert_eq!(super::capped("héllo", 2), "hé");
+        assert_eq!(super::capped("hé", 5), "hé");
+        assert_eq!(super::capped("", 0), "");
+    }
 }

@@ -404,13 +404,11 @@ pub async fn fill_email_keys(
     };
     // One statement per batch: a CTE of the new keys, joined by id.
     let mut sql = String::from("WITH filled (id, local_key, domain_key) AS (VALUES ");
-    for i in 0..rows.len() {
-        let n = i * 3;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!("(${}, ${}, ${})", n + 1, n + 2, n + 3));
-    }
+    sql.push_str(&crate::platform::db::row_placeholders(
+        crate::platform::db::Backend::of_pool(db),
+        rows.len(),
+        3,
+    ));
     sql.push_str(
         ") UPDATE leads SET email_local_key = filled.local_key, email_domain_key = filled.domain_key
          FROM filled WHERE leads.id = filled.id",

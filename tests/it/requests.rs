@@ -507,11 +507,11 @@ async fn a_full_queue_drops_its_oldest_rows_and_counts_them() {
             occurred_at: n,
             method: axum::http::Method::GET,
             route: "/api/v1/leads".into(),
-            uri: "/api/v1/leads".parse().unwrap(),
+            target: "/api/v1/leads".into(),
             status: 200,
             error_code: None,
             client_ip: std::net::Ipv4Addr::LOCALHOST.into(),
-            user_agent: None,
+            user_agent: String::new(),
             latency_us: 10,
             response_bytes: Some(2),
         });

@@ -6,7 +6,7 @@ use super::domain::{LoggedRequest, StatusClass};
 use super::recorder::NewLoggedRequest;
 use crate::keys::usage::domain::Outcome;
 use crate::platform::clock::from_millis;
-use crate::platform::db::{Conn, Filtered};
+use crate::platform::db::{row_placeholders, Backend, Conn, Filtered};
 use crate::platform::Db;
 
 const COLUMNS: &str =
@@ -68,16 +68,11 @@ pub async fn insert(conn: &mut Conn, rows: &[NewLoggedRequest]) -> Result<(), sq
                                   status, status_class, outcome, error_code, client_ip, user_agent, latency_us,
                                   response_bytes, query_names) VALUES ",
     );
-    for i in 0..rows.len() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        let first = i * VALUES_PER_ROW + 1;
-        let placeholders: Vec<String> = (first..first + VALUES_PER_ROW)
-            .map(|n| format!("${n}"))
-            .collect();
-        sql.push_str(&format!("({})", placeholders.join(", ")));
-    }
+    sql.push_str(&row_placeholders(
+        Backend::of_connection(conn),
+        rows.len(),
+        VALUES_PER_ROW,
+    ));
     let mut query = sqlx::query(&sql);
     for r in rows {
         query = query
@@ -94,7 +89,7 @@ pub async fn insert(conn: &mut Conn, rows: &[NewLoggedRequest]) -> Result<(), sq
             .bind(Outcome::of_status(r.status).map(Outcome::key))
             .bind(r.error_code)
             .bind(r.client_ip.to_string())
-            .bind(r.user_agent())
+            .bind(r.user_agent.as_str())
             .bind(r.latency_us)
             .bind(r.response_bytes)
             .bind(r.query_names());

@@ -16,9 +16,12 @@ use crate::platform::Db;
 /// Rows written per statement.
 const PER_INSERT: usize = 200;
 
-/// A request as the API layer hands it over (`api::with_request_id`): the
-/// request's own parts, shared rather than copied, made into text only
-/// when the row is written (a dropped row costs no formatting).
+/// A request as the API layer hands it over (`api::with_request_id`). Its
+/// text is copied out of the request, never shared with it: a shared slice
+/// would keep the connection's whole read buffer alive while the row
+/// waits, and a queue of them grew the server's memory by tens of
+/// megabytes under load (docs/benchmarks.md). Copying is also what bounds
+/// a row's size.
 #[derive(Debug, Clone)]
 pub struct NewLoggedRequest {
     pub request_id: crate::error::request_id::RequestId,
@@ -29,37 +32,37 @@ pub struct NewLoggedRequest {
     pub method: axum::http::Method,
     /// The route template; empty when no route matched.
     pub route: String,
-    pub uri: axum::http::Uri,
+    /// The path and query as sent, at most [`TARGET_KEPT`] characters; only
+    /// the path and the query's parameter names are written.
+    pub target: String,
     pub status: u16,
     pub error_code: Option<&'static str>,
     pub client_ip: std::net::IpAddr,
-    pub user_agent: Option<axum::http::HeaderValue>,
+    /// At most [`USER_AGENT_KEPT`] characters.
+    pub user_agent: String,
     pub latency_us: i64,
     pub response_bytes: Option<i64>,
 }
 
+/// What a queued row keeps of the request's target and user agent.
+pub const TARGET_KEPT: usize = 1000;
+pub const USER_AGENT_KEPT: usize = 200;
+
 impl NewLoggedRequest {
     /// The path as sent, without its query, at most 200 characters.
     pub fn path(&self) -> String {
-        self.uri.path().chars().take(200).collect()
-    }
-
-    /// The user agent's text, at most 200 characters.
-    pub fn user_agent(&self) -> String {
-        self.user_agent
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .chars()
-            .take(200)
-            .collect()
+        let path = self
+            .target
+            .split_once('?')
+            .map_or(self.target.as_str(), |(p, _)| p);
+        path.chars().take(200).collect()
     }
 
     /// The query's parameter names, comma-separated, each once: never the
     /// values, which may hold personal data (a search for someone's
     /// address).
     pub fn query_names(&self) -> String {
-        query_names(self.uri.query())
+        query_names(self.target.split_once('?').map(|(_, q)| q))
     }
 }
 
@@ -80,7 +83,37 @@ fn query_names(query: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::query_names;
+    use super::{query_names, NewLoggedRequest};
+
+    #[test]
+    fn a_target_is_written_as_its_path_and_its_parameter_names() {
+        let row = NewLoggedRequest {
+            request_id: crate::error::request_id::RequestId::new(),
+            organisation_id: 1,
+            key_id: 1,
+            key_prefix: "sk_AbCd1234_Ab".into(),
+            occurred_at: 0,
+            method: axum::http::Method::GET,
+            route: "/api/v1/leads".into(),
+            target: "/api/v1/leads?q=ada%40example.com&limit=5".into(),
+            status: 200,
+            error_code: None,
+            client_ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            user_agent: String::new(),
+            latency_us: 1,
+            response_bytes: None,
+        };
+        assert_eq!(row.path(), "/api/v1/leads");
+        assert_eq!(row.query_names(), "q,limit");
+        let bare = NewLoggedRequest {
+            target: "/api/v1/leads/7".into(),
+            ..row
+        };
+        assert_eq!(
+            (bare.path().as_str(), bare.query_names().as_str()),
+            ("/api/v1/leads/7", "")
+        );
+    }
 
     #[test]
     fn only_query_parameter_names_are_kept() {
