@@ -298,6 +298,17 @@ impl Filtered {
         }
     }
 
+    /// The statement with its values bound, to execute.
+    pub fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments<'_>> {
+        self.values
+            .iter()
+            .fold(sqlx::query(&self.sql), |query, value| match value {
+                Value::Int(v) => query.bind(*v),
+                Value::Text(v) => query.bind(v.as_str()),
+            })
+            .persistent(!self.plan_each_time)
+    }
+
     /// The query with its values bound, to fetch rows of `O`.
     pub fn query_as<'q, O>(
         &'q self,

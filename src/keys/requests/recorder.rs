@@ -13,8 +13,21 @@ use std::sync::{Arc, Mutex};
 use super::data;
 use crate::platform::Db;
 
-/// Rows written per statement.
-const PER_INSERT: usize = 200;
+/// Rows written per statement: full statements of the largest size, then
+/// the rest in the smaller sizes, so that each connection prepares a
+/// handful of statements once instead of a new one for every flush's odd
+/// remainder.
+const INSERT_SIZES: [usize; 9] = [200, 128, 64, 32, 16, 8, 4, 2, 1];
+
+/// `rows` cut into statements of the sizes above.
+fn statements<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let size = *INSERT_SIZES.iter().find(|&&size| size <= rows.len())?;
+        let (statement, rest) = rows.split_at(size);
+        rows = rest;
+        Some(statement)
+    })
+}
 
 /// A request as the API layer hands it over (`api::with_request_id`). Its
 /// text is copied out of the request, never shared with it: a shared slice
@@ -116,6 +129,17 @@ mod tests {
     }
 
     #[test]
+    fn a_flush_is_written_in_statements_of_a_few_sizes() {
+        let sizes =
+            |n: usize| -> Vec<usize> { super::statements(&vec![(); n]).map(<[()]>::len).collect() };
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(200), [200]);
+        assert_eq!(sizes(455), [200, 200, 32, 16, 4, 2, 1]);
+        assert_eq!(sizes(10_000).len(), 50);
+    }
+
+    #[test]
     fn only_query_parameter_names_are_kept() {
         assert_eq!(
             query_names(Some("q=ada%40example.com&limit=5&q=again&status=won")),
@@ -180,7 +204,7 @@ impl RequestLog {
         }
         let written = async {
             let mut tx = self.db.begin().await?;
-            for rows in batch.chunks(PER_INSERT) {
+            for rows in statements(&batch) {
                 data::insert(&mut tx, rows).await?;
             }
             tx.commit().await
