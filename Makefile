@@ -98,6 +98,9 @@ setup-test:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(MAKE) --no-print-directory apt PKGS="postgresql"
 	@command -v nginx >/dev/null || $(MAKE) --no-print-directory apt PKGS="nginx-light"
 	@test -d end2end/node_modules/@playwright/test -a -d end2end/node_modules/@axe-core/playwright || (cd end2end && npm ci --no-audit --no-fund)
+	@cmp -s scripts/test-tools/requirements.txt .tools/test/.requirements 2>/dev/null || \
+	  (python3 -m venv .tools/test && .tools/test/bin/pip install --quiet --disable-pip-version-check -r scripts/test-tools/requirements.txt \
+	   && cp scripts/test-tools/requirements.txt .tools/test/.requirements)
 
 # apt-get update once per checkout, then install.
 apt:

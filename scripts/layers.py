@@ -19,6 +19,7 @@ LAYERS = [
     "web",       # UI kit, form finishing and flash, headers, assets
     "auth",      # accounts, sessions, the access guard
     "audit",
+    "notify",    # key events, mail (SMTP or the log), settings, the outbox
     "keys",      # token format, rules, data, service, verification, cache, usage
     "leads",
     "orgs",
@@ -27,7 +28,7 @@ LAYERS = [
     "docs",
     "app",       # the composition root: shell, routes, start-up, CLI, seed
 ]
-FEATURES = {"auth", "audit", "keys", "leads", "orgs", "admin", "docs"}
+FEATURES = {"auth", "audit", "notify", "keys", "leads", "orgs", "admin", "docs"}
 # Files that are not a module of the library.
 OUTSIDE = {"lib.rs", "main.rs"}
 

@@ -3,7 +3,7 @@
 //!
 //! Layers, each importing only from those below it (ARCHITECTURE.md;
 //! `scripts/layers.py`, run by `make lint`, checks it):
-//! `error` → `platform` → `web` → the features (`auth` → `audit` → `keys`
+//! `error` → `platform` → `web` → the features (`auth` → `audit` → `notify` → `keys`
 //! → `leads` → `orgs` → `api` → `admin` → `docs`) → `app`.
 
 pub mod error;
@@ -18,6 +18,7 @@ pub mod auth;
 pub mod docs;
 pub mod keys;
 pub mod leads;
+pub mod notify;
 pub mod orgs;
 
 pub mod app;

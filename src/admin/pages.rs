@@ -57,10 +57,13 @@ fn Console() -> impl IntoView {
     let general = |e: Option<String>| e.map(|m| view! { <ErrorBanner message=m/> });
     let create_error = error_parts(create.value().get_untracked().map(|r| r.map(|_| ())));
     view! {
-        <div class="page-header"><div>
-            <h1>"Admin"</h1>
-            <p class="muted">"Organisations, feature flags, users and key re-activation."</p>
-        </div></div>
+        <div class="page-header">
+            <div>
+                <h1>"Admin"</h1>
+                <p class="muted">"Organisations, feature flags, users and key re-activation."</p>
+            </div>
+            <div class="header-actions"><a class="button" href="/admin/outbox">"Outbox"</a></div>
+        </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
                 let (user_q, prefix, reset_link, create_error) = (user_q.clone(), prefix.clone(), reset_link.clone(), create_error.clone());

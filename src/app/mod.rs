@@ -7,6 +7,8 @@ pub mod cli;
 #[cfg(feature = "ssr")]
 pub mod health;
 #[cfg(feature = "ssr")]
+pub mod scheduler;
+#[cfg(feature = "ssr")]
 pub mod seed;
 pub mod shell;
 #[cfg(feature = "ssr")]

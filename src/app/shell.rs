@@ -83,8 +83,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("developer/requests") view=crate::keys::requests::pages::RequestsPage/>
                     <Route path=path!("audit") view=crate::audit::pages::AuditPage/>
                     <Route path=path!("account") view=crate::auth::pages::AccountPage/>
+                    <Route path=path!("account/notifications") view=crate::notify::pages::NotificationsPage/>
                     <Route path=path!("members") view=crate::orgs::pages::MembersPage/>
                     <Route path=path!("admin") view=crate::admin::pages::AdminPage/>
+                    <Route path=path!("admin/outbox") view=crate::notify::pages::OutboxPage/>
                     <Route path=path!("docs") view=crate::docs::pages::DocsIndex/>
                     <Route path=path!("docs/errors") view=crate::docs::pages::ErrorsPage/>
                     <Route path=path!("docs/:endpoint") view=crate::docs::pages::EndpointPage/>

@@ -317,6 +317,8 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
         }
     });
 
+    let scheduler = super::scheduler::spawn(state.clone(), stop.subscribe());
+
     let router = app(state.clone());
     axum::serve(
         listener,
@@ -328,6 +330,7 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
     // write what was counted since.
     let _ = stop.send(true);
     let _ = flusher.await;
+    let _ = scheduler.await;
     // Usage recorded since the last tick is written before we exit.
     state.usage.flush().await?;
     state.keys.requests.flush().await?;

@@ -82,6 +82,11 @@ pub fn AccountPage() -> impl IntoView {
                     "A platform admin turned off two-factor sign-in for your account, as you or your organisation asked. Turn it on again below."
                 </div>
             })}
+            <section class="card">
+                <h2>"Notifications"</h2>
+                <p class="muted">"Mail about API keys: before one expires, when one leaks, is revoked or is still called."</p>
+                <a class="button" href="/account/notifications">"Choose your mail"</a>
+            </section>
             <TwoFactor/>
             <ChangePasswordForm/>
             <Sessions/>

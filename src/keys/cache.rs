@@ -111,6 +111,7 @@ mod tests {
                 allowed_ips: String::new(),
                 is_playground: false,
                 created_at: 0,
+                created_by: None,
                 created_by_email: None,
                 last_used_at: None,
                 request_count: 0,

@@ -33,6 +33,7 @@ pub struct KeyRow {
     #[sqlx(try_from = "crate::platform::db::SqlBool")]
     pub is_playground: bool,
     pub created_at: i64,
+    pub created_by: Option<i64>,
     pub created_by_email: Option<String>,
     pub last_used_at: Option<i64>,
     pub request_count: i64,
@@ -104,7 +105,7 @@ impl KeyRow {
 const COLUMNS: &str = "k.id, k.organisation_id, k.name, k.prefix, CAST(k.can_read AS INTEGER) AS can_read,
     CAST(k.can_create AS INTEGER) AS can_create, CAST(k.can_update AS INTEGER) AS can_update,
     CAST(k.can_delete AS INTEGER) AS can_delete, k.expires_at, k.revoked_at, k.revoked_reason, k.rolled_from, k.allowed_ips,
-    CAST(k.is_playground AS INTEGER) AS is_playground, k.created_at, u.email AS created_by_email, k.last_used_at, k.request_count";
+    CAST(k.is_playground AS INTEGER) AS is_playground, k.created_at, k.created_by, u.email AS created_by_email, k.last_used_at, k.request_count";
 
 pub struct InsertKey<'a> {
     pub organisation_id: i64,
@@ -550,4 +551,93 @@ pub async fn set_policy(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Working keys (not retiring, not playground keys) whose expiry falls in
+/// (`from`, `to`] and whose `key.expiring` notice for `ahead` ms before
+/// expiry has not been recorded: found through `api_keys_expiring`, and the
+/// notice through `key_events_once`.
+pub fn expiring_query(from: i64, to: i64, ahead: i64, limit: i64) -> Filtered {
+    let mut query = Filtered::new(&format!(
+        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+         WHERE k.is_playground = FALSE AND k.revoked_at IS NULL AND k.expires_at > "
+    ));
+    query.bind(from).push(" AND k.expires_at <= ").bind(to);
+    query.push(
+        " AND NOT EXISTS (SELECT 1 FROM key_events e WHERE e.key_id = k.id AND e.kind = 'key.expiring' AND e.due_at = k.expires_at - ",
+    );
+    query
+        .bind(ahead)
+        .push(") ORDER BY k.expires_at LIMIT ")
+        .bind(limit);
+    query
+}
+
+/// Keys nobody revoked that expired in (`from`, `to`], without their
+/// `key.expired` event.
+pub fn expired_query(from: i64, to: i64, limit: i64) -> Filtered {
+    let mut query = Filtered::new(&format!(
+        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+         WHERE k.is_playground = FALSE AND k.revoked_at IS NULL AND k.expires_at > "
+    ));
+    query.bind(from).push(" AND k.expires_at <= ").bind(to);
+    query.push(
+        " AND NOT EXISTS (SELECT 1 FROM key_events e WHERE e.key_id = k.id AND e.kind = 'key.expired' AND e.due_at = k.expires_at)
+          ORDER BY k.expires_at LIMIT ",
+    );
+    query.bind(limit);
+    query
+}
+
+/// Rolled keys whose grace period ended in (`from`, `to`], without their
+/// `key.retired` event (`api_keys_retiring`).
+pub fn retired_query(from: i64, to: i64, limit: i64) -> Filtered {
+    let mut query = Filtered::new(&format!(
+        "SELECT {COLUMNS} FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
+         WHERE k.revoked_reason = '{rolled}' AND k.revoked_at > ",
+        rolled = Revocation::ROLLED
+    ));
+    query.bind(from).push(" AND k.revoked_at <= ").bind(to);
+    query.push(
+        " AND NOT EXISTS (SELECT 1 FROM key_events e WHERE e.key_id = k.id AND e.kind = 'key.retired' AND e.due_at = k.revoked_at)
+          ORDER BY k.revoked_at LIMIT ",
+    );
+    query.bind(limit);
+    query
+}
+
+pub async fn keys_of(db: &Db, query: Filtered) -> Result<Vec<KeyRow>, sqlx::Error> {
+    query.query_as().fetch_all(db).await
+}
+
+/// A key refused as revoked or expired, with how many such requests.
+#[derive(Debug, FromRow)]
+pub struct StillCalled {
+    #[sqlx(flatten)]
+    pub key: KeyRow,
+    pub requests: i64,
+}
+
+/// Keys (not playground keys) refused as revoked or expired in the hours
+/// from `from` (ms), without a `key.still_called` event for the day that
+/// starts at `day` (`key_usage_by_hour`, then each key by its id).
+pub fn still_called_query(from: i64, day: i64, limit: i64) -> Filtered {
+    let mut query = Filtered::new(&format!(
+        "SELECT {COLUMNS}, CAST(SUM(c.requests) AS BIGINT) AS requests
+         FROM key_usage c JOIN api_keys k ON k.id = c.key_id LEFT JOIN users u ON u.id = k.created_by
+         WHERE c.outcome = '{inactive}' AND k.is_playground = FALSE AND c.hour >= ",
+        inactive = super::usage::domain::INACTIVE
+    ));
+    query.bind(from).push(
+        " AND NOT EXISTS (SELECT 1 FROM key_events e WHERE e.key_id = k.id AND e.kind = 'key.still_called' AND e.due_at = ",
+    );
+    query
+        .bind(day)
+        .push(") GROUP BY k.id, u.id ORDER BY k.id LIMIT ")
+        .bind(limit);
+    query
+}
+
+pub async fn still_called(db: &Db, query: Filtered) -> Result<Vec<StillCalled>, sqlx::Error> {
+    query.query_as().fetch_all(db).await
 }

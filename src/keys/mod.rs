@@ -1,6 +1,8 @@
 //! API keys: the Developer page, its server functions and the key domain.
 
 #[cfg(feature = "ssr")]
+pub mod alerts;
+#[cfg(feature = "ssr")]
 pub mod cache;
 #[cfg(feature = "ssr")]
 pub mod data;

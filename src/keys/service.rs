@@ -13,6 +13,8 @@ use crate::audit::AuditAction;
 use crate::auth::session::OrgScope;
 use crate::error::AppError;
 use crate::keys::KeyState;
+use crate::notify::domain::EventKind;
+use crate::notify::service::KeyEvent;
 use crate::platform::db::{begin_write, Conn};
 use crate::platform::Platform;
 
@@ -38,6 +40,31 @@ fn entry<'a>(
     }
 }
 
+/// Records a key event for the people to be told, in the caller's
+/// transaction (the notifications scheduler mails them).
+async fn tell(
+    conn: &mut Conn,
+    kind: EventKind,
+    key: &KeyRow,
+    now: i64,
+    replaced_by: Option<&str>,
+) -> Result<(), AppError> {
+    let event = KeyEvent {
+        kind,
+        organisation_id: key.organisation_id,
+        key_id: key.id,
+        key_prefix: &key.prefix,
+        key_name: &key.name,
+        created_by: key.created_by,
+        expires_at: key.expires_at,
+        due_at: None,
+        requests: None,
+        replaced_by,
+    };
+    crate::notify::service::record(conn, &event, now).await?;
+    Ok(())
+}
+
 /// Revokes `key` at once, with its audit entry in its organisation: how
 /// every revocation that is not a roll is written, inside the caller's
 /// `AccessChange`.
@@ -50,6 +77,14 @@ async fn revoke_now(
     details: String,
 ) -> Result<(), AppError> {
     data::set_revoked_at(&mut *conn, key.organisation_id, key.id, Some(now), reason).await?;
+    if !key.is_playground {
+        let kind = if reason == Some(Revocation::LEAKED) {
+            EventKind::Leaked
+        } else {
+            EventKind::Revoked
+        };
+        tell(&mut *conn, kind, key, now, None).await?;
+    }
     record(
         conn,
         NewEntry {
@@ -164,6 +199,10 @@ async fn insert_new(
         entry(org, at, AuditAction::KeyCreated, &row, details.to_string()),
     )
     .await?;
+    // A roll's new key is told of as the roll.
+    if !playground && rolled_from.is_none() {
+        tell(tx, EventKind::Created, &row, at, None).await?;
+    }
     Ok(CreatedKey {
         key: row.summary(now),
         plaintext: key.expose().to_owned(),
@@ -437,6 +476,16 @@ pub async fn roll(
         entry(org, at, AuditAction::KeyRolled, &old, details),
     )
     .await?;
+    if !old.is_playground {
+        tell(
+            &mut tx,
+            EventKind::Rolled,
+            &old,
+            at,
+            Some(&created.key.prefix),
+        )
+        .await?;
+    }
     // Cached credentials must not outlive this change, on any instance.
     tx.commit().await?;
     tracing::info!(org = org.id, old = %old.prefix, new = %created.key.prefix, "API key rolled");

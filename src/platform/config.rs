@@ -49,6 +49,18 @@ pub struct Config {
     /// served, e.g. `127.0.0.1:9100`. Unset (the default): not served. Keep
     /// it off the public address.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// LEADLINE_SMTP_URL: the SMTP server mail goes through, e.g.
+    /// `smtps://user:password@smtp.example.com:465` (TLS) or
+    /// `smtp://user:password@smtp.example.com:587?tls=required` (STARTTLS).
+    /// Unset (the default): mail is written to the server log and shown on
+    /// the Outbox admin page.
+    pub smtp_url: Option<String>,
+    /// LEADLINE_MAIL_FROM: the sender of notification mail (default
+    /// `Leadline <leadline@localhost>`).
+    pub mail_from: String,
+    /// LEADLINE_NOTIFY_INTERVAL_SECS: how often the scheduler looks for
+    /// key events and mail to send (default 30).
+    pub notify_interval: Duration,
     /// LEADLINE_DEMO=true: on the first start with an empty database, create
     /// the demo (a platform admin, an organisation, a developer, leads).
     /// Off by default, so that a deployment never gets a demo admin by
@@ -57,6 +69,7 @@ pub struct Config {
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/leadline.db";
+pub const DEFAULT_MAIL_FROM: &str = "Leadline <leadline@localhost>";
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -114,6 +127,14 @@ impl Config {
         let trusted_proxies = super::client::parse_trusted_proxies(
             &std::env::var("LEADLINE_TRUSTED_PROXIES").unwrap_or_default(),
         )?;
+        let smtp_url = std::env::var("LEADLINE_SMTP_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty());
+        let mail_from = std::env::var("LEADLINE_MAIL_FROM")
+            .ok()
+            .filter(|from| !from.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned());
+        super::mail::Mailer::new(smtp_url.as_deref(), &mail_from)?;
         let plain_http_loopback = listens_on_loopback()
             && trusted_proxies.is_empty()
             && !public_url
@@ -149,6 +170,9 @@ impl Config {
                 })?),
                 _ => None,
             },
+            smtp_url,
+            mail_from,
+            notify_interval: Duration::from_secs(env_or("LEADLINE_NOTIFY_INTERVAL_SECS", 30).max(1)),
             demo: env_or("LEADLINE_DEMO", false),
         })
     }
@@ -177,8 +201,21 @@ impl Config {
             request_log_days: 14,
             request_log_rows_per_sec: 2_000,
             metrics_addr: None,
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.to_owned(),
+            notify_interval: Duration::from_secs(30),
             demo: false,
         }
+    }
+
+    /// Where users reach the dashboard, for links in mail: the public URL,
+    /// else the address the server listens on.
+    pub fn site_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| {
+            let addr =
+                std::env::var("LEPTOS_SITE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+            format!("http://{addr}")
+        })
     }
 }
 

@@ -1,6 +1,6 @@
 //! The floor every feature stands on: the database, the clock, configuration,
 //! the client's address, secrets and token hashing, text rules, throttles and
-//! rate limits. It imports no feature, and nothing above `error`.
+//! rate limits, leases, outgoing mail. It imports no feature, and nothing above `error`.
 
 #[cfg(feature = "ssr")]
 pub mod changes;
@@ -11,6 +11,10 @@ pub mod clock;
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod lease;
+#[cfg(feature = "ssr")]
+pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod metrics;
 #[cfg(feature = "ssr")]

@@ -30,18 +30,27 @@ pub struct Shared {
     pub config: Config,
     pub limits: Limits,
     pub changes: Arc<Changes>,
+    /// Where notification mail goes (SMTP, or the log).
+    pub mail: super::mail::Mailer,
+    /// This process, as it holds leases: unique per start.
+    pub instance: String,
 }
 
 impl Platform {
     pub fn new(db: Db, clock: Clock, config: Config) -> Self {
         let limits = Limits::new(&config, &db);
         let changes = Arc::new(Changes::for_database(&config.database_url));
+        // Config::from_env has checked the settings and named what is wrong.
+        let mail = super::mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from)
+            .expect("mail settings checked with the configuration");
         Self(Arc::new(Shared {
             db,
             clock,
             config,
             limits,
             changes,
+            mail,
+            instance: ulid::Ulid::new().to_string(),
         }))
     }
 

@@ -478,3 +478,96 @@ impl TestApp {
         self.send(request.body(body).unwrap()).await
     }
 }
+
+/// A real SMTP server (aiosmtpd, installed by `make setup-test` in
+/// `.tools/test`) that keeps each mail it accepts in a maildir.
+pub struct MailServer {
+    pub url: String,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+/// A mail as the SMTP server received it, decoded by Python's mail parser.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ReceivedMail {
+    pub to: String,
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+const TEST_PYTHON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.tools/test/bin/python");
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl MailServer {
+    pub async fn start() -> Self {
+        assert!(
+            std::path::Path::new(TEST_PYTHON).exists(),
+            "the test tools are missing: run `make setup-test` (it installs aiosmtpd in .tools/test)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut child = std::process::Command::new(TEST_PYTHON)
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(dir.path().join("maildir"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Self {
+                    url: format!("smtp://127.0.0.1:{port}"),
+                    dir,
+                    child,
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("aiosmtpd did not start on port {port}");
+    }
+
+    /// Every mail received so far, oldest first.
+    pub fn received(&self) -> Vec<ReceivedMail> {
+        let maildir = self.dir.path().join("maildir");
+        if !maildir.exists() {
+            return Vec::new();
+        }
+        let out = std::process::Command::new(TEST_PYTHON)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/scripts/test-tools/maildir.py"
+            ))
+            .arg(&maildir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+impl Drop for MailServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

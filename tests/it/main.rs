@@ -14,6 +14,7 @@ mod invitations;
 mod keys;
 mod lifecycle;
 mod members;
+mod notify;
 mod outage;
 mod plans;
 mod requests;
