@@ -310,6 +310,7 @@ async fn measure(bench: &Bench, size: &Size) -> Timings {
             bench.server_fn(leadline::keys::ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             })
         })
         .await,

@@ -118,8 +118,39 @@ fn too_guessable(raw: &str) -> Option<String> {
     ))
 }
 
+/// Where an organisation switch may go on to: a Developer page address,
+/// and nothing that could leave the site (`//host`, `/\\host`).
+pub fn after_switch(next: &str) -> Option<String> {
+    let ours = (next == "/developer"
+        || next.starts_with("/developer?")
+        || next.starts_with("/developer/"))
+        && !next.contains(['\\', '\r', '\n']);
+    ours.then(|| next.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
+    use super::after_switch;
+
+    #[test]
+    fn a_switch_goes_on_only_to_a_developer_page() {
+        assert_eq!(
+            after_switch("/developer?dialog=roll&id=7").as_deref(),
+            Some("/developer?dialog=roll&id=7")
+        );
+        assert_eq!(after_switch("/developer").as_deref(), Some("/developer"));
+        for elsewhere in [
+            "",
+            "/leads",
+            "//evil.test/developer",
+            "https://evil.test",
+            "/developerx",
+            "/developer/\\evil",
+        ] {
+            assert_eq!(after_switch(elsewhere), None, "{elsewhere}");
+        }
+    }
+
     #[test]
     fn permissions_are_described_in_the_products_words() {
         let p = |admin, developer| MemberPermissions { admin, developer }.describe();

@@ -244,10 +244,23 @@ pub async fn turn_off_two_factor(code: String) -> Result<(), AppError> {
     .await
 }
 
-/// A form post (URL-encoded): the organisation switch is a plain form.
+/// A form post (URL-encoded): the organisation switch is a plain form. It
+/// goes on to the Leads page, or to `next` when that is a Developer page
+/// address (a link from a mail about a key in the other organisation);
+/// nothing else, so the switch cannot send anyone elsewhere.
 #[server]
-pub async fn switch_organisation(slug: String) -> Result<(), AppError> {
-    finish(Then::Go("/leads"), session::switch_organisation(&slug)).await
+pub async fn switch_organisation(
+    slug: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
+    finish_going(async {
+        session::switch_organisation(&slug).await?;
+        Ok((
+            (),
+            domain::after_switch(&next).map_or(Then::Go("/leads"), Then::To),
+        ))
+    })
+    .await
 }
 
 #[cfg(test)]

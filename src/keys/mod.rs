@@ -96,6 +96,8 @@ impl std::ops::Deref for KeyShared {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeysPage {
     pub keys: Vec<KeySummary>,
+    /// The key a dialog was opened for, when it is not on this page.
+    pub opened: Option<KeySummary>,
     pub page: i64,
     /// How many keys the list has, or, when it has more than that, how many
     /// were counted (`more`).
@@ -142,6 +144,7 @@ async fn developer_confirmed(
 pub async fn list_keys(
     page: i64,
     #[server(default)] unused_only: bool,
+    #[server(default)] open: Option<i64>,
 ) -> Result<KeysPage, AppError> {
     let (state, org) = developer().await?;
     // Clamped so that the offset cannot overflow, whatever the caller sends.
@@ -178,10 +181,18 @@ pub async fn list_keys(
             key
         })
         .collect();
+    // A dialog opened for a key on another page (a link from a mail).
+    let opened = match open.filter(|id| !rows.iter().any(|r| r.id == *id)) {
+        Some(id) => data::find(&mut *state.db.acquire().await?, org.id, id)
+            .await?
+            .map(|row| service::summary(&state, &row)),
+        None => None,
+    };
     let counted = ((page - 1) * KEYS_PAGE_SIZE).saturating_add(KEYS_COUNTED_AHEAD);
     let total = data::count(&state.db, org.id, filter, counted).await?;
     Ok(KeysPage {
         keys,
+        opened,
         page,
         total: total.unwrap_or(counted),
         more: total.is_none(),

@@ -41,6 +41,20 @@ pub fn DeveloperPage() -> impl IntoView {
             }
             .into_any();
         };
+        // A link from a mail about a key in another of the viewer's
+        // organisations: offer to switch, then come back to the same place.
+        if let Some(other) = opened_with("org")
+            .filter(|slug| *slug != org.slug)
+            .and_then(|slug| {
+                viewer
+                    .organisations
+                    .iter()
+                    .find(|o| o.slug == slug)
+                    .cloned()
+            })
+        {
+            return view! { <SwitchFirst to=other from=org.name.clone()/> }.into_any();
+        }
         match org.developer_access().explain(&org.name) {
             None => view! { <Keys org_admin=org.permissions.admin posted_key=posted_key.clone()/> }
                 .into_any(),
@@ -53,6 +67,26 @@ pub fn DeveloperPage() -> impl IntoView {
             }
         }
     })
+}
+
+/// The page was opened for another organisation than the active one.
+#[component]
+fn SwitchFirst(to: crate::auth::OrgChoice, from: String) -> impl IntoView {
+    let switch = ServerAction::<crate::auth::SwitchOrganisation>::new();
+    // The same address without `org`: where the switch goes on to.
+    let next = crate::web::ui::query_without("/developer", "org");
+    view! {
+        <div class="page-header"><div><h1>"Developer"</h1></div></div>
+        <section class="card">
+            <h2>{format!("This link is for {}", to.name)}</h2>
+            <p>{format!("You are looking at {from}. Switch to {} to see the key this link is about.", to.name)}</p>
+            <ActionForm action=switch attr:class="inline-form">
+                <input type="hidden" name="slug" value=to.slug.clone()/>
+                <input type="hidden" name="next" value=next/>
+                <button class="button primary" type="submit">{format!("Switch to {}", to.name)}</button>
+            </ActionForm>
+        </section>
+    }
 }
 
 /// Where the reader is in the list: its page and filter, kept in the address
@@ -123,7 +157,7 @@ fn Keys(org_admin: bool, posted_key: Option<CreatedKey>) -> impl IntoView {
     let dialog = opened_with("dialog");
     let key_id: Option<i64> = opened_with("id").and_then(|k| k.parse().ok());
     let (page, unused_only) = (place.page, place.unused_only);
-    let keys = Resource::new(|| (), move |_| list_keys(page, unused_only));
+    let keys = Resource::new(|| (), move |_| list_keys(page, unused_only, key_id));
     let cancel = ServerAction::<CancelRetirement>::new();
     let cancel_error = error_parts(cancel.value().get_untracked().map(|r| r.map(|_| ()))).0;
     view! {
@@ -147,7 +181,7 @@ fn Keys(org_admin: bool, posted_key: Option<CreatedKey>) -> impl IntoView {
                         Ok(p) => p,
                     };
                     let back = place.href(&[]);
-                    let opened = match (dialog.as_deref(), key_id.and_then(|id| p.keys.iter().find(|k| k.id == id).cloned())) {
+                    let opened = match (dialog.as_deref(), key_id.and_then(|id| p.keys.iter().find(|k| k.id == id).cloned().or_else(|| p.opened.clone().filter(|k| k.id == id)))) {
                         (Some("new-key"), _) => view! { <NewKeyForm suggested=p.suggested_expiry.clone() back=back/> }.into_any(),
                         (Some("policy"), _) if org_admin => view! { <PolicyDialog policy=p.policy back=back/> }.into_any(),
                         (Some("edit"), Some(key)) => view! { <EditKey key=key back=back/> }.into_any(),

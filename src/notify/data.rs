@@ -48,6 +48,7 @@ pub struct EventRow {
     pub id: i64,
     pub organisation_id: i64,
     pub organisation_name: String,
+    pub organisation_slug: String,
     pub kind: String,
     pub key_id: i64,
     pub key_prefix: String,
@@ -60,7 +61,7 @@ pub struct EventRow {
 /// Events not yet turned into mail, oldest first (`key_events_to_queue`).
 pub fn unqueued_query(limit: i64) -> Filtered {
     let mut query = Filtered::new(
-        "SELECT e.id, e.organisation_id, o.name AS organisation_name, e.kind, e.key_id, e.key_prefix,
+        "SELECT e.id, e.organisation_id, o.name AS organisation_name, o.slug AS organisation_slug, e.kind, e.key_id, e.key_prefix,
                 e.key_name, e.created_by, e.occurred_at, e.detail
          FROM key_events e
          JOIN organisations o ON o.id = e.organisation_id

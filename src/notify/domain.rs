@@ -201,6 +201,8 @@ pub fn recipients(kind: EventKind, created_by: Option<i64>, members: &[Member]) 
 pub struct EventFacts<'a> {
     pub kind: EventKind,
     pub organisation: &'a str,
+    /// For links: the dashboard switches to the key's organisation.
+    pub organisation_slug: &'a str,
     pub key_id: i64,
     pub key_prefix: &'a str,
     pub key_name: &'a str,
@@ -236,9 +238,13 @@ fn time_left(from: i64, until: i64) -> String {
 #[cfg(feature = "ssr")]
 pub fn compose(event: &EventFacts<'_>, base_url: &str) -> Mail {
     let key = format!("\"{}\" ({}…)", event.key_name, event.key_prefix);
-    let developer = format!("{base_url}/developer");
+    let org = event.organisation_slug;
+    let developer = format!("{base_url}/developer?org={org}");
     let usage = format!("{base_url}/developer/keys/{}", event.key_id);
-    let roll = format!("{base_url}/developer?dialog=roll&id={}", event.key_id);
+    let roll = format!(
+        "{base_url}/developer?org={org}&dialog=roll&id={}",
+        event.key_id
+    );
     let (subject, lines, action): (String, Vec<String>, (&str, String)) = match event.kind {
         EventKind::Expiring => {
             let left = event
@@ -355,6 +361,7 @@ mod tests {
         EventFacts {
             kind,
             organisation: "Acme",
+            organisation_slug: "acme",
             key_id: 7,
             key_prefix: "sk_AbCd1234_Ab",
             key_name: "Zapier <sync>",
@@ -450,10 +457,10 @@ mod tests {
         );
         assert!(mail
             .text
-            .contains("https://crm.example.com/developer?dialog=roll&id=7"));
-        assert!(mail
-            .html
-            .contains("href=\"https://crm.example.com/developer?dialog=roll&amp;id=7\""));
+            .contains("https://crm.example.com/developer?org=acme&dialog=roll&id=7"));
+        assert!(mail.html.contains(
+            "href=\"https://crm.example.com/developer?org=acme&amp;dialog=roll&amp;id=7\""
+        ));
         assert!(
             mail.html.contains("Zapier &lt;sync&gt;"),
             "escaped: {}",

@@ -114,6 +114,7 @@ fn facts<'a>(kind: EventKind, event: &'a EventRow) -> EventFacts<'a> {
     EventFacts {
         kind,
         organisation: &event.organisation_name,
+        organisation_slug: &event.organisation_slug,
         key_id: event.key_id,
         key_prefix: &event.key_prefix,
         key_name: &event.key_name,

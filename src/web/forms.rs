@@ -40,6 +40,8 @@ pub enum Then {
     Back,
     /// To another page.
     Go(&'static str),
+    /// To a page named at run time; the caller checks it is one of ours.
+    To(String),
 }
 
 /// The one way a server function that a form posts to finishes: run `work`
@@ -86,6 +88,7 @@ async fn finish_going_showing<T>(
             let mut to = match then {
                 Then::Back => post.back(&DIALOG_PARAMS),
                 Then::Go(path) => path.to_owned(),
+                Then::To(path) => path,
             };
             if let Some(shown) = show(&mut value) {
                 match post.keep(&shown).await {

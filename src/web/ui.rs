@@ -107,6 +107,14 @@ pub fn opened_with(name: &str) -> Option<String> {
     }
 }
 
+/// This page's address (at `path`) without the query parameter `drop`
+/// (server-drawn pages).
+pub fn query_without(path: &str, drop: &str) -> String {
+    let mut query = leptos_router::hooks::use_query_map().get_untracked();
+    query.remove(drop);
+    format!("{path}{}", query.to_query_string())
+}
+
 /// What the field `name` held in the failed form post whose error this page
 /// shows (server-rendered forms only: islands get their values as props).
 pub fn posted(name: &str) -> Option<String> {

@@ -202,6 +202,7 @@ async fn a_user_switches_between_their_organisations_only() {
         Some(&session),
         SwitchOrganisation {
             slug: globex.clone(),
+            next: String::new(),
         },
     )
     .await
@@ -217,6 +218,7 @@ async fn a_user_switches_between_their_organisations_only() {
             Some(&session),
             SwitchOrganisation {
                 slug: "initech".into(),
+                next: String::new(),
             },
         )
         .await;

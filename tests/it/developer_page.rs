@@ -33,6 +33,7 @@ async fn keys(app: &TestApp, session: &Session) -> Vec<KeySummary> {
         ListKeys {
             page: 1,
             unused_only: false,
+            open: None,
         },
     )
     .await

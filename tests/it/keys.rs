@@ -36,6 +36,7 @@ async fn a_created_key_has_the_documented_shape_and_is_listed_by_prefix() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -58,6 +59,7 @@ async fn the_plaintext_is_never_stored_nor_returned_again() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await;
@@ -110,6 +112,7 @@ async fn key_names_are_validated() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -231,6 +234,7 @@ async fn revoke_marks_the_key_revoked_and_a_platform_admin_can_reactivate_it() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -303,7 +307,8 @@ async fn delete_removes_the_key_but_keeps_its_audit_entries() {
             Some(&dev),
             ListKeys {
                 page: 1,
-                unused_only: false
+                unused_only: false,
+                open: None
             }
         )
         .await
@@ -357,7 +362,8 @@ async fn every_key_operation_needs_the_developer_permission_and_the_flag() {
             Some(&sales),
             ListKeys {
                 page: 1,
-                unused_only: false
+                unused_only: false,
+                open: None
             }
         )
         .await
@@ -429,7 +435,8 @@ async fn every_key_operation_needs_the_developer_permission_and_the_flag() {
             Some(&dev),
             ListKeys {
                 page: 1,
-                unused_only: false
+                unused_only: false,
+                open: None
             }
         )
         .await
@@ -452,7 +459,8 @@ async fn every_key_operation_needs_the_developer_permission_and_the_flag() {
             None,
             ListKeys {
                 page: 1,
-                unused_only: false
+                unused_only: false,
+                open: None
             }
         )
         .await,
@@ -471,7 +479,8 @@ async fn another_organisations_keys_are_invisible_and_untouchable() {
             Some(&globex),
             ListKeys {
                 page: 1,
-                unused_only: false
+                unused_only: false,
+                open: None
             }
         )
         .await
@@ -506,6 +515,7 @@ async fn another_organisations_keys_are_invisible_and_untouchable() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -527,6 +537,7 @@ async fn keys_list_newest_first_in_pages() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -551,6 +562,7 @@ async fn keys_list_newest_first_in_pages() {
             ListKeys {
                 page: 2,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -579,7 +591,8 @@ async fn expired_keys_show_as_expired_at_request_time() {
             Some(&dev),
             ListKeys {
                 page: 1,
-                unused_only: false
+                unused_only: false,
+                open: None
             }
         )
         .await
@@ -594,7 +607,8 @@ async fn expired_keys_show_as_expired_at_request_time() {
             Some(&dev),
             ListKeys {
                 page: 1,
-                unused_only: false
+                unused_only: false,
+                open: None
             }
         )
         .await
@@ -651,6 +665,7 @@ async fn at_most_five_live_playground_keys_per_user_even_under_concurrent_clicks
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -675,6 +690,7 @@ async fn an_absurd_page_number_is_an_empty_page_not_a_crash() {
                 leadline::keys::ListKeys {
                     page,
                     unused_only: false,
+                    open: None,
                 },
             )
             .await

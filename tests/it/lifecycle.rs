@@ -27,6 +27,7 @@ async fn listed(app: &TestApp, dev: &Session, prefix: &str) -> KeySummary {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -265,6 +266,7 @@ async fn the_key_policy_bounds_new_keys_and_rolls_but_not_existing_keys() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -335,6 +337,7 @@ async fn keys_expiring_within_a_week_are_flagged_and_announced_by_the_api() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -390,6 +393,7 @@ async fn keys_expiring_within_a_week_are_flagged_and_announced_by_the_api() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -548,6 +552,7 @@ async fn a_leak_report_revokes_working_keys_and_answers_the_same_whatever_matche
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await

@@ -82,12 +82,14 @@ async fn a_key_expiring_in_8_days_is_mailed_once_7_days_and_once_1_day_before_wi
         )
     );
     assert_eq!(week[0].to, "dev@acme.test");
-    assert!(week[0]
-        .text
-        .contains(&format!("/developer?dialog=roll&id={}", key.key.id)));
-    assert!(week[0]
-        .html
-        .contains(&format!("/developer?dialog=roll&amp;id={}", key.key.id)));
+    assert!(week[0].text.contains(&format!(
+        "/developer?org=acme&dialog=roll&id={}",
+        key.key.id
+    )));
+    assert!(week[0].html.contains(&format!(
+        "/developer?org=acme&amp;dialog=roll&amp;id={}",
+        key.key.id
+    )));
 
     app.state.clock.advance(Duration::days(6));
     rounds(&[&app, &other]).await;
@@ -383,4 +385,79 @@ async fn another_instance_takes_the_lease_when_its_holder_stops() {
         .advance(Duration::from_std(app.state.config.notify_interval * 3).unwrap());
     assert!(rounds(&[&other]).await[0].held);
     assert!(!rounds(&[&app]).await[0].held);
+}
+
+#[tokio::test]
+async fn the_roll_link_in_a_mail_opens_the_dialog_in_the_keys_organisation_on_any_page() {
+    use leadline::auth::SwitchOrganisation;
+    let app = spawn_app().await;
+    let (acme, dev) = app.developer("Acme", "dev@acme.test").await;
+    let target = app.create_key(&dev, "Old sync", READ).await;
+    // Newer keys push it off the first page (20 a page).
+    for n in 0..20 {
+        app.create_key(&dev, &format!("Key {n}"), READ).await;
+    }
+    let link = format!("/developer?org={acme}&dialog=roll&id={}", target.key.id);
+    let page = app.get(&link, Some(&dev), None).await;
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("id=\"roll-key\""), "the Roll dialog: {html}");
+    assert!(html.contains("Old sync"));
+
+    // Looking at another organisation: switch first, then come back here.
+    let beta = app.org("Beta", true).await;
+    app.member(&beta, "dev@acme.test", false, true).await;
+    let switched = app
+        .post_form(
+            Some(&dev),
+            SwitchOrganisation {
+                slug: beta.clone(),
+                next: String::new(),
+            },
+            "/leads",
+        )
+        .await;
+    assert_eq!(switched.header("location"), "/leads");
+    let page = app.get(&link, Some(&dev), None).await;
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("This link is for Acme"), "{html}");
+    assert!(!html.contains("id=\"roll-key\""));
+    let next = format!("/developer?dialog=roll&id={}", target.key.id);
+    let offered = regex::Regex::new(r#"name="next" value="(/developer\?[^"]*)""#)
+        .unwrap()
+        .captures(&html)
+        .map(|c| c[1].replace("&amp;", "&"))
+        .unwrap_or_default();
+    let mut params: Vec<&str> = offered
+        .trim_start_matches("/developer?")
+        .split('&')
+        .collect();
+    params.sort();
+    assert_eq!(
+        params,
+        ["dialog=roll", &format!("id={}", target.key.id)],
+        "{html}"
+    );
+    let back = app
+        .post_form(
+            Some(&dev),
+            SwitchOrganisation {
+                slug: acme.clone(),
+                next: next.clone(),
+            },
+            &link,
+        )
+        .await;
+    assert_eq!(back.header("location"), next);
+    // Anywhere else is refused: the switch lands on Leads.
+    let elsewhere = app
+        .post_form(
+            Some(&dev),
+            SwitchOrganisation {
+                slug: acme,
+                next: "//evil.test/developer".into(),
+            },
+            &link,
+        )
+        .await;
+    assert_eq!(elsewhere.header("location"), "/leads");
 }

@@ -669,6 +669,7 @@ async fn api_changes_are_audited_with_the_key_as_actor_and_usage_is_recorded() {
             leadline::keys::ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -682,6 +683,7 @@ async fn api_changes_are_audited_with_the_key_as_actor_and_usage_is_recorded() {
             leadline::keys::ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await

@@ -265,6 +265,7 @@ async fn a_key_created_by_a_plain_form_post_is_revealed_once() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -314,6 +315,7 @@ async fn a_plain_create_key_post_with_bad_input_returns_to_the_form_with_field_e
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await

@@ -199,6 +199,7 @@ async fn two_instances_add_their_counts_and_old_usage_is_pruned() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -254,6 +255,7 @@ async fn forgotten_integrations_are_flagged_in_the_list() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -288,6 +290,7 @@ async fn forgotten_integrations_are_flagged_in_the_list() {
             ListKeys {
                 page: 1,
                 unused_only: false,
+                open: None,
             },
         )
         .await
@@ -305,6 +308,7 @@ async fn forgotten_integrations_are_flagged_in_the_list() {
             ListKeys {
                 page: 1,
                 unused_only: true,
+                open: None,
             },
         )
         .await
