@@ -1,6 +1,7 @@
 //! The notifications scheduler. On every round (LEADLINE_NOTIFY_INTERVAL_SECS)
 //! the instance that holds the notifications lease records the key events
-//! time brings, turns new events into mail, and sends the mail that is due.
+//! time brings, turns new events into mail and webhook messages, and sends
+//! what is due.
 //! Other instances only try for the lease, so mail goes out once however
 //! many run; if the holder stops, another takes over when its lease ends.
 
@@ -22,6 +23,7 @@ pub struct Round {
     /// Events turned into mail.
     pub queued: usize,
     pub sent: Sent,
+    pub webhooks: crate::notify::service::Deliveries,
 }
 
 /// One round, as the scheduler runs it every interval (and tests, with
@@ -44,11 +46,13 @@ pub async fn round(state: &AppState) -> Result<Round, AppError> {
     let recorded = crate::keys::alerts::record_due(&state.keys).await?;
     let queued = crate::notify::service::queue_new_events(state.platform()).await?;
     let sent = crate::notify::service::send_due(state.platform()).await?;
+    let webhooks = crate::notify::service::deliver_due(state.platform()).await?;
     Ok(Round {
         held: true,
         recorded,
         queued,
         sent,
+        webhooks,
     })
 }
 

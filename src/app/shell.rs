@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
         crate::web::forms::provide_shown::<crate::orgs::SentInvitation>();
         crate::web::forms::provide_shown::<crate::admin::ResetLink>();
         crate::web::forms::provide_shown::<crate::auth::RecoveryCodes>();
+        crate::web::forms::provide_shown::<crate::notify::domain::EndpointSecret>();
     }
     let viewer = Resource::new(|| (), |_| get_viewer());
     provide_context(ViewerResource(viewer));
@@ -81,6 +82,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("developer") view=crate::keys::pages::DeveloperPage/>
                     <Route path=path!("developer/keys/:id") view=crate::keys::usage::pages::KeyUsagePage/>
                     <Route path=path!("developer/requests") view=crate::keys::requests::pages::RequestsPage/>
+                    <Route path=path!("developer/webhooks") view=crate::notify::pages::WebhooksPage/>
+                    <Route path=path!("developer/webhooks/:id") view=crate::notify::pages::DeliveriesPage/>
                     <Route path=path!("audit") view=crate::audit::pages::AuditPage/>
                     <Route path=path!("account") view=crate::auth::pages::AccountPage/>
                     <Route path=path!("account/notifications") view=crate::notify::pages::NotificationsPage/>

@@ -36,10 +36,15 @@ pub enum AuditAction {
     FlagChanged,
     OrganisationCreated,
     TwoFactorPolicyChanged,
+    WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
+    WebhookSecretRolled,
+    WebhookDisabled,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 24] = [
         Self::KeyCreated,
         Self::KeyUpdated,
         Self::KeyRevoked,
@@ -59,6 +64,11 @@ impl AuditAction {
         Self::FlagChanged,
         Self::OrganisationCreated,
         Self::TwoFactorPolicyChanged,
+        Self::WebhookCreated,
+        Self::WebhookUpdated,
+        Self::WebhookDeleted,
+        Self::WebhookSecretRolled,
+        Self::WebhookDisabled,
     ];
 
     pub fn key(self) -> &'static str {
@@ -82,6 +92,11 @@ impl AuditAction {
             Self::FlagChanged => "flag.changed",
             Self::OrganisationCreated => "organisation.created",
             Self::TwoFactorPolicyChanged => "two_factor_policy.changed",
+            Self::WebhookCreated => "webhook.created",
+            Self::WebhookUpdated => "webhook.updated",
+            Self::WebhookDeleted => "webhook.deleted",
+            Self::WebhookSecretRolled => "webhook.secret_rolled",
+            Self::WebhookDisabled => "webhook.disabled",
         }
     }
 

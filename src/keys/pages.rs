@@ -168,6 +168,7 @@ fn Keys(org_admin: bool, posted_key: Option<CreatedKey>) -> impl IntoView {
             </div>
             <div class="header-actions">
                 <a class="button" href="/developer/requests">"Requests"</a>
+                {org_admin.then(|| view! { <a class="button" href="/developer/webhooks">"Webhooks"</a> })}
                 <DialogButton place=place.clone() dialog="new-key" key=None label="New key" class="button primary" aria_label=None/>
             </div>
         </div>

@@ -354,3 +354,418 @@ pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
             .rows_affected();
     Ok(mail + events)
 }
+
+// Webhook endpoints and their deliveries.
+
+const ENDPOINT_COLUMNS: &str = "id, organisation_id, url, description, kinds, secret, \
+     CAST(enabled AS INTEGER) AS enabled, disabled_reason, failing_since, created_at";
+
+#[derive(Debug, Clone, FromRow)]
+pub struct EndpointRow {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub url: String,
+    pub description: String,
+    pub kinds: String,
+    pub secret: String,
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub failing_since: Option<i64>,
+    pub created_at: i64,
+}
+
+impl EndpointRow {
+    pub fn summary(&self) -> super::domain::Endpoint {
+        super::domain::Endpoint {
+            id: self.id,
+            url: self.url.clone(),
+            description: self.description.clone(),
+            kinds: super::domain::parse_kinds(&self.kinds),
+            enabled: self.enabled,
+            disabled_reason: self.disabled_reason.clone(),
+            failing_since: self.failing_since.map(from_millis),
+            created_at: from_millis(self.created_at),
+        }
+    }
+}
+
+/// The organisation's endpoints, oldest first (`webhook_endpoints_by_organisation`).
+pub async fn endpoints<'e>(
+    conn: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    organisation_id: i64,
+) -> Result<Vec<EndpointRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organisation_id = $1 ORDER BY id"
+    ))
+    .bind(organisation_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn endpoint<'e>(
+    conn: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    organisation_id: i64,
+    id: i64,
+) -> Result<Option<EndpointRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organisation_id = $1 AND id = $2"
+    ))
+    .bind(organisation_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct NewEndpoint<'a> {
+    pub organisation_id: i64,
+    pub url: &'a str,
+    pub description: &'a str,
+    pub kinds: &'a str,
+    pub secret: &'a str,
+    pub created_at: i64,
+}
+
+pub async fn insert_endpoint(conn: &mut Conn, new: &NewEndpoint<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO webhook_endpoints (organisation_id, url, description, kinds, secret, enabled, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(new.organisation_id)
+    .bind(new.url)
+    .bind(new.description)
+    .bind(new.kinds)
+    .bind(new.secret)
+    .bind(true)
+    .bind(new.created_at)
+    .fetch_one(conn)
+    .await
+}
+
+/// Changes what an endpoint is and receives; turning it on clears why it
+/// was off and its failing streak.
+pub async fn update_endpoint(
+    conn: &mut Conn,
+    id: i64,
+    url: &str,
+    description: &str,
+    kinds: &str,
+    enabled: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE webhook_endpoints SET url = $2, description = $3, kinds = $4, enabled = $5,
+             disabled_reason = CASE WHEN $5 THEN NULL ELSE disabled_reason END,
+             failing_since = CASE WHEN $5 THEN NULL ELSE failing_since END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(url)
+    .bind(description)
+    .bind(kinds)
+    .bind(enabled)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_secret(conn: &mut Conn, id: i64, secret: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE webhook_endpoints SET secret = $2 WHERE id = $1")
+        .bind(id)
+        .bind(secret)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_endpoint(conn: &mut Conn, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn count_endpoints(conn: &mut Conn, organisation_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM webhook_endpoints WHERE organisation_id = $1")
+        .bind(organisation_id)
+        .fetch_one(conn)
+        .await
+}
+
+pub struct NewDelivery<'a> {
+    pub endpoint_id: i64,
+    pub event_id: Option<i64>,
+    pub message_id: &'a str,
+    pub kind: &'a str,
+    pub payload: &'a str,
+    pub created_at: i64,
+}
+
+/// Queues a message for its first attempt now.
+pub async fn queue_delivery(conn: &mut Conn, new: &NewDelivery<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_id, message_id, kind, payload, status, attempts,
+                                         next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
+    )
+    .bind(new.endpoint_id)
+    .bind(new.event_id)
+    .bind(new.message_id)
+    .bind(new.kind)
+    .bind(new.payload)
+    .bind(super::domain::DeliveryStatus::Pending.key())
+    .bind(new.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+const DELIVERY_COLUMNS: &str = "d.id, d.endpoint_id, d.message_id, d.kind, d.payload, d.status, d.attempts, \
+     d.next_attempt_at, d.response_status, d.latency_ms, d.last_error, d.created_at, d.last_attempt_at";
+
+#[derive(Debug, FromRow)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub endpoint_id: i64,
+    pub message_id: String,
+    pub kind: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub response_status: Option<i64>,
+    pub latency_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub last_attempt_at: Option<i64>,
+}
+
+impl From<DeliveryRow> for super::domain::Delivery {
+    fn from(r: DeliveryRow) -> Self {
+        use super::domain::DeliveryStatus;
+        super::domain::Delivery {
+            id: r.id,
+            message_id: r.message_id,
+            kind: r.kind,
+            status: DeliveryStatus::parse(&r.status).unwrap_or(DeliveryStatus::Failed),
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at.map(from_millis),
+            response_status: r.response_status,
+            latency_ms: r.latency_ms,
+            last_error: r.last_error,
+            created_at: from_millis(r.created_at),
+            last_attempt_at: r.last_attempt_at.map(from_millis),
+            payload: r.payload,
+        }
+    }
+}
+
+/// A due delivery with what sending it needs from its endpoint.
+#[derive(Debug, FromRow)]
+pub struct DueDelivery {
+    #[sqlx(flatten)]
+    pub delivery: DeliveryRow,
+    pub organisation_id: i64,
+    pub url: String,
+    pub secret: String,
+    #[sqlx(try_from = "crate::platform::db::SqlBool")]
+    pub enabled: bool,
+    pub failing_since: Option<i64>,
+}
+
+/// Deliveries whose next attempt is due, soonest first (`webhook_deliveries_due`).
+pub fn due_deliveries_query(now: i64, limit: i64) -> Filtered {
+    let mut query = Filtered::new(&format!(
+        "SELECT {DELIVERY_COLUMNS}, w.organisation_id, w.url, w.secret, CAST(w.enabled AS INTEGER) AS enabled,
+                w.failing_since
+         FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+         WHERE d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= "
+    ));
+    query
+        .bind(now)
+        .push(" ORDER BY d.next_attempt_at LIMIT ")
+        .bind(limit);
+    query
+}
+
+pub async fn due_deliveries(
+    db: &Db,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<DueDelivery>, sqlx::Error> {
+    due_deliveries_query(now, limit)
+        .query_as()
+        .fetch_all(db)
+        .await
+}
+
+/// Takes a due delivery for one attempt (see [`claim`]).
+pub async fn claim_delivery(
+    db: &Db,
+    id: i64,
+    due_at: i64,
+    until: i64,
+) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query(
+        "UPDATE webhook_deliveries SET next_attempt_at = $3, attempts = attempts + 1
+         WHERE id = $1 AND next_attempt_at = $2",
+    )
+    .bind(id)
+    .bind(due_at)
+    .bind(until)
+    .execute(db)
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+/// What an attempt found; `next` when it is to be tried again.
+pub struct Attempt<'a> {
+    pub status: super::domain::DeliveryStatus,
+    pub next: Option<i64>,
+    pub response_status: Option<i64>,
+    pub latency_ms: Option<i64>,
+    pub error: Option<&'a str>,
+    pub at: i64,
+}
+
+pub async fn record_attempt(db: &Db, id: i64, attempt: &Attempt<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE webhook_deliveries SET status = $2, next_attempt_at = $3, response_status = $4,
+             latency_ms = $5, last_error = $6, last_attempt_at = $7
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(attempt.status.key())
+    .bind(attempt.next)
+    .bind(attempt.response_status)
+    .bind(attempt.latency_ms)
+    .bind(attempt.error)
+    .bind(attempt.at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A success ends the endpoint's failing streak.
+pub async fn endpoint_answered(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A failure starts the endpoint's failing streak if none has; when it began.
+pub async fn endpoint_failed(db: &Db, id: i64, now: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(db)
+    .await?;
+    let since: Option<i64> =
+        sqlx::query_scalar("SELECT failing_since FROM webhook_endpoints WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?
+            .flatten();
+    Ok(since.unwrap_or(now))
+}
+
+/// Turns an endpoint off (false when it was off already) and gives up its
+/// waiting deliveries.
+pub async fn disable_endpoint(
+    conn: &mut Conn,
+    id: i64,
+    reason: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let disabled = sqlx::query(
+        "UPDATE webhook_endpoints SET enabled = $2, disabled_reason = $3 WHERE id = $1 AND enabled = $4",
+    )
+    .bind(id)
+    .bind(false)
+    .bind(reason)
+    .bind(true)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE webhook_deliveries SET status = $2, next_attempt_at = NULL, last_error = $3, last_attempt_at = $4
+         WHERE endpoint_id = $1 AND next_attempt_at IS NOT NULL",
+    )
+    .bind(id)
+    .bind(super::domain::DeliveryStatus::Failed.key())
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(disabled.rows_affected() == 1)
+}
+
+/// An endpoint's deliveries, newest first, a page at a time
+/// (`webhook_deliveries_by_endpoint`).
+pub fn deliveries_query(endpoint_id: i64, before: Option<i64>, limit: i64) -> Filtered {
+    let mut query = Filtered::new(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE d.endpoint_id = "
+    ));
+    query.bind(endpoint_id);
+    if let Some(before) = before {
+        query.push(" AND d.id < ").bind(before);
+    }
+    query.push(" ORDER BY d.id DESC LIMIT ").bind(limit);
+    query
+}
+
+pub async fn deliveries(
+    db: &Db,
+    endpoint_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, sqlx::Error> {
+    deliveries_query(endpoint_id, before, limit)
+        .query_as()
+        .fetch_all(db)
+        .await
+}
+
+/// "Redeliver": the same message (same webhook-id), tried again now with
+/// a fresh schedule. False when it is not the endpoint's.
+pub async fn redeliver(db: &Db, endpoint_id: i64, id: i64, now: i64) -> Result<bool, sqlx::Error> {
+    let queued = sqlx::query(
+        "UPDATE webhook_deliveries SET status = $3, next_attempt_at = $4, attempts = 0
+         WHERE id = $1 AND endpoint_id = $2",
+    )
+    .bind(id)
+    .bind(endpoint_id)
+    .bind(super::domain::DeliveryStatus::Pending.key())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(queued.rows_affected() == 1)
+}
+
+/// The organisation's admins (mailed when an endpoint is disabled).
+pub async fn admin_emails(
+    conn: &mut Conn,
+    organisation_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.organisation_id = $1 AND m.is_admin AND u.disabled_at IS NULL ORDER BY u.id",
+    )
+    .bind(organisation_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Forgets deliveries older than `before` that are finished.
+pub async fn prune_deliveries(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "DELETE FROM webhook_deliveries WHERE created_at < $1 AND next_attempt_at IS NULL",
+    )
+    .bind(before)
+    .execute(db)
+    .await?
+    .rows_affected())
+}

@@ -353,6 +353,177 @@ fn expiry_time(at: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
+/// An organisation's webhook endpoint, as its page shows it (never its
+/// secret, which is shown once when made or rolled).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub id: i64,
+    pub url: String,
+    pub description: String,
+    pub kinds: Vec<EventKind>,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub failing_since: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An endpoint just made, or its secret just rolled: the one time the
+/// secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointSecret {
+    pub endpoint: Endpoint,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryStatus {
+    /// Waiting for its first or next attempt.
+    Pending,
+    /// The endpoint answered 2xx.
+    Delivered,
+    /// Given up on: retries over, or the endpoint disabled.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 3] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Failed,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.key() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "Pending",
+            DeliveryStatus::Delivered => "Delivered",
+            DeliveryStatus::Failed => "Failed",
+        }
+    }
+}
+
+/// One message to one endpoint, as the delivery log lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub message_id: String,
+    pub kind: String,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    pub next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub response_status: Option<i64>,
+    pub latency_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub payload: String,
+}
+
+/// When a failed delivery is tried again, after attempt `attempts` (1,
+/// 2, ...): 5 seconds, 5 minutes, 30 minutes, 2, 5, 10 and 6 hours, about
+/// 24 hours in all; then none, and it has failed.
+pub fn webhook_retry_after_ms(attempts: i64) -> Option<i64> {
+    const MINUTE: i64 = 60_000;
+    const HOUR: i64 = 60 * MINUTE;
+    match attempts {
+        ..=1 => Some(5_000),
+        2 => Some(5 * MINUTE),
+        3 => Some(30 * MINUTE),
+        4 => Some(2 * HOUR),
+        5 => Some(5 * HOUR),
+        6 => Some(10 * HOUR),
+        7 => Some(6 * HOUR),
+        _ => None,
+    }
+}
+
+/// An endpoint that has failed every delivery for this long is disabled.
+pub const FAILING_FOR_MS: i64 = 3 * DAY_MS;
+
+/// Reads the kinds an endpoint receives; unknown names are dropped.
+pub fn parse_kinds(stored: &str) -> Vec<EventKind> {
+    stored
+        .split(',')
+        .filter_map(|k| EventKind::parse(k.trim()))
+        .collect()
+}
+
+pub fn store_kinds(kinds: &[EventKind]) -> String {
+    kinds.iter().map(|k| k.key()).collect::<Vec<_>>().join(",")
+}
+
+/// Most endpoints one organisation may have.
+pub const ENDPOINTS_MAX: i64 = 20;
+pub const DESCRIPTION_MAX: usize = 200;
+
+#[cfg(feature = "ssr")]
+mod signing {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+
+    /// A new endpoint secret: `whsec_` and 32 random bytes in base64, as
+    /// the Standard Webhooks libraries read it.
+    pub fn new_secret() -> String {
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        format!("whsec_{}", STANDARD.encode(bytes))
+    }
+
+    /// The `webhook-signature` header for a message (Standard Webhooks,
+    /// "v1"): HMAC-SHA256 with the secret's bytes over
+    /// `{webhook-id}.{webhook-timestamp}.{body}`, in base64.
+    pub fn sign(secret: &str, message_id: &str, timestamp: i64, body: &str) -> String {
+        let key = STANDARD
+            .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
+            .unwrap_or_else(|_| secret.as_bytes().to_vec());
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes a key of any length");
+        mac.update(format!("{message_id}.{timestamp}.{body}").as_bytes());
+        format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use signing::{new_secret, sign};
+
+/// The JSON body of a webhook message.
+#[cfg(feature = "ssr")]
+pub fn webhook_payload(
+    event: &EventFacts<'_>,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let at = |ms: Option<i64>| ms.and_then(chrono::DateTime::from_timestamp_millis);
+    serde_json::json!({
+        "type": event.kind.key(),
+        "timestamp": occurred_at,
+        "data": {
+            "organisation": event.organisation_slug,
+            "key": {
+                "id": event.key_id,
+                "prefix": event.key_prefix,
+                "name": event.key_name,
+                "expires_at": at(event.expires_at),
+            },
+            "requests": event.requests,
+            "replaced_by": event.replaced_by,
+        }
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,6 +610,39 @@ mod tests {
         );
         let quiet = [member(1, false, true)];
         assert!(recipients(EventKind::Created, Some(1), &quiet).is_empty());
+    }
+
+    #[test]
+    fn signatures_follow_the_standard_webhooks_example() {
+        // The specification's example (standard-webhooks.com).
+        let signature = sign(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            r#"{"test": 2432232314}"#,
+        );
+        assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        let secret = new_secret();
+        assert!(
+            secret.starts_with("whsec_") && secret.len() == 6 + 44,
+            "{secret}"
+        );
+        assert_ne!(secret, new_secret());
+    }
+
+    #[test]
+    fn webhook_retries_last_about_a_day() {
+        let delays: Vec<i64> = (1..).map_while(webhook_retry_after_ms).collect();
+        assert_eq!(delays.len(), 7, "eight attempts in all");
+        let total: i64 = delays.iter().sum();
+        assert!((23 * 3_600_000..=24 * 3_600_000).contains(&total), "{total}");
+    }
+
+    #[test]
+    fn kinds_are_stored_by_name() {
+        let kinds = [EventKind::Expiring, EventKind::Leaked];
+        assert_eq!(store_kinds(&kinds), "key.expiring,key.leaked");
+        assert_eq!(parse_kinds("key.expiring, key.leaked,key.gone"), kinds);
     }
 
     #[test]

@@ -103,3 +103,141 @@ pub async fn send_mail_again(id: i64) -> Result<(), AppError> {
     })
     .await
 }
+
+// Webhooks: org admins only.
+
+use domain::{Delivery, Endpoint, EndpointSecret};
+
+#[cfg(feature = "ssr")]
+impl crate::web::flash::ShownOnce for EndpointSecret {
+    const KIND: &'static str = "webhook_secret";
+}
+
+#[cfg(feature = "ssr")]
+async fn org_admin() -> Result<crate::auth::session::Granted, AppError> {
+    crate::auth::session::guard(crate::auth::session::Need::OrgAdmin).await
+}
+
+/// The secret a plain form post made, for the page that shows it once.
+#[cfg(feature = "ssr")]
+fn reveal(made: &mut EndpointSecret) -> Option<crate::web::flash::Flash> {
+    let shown = EndpointSecret {
+        endpoint: made.endpoint.clone(),
+        secret: std::mem::take(&mut made.secret),
+    };
+    crate::web::flash::Flash::show(&shown)
+}
+
+/// The event kinds a form ticked (`events[key.expiring]=on`, ...).
+#[cfg(feature = "ssr")]
+fn ticked(events: &std::collections::BTreeMap<String, String>) -> Vec<domain::EventKind> {
+    domain::EventKind::ALL
+        .into_iter()
+        .filter(|kind| events.contains_key(kind.key()))
+        .collect()
+}
+
+#[server(input = Json)]
+pub async fn list_webhooks() -> Result<Vec<Endpoint>, AppError> {
+    let granted = org_admin().await?;
+    service::endpoints(&granted.state, &granted.org).await
+}
+
+/// "Add endpoint": a plain form post; the signing secret goes to the page
+/// once, as a flash.
+#[server]
+pub async fn create_webhook(
+    url: String,
+    #[server(default)] description: String,
+    #[server(default)] events: std::collections::BTreeMap<String, String>,
+) -> Result<EndpointSecret, AppError> {
+    crate::web::forms::finish_showing(
+        Then::Back,
+        async {
+            let granted = org_admin().await?;
+            let kinds = ticked(&events);
+            let form = service::EndpointForm {
+                url: &url,
+                description: &description,
+                kinds: &kinds,
+            };
+            service::create_endpoint(&granted.state, &granted.org, form).await
+        },
+        reveal,
+    )
+    .await
+}
+
+#[server]
+pub async fn update_webhook(
+    id: i64,
+    url: String,
+    #[server(default)] description: String,
+    #[server(default)] events: std::collections::BTreeMap<String, String>,
+    #[server(default)] enabled: Option<String>,
+) -> Result<(), AppError> {
+    finish(Then::Back, async {
+        let granted = org_admin().await?;
+        let kinds = ticked(&events);
+        let form = service::EndpointForm {
+            url: &url,
+            description: &description,
+            kinds: &kinds,
+        };
+        service::update_endpoint(&granted.state, &granted.org, id, form, enabled.is_some())
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+#[server]
+pub async fn delete_webhook(id: i64) -> Result<(), AppError> {
+    finish(Then::Go("/developer/webhooks"), async {
+        let granted = org_admin().await?;
+        service::delete_endpoint(&granted.state, &granted.org, id).await
+    })
+    .await
+}
+
+#[server]
+pub async fn roll_webhook_secret(id: i64) -> Result<EndpointSecret, AppError> {
+    crate::web::forms::finish_showing(
+        Then::Back,
+        async {
+            let granted = org_admin().await?;
+            service::roll_secret(&granted.state, &granted.org, id).await
+        },
+        reveal,
+    )
+    .await
+}
+
+/// An endpoint's delivery log, newest first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeliveryLog {
+    pub endpoint: Endpoint,
+    pub deliveries: Vec<Delivery>,
+    pub next: Option<i64>,
+}
+
+#[server(input = Json)]
+pub async fn get_deliveries(id: i64, before: Option<i64>) -> Result<DeliveryLog, AppError> {
+    let granted = org_admin().await?;
+    let (endpoint, deliveries, next) =
+        service::deliveries(&granted.state, &granted.org, id, before).await?;
+    Ok(DeliveryLog {
+        endpoint,
+        deliveries,
+        next,
+    })
+}
+
+#[server]
+pub async fn redeliver(endpoint: i64, id: i64) -> Result<(), AppError> {
+    finish(Then::Back, async {
+        let granted = org_admin().await?;
+        service::redeliver(&granted.state, &granted.org, endpoint, id).await
+    })
+    .await
+}

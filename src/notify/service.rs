@@ -86,6 +86,7 @@ pub async fn queue_new_events(platform: &Platform) -> Result<usize, AppError> {
         }
         let members =
             data::members_to_tell(&mut tx, event.organisation_id, event.created_by, kind).await?;
+        queue_webhooks(&mut tx, &event, kind, now).await?;
         let mail = compose(&facts(kind, &event), &site);
         for to in recipients(kind, event.created_by, &members) {
             data::queue_mail(
@@ -271,5 +272,468 @@ pub const RETENTION_DAYS: i64 = 90;
 
 pub async fn prune(platform: &Platform) -> Result<u64, AppError> {
     let now = platform.clock.now().timestamp_millis();
-    Ok(data::prune(&platform.db, now - RETENTION_DAYS * super::domain::DAY_MS).await?)
+    let before = now - RETENTION_DAYS * super::domain::DAY_MS;
+    // Deliveries first: they name the events.
+    let deliveries = data::prune_deliveries(&platform.db, before).await?;
+    Ok(deliveries + data::prune(&platform.db, before).await?)
+}
+
+// Webhooks.
+
+use super::data::{Attempt, NewDelivery, NewEndpoint};
+use super::domain::{
+    new_secret, parse_kinds, sign, store_kinds, webhook_payload, webhook_retry_after_ms, Delivery,
+    DeliveryStatus, Endpoint, EndpointSecret, DESCRIPTION_MAX, ENDPOINTS_MAX, FAILING_FOR_MS,
+};
+use crate::audit::service::NewEntry;
+use crate::audit::AuditAction;
+use crate::auth::session::OrgScope;
+use crate::error::FieldError;
+
+/// What an org admin types for an endpoint, checked.
+pub struct EndpointForm<'a> {
+    pub url: &'a str,
+    pub description: &'a str,
+    pub kinds: &'a [EventKind],
+}
+
+impl EndpointForm<'_> {
+    /// The URL (shape, then where it leads) and the rest, each error named
+    /// for its field.
+    async fn check(&self, platform: &Platform) -> Result<String, AppError> {
+        let mut errors = Vec::new();
+        let url = match crate::platform::outbound::check_url(self.url) {
+            Ok(url) => match platform.outbound.check_target(&url).await {
+                Ok(()) => Some(url.to_string()),
+                Err(message) => {
+                    errors.push(FieldError::new("url", message));
+                    None
+                }
+            },
+            Err(message) => {
+                errors.push(FieldError::new("url", message));
+                None
+            }
+        };
+        if self.description.chars().count() > DESCRIPTION_MAX {
+            errors.push(FieldError::new(
+                "description",
+                format!("Use at most {DESCRIPTION_MAX} characters."),
+            ));
+        }
+        if self.kinds.is_empty() {
+            errors.push(FieldError::new("kinds", "Choose at least one event."));
+        }
+        match url {
+            Some(url) if errors.is_empty() => Ok(url),
+            _ => Err(AppError::Validation(errors)),
+        }
+    }
+}
+
+fn webhook_entry<'a>(
+    org: &'a OrgScope,
+    now: i64,
+    action: AuditAction,
+    details: String,
+) -> NewEntry<'a> {
+    NewEntry {
+        organisation_id: org.id,
+        occurred_at: now,
+        actor: &org.actor,
+        action,
+        key_prefix: None,
+        key_name: None,
+        details,
+    }
+}
+
+pub async fn endpoints(platform: &Platform, org: &OrgScope) -> Result<Vec<Endpoint>, AppError> {
+    Ok(data::endpoints(&platform.db, org.id)
+        .await?
+        .iter()
+        .map(data::EndpointRow::summary)
+        .collect())
+}
+
+/// Adds an endpoint; its secret is in the answer, and nowhere else ever.
+pub async fn create_endpoint(
+    platform: &Platform,
+    org: &OrgScope,
+    form: EndpointForm<'_>,
+) -> Result<EndpointSecret, AppError> {
+    let url = form.check(platform).await?;
+    let now = platform.clock.now().timestamp_millis();
+    let secret = new_secret();
+    let mut tx = crate::platform::db::begin_write(&platform.db).await?;
+    if data::count_endpoints(&mut tx, org.id).await? >= ENDPOINTS_MAX {
+        return Err(AppError::Conflict(format!(
+            "An organisation has at most {ENDPOINTS_MAX} webhook endpoints. Delete one first."
+        )));
+    }
+    let kinds = store_kinds(form.kinds);
+    let id = data::insert_endpoint(
+        &mut tx,
+        &NewEndpoint {
+            organisation_id: org.id,
+            url: &url,
+            description: form.description.trim(),
+            kinds: &kinds,
+            secret: &secret,
+            created_at: now,
+        },
+    )
+    .await?;
+    let details = json!({"url": url, "events": kinds}).to_string();
+    crate::audit::service::record(
+        &mut tx,
+        webhook_entry(org, now, AuditAction::WebhookCreated, details),
+    )
+    .await?;
+    let row = data::endpoint(&mut *tx, org.id, id)
+        .await?
+        .ok_or(AppError::Internal)?;
+    tx.commit().await?;
+    Ok(EndpointSecret {
+        endpoint: row.summary(),
+        secret,
+    })
+}
+
+/// Changes an endpoint's URL, description, events, or whether it is on.
+pub async fn update_endpoint(
+    platform: &Platform,
+    org: &OrgScope,
+    id: i64,
+    form: EndpointForm<'_>,
+    enabled: bool,
+) -> Result<Endpoint, AppError> {
+    let url = form.check(platform).await?;
+    let now = platform.clock.now().timestamp_millis();
+    let mut tx = crate::platform::db::begin_write(&platform.db).await?;
+    let before = data::endpoint(&mut *tx, org.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let kinds = store_kinds(form.kinds);
+    data::update_endpoint(&mut tx, id, &url, form.description.trim(), &kinds, enabled).await?;
+    let after = data::endpoint(&mut *tx, org.id, id)
+        .await?
+        .ok_or(AppError::Internal)?;
+    let mut changes = serde_json::Map::new();
+    for (field, was, is) in [
+        ("url", before.url.as_str(), after.url.as_str()),
+        ("description", &before.description, &after.description),
+        ("events", &before.kinds, &after.kinds),
+    ] {
+        if was != is {
+            changes.insert(field.into(), json!({"before": was, "after": is}));
+        }
+    }
+    if before.enabled != after.enabled {
+        changes.insert(
+            "enabled".into(),
+            json!({"before": before.enabled, "after": after.enabled}),
+        );
+    }
+    if !changes.is_empty() {
+        changes.insert("endpoint".into(), json!(after.url));
+        let details = serde_json::Value::Object(changes).to_string();
+        crate::audit::service::record(
+            &mut tx,
+            webhook_entry(org, now, AuditAction::WebhookUpdated, details),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(after.summary())
+}
+
+pub async fn delete_endpoint(platform: &Platform, org: &OrgScope, id: i64) -> Result<(), AppError> {
+    let now = platform.clock.now().timestamp_millis();
+    let mut tx = crate::platform::db::begin_write(&platform.db).await?;
+    let endpoint = data::endpoint(&mut *tx, org.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    data::delete_endpoint(&mut tx, id).await?;
+    let details = json!({"url": endpoint.url}).to_string();
+    crate::audit::service::record(
+        &mut tx,
+        webhook_entry(org, now, AuditAction::WebhookDeleted, details),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A new signing secret, shown once; the old one stops at once.
+pub async fn roll_secret(
+    platform: &Platform,
+    org: &OrgScope,
+    id: i64,
+) -> Result<EndpointSecret, AppError> {
+    let now = platform.clock.now().timestamp_millis();
+    let secret = new_secret();
+    let mut tx = crate::platform::db::begin_write(&platform.db).await?;
+    let endpoint = data::endpoint(&mut *tx, org.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    data::set_secret(&mut tx, id, &secret).await?;
+    let details = json!({"url": endpoint.url}).to_string();
+    crate::audit::service::record(
+        &mut tx,
+        webhook_entry(org, now, AuditAction::WebhookSecretRolled, details),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(EndpointSecret {
+        endpoint: endpoint.summary(),
+        secret,
+    })
+}
+
+pub const DELIVERIES_PAGE: i64 = 50;
+
+/// An endpoint and its deliveries, newest first, a page at a time.
+pub async fn deliveries(
+    platform: &Platform,
+    org: &OrgScope,
+    id: i64,
+    before: Option<i64>,
+) -> Result<(Endpoint, Vec<Delivery>, Option<i64>), AppError> {
+    let endpoint = data::endpoint(&platform.db, org.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut rows: Vec<Delivery> = data::deliveries(&platform.db, id, before, DELIVERIES_PAGE + 1)
+        .await?
+        .into_iter()
+        .map(Delivery::from)
+        .collect();
+    let next = crate::platform::db::next_cursor(&mut rows, DELIVERIES_PAGE, |d| d.id);
+    Ok((endpoint.summary(), rows, next))
+}
+
+/// "Redeliver": the message again, on the scheduler's next round.
+pub async fn redeliver(
+    platform: &Platform,
+    org: &OrgScope,
+    endpoint_id: i64,
+    id: i64,
+) -> Result<(), AppError> {
+    let endpoint = data::endpoint(&platform.db, org.id, endpoint_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !endpoint.enabled {
+        return Err(AppError::Conflict(
+            "This endpoint is disabled. Turn it on first, then redeliver.".into(),
+        ));
+    }
+    let now = platform.clock.now().timestamp_millis();
+    if data::redeliver(&platform.db, endpoint_id, id, now).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Queues the event's message for each of the organisation's enabled
+/// endpoints that receive its kind, in the caller's transaction.
+async fn queue_webhooks(
+    conn: &mut Conn,
+    event: &EventRow,
+    kind: EventKind,
+    now: i64,
+) -> Result<(), AppError> {
+    let endpoints = data::endpoints(&mut *conn, event.organisation_id).await?;
+    let wanted: Vec<_> = endpoints
+        .iter()
+        .filter(|e| e.enabled && parse_kinds(&e.kinds).contains(&kind))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let payload = webhook_payload(
+        &facts(kind, event),
+        crate::platform::clock::from_millis(event.occurred_at),
+    );
+    for endpoint in wanted {
+        let message_id = format!("msg_{}", ulid::Ulid::new());
+        data::queue_delivery(
+            &mut *conn,
+            &NewDelivery {
+                endpoint_id: endpoint.id,
+                event_id: Some(event.id),
+                message_id: &message_id,
+                kind: kind.key(),
+                payload: &payload,
+                created_at: now,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// What one round of webhook deliveries did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Deliveries {
+    pub delivered: usize,
+    pub retried: usize,
+    pub failed: usize,
+    pub endpoints_disabled: usize,
+}
+
+/// Deliveries attempted per round at most.
+const DELIVERIES_PER_ROUND: i64 = 200;
+
+/// Tries each delivery that is due, signed by the Standard Webhooks
+/// specification. A 2xx answer delivers it; anything else is retried for
+/// about a day, and an endpoint failing for 3 days is disabled and its
+/// organisation's admins mailed.
+pub async fn deliver_due(platform: &Platform) -> Result<Deliveries, AppError> {
+    let now = platform.clock.now().timestamp_millis();
+    let mut round = Deliveries::default();
+    for due in data::due_deliveries(&platform.db, now, DELIVERIES_PER_ROUND).await? {
+        let d = &due.delivery;
+        let Some(due_at) = d.next_attempt_at else {
+            continue;
+        };
+        if !due.enabled || !data::claim_delivery(&platform.db, d.id, due_at, now + CLAIM_MS).await?
+        {
+            continue;
+        }
+        let attempts = d.attempts + 1;
+        let timestamp = now / 1000;
+        let headers = [
+            ("webhook-id", d.message_id.clone()),
+            ("webhook-timestamp", timestamp.to_string()),
+            (
+                "webhook-signature",
+                sign(&due.secret, &d.message_id, timestamp, &d.payload),
+            ),
+        ];
+        let answer = platform
+            .outbound
+            .post(&due.url, &headers, d.payload.clone())
+            .await;
+        let (ok, response_status, latency_ms, error) = match &answer {
+            Ok(a) if (200..300).contains(&a.status) => {
+                (true, Some(i64::from(a.status)), Some(a.latency_ms), None)
+            }
+            Ok(a) => (
+                false,
+                Some(i64::from(a.status)),
+                Some(a.latency_ms),
+                Some(format!("answered {}", a.status)),
+            ),
+            Err(no) => (false, None, no.latency_ms, Some(no.reason.clone())),
+        };
+        if ok {
+            round.delivered += 1;
+            data::record_attempt(
+                &platform.db,
+                d.id,
+                &Attempt {
+                    status: DeliveryStatus::Delivered,
+                    next: None,
+                    response_status,
+                    latency_ms,
+                    error: None,
+                    at: now,
+                },
+            )
+            .await?;
+            data::endpoint_answered(&platform.db, d.endpoint_id).await?;
+            continue;
+        }
+        let next = webhook_retry_after_ms(attempts).map(|after| now + after);
+        let status = if next.is_some() {
+            DeliveryStatus::Pending
+        } else {
+            DeliveryStatus::Failed
+        };
+        if next.is_some() {
+            round.retried += 1;
+        } else {
+            round.failed += 1;
+        }
+        data::record_attempt(
+            &platform.db,
+            d.id,
+            &Attempt {
+                status,
+                next,
+                response_status,
+                latency_ms,
+                error: error.as_deref(),
+                at: now,
+            },
+        )
+        .await?;
+        let since = data::endpoint_failed(&platform.db, d.endpoint_id, now).await?;
+        if now - since >= FAILING_FOR_MS && disable_failing(platform, &due, now).await? {
+            round.endpoints_disabled += 1;
+        }
+    }
+    Ok(round)
+}
+
+/// Disables an endpoint that has failed for 3 days, audits it, and mails
+/// its organisation's admins; false when it was off already.
+async fn disable_failing(
+    platform: &Platform,
+    due: &data::DueDelivery,
+    now: i64,
+) -> Result<bool, AppError> {
+    let reason = "Every delivery failed for 3 days.";
+    let mut tx = crate::platform::db::begin_write(&platform.db).await?;
+    if !data::disable_endpoint(&mut tx, due.delivery.endpoint_id, reason, now).await? {
+        return Ok(false);
+    }
+    crate::audit::service::record(
+        &mut tx,
+        NewEntry {
+            organisation_id: due.organisation_id,
+            occurred_at: now,
+            actor: "Leadline (webhook deliveries)",
+            action: AuditAction::WebhookDisabled,
+            key_prefix: None,
+            key_name: None,
+            details: json!({"url": due.url, "reason": reason}).to_string(),
+        },
+    )
+    .await?;
+    let site = platform.config.site_url();
+    let subject = "A webhook endpoint was disabled: every delivery failed for 3 days";
+    let text = format!(
+        "The webhook endpoint {} failed every delivery for 3 days, so Leadline disabled it and stopped retrying.\n\n\
+         Fix the receiver, then turn the endpoint on again and redeliver what it missed: {site}/developer/webhooks\n",
+        due.url
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family: sans-serif; line-height: 1.5\"><p>The webhook endpoint <code>{}</code> failed every delivery for 3 days, so Leadline disabled it and stopped retrying.</p><p><a href=\"{site}/developer/webhooks\">Fix the receiver, then turn the endpoint on again and redeliver what it missed</a></p></body></html>",
+        html_escape::encode_text(&due.url)
+    );
+    for to in data::admin_emails(&mut tx, due.organisation_id).await? {
+        data::queue_mail(
+            &mut tx,
+            &NewMail {
+                event_id: None,
+                organisation_id: Some(due.organisation_id),
+                kind: "webhook.disabled",
+                recipient: &to,
+                subject,
+                text_body: &text,
+                html_body: &html,
+                created_at: now,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::warn!(
+        endpoint = due.delivery.endpoint_id,
+        url = due.url,
+        "webhook endpoint disabled after failing for 3 days"
+    );
+    Ok(true)
 }

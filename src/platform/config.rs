@@ -61,6 +61,10 @@ pub struct Config {
     /// LEADLINE_NOTIFY_INTERVAL_SECS: how often the scheduler looks for
     /// key events and mail to send (default 30).
     pub notify_interval: Duration,
+    /// LEADLINE_WEBHOOK_ALLOW_PRIVATE=true: webhook endpoints may be on
+    /// loopback, private and link-local addresses (a lab, an internal
+    /// receiver). Off by default: server-side request forgery protection.
+    pub webhook_allow_private: bool,
     /// LEADLINE_DEMO=true: on the first start with an empty database, create
     /// the demo (a platform admin, an organisation, a developer, leads).
     /// Off by default, so that a deployment never gets a demo admin by
@@ -173,6 +177,7 @@ impl Config {
             smtp_url,
             mail_from,
             notify_interval: Duration::from_secs(env_or("LEADLINE_NOTIFY_INTERVAL_SECS", 30).max(1)),
+            webhook_allow_private: env_or("LEADLINE_WEBHOOK_ALLOW_PRIVATE", false),
             demo: env_or("LEADLINE_DEMO", false),
         })
     }
@@ -204,6 +209,7 @@ impl Config {
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
             notify_interval: Duration::from_secs(30),
+            webhook_allow_private: false,
             demo: false,
         }
     }

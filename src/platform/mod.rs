@@ -18,6 +18,8 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod metrics;
 #[cfg(feature = "ssr")]
+pub mod outbound;
+#[cfg(feature = "ssr")]
 pub mod rate_limit;
 pub mod secret;
 #[cfg(feature = "ssr")]

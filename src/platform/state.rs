@@ -32,6 +32,8 @@ pub struct Shared {
     pub changes: Arc<Changes>,
     /// Where notification mail goes (SMTP, or the log).
     pub mail: super::mail::Mailer,
+    /// Webhook deliveries go through it.
+    pub outbound: super::outbound::Outbound,
     /// This process, as it holds leases: unique per start.
     pub instance: String,
 }
@@ -43,6 +45,7 @@ impl Platform {
         // Config::from_env has checked the settings and named what is wrong.
         let mail = super::mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from)
             .expect("mail settings checked with the configuration");
+        let outbound = super::outbound::Outbound::new(config.webhook_allow_private);
         Self(Arc::new(Shared {
             db,
             clock,
@@ -50,6 +53,7 @@ impl Platform {
             limits,
             changes,
             mail,
+            outbound,
             instance: ulid::Ulid::new().to_string(),
         }))
     }

@@ -571,3 +571,83 @@ impl Drop for MailServer {
         let _ = self.child.wait();
     }
 }
+
+/// A webhook receiver (scripts/test-tools/webhook_receiver.py) that checks
+/// each delivery's signature with the Standard Webhooks reference library.
+pub struct WebhookReceiver {
+    pub url: String,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+/// A delivery as the receiver got it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ReceivedWebhook {
+    pub verified: bool,
+    pub error: Option<String>,
+    pub id: Option<String>,
+    pub timestamp: Option<String>,
+    pub body: serde_json::Value,
+}
+
+impl WebhookReceiver {
+    pub async fn start() -> Self {
+        assert!(
+            std::path::Path::new(TEST_PYTHON).exists(),
+            "the test tools are missing: run `make setup-test`"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut child = std::process::Command::new(TEST_PYTHON)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/scripts/test-tools/webhook_receiver.py"
+            ))
+            .arg(port.to_string())
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start the webhook receiver");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Self {
+                    url: format!("http://127.0.0.1:{port}/hooks"),
+                    dir,
+                    child,
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the webhook receiver did not start on port {port}");
+    }
+
+    /// The secret it checks signatures with.
+    pub fn expect_secret(&self, secret: &str) {
+        std::fs::write(self.dir.path().join("secret"), secret).unwrap();
+    }
+
+    /// The status it answers with from now on.
+    pub fn answer(&self, status: u16) {
+        std::fs::write(self.dir.path().join("status"), status.to_string()).unwrap();
+    }
+
+    pub fn received(&self) -> Vec<ReceivedWebhook> {
+        std::fs::read_to_string(self.dir.path().join("received.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for WebhookReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

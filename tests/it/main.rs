@@ -26,3 +26,4 @@ mod site;
 mod sync;
 mod two_factor;
 mod usage;
+mod webhooks;

@@ -429,7 +429,9 @@ fn searches_only(plan: &[String]) -> bool {
 #[tokio::test]
 async fn the_scheduler_finds_due_keys_new_events_and_due_mail_through_indexes() {
     use leadline::keys::data::{expired_query, expiring_query, retired_query, still_called_query};
-    use leadline::notify::data::{due_query, outbox_query, unqueued_query};
+    use leadline::notify::data::{
+        deliveries_query, due_deliveries_query, due_query, outbox_query, unqueued_query,
+    };
     use leadline::notify::domain::MailStatus;
     let app = spawn_app().await;
     let now = 1_764_244_800_000;
