@@ -24,7 +24,15 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
+  webServer: [{
+    // A real SMTP server (aiosmtpd from `make setup-test`): the mail the
+    // server sends lands in a maildir that the notification tests read.
+    command: "rm -rf ../target/e2e-mail && ../.tools/test/bin/python -m aiosmtpd -n -l 127.0.0.1:2525 -c aiosmtpd.handlers.Mailbox ../target/e2e-mail",
+    cwd: ".",
+    port: 2525,
+    reuseExistingServer: false,
+    timeout: 30_000,
+  }, {
     command: "rm -rf ../target/e2e && mkdir -p ../target/e2e && ../target/release/leadline serve",
     cwd: ".",
     url: "http://127.0.0.1:3000/sign-in",
@@ -41,6 +49,9 @@ export default defineConfig({
       LEADLINE_LOG: "warn",
       // Tests move the server's time by writing seconds here (helpers.ts).
       LEADLINE_TEST_CLOCK_FILE: "../target/e2e/clock-offset",
+      LEADLINE_SMTP_URL: "smtp://127.0.0.1:2525",
+      // Mail goes out within a second of its event.
+      LEADLINE_NOTIFY_INTERVAL_SECS: "1",
     },
-  },
+  }],
 });

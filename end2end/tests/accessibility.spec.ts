@@ -45,6 +45,7 @@ test("every page and dialog meets WCAG 2.2 AA as axe-core checks it", async ({ p
       usage!,
       "/audit",
       "/account",
+      "/account/notifications",
       "/docs",
       ...endpoints,
       // Last: by now the request log has been written (every 5 s).
@@ -78,6 +79,8 @@ test("every page and dialog meets WCAG 2.2 AA as axe-core checks it", async ({ p
       "/members?dialog=remove&id=dev%40acme.test",
       "/admin",
       "/admin?user=dev",
+      "/admin/outbox",
+      "/developer/webhooks",
     ],
     found,
   );

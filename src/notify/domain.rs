@@ -635,7 +635,10 @@ mod tests {
         let delays: Vec<i64> = (1..).map_while(webhook_retry_after_ms).collect();
         assert_eq!(delays.len(), 7, "eight attempts in all");
         let total: i64 = delays.iter().sum();
-        assert!((23 * 3_600_000..=24 * 3_600_000).contains(&total), "{total}");
+        assert!(
+            (23 * 3_600_000..=24 * 3_600_000).contains(&total),
+            "{total}"
+        );
     }
 
     #[test]

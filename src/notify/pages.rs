@@ -61,8 +61,10 @@ pub fn NotificationsPage() -> impl IntoView {
                                             view! {
                                                 <label class="check" for=for_label>
                                                     <input type="checkbox" id=id checked=true disabled=true aria-describedby="leak-always"/>
-                                                    {s.kind.label()}
-                                                    <span class="muted small" id="leak-always">"(always on: a leaked key needs someone to act)"</span>
+                                                    <span>
+                                                        {s.kind.label()}
+                                                        <br/><span class="muted small" id="leak-always">"Always on: a leaked key needs someone to act."</span>
+                                                    </span>
                                                 </label>
                                             }.into_any()
                                         }
@@ -136,21 +138,21 @@ fn Outbox() -> impl IntoView {
                         let id = m.id;
                         view! {
                             <tr>
-                                <td>{format_time(m.created_at)}</td>
-                                <td><code>{m.kind}</code></td>
-                                <td>{m.recipient}</td>
-                                <td>
+                                <td data-label="Queued">{format_time(m.created_at)}</td>
+                                <td data-label="Kind"><code>{m.kind}</code></td>
+                                <td data-label="To">{m.recipient}</td>
+                                <td data-label="Subject">
                                     <details>
                                         <summary>{m.subject}</summary>
                                         <pre class="mail-body">{m.text_body}</pre>
                                     </details>
                                 </td>
-                                <td>
+                                <td data-label="Status">
                                     <span class=format!("badge {}", if failed { "danger" } else { "" })>{m.status.label()}</span>
                                     <br/><span class="muted small">{format!("{} attempt{}", m.attempts, if m.attempts == 1 { "" } else { "s" })}</span>
                                     {m.next_attempt_at.map(|t| view! { <br/><span class="muted small">"Next: " {format_time(t)}</span> })}
                                 </td>
-                                <td>
+                                <td data-label="Sent / error">
                                     {format_optional(m.sent_at, "—")}
                                     {m.last_error.map(|e| view! { <br/><span class="field-error">{e}</span> })}
                                 </td>
@@ -285,13 +287,13 @@ pub fn WebhooksPage() -> impl IntoView {
                                 <tbody>
                                     {list.into_iter().map(|e| view! {
                                         <tr>
-                                            <td>
+                                            <td data-label="Endpoint">
                                                 <a href=format!("/developer/webhooks/{}", e.id)>{e.url.clone()}</a>
                                                 {(!e.description.is_empty()).then(|| view! { <br/><span class="muted small">{e.description.clone()}</span> })}
                                             </td>
-                                            <td class="small">{e.kinds.iter().map(|k| k.key()).collect::<Vec<_>>().join(", ")}</td>
-                                            <td>{status_badge(&e)}</td>
-                                            <td>{format_time(e.created_at)}</td>
+                                            <td data-label="Events" class="small">{e.kinds.iter().map(|k| k.key()).collect::<Vec<_>>().join(", ")}</td>
+                                            <td data-label="Status">{status_badge(&e)}</td>
+                                            <td data-label="Added">{format_time(e.created_at)}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -359,21 +361,22 @@ pub fn DeliveriesPage() -> impl IntoView {
                     let url = if back { posted("url").unwrap_or_default() } else { e.url.clone() };
                     let description = if back { posted("description").unwrap_or_default() } else { e.description.clone() };
                     let enabled = if back { posted("enabled").is_some() } else { e.enabled };
+                    let empty = log.deliveries.is_empty();
                     let rows = log.deliveries.into_iter().map(|d| {
                         let failed = d.status == DeliveryStatus::Failed;
                         let (delivery, endpoint) = (d.id, e.id);
                         view! {
                             <tr>
-                                <td>{format_time(d.created_at)}</td>
-                                <td><code>{d.kind.clone()}</code><br/><span class="muted small"><code>{d.message_id.clone()}</code></span></td>
-                                <td>
+                                <td data-label="Queued">{format_time(d.created_at)}</td>
+                                <td data-label="Event"><code>{d.kind.clone()}</code><br/><span class="muted small"><code>{d.message_id.clone()}</code></span></td>
+                                <td data-label="Status">
                                     <span class=format!("badge {}", match d.status { DeliveryStatus::Failed => "danger", DeliveryStatus::Delivered => "ok", DeliveryStatus::Pending => "" })>{d.status.label()}</span>
                                     <br/><span class="muted small">{format!("{} attempt{}", d.attempts, if d.attempts == 1 { "" } else { "s" })}</span>
                                     {d.next_attempt_at.map(|t| view! { <br/><span class="muted small">"Next: " {format_time(t)}</span> })}
                                 </td>
-                                <td>{d.response_status.map_or_else(|| "—".to_owned(), |s| s.to_string())}</td>
-                                <td>{d.latency_ms.map_or_else(|| "—".to_owned(), |ms| format!("{ms} ms"))}</td>
-                                <td>
+                                <td data-label="Response">{d.response_status.map_or_else(|| "—".to_owned(), |s| s.to_string())}</td>
+                                <td data-label="Latency">{d.latency_ms.map_or_else(|| "—".to_owned(), |ms| format!("{ms} ms"))}</td>
+                                <td data-label="Error and payload">
                                     {d.last_error.clone().map(|m| view! { <span class=if failed { "field-error" } else { "muted small" }>{m}</span> })}
                                     <details><summary class="small">"Payload"</summary><pre class="mail-body">{d.payload.clone()}</pre></details>
                                 </td>
@@ -414,10 +417,12 @@ pub fn DeliveriesPage() -> impl IntoView {
                             {field_error(fields, "description")}
                             <EventChoice chosen=e.kinds.clone() prefix="edit"/>
                             {field_error(fields, "kinds")}
-                            <label class="check" for="edit-enabled">
-                                <input type="checkbox" id="edit-enabled" name="enabled" value="on" checked=enabled/>
-                                "Enabled: deliver events to this endpoint"
-                            </label>
+                            <div class="checks">
+                                <label class="check" for="edit-enabled">
+                                    <input type="checkbox" id="edit-enabled" name="enabled" value="on" checked=enabled/>
+                                    "Enabled: deliver events to this endpoint"
+                                </label>
+                            </div>
                             <button class="button primary" type="submit">"Save"</button>
                         </ActionForm>
                         <h2 class="section-title">"Deliveries"</h2>
@@ -430,6 +435,7 @@ pub fn DeliveriesPage() -> impl IntoView {
                             </tr></thead>
                             <tbody>{rows}</tbody>
                         </table></div>
+                        {empty.then(|| view! { <p class="muted">"No deliveries yet: events this endpoint receives show up here as they are sent."</p> })}
                         <CursorPager base=format!("/developer/webhooks/{}?", e.id) at=at next=log.next/>
                     }.into_any()
                 })}}

@@ -464,6 +464,16 @@ async fn the_scheduler_finds_due_keys_new_events_and_due_mail_through_indexes() 
             outbox_query(Some(MailStatus::Failed), Some(99), 51),
             "mail_outbox_by_status",
         ),
+        (
+            "due deliveries",
+            due_deliveries_query(now, 200),
+            "webhook_deliveries_due",
+        ),
+        (
+            "delivery log",
+            deliveries_query(3, Some(99), 51),
+            "webhook_deliveries_by_endpoint",
+        ),
     ];
     for (what, query, index) in queries {
         let plan = plan(&app, &query).await;
