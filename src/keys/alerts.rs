@@ -18,18 +18,7 @@ const PER_ROUND: i64 = 500;
 const HOUR_MS: i64 = 3_600_000;
 
 fn event(kind: EventKind, key: &KeyRow, due_at: i64) -> KeyEvent<'_> {
-    KeyEvent {
-        kind,
-        organisation_id: key.organisation_id,
-        key_id: key.id,
-        key_prefix: &key.prefix,
-        key_name: &key.name,
-        created_by: key.created_by,
-        expires_at: key.expires_at,
-        due_at: Some(due_at),
-        requests: None,
-        replaced_by: None,
-    }
+    super::service::event_of(kind, key, Some(due_at))
 }
 
 /// Records the events that are due; how many were new.

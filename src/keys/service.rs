@@ -40,6 +40,22 @@ fn entry<'a>(
     }
 }
 
+/// The event `kind` about `key`; `due_at` for those time brings.
+pub(super) fn event_of(kind: EventKind, key: &KeyRow, due_at: Option<i64>) -> KeyEvent<'_> {
+    KeyEvent {
+        kind,
+        organisation_id: key.organisation_id,
+        key_id: key.id,
+        key_prefix: &key.prefix,
+        key_name: &key.name,
+        created_by: key.created_by,
+        expires_at: key.expires_at,
+        due_at,
+        requests: None,
+        replaced_by: None,
+    }
+}
+
 /// Records a key event for the people to be told, in the caller's
 /// transaction (the notifications scheduler mails them).
 async fn tell(
@@ -50,16 +66,8 @@ async fn tell(
     replaced_by: Option<&str>,
 ) -> Result<(), AppError> {
     let event = KeyEvent {
-        kind,
-        organisation_id: key.organisation_id,
-        key_id: key.id,
-        key_prefix: &key.prefix,
-        key_name: &key.name,
-        created_by: key.created_by,
-        expires_at: key.expires_at,
-        due_at: None,
-        requests: None,
         replaced_by,
+        ..event_of(kind, key, None)
     };
     crate::notify::service::record(conn, &event, now).await?;
     Ok(())

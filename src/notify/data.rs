@@ -2,28 +2,19 @@
 
 use sqlx::FromRow;
 
-use super::domain::{EventKind, MailStatus, Member, OutboxMail};
+use super::domain::{EventKind, KeyEvent, MailStatus, Member, OutboxMail};
 use crate::platform::clock::from_millis;
 use crate::platform::db::{Conn, Filtered};
 use crate::platform::Db;
 
-/// An event to record; `due_at` for those time brings (see the migration).
-pub struct NewEvent<'a> {
-    pub kind: EventKind,
-    pub organisation_id: i64,
-    pub key_id: i64,
-    pub key_prefix: &'a str,
-    pub key_name: &'a str,
-    pub created_by: Option<i64>,
-    pub due_at: Option<i64>,
-    pub occurred_at: i64,
-    /// JSON: what the mail and the webhook payload say besides the key.
-    pub detail: String,
-}
-
 /// Records the event unless it exists (the same kind, key and `due_at`):
 /// whether it was new.
-pub async fn insert_event(conn: &mut Conn, event: &NewEvent<'_>) -> Result<bool, sqlx::Error> {
+pub async fn insert_event(
+    conn: &mut Conn,
+    event: &KeyEvent<'_>,
+    occurred_at: i64,
+    detail: &str,
+) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO key_events (organisation_id, kind, key_id, key_prefix, key_name, created_by, due_at, occurred_at, detail)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -36,8 +27,8 @@ pub async fn insert_event(conn: &mut Conn, event: &NewEvent<'_>) -> Result<bool,
     .bind(event.key_name)
     .bind(event.created_by)
     .bind(event.due_at)
-    .bind(event.occurred_at)
-    .bind(event.detail.as_str())
+    .bind(occurred_at)
+    .bind(detail)
     .execute(conn)
     .await?;
     Ok(inserted.rows_affected() == 1)
@@ -214,13 +205,37 @@ pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<MailRow>, sqlx::Er
     due_query(now, limit).query_as().fetch_all(db).await
 }
 
-/// Takes a due mail for one attempt by moving its next attempt to `until`:
-/// false when another sender took it first (its time changed).
-pub async fn claim(db: &Db, id: i64, due_at: i64, until: i64) -> Result<bool, sqlx::Error> {
-    let claimed = sqlx::query(
-        "UPDATE mail_outbox SET next_attempt_at = $3, attempts = attempts + 1
+/// The two queues a round sends from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    Mail,
+    Webhooks,
+}
+
+impl Queue {
+    fn table(self) -> &'static str {
+        match self {
+            Queue::Mail => "mail_outbox",
+            Queue::Webhooks => "webhook_deliveries",
+        }
+    }
+}
+
+/// Takes a due mail or delivery for one attempt by moving its next attempt
+/// to `until` (a sender that dies mid-attempt frees it then): false when
+/// another sender took it first (its time changed).
+pub async fn claim(
+    db: &Db,
+    queue: Queue,
+    id: i64,
+    due_at: i64,
+    until: i64,
+) -> Result<bool, sqlx::Error> {
+    let claimed = sqlx::query(&format!(
+        "UPDATE {} SET next_attempt_at = $3, attempts = attempts + 1
          WHERE id = $1 AND next_attempt_at = $2",
-    )
+        queue.table()
+    ))
     .bind(id)
     .bind(due_at)
     .bind(until)
@@ -597,25 +612,6 @@ pub async fn due_deliveries(
         .query_as()
         .fetch_all(db)
         .await
-}
-
-/// Takes a due delivery for one attempt (see [`claim`]).
-pub async fn claim_delivery(
-    db: &Db,
-    id: i64,
-    due_at: i64,
-    until: i64,
-) -> Result<bool, sqlx::Error> {
-    let claimed = sqlx::query(
-        "UPDATE webhook_deliveries SET next_attempt_at = $3, attempts = attempts + 1
-         WHERE id = $1 AND next_attempt_at = $2",
-    )
-    .bind(id)
-    .bind(due_at)
-    .bind(until)
-    .execute(db)
-    .await?;
-    Ok(claimed.rows_affected() == 1)
 }
 
 /// What an attempt found; `next` when it is to be tried again.

@@ -76,6 +76,22 @@ impl EventKind {
     }
 }
 
+/// A key event as the key's service tells of it.
+pub struct KeyEvent<'a> {
+    pub kind: EventKind,
+    pub organisation_id: i64,
+    pub key_id: i64,
+    pub key_prefix: &'a str,
+    pub key_name: &'a str,
+    pub created_by: Option<i64>,
+    pub expires_at: Option<i64>,
+    /// For events time brings: the moment it is about (the expiry, the end
+    /// of the grace period, the day), which makes it happen once.
+    pub due_at: Option<i64>,
+    pub requests: Option<i64>,
+    pub replaced_by: Option<&'a str>,
+}
+
 /// One person's choice of mail, as the Account page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MailSetting {

@@ -5,7 +5,8 @@
 
 use serde_json::json;
 
-use super::data::{self, EventRow, NewEvent, NewMail};
+use super::data::{self, EventRow, NewMail};
+pub use super::domain::KeyEvent;
 use super::domain::{
     compose, recipients, retry_after_ms, EventFacts, EventKind, MailSetting, MailStatus,
     OutboxMail, MAIL_ATTEMPTS,
@@ -15,22 +16,6 @@ use crate::platform::db::Conn;
 use crate::platform::mail::{Delivered, Outgoing};
 use crate::platform::Platform;
 
-/// A key event, as the key's service tells of it.
-pub struct KeyEvent<'a> {
-    pub kind: EventKind,
-    pub organisation_id: i64,
-    pub key_id: i64,
-    pub key_prefix: &'a str,
-    pub key_name: &'a str,
-    pub created_by: Option<i64>,
-    pub expires_at: Option<i64>,
-    /// For events time brings: the moment it is about (the expiry, the end
-    /// of the grace period, the day), which makes it happen once.
-    pub due_at: Option<i64>,
-    pub requests: Option<i64>,
-    pub replaced_by: Option<&'a str>,
-}
-
 /// Records an event in the caller's transaction: whether it is new (an
 /// event time brings exists once, however many instances find it).
 pub async fn record(conn: &mut Conn, event: &KeyEvent<'_>, now: i64) -> Result<bool, AppError> {
@@ -39,21 +24,7 @@ pub async fn record(conn: &mut Conn, event: &KeyEvent<'_>, now: i64) -> Result<b
         "requests": event.requests,
         "replaced_by": event.replaced_by,
     });
-    Ok(data::insert_event(
-        conn,
-        &NewEvent {
-            kind: event.kind,
-            organisation_id: event.organisation_id,
-            key_id: event.key_id,
-            key_prefix: event.key_prefix,
-            key_name: event.key_name,
-            created_by: event.created_by,
-            due_at: event.due_at,
-            occurred_at: now,
-            detail: detail.to_string(),
-        },
-    )
-    .await?)
+    Ok(data::insert_event(conn, event, now, &detail.to_string()).await?)
 }
 
 /// Events turned into mail per round at most; the rest wait for the next.
@@ -146,7 +117,15 @@ pub async fn send_due(platform: &Platform) -> Result<Sent, AppError> {
         let Some(due_at) = mail.next_attempt_at else {
             continue;
         };
-        if !data::claim(&platform.db, mail.id, due_at, now + CLAIM_MS).await? {
+        if !data::claim(
+            &platform.db,
+            data::Queue::Mail,
+            mail.id,
+            due_at,
+            now + CLAIM_MS,
+        )
+        .await?
+        {
             continue;
         }
         let attempts = mail.attempts + 1;
@@ -597,7 +576,15 @@ pub async fn deliver_due(platform: &Platform) -> Result<Deliveries, AppError> {
         let Some(due_at) = d.next_attempt_at else {
             continue;
         };
-        if !due.enabled || !data::claim_delivery(&platform.db, d.id, due_at, now + CLAIM_MS).await?
+        if !due.enabled
+            || !data::claim(
+                &platform.db,
+                data::Queue::Webhooks,
+                d.id,
+                due_at,
+                now + CLAIM_MS,
+            )
+            .await?
         {
             continue;
         }
