@@ -27,6 +27,8 @@ expected = {
     "leadline_db_pool_connections": "gauge",
     "leadline_throttle_blocks": "counter",
     "leadline_rate_limit_denials": "counter",
+    "leadline_notifications": "counter",
+    "leadline_notifications_lease_held": "gauge",
 }
 problems = []
 for name, kind in expected.items():

@@ -56,6 +56,28 @@ pub async fn round(state: &AppState) -> Result<Round, AppError> {
     })
 }
 
+/// A round's outcome, for operators' metrics.
+fn count(done: &Round) {
+    use crate::platform::metrics::{NOTIFICATIONS, NOTIFY_LEASE};
+    if !crate::platform::metrics::on() {
+        return;
+    }
+    metrics::gauge!(NOTIFY_LEASE).set(if done.held { 1.0 } else { 0.0 });
+    let (mail, hooks) = (done.sent, done.webhooks);
+    for (channel, result, n) in [
+        ("mail", "sent", mail.sent),
+        ("mail", "logged", mail.logged),
+        ("mail", "retried", mail.retried),
+        ("mail", "failed", mail.failed),
+        ("webhook", "delivered", hooks.delivered),
+        ("webhook", "retried", hooks.retried),
+        ("webhook", "failed", hooks.failed),
+    ] {
+        metrics::counter!(NOTIFICATIONS, "channel" => channel, "result" => result)
+            .increment(n as u64);
+    }
+}
+
 /// Runs rounds until `stopping` says so, then gives the lease up.
 pub fn spawn(
     state: AppState,
@@ -69,10 +91,12 @@ pub fn spawn(
             tokio::select! {
                 _ = tick.tick() => {
                     match round(&state).await {
-                        Ok(done) if done.held && done != (Round { held: true, ..Round::default() }) => {
-                            tracing::info!(?done, "notifications round");
+                        Ok(done) => {
+                            count(&done);
+                            if done.held && done != (Round { held: true, ..Round::default() }) {
+                                tracing::info!(?done, "notifications round");
+                            }
                         }
-                        Ok(_) => {}
                         Err(error) => tracing::warn!(%error, "notifications round failed; will retry"),
                     }
                     let now = state.clock.now().timestamp_millis();

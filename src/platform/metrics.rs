@@ -35,6 +35,11 @@ pub const POOL_CONNECTIONS: &str = "leadline_db_pool_connections";
 pub const THROTTLE_BLOCKS: &str = "leadline_throttle_blocks_total";
 /// API requests refused by a key's rate limit.
 pub const RATE_LIMIT_DENIALS: &str = "leadline_rate_limit_denials_total";
+/// Notification attempts, by channel (`mail`, `webhook`) and result
+/// (`sent`, `logged`, `delivered`, `retried`, `failed`).
+pub const NOTIFICATIONS: &str = "leadline_notifications_total";
+/// 1 while this instance holds the notifications lease (it sends them).
+pub const NOTIFY_LEASE: &str = "leadline_notifications_lease_held";
 
 /// Latency buckets, in seconds: a cached read takes well under a
 /// millisecond, a search on a million rows a few.
@@ -68,6 +73,7 @@ pub fn handle() -> &'static PrometheusHandle {
         // first event (throttles register theirs when they are made).
         metrics::counter!(RATE_LIMIT_DENIALS).increment(0);
         metrics::counter!(REQUEST_LOG_DROPPED).increment(0);
+        metrics::gauge!(NOTIFY_LEASE).set(0.0);
         handle
     })
 }
@@ -110,6 +116,14 @@ fn describe() {
     describe_counter!(
         RATE_LIMIT_DENIALS,
         "API requests refused by a key's rate limit."
+    );
+    describe_counter!(
+        NOTIFICATIONS,
+        "Notification attempts by channel (mail, webhook) and result."
+    );
+    describe_gauge!(
+        NOTIFY_LEASE,
+        "1 while this instance holds the notifications lease and sends them."
     );
 }
 
