@@ -138,6 +138,7 @@ pub async fn send_due(platform: &Platform) -> Result<Sent, AppError> {
                 html: &mail.html_body,
             })
             .await;
+        let server_trouble = outcome.as_ref().is_err_and(|refused| !refused.permanent);
         match outcome {
             Ok(delivered) => {
                 let status = match delivered {
@@ -180,6 +181,11 @@ pub async fn send_due(platform: &Platform) -> Result<Sent, AppError> {
                 let next = now + retry_after_ms(attempts);
                 data::retry(&platform.db, mail.id, next, &refused.reason).await?;
             }
+        }
+        // The SMTP server is away or failing: the rest of the queue waits
+        // for the next round rather than each waiting out its timeout now.
+        if server_trouble {
+            break;
         }
     }
     Ok(round)
@@ -571,12 +577,17 @@ const DELIVERIES_PER_ROUND: i64 = 200;
 pub async fn deliver_due(platform: &Platform) -> Result<Deliveries, AppError> {
     let now = platform.clock.now().timestamp_millis();
     let mut round = Deliveries::default();
+    // An endpoint that failed once this round is not tried again until the
+    // next: a slow or dead receiver costs one timeout a round, not one per
+    // message.
+    let mut failing = std::collections::HashSet::new();
     for due in data::due_deliveries(&platform.db, now, DELIVERIES_PER_ROUND).await? {
         let d = &due.delivery;
         let Some(due_at) = d.next_attempt_at else {
             continue;
         };
-        if !due.enabled
+        if failing.contains(&d.endpoint_id)
+            || !due.enabled
             || !data::claim(
                 &platform.db,
                 data::Queue::Webhooks,
@@ -632,6 +643,7 @@ pub async fn deliver_due(platform: &Platform) -> Result<Deliveries, AppError> {
             data::endpoint_answered(&platform.db, d.endpoint_id).await?;
             continue;
         }
+        failing.insert(d.endpoint_id);
         let next = webhook_retry_after_ms(attempts).map(|after| now + after);
         let status = if next.is_some() {
             DeliveryStatus::Pending

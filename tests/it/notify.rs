@@ -461,3 +461,29 @@ async fn the_roll_link_in_a_mail_opens_the_dialog_in_the_keys_organisation_on_an
         .await;
     assert_eq!(elsewhere.header("location"), "/leads");
 }
+
+#[tokio::test]
+async fn a_round_stops_sending_mail_when_the_smtp_server_fails() {
+    // Nothing listens on this port.
+    let port = crate::common::free_port();
+    let app =
+        spawn_app_with(move |config| config.smtp_url = Some(format!("smtp://127.0.0.1:{port}")))
+            .await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    app.create_key(&dev, "First", READ).await;
+    app.create_key(&dev, "Second", READ).await;
+    // The first failure ends the round's sending: the other mail waits.
+    let first = rounds(&[&app]).await;
+    assert_eq!(
+        (first[0].queued, first[0].sent.retried),
+        (2, 1),
+        "{first:?}"
+    );
+    let second = rounds(&[&app]).await;
+    assert_eq!(second[0].sent.retried, 1, "{second:?}");
+    let attempts: Vec<i64> = sqlx::query_scalar("SELECT attempts FROM mail_outbox ORDER BY id")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(attempts, [1, 1]);
+}

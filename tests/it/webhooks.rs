@@ -422,3 +422,22 @@ async fn only_org_admins_manage_endpoints_and_every_change_is_audited() {
     assert_eq!(page.status.as_u16(), 200);
     assert!(String::from_utf8_lossy(&page.body).contains("Add endpoint"));
 }
+
+#[tokio::test]
+async fn a_failing_endpoint_is_tried_once_a_round() {
+    let receiver = WebhookReceiver::start().await;
+    receiver.answer(503);
+    let (app, dev, admin) = lab().await;
+    let made = add_endpoint(&app, &admin, &receiver.url, &[EventKind::Created])
+        .await
+        .unwrap();
+    receiver.expect_secret(&made.secret);
+    app.create_key(&dev, "First", READ).await;
+    app.create_key(&dev, "Second", READ).await;
+    let done = round(&app.state).await.unwrap();
+    assert_eq!(done.webhooks.retried, 1, "{done:?}");
+    assert_eq!(receiver.received().len(), 1);
+    let done = round(&app.state).await.unwrap();
+    assert_eq!(done.webhooks.retried, 1, "the other one, now: {done:?}");
+    assert_eq!(receiver.received().len(), 2);
+}
