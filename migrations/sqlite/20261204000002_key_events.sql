@@ -50,6 +50,8 @@ CREATE TABLE mail_outbox (
 CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 CREATE INDEX mail_outbox_by_status ON mail_outbox (status, id);
 CREATE INDEX mail_outbox_by_age ON mail_outbox (created_at);
+-- A deleted key's mail goes with its events (see the Delete key dialog).
+CREATE INDEX mail_outbox_by_event ON mail_outbox (event_id) WHERE event_id IS NOT NULL;
 
 -- The kinds of mail a person turned off on their Account page (key.leaked
 -- cannot be).

@@ -402,6 +402,7 @@ pub async fn delete(state: &KeyState, org: &OrgScope, id: i64) -> Result<(), App
         .await?
         .ok_or(AppError::NotFound)?;
     data::delete(&mut tx, org.id, id).await?;
+    crate::notify::service::forget_key(&mut tx, id).await?;
     record(
         &mut tx,
         entry(org, now, AuditAction::KeyDeleted, &key, String::new()),

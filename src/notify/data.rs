@@ -765,3 +765,21 @@ pub async fn prune_deliveries(db: &Db, before: i64) -> Result<u64, sqlx::Error> 
     .await?
     .rows_affected())
 }
+
+/// Forgets everything about a deleted key: its events, and the mail and
+/// webhook deliveries made from them (`…_by_event`, `key_events_once`).
+pub async fn forget_key(conn: &mut Conn, key_id: i64) -> Result<(), sqlx::Error> {
+    for table in ["mail_outbox", "webhook_deliveries"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE event_id IN (SELECT id FROM key_events WHERE key_id = $1)"
+        ))
+        .bind(key_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("DELETE FROM key_events WHERE key_id = $1")
+        .bind(key_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

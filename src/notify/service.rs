@@ -27,6 +27,12 @@ pub async fn record(conn: &mut Conn, event: &KeyEvent<'_>, now: i64) -> Result<b
     Ok(data::insert_event(conn, event, now, &detail.to_string()).await?)
 }
 
+/// A deleted key leaves no history but its audit entries: its events, and
+/// the mail and deliveries made from them, go in the caller's transaction.
+pub async fn forget_key(conn: &mut Conn, key_id: i64) -> Result<(), AppError> {
+    Ok(data::forget_key(conn, key_id).await?)
+}
+
 /// Events turned into mail per round at most; the rest wait for the next.
 const EVENTS_PER_ROUND: i64 = 200;
 /// Mail attempted per round at most.

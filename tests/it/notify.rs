@@ -487,3 +487,37 @@ async fn a_round_stops_sending_mail_when_the_smtp_server_fails() {
         .unwrap();
     assert_eq!(attempts, [1, 1]);
 }
+
+#[tokio::test]
+async fn a_deleted_key_leaves_no_events_or_mail_behind_but_its_audit_entries() {
+    let (mail, app) = with_smtp().await;
+    let (_, dev) = app.developer("Acme", "dev@acme.test").await;
+    let key = key_expiring(&app, &dev, "2026-11-30T12:00").await;
+    rounds(&[&app]).await;
+    assert_eq!(
+        mail.received().len(),
+        2,
+        "created, and expires within 7 days"
+    );
+    app.call(Some(&dev), leadline::keys::DeleteKey { id: key.key.id })
+        .await
+        .unwrap();
+    let left: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM key_events), (SELECT COUNT(*) FROM mail_outbox)",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(left, [(0, 0)]);
+    let audit: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_entries WHERE key_prefix = $1 ORDER BY id")
+            .bind(&key.key.prefix)
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(audit, ["key.created", "key.deleted"]);
+    // Nothing about it comes back: no expiry mail for a key that is gone.
+    app.state.clock.advance(Duration::days(3));
+    rounds(&[&app]).await;
+    assert_eq!(mail.received().len(), 2);
+}
