@@ -319,15 +319,6 @@ pub async fn outbox(
         .await
 }
 
-pub async fn outbox_mail(db: &Db, id: i64) -> Result<Option<MailRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {OUTBOX_COLUMNS} FROM mail_outbox WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(db)
-    .await
-}
-
 /// The kinds of mail the user turned off.
 pub async fn opt_outs(db: &Db, user_id: i64) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT kind FROM notification_opt_outs WHERE user_id = $1 ORDER BY kind")
@@ -653,20 +644,15 @@ pub async fn endpoint_answered(db: &Db, id: i64) -> Result<(), sqlx::Error> {
 
 /// A failure starts the endpoint's failing streak if none has; when it began.
 pub async fn endpoint_failed(db: &Db, id: i64, now: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query(
-        "UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL",
+    let since: Option<Option<i64>> = sqlx::query_scalar(
+        "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1
+         RETURNING failing_since",
     )
     .bind(id)
     .bind(now)
-    .execute(db)
+    .fetch_optional(db)
     .await?;
-    let since: Option<i64> =
-        sqlx::query_scalar("SELECT failing_since FROM webhook_endpoints WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db)
-            .await?
-            .flatten();
-    Ok(since.unwrap_or(now))
+    Ok(since.flatten().unwrap_or(now))
 }
 
 /// Turns an endpoint off (false when it was off already) and gives up its

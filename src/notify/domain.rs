@@ -337,6 +337,28 @@ pub fn compose(event: &EventFacts<'_>, base_url: &str) -> Mail {
         ),
     };
     let footer = format!("You get this mail because of your role in {}. Turn kinds of mail off on your Account page: {base_url}/account/notifications", event.organisation);
+    render(subject, &lines, action, &footer)
+}
+
+/// The mail to an organisation's admins when the server disabled one of
+/// its webhook endpoints.
+#[cfg(feature = "ssr")]
+pub fn compose_endpoint_disabled(url: &str, base_url: &str) -> Mail {
+    render(
+        "A webhook endpoint was disabled: every delivery failed for 3 days".to_owned(),
+        &[format!("The webhook endpoint {url} failed every delivery for 3 days, so Leadline disabled it and stopped retrying.")],
+        (
+            "Fix the receiver, then turn the endpoint on again and redeliver what it missed",
+            format!("{base_url}/developer/webhooks"),
+        ),
+        "You get this mail because you are an admin of the organisation.",
+    )
+}
+
+/// Plain text and its HTML alternative: the lines, the one link to act
+/// on, and a footer, every piece escaped for HTML.
+#[cfg(feature = "ssr")]
+fn render(subject: String, lines: &[String], action: (&str, String), footer: &str) -> Mail {
     let text = format!(
         "{}\n\n{}: {}\n\n-- \n{footer}\n",
         lines.join("\n\n"),
@@ -352,7 +374,7 @@ pub fn compose(event: &EventFacts<'_>, base_url: &str) -> Mail {
             .collect::<String>(),
         html_escape::encode_double_quoted_attribute(&action.1),
         escape(action.0),
-        escape(&footer),
+        escape(footer),
     );
     Mail {
         subject,
@@ -697,6 +719,21 @@ mod tests {
         assert!(compose(&tomorrow, "")
             .subject
             .ends_with("expires within a day"));
+    }
+
+    #[test]
+    fn the_disabled_endpoint_mail_escapes_the_url_and_links_to_the_webhooks() {
+        let mail = compose_endpoint_disabled("https://x.test/<hook>", "https://crm.example.com");
+        assert!(mail.subject.contains("3 days"));
+        assert!(mail
+            .text
+            .contains("https://crm.example.com/developer/webhooks"));
+        assert!(
+            mail.html.contains("https://x.test/&lt;hook&gt;"),
+            "{}",
+            mail.html
+        );
+        assert!(!mail.html.contains("<hook>"));
     }
 
     #[test]

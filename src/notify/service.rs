@@ -63,8 +63,9 @@ pub async fn queue_new_events(platform: &Platform) -> Result<usize, AppError> {
         }
         let members =
             data::members_to_tell(&mut tx, event.organisation_id, event.created_by, kind).await?;
-        queue_webhooks(&mut tx, &event, kind, now).await?;
-        let mail = compose(&facts(kind, &event), &site);
+        let facts = facts(kind, &event);
+        queue_webhooks(&mut tx, &event, &facts, now).await?;
+        let mail = compose(&facts, &site);
         for to in recipients(kind, event.created_by, &members) {
             data::queue_mail(
                 &mut tx,
@@ -209,15 +210,6 @@ pub async fn outbox(
         .into_iter()
         .map(OutboxMail::from)
         .collect())
-}
-
-/// One mail, with its HTML body.
-pub async fn outbox_mail(platform: &Platform, id: i64) -> Result<(OutboxMail, String), AppError> {
-    let row = data::outbox_mail(&platform.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let html = row.html_body.clone();
-    Ok((OutboxMail::from(row), html))
 }
 
 /// A failed mail, tried again on the next round.
@@ -531,9 +523,10 @@ pub async fn redeliver(
 async fn queue_webhooks(
     conn: &mut Conn,
     event: &EventRow,
-    kind: EventKind,
+    facts: &EventFacts<'_>,
     now: i64,
 ) -> Result<(), AppError> {
+    let kind = facts.kind;
     let endpoints = data::endpoints(&mut *conn, event.organisation_id).await?;
     let wanted: Vec<_> = endpoints
         .iter()
@@ -543,7 +536,7 @@ async fn queue_webhooks(
         return Ok(());
     }
     let payload = webhook_payload(
-        &facts(kind, event),
+        facts,
         crate::platform::clock::from_millis(event.occurred_at),
     );
     for endpoint in wanted {
@@ -707,17 +700,7 @@ async fn disable_failing(
         },
     )
     .await?;
-    let site = platform.config.site_url();
-    let subject = "A webhook endpoint was disabled: every delivery failed for 3 days";
-    let text = format!(
-        "The webhook endpoint {} failed every delivery for 3 days, so Leadline disabled it and stopped retrying.\n\n\
-         Fix the receiver, then turn the endpoint on again and redeliver what it missed: {site}/developer/webhooks\n",
-        due.url
-    );
-    let html = format!(
-        "<!doctype html><html><body style=\"font-family: sans-serif; line-height: 1.5\"><p>The webhook endpoint <code>{}</code> failed every delivery for 3 days, so Leadline disabled it and stopped retrying.</p><p><a href=\"{site}/developer/webhooks\">Fix the receiver, then turn the endpoint on again and redeliver what it missed</a></p></body></html>",
-        html_escape::encode_text(&due.url)
-    );
+    let mail = super::domain::compose_endpoint_disabled(&due.url, &platform.config.site_url());
     for to in data::admin_emails(&mut tx, due.organisation_id).await? {
         data::queue_mail(
             &mut tx,
@@ -726,9 +709,9 @@ async fn disable_failing(
                 organisation_id: Some(due.organisation_id),
                 kind: "webhook.disabled",
                 recipient: &to,
-                subject,
-                text_body: &text,
-                html_body: &html,
+                subject: &mail.subject,
+                text_body: &mail.text,
+                html_body: &mail.html,
                 created_at: now,
             },
         )
