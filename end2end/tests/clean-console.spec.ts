@@ -37,10 +37,10 @@ test("no page logs a console error or a failed request, signed out or in", async
   const id = await page.locator(`tr[data-prefix="${key.slice(0, 14)}"] a[href^="/developer/keys/"]`).getAttribute("href");
   const keyPages = [id!, ...["edit", "roll", "revoke", "delete"].map((d) => `/developer?dialog=${d}&id=${id!.split("/").pop()}`)];
   await visitAll(page, ["/leads", "/leads?dialog=new-lead", "/developer", "/developer?dialog=new-key", ...keyPages]);
-  await visitAll(page, ["/audit", "/account", "/docs", ...endpoints]);
+  await visitAll(page, ["/audit", "/account", "/account/notifications", "/docs", ...endpoints]);
   await signOut(page);
   await signIn(page, "admin@leadline.test");
-  await visitAll(page, ["/leads", "/developer", "/developer?dialog=policy", "/audit", "/account", "/members", "/admin", "/docs", ...endpoints]);
+  await visitAll(page, ["/leads", "/developer", "/developer?dialog=policy", "/audit", "/account", "/members", "/admin", "/admin/outbox", "/developer/webhooks", "/docs", ...endpoints]);
   await signOut(page);
   expect(problems).toEqual([]);
 });
