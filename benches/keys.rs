@@ -179,6 +179,7 @@ fn requests(c: &mut Criterion) {
     let (router, key) = runtime.block_on(async {
         let mut config = Config::for_tests(&url);
         config.api_rate_limit_per_minute = u32::MAX;
+        config.demo = true;
         let state = startup::prepare(config, Clock::system()).await.unwrap();
         leadline::app::seed::seed_demo_if_empty(&state)
             .await
