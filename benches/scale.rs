@@ -325,22 +325,23 @@ async fn measure(bench: &Bench, size: &Size) -> Timings {
 /// How many request-log rows a flush writes per second, into a log that
 /// already holds a million: past this rate an instance drops rows.
 async fn request_log_rate(bench: &Bench) -> f64 {
-    use leadline::keys::requests::recorder::{NewLoggedRequest, RequestLog};
+    use leadline::keys::requests::recorder::{
+        logged_prefix, NewLoggedRequest, RequestLog, RequestTexts,
+    };
     const BATCH: usize = 20_000;
     let log = RequestLog::holding(bench.state.db.clone(), BATCH);
     let row = |n: usize| NewLoggedRequest {
         request_id: leadline::error::request_id::RequestId::new(),
         organisation_id: bench.org,
         key_id: 1,
-        key_prefix: "sk_scale000_Ab".into(),
+        key_prefix: logged_prefix("sk_scale000_Ab"),
         occurred_at: BASE + n as i64,
         method: axum::http::Method::GET,
-        route: "/api/v1/leads/{id}".into(),
-        target: format!("/api/v1/leads/{n}?fields=name"),
+        route: "/api/v1/leads/{id}",
+        texts: RequestTexts::new(&format!("/api/v1/leads/{n}?fields=name"), "zapier-sync/2.1"),
         status: if n.is_multiple_of(50) { 404 } else { 200 },
         error_code: n.is_multiple_of(50).then_some("not_found"),
         client_ip: std::net::Ipv4Addr::new(203, 0, 113, 7).into(),
-        user_agent: "zapier-sync/2.1".into(),
         latency_us: 180,
         response_bytes: Some(420),
     };

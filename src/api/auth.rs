@@ -40,16 +40,19 @@ pub struct Meter {
 }
 
 /// The response header that warns of a key's coming expiry.
-pub const KEY_EXPIRES_HEADER: &str = "leadline-key-expires";
+pub const KEY_EXPIRES_HEADER: axum::http::HeaderName =
+    axum::http::HeaderName::from_static("leadline-key-expires");
 
 impl IntoResponseParts for Meter {
     type Error = std::convert::Infallible;
 
     fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
-        let headers = res.headers_mut();
-        headers.insert("ratelimit-limit", HeaderValue::from(self.limit));
-        headers.insert("ratelimit-remaining", HeaderValue::from(self.remaining));
-        headers.insert("ratelimit-reset", HeaderValue::from(self.reset_secs));
+        crate::error::rate_limit::insert(
+            res.headers_mut(),
+            self.limit,
+            self.remaining,
+            self.reset_secs,
+        );
         Ok(res)
     }
 }
@@ -263,14 +266,13 @@ async fn authenticated(state: &KeyState, parts: &Parts) -> Result<Arc<Credential
 
 /// Names the request's key for the request log (`keys::requests`), with
 /// the client's address and the time its caller has already worked out.
-fn attribute(state: &KeyState, parts: &Parts, who: (i64, i64, &str), client: IpAddr, at: i64) {
+fn attribute(parts: &Parts, who: (i64, i64, &str), client: IpAddr, at: i64) {
     let (key_id, organisation_id, prefix) = who;
     if let Some(note) = parts.extensions.get::<RequestNote>() {
         note.attribute(Attribution {
-            log: state.requests.clone(),
             organisation_id,
             key_id,
-            key_prefix: prefix.to_owned(),
+            key_prefix: crate::keys::requests::recorder::logged_prefix(prefix),
             client_ip: client,
             at,
         });
@@ -290,7 +292,7 @@ async fn count_refusal(state: &KeyState, parts: &Parts, token: &str, error: &App
             client_address(state, parts),
             state.clock.now().timestamp_millis(),
         );
-        attribute(state, parts, (key_id, organisation_id, &prefix), client, at);
+        attribute(parts, (key_id, organisation_id, &prefix), client, at);
         state.usage.refused(NewRefusal {
             key_id,
             organisation_id,
@@ -313,7 +315,6 @@ impl FromRequestParts<KeyState> for Caller {
         let verdict = limits.hit(credential.id, now).await?;
         let client = client_address(state, parts);
         attribute(
-            state,
             parts,
             (
                 credential.id,

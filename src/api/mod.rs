@@ -134,8 +134,23 @@ async fn not_found() -> AppError {
     AppError::NotFound
 }
 
-pub fn router() -> Router<KeyState> {
-    let (api, _) = lead_routes().merge(public_routes()).split_for_parts();
+/// The API's route templates, kept from the first router built: a logged
+/// request borrows its route's from here rather than copying it.
+static ROUTES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// The template of a matched route, as the router has it; empty for none
+/// of the API's documented routes.
+fn route_template(matched: Option<&axum::extract::MatchedPath>) -> &'static str {
+    let Some(matched) = matched else { return "" };
+    ROUTES
+        .get()
+        .and_then(|routes| routes.iter().find(|route| *route == matched.as_str()))
+        .map_or("", String::as_str)
+}
+
+pub fn router(state: &KeyState) -> Router<KeyState> {
+    let (api, doc) = lead_routes().merge(public_routes()).split_for_parts();
+    ROUTES.get_or_init(|| doc.paths.paths.into_keys().collect());
     // Any other path under the API's is the API's 404, not the app's page.
     let api = api
         .route(BASE_PATH, axum::routing::any(not_found))
@@ -153,7 +168,10 @@ pub fn router() -> Router<KeyState> {
         api
     };
     api.layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(with_request_id))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            with_request_id,
+        ))
 }
 
 /// Gives every API request its id (see `error::request_id`): in the
@@ -163,6 +181,7 @@ pub fn router() -> Router<KeyState> {
 /// (`keys::requests`): the key extractor attributes it, through the note
 /// put in the request's extensions here.
 async fn with_request_id(
+    axum::extract::State(state): axum::extract::State<KeyState>,
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -171,11 +190,11 @@ async fn with_request_id(
     use tracing::Instrument;
     let started = std::time::Instant::now();
     let id = RequestId::new();
-    let theirs: String = header_text(request.headers(), "x-request-id", 100);
+    let theirs = header_text(request.headers(), "x-request-id", 100);
     let span = tracing::info_span!(
         "api",
         request_id = id.as_str(),
-        client_request_id = theirs.as_str(),
+        client_request_id = theirs,
         method = %request.method(),
     );
     let note = RequestNote::default();
@@ -183,25 +202,20 @@ async fn with_request_id(
     let method = request.method().clone();
     // The route's template: this layer runs after routing (axum applies a
     // router's layers to each route); none when no route matched.
-    let route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .filter(|path| ![UNMATCHED, BASE_PATH].contains(&path.as_str()))
-        .cloned();
+    let route = route_template(request.extensions().get::<axum::extract::MatchedPath>());
     // Copied only if the request is logged, after the response.
     let target = request.uri().clone();
     let user_agent = request
         .headers()
         .get(axum::http::header::USER_AGENT)
         .cloned();
-    let mut response = request_id::scope(id.clone(), next.run(request))
+    let mut response = request_id::scope(id, next.run(request))
         .instrument(span)
         .await;
     if let Ok(value) = axum::http::HeaderValue::from_str(id.as_str()) {
         response.headers_mut().insert(request_id::HEADER, value);
     }
     let status = response.status().as_u16();
-    let route = route.as_ref().map_or("", |path| path.as_str());
     if crate::platform::metrics::on() {
         count_request(route, status, started.elapsed());
     }
@@ -217,30 +231,26 @@ async fn with_request_id(
             .size_hint()
             .exact()
             .and_then(|n| i64::try_from(n).ok());
-        who.log.push(recorder::NewLoggedRequest {
+        state.requests.push(recorder::NewLoggedRequest {
             request_id: id,
             organisation_id: who.organisation_id,
             key_id: who.key_id,
             key_prefix: who.key_prefix,
             occurred_at: who.at,
             method,
-            route: route.to_owned(),
-            target: capped(
+            route,
+            texts: recorder::RequestTexts::new(
                 target
                     .path_and_query()
                     .map_or(target.path(), |pq| pq.as_str()),
-                recorder::TARGET_KEPT,
-            ),
-            status,
-            error_code,
-            client_ip: who.client_ip,
-            user_agent: capped(
                 user_agent
                     .as_ref()
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default(),
-                recorder::USER_AGENT_KEPT,
             ),
+            status,
+            error_code,
+            client_ip: who.client_ip,
             latency_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
             response_bytes,
         });
@@ -273,8 +283,8 @@ fn count_request(route: &str, status: u16, took: std::time::Duration) {
 }
 
 /// A header's text, at most `max` characters (empty if absent or not text).
-fn header_text(headers: &axum::http::HeaderMap, name: &str, max: usize) -> String {
-    capped(
+fn header_text<'a>(headers: &'a axum::http::HeaderMap, name: &str, max: usize) -> &'a str {
+    crate::keys::requests::recorder::capped(
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -283,20 +293,13 @@ fn header_text(headers: &axum::http::HeaderMap, name: &str, max: usize) -> Strin
     )
 }
 
-/// `text`, at most `max` characters.
-fn capped(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => text[..end].to_owned(),
-        None => text.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn text_is_capped_at_characters_not_bytes() {
-        assert_eq!(super::capped("héllo", 2), "hé");
-        assert_eq!(super::capped("hé", 5), "hé");
-        assert_eq!(super::capped("", 0), "");
+        use crate::keys::requests::recorder::capped;
+        assert_eq!(capped("héllo", 2), "hé");
+        assert_eq!(capped("hé", 5), "hé");
+        assert_eq!(capped("", 0), "");
     }
 }

@@ -101,7 +101,7 @@ pub fn app(state: AppState) -> Router {
             crate::web::forms::SERVER_FN_BODY_LIMIT,
         ));
     Router::new()
-        .merge(crate::api::router().with_state(state.keys.clone()))
+        .merge(crate::api::router(&state.keys).with_state(state.keys.clone()))
         .route(
             "/audit/export",
             axum::routing::get(crate::audit::export::download),
@@ -278,14 +278,17 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
     let (stop, mut stopping) = tokio::sync::watch::channel(false);
     let flusher = tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
+        let mut log_tick = tokio::time::interval(crate::platform::config::REQUEST_LOG_FLUSH);
         let mut last_usage_prune: Option<i64> = None;
         loop {
             tokio::select! {
+                _ = log_tick.tick() => {
+                    let requests = ticker.keys.requests.flush().await.map(|_| ());
+                    flushed("requests", requests, ticker.keys.requests.waiting());
+                }
                 _ = tick.tick() => {
                     let usage = ticker.usage.flush().await.map(|_| ());
                     flushed("usage", usage, ticker.usage.waiting());
-                    let requests = ticker.keys.requests.flush().await.map(|_| ());
-                    flushed("requests", requests, ticker.keys.requests.waiting());
                     if let Err(error) = ticker.limits.api_per_key.prune(ticker.clock.now()).await {
                         tracing::warn!(%error, "could not prune rate-limit windows; will retry");
                     }

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 pub mod catalogue;
+#[cfg(feature = "ssr")]
+pub mod rate_limit;
 mod refusal;
 #[cfg(feature = "ssr")]
 pub mod request_id;
@@ -352,9 +354,7 @@ mod response {
                 ..
             } = &self
             {
-                headers.insert("ratelimit-limit", HeaderValue::from(*limit));
-                headers.insert("ratelimit-remaining", HeaderValue::from(0u32));
-                headers.insert("ratelimit-reset", HeaderValue::from(*retry_after_secs));
+                super::rate_limit::insert(headers, *limit, 0, *retry_after_secs);
             }
             response
         }

@@ -7,17 +7,23 @@
 //! problem body carries it.
 
 /// The response header that carries it.
-pub const HEADER: &str = "request-id";
+pub const HEADER: axum::http::HeaderName = axum::http::HeaderName::from_static("request-id");
 
 /// What the id looks like, for the API document.
 pub const PATTERN: &str = "^req_[0-9A-HJKMNP-TV-Z]{26}$";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(String);
+/// Held inline (it has a fixed length): a request's id, and the log row
+/// that carries it, cost no allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestId(arrayvec::ArrayString<30>);
 
 impl RequestId {
     pub fn new() -> Self {
-        Self(format!("req_{}", ulid::Ulid::new()))
+        let mut ulid = [0; ulid::ULID_LEN];
+        let mut id = arrayvec::ArrayString::new();
+        id.push_str("req_");
+        id.push_str(ulid::Ulid::new().array_to_str(&mut ulid));
+        Self(id)
     }
 
     pub fn as_str(&self) -> &str {
@@ -37,7 +43,7 @@ tokio::task_local! {
 
 /// The id of the API request being answered, if this is one.
 pub fn current() -> Option<RequestId> {
-    CURRENT.try_with(RequestId::clone).ok()
+    CURRENT.try_with(|id| *id).ok()
 }
 
 /// Runs `work` as the request `id`: [`current`] gives it within.

@@ -72,6 +72,11 @@ pub struct Config {
     pub demo: bool,
 }
 
+/// How often the request log is written: a logged request is findable within
+/// about this long, and its queue holds one interval's rows (a small working
+/// set, which a request's append touches).
+pub const REQUEST_LOG_FLUSH: Duration = Duration::from_secs(1);
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/leadline.db";
 pub const DEFAULT_MAIL_FROM: &str = "Leadline <leadline@localhost>";
 
@@ -182,10 +187,11 @@ impl Config {
         })
     }
 
-    /// The request log's queue: what it may write per flush.
+    /// The request log's queue: what it may write per flush, one flush
+    /// every [`REQUEST_LOG_FLUSH`].
     pub fn request_log_rows_per_flush(&self) -> usize {
-        let per_flush = u64::from(self.request_log_rows_per_sec)
-            .saturating_mul(self.usage_flush.as_secs().max(1));
+        let per_flush =
+            u64::from(self.request_log_rows_per_sec).saturating_mul(REQUEST_LOG_FLUSH.as_secs());
         usize::try_from(per_flush).unwrap_or(usize::MAX)
     }
 
@@ -232,11 +238,13 @@ mod tests {
     #[test]
     fn the_request_log_holds_what_it_may_write_per_flush() {
         let mut config = super::Config::for_tests("sqlite::memory:");
-        config.usage_flush = std::time::Duration::from_secs(5);
-        assert_eq!(config.request_log_rows_per_flush(), 10_000);
+        config.request_log_rows_per_sec = 2_000;
+        assert_eq!(config.request_log_rows_per_flush(), 2_000);
         config.request_log_rows_per_sec = u32::MAX;
-        config.usage_flush = std::time::Duration::from_secs(u64::MAX);
-        assert_eq!(config.request_log_rows_per_flush(), usize::MAX);
+        assert_eq!(
+            config.request_log_rows_per_flush(),
+            usize::try_from(u32::MAX).unwrap()
+        );
     }
 
     #[test]

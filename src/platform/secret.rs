@@ -7,24 +7,25 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 /// SHA-256 of a secret token (an API key, a session, an invitation or reset
-/// link), hex-encoded: the only form of a secret that is ever stored.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct TokenHash(String);
+/// link), hex-encoded: the only form of a secret that is ever stored. Held
+/// inline (every API request hashes its key).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenHash([u8; 64]);
 
 impl TokenHash {
     pub fn of(raw: &str) -> Self {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let digest = Sha256::digest(raw.as_bytes());
-        let mut hex = String::with_capacity(64);
-        for byte in digest {
-            hex.push(HEX[usize::from(byte >> 4)] as char);
-            hex.push(HEX[usize::from(byte & 0x0f)] as char);
+        let mut hex = [0; 64];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(digest) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0x0f)];
         }
         Self(hex)
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        std::str::from_utf8(&self.0).expect("hex digits are ASCII")
     }
 }
 

@@ -12,7 +12,7 @@ use crate::common::{spawn_app, Session, TestApp, READ};
 use leadline::error::AppError;
 use leadline::keys::domain::Permissions;
 use leadline::keys::requests::domain::{RequestQuery, RequestsPage};
-use leadline::keys::requests::recorder::{NewLoggedRequest, RequestLog};
+use leadline::keys::requests::recorder::{self, NewLoggedRequest, RequestLog};
 use leadline::keys::requests::ListRequests;
 use leadline::keys::RevokeKey;
 
@@ -503,15 +503,14 @@ async fn a_full_queue_drops_its_oldest_rows_and_counts_them() {
             request_id: leadline::error::request_id::RequestId::new(),
             organisation_id: org,
             key_id: 1,
-            key_prefix: "sk_AbCd1234_Ab".into(),
+            key_prefix: recorder::logged_prefix("sk_AbCd1234_Ab"),
             occurred_at: n,
             method: axum::http::Method::GET,
-            route: "/api/v1/leads".into(),
-            target: "/api/v1/leads".into(),
+            route: "/api/v1/leads",
+            texts: recorder::RequestTexts::new("/api/v1/leads", ""),
             status: 200,
             error_code: None,
             client_ip: std::net::Ipv4Addr::LOCALHOST.into(),
-            user_agent: String::new(),
             latency_us: 10,
             response_bytes: Some(2),
         });

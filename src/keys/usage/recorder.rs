@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use thread_local::ThreadLocal;
+
 use super::data as usage_data;
 use super::domain::{hour_of, refusal_class, NewRefusal, Outcome, REFUSALS_KEPT};
 use crate::keys::data;
@@ -15,7 +17,10 @@ use crate::platform::Db;
 #[derive(Clone)]
 pub struct Usage {
     db: Db,
-    pending: Arc<Mutex<Batch>>,
+    /// One batch per thread that counts: a request locks only its own
+    /// thread's, so nothing is shared between cores on the request path. A
+    /// flush (and a dashboard read of what is not yet written) gathers them.
+    pending: Arc<ThreadLocal<Mutex<Batch>>>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,6 +53,23 @@ impl Batch {
             .entry((key_id, organisation_id, hour_of(at), class))
             .or_default() += 1;
     }
+
+    /// Adds another batch's counts to this one; refusals past the bound go,
+    /// oldest first.
+    fn absorb(&mut self, other: Batch) {
+        for (id, p) in other.keys {
+            let entry = self.keys.entry(id).or_default();
+            entry.last_used_at = entry.last_used_at.max(p.last_used_at);
+            entry.requests += p.requests;
+        }
+        for (key, n) in other.buckets {
+            *self.buckets.entry(key).or_default() += n;
+        }
+        self.refusals.extend(other.refusals);
+        self.refusals.sort_by_key(|r| r.occurred_at);
+        let excess = self.refusals.len().saturating_sub(REFUSALS_HELD);
+        self.refusals.drain(..excess);
+    }
 }
 
 /// Refused requests held between flushes, whatever the number of keys: a
@@ -62,8 +84,25 @@ impl Usage {
         }
     }
 
+    /// This thread's batch.
     fn batch(&self) -> std::sync::MutexGuard<'_, Batch> {
-        self.pending.lock().expect("usage lock")
+        self.pending.get_or_default().lock().expect("usage lock")
+    }
+
+    /// Every thread's batch, in turn.
+    fn batches(&self) -> impl Iterator<Item = std::sync::MutexGuard<'_, Batch>> {
+        self.pending
+            .iter()
+            .map(|batch| batch.lock().expect("usage lock"))
+    }
+
+    /// Everything not yet written, taken out of every thread's batch.
+    fn take_all(&self) -> Batch {
+        let mut all = Batch::default();
+        for mut batch in self.batches() {
+            all.absorb(std::mem::take(&mut *batch));
+        }
+        all
     }
 
     /// A request that passed authentication and the rate limit.
@@ -102,13 +141,19 @@ impl Usage {
 
     /// How many entries wait for the next flush (keys, buckets, refusals).
     pub fn waiting(&self) -> usize {
-        let batch = self.batch();
-        batch.keys.len() + batch.buckets.len() + batch.refusals.len()
+        self.batches()
+            .map(|batch| batch.keys.len() + batch.buckets.len() + batch.refusals.len())
+            .sum()
     }
 
     /// Not yet flushed usage of one key, so the dashboard is never behind.
     pub fn pending(&self, key_id: i64) -> Option<Pending> {
-        self.batch().keys.get(&key_id).copied()
+        self.batches()
+            .filter_map(|batch| batch.keys.get(&key_id).copied())
+            .reduce(|a, b| Pending {
+                last_used_at: a.last_used_at.max(b.last_used_at),
+                requests: a.requests + b.requests,
+            })
     }
 
     /// Not yet flushed buckets of one key (or, with `None`, of every key of
@@ -118,23 +163,33 @@ impl Usage {
         organisation_id: i64,
         key_id: Option<i64>,
     ) -> Vec<(i64, i64, &'static str, i64)> {
-        self.batch()
-            .buckets
-            .iter()
-            .filter(|((key, org, ..), _)| {
+        let mut merged: HashMap<(i64, i64, &'static str), i64> = HashMap::new();
+        for batch in self.batches() {
+            let mine = batch.buckets.iter().filter(|((key, org, ..), _)| {
                 *org == organisation_id && key_id.is_none_or(|id| id == *key)
-            })
-            .map(|(&(key, _, hour, outcome), &n)| (key, hour, outcome, n))
+            });
+            for (&(key, _, hour, outcome), &n) in mine {
+                *merged.entry((key, hour, outcome)).or_default() += n;
+            }
+        }
+        merged
+            .into_iter()
+            .map(|((key, hour, outcome), n)| (key, hour, outcome, n))
             .collect()
     }
 
     /// Not yet flushed refused requests of one key, newest first.
     pub fn pending_refusals(&self, key_id: i64) -> Vec<crate::keys::usage::domain::RefusedRequest> {
-        self.batch()
-            .refusals
+        let mut refusals: Vec<NewRefusal> = self
+            .batches()
+            .flat_map(|batch| {
+                let mine = batch.refusals.iter().filter(|r| r.key_id == key_id);
+                mine.cloned().collect::<Vec<_>>()
+            })
+            .collect();
+        refusals.sort_by_key(|r| std::cmp::Reverse(r.occurred_at));
+        refusals
             .iter()
-            .rev()
-            .filter(|r| r.key_id == key_id)
             .map(|r| crate::keys::usage::domain::RefusedRequest {
                 at: crate::platform::clock::from_millis(r.occurred_at),
                 code: r.code.to_owned(),
@@ -148,7 +203,7 @@ impl Usage {
     /// Writes everything recorded so far in one transaction; returns how
     /// many keys had usage written.
     pub async fn flush(&self) -> Result<usize, sqlx::Error> {
-        let batch = std::mem::take(&mut *self.batch());
+        let batch = self.take_all();
         if batch.keys.is_empty() && batch.buckets.is_empty() && batch.refusals.is_empty() {
             return Ok(0);
         }
@@ -181,20 +236,7 @@ impl Usage {
         let written = keys.len();
         if let Err(error) = result {
             // Put the batch back so the next flush retries it.
-            let mut pending = self.batch();
-            for (id, p) in batch.keys {
-                let entry = pending.keys.entry(id).or_default();
-                entry.last_used_at = entry.last_used_at.max(p.last_used_at);
-                entry.requests += p.requests;
-            }
-            for (key, n) in batch.buckets {
-                *pending.buckets.entry(key).or_default() += n;
-            }
-            let mut refusals = batch.refusals;
-            refusals.append(&mut pending.refusals);
-            let excess = refusals.len().saturating_sub(REFUSALS_HELD);
-            refusals.drain(..excess);
-            pending.refusals = refusals;
+            self.batch().absorb(batch);
             return Err(error);
         }
         Ok(written)
