@@ -237,16 +237,20 @@ async fn authenticate(
 /// The key's credential, from the cache when it holds it, else verified
 /// under the failure throttle; refusals are logged by prefix, and counted
 /// for the key when it is known.
-async fn authenticated(state: &KeyState, parts: &Parts) -> Result<Arc<Credential>, AppError> {
+async fn authenticated(
+    state: &KeyState,
+    parts: &Parts,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Arc<Credential>, AppError> {
     let token = credentials(parts)?;
     let address = || client_address(state, parts);
-    let outcome = match verify_cached(state, token, state.clock.now().timestamp_millis(), address) {
+    let outcome = match verify_cached(state, token, now.timestamp_millis(), address) {
         // The hot path: a key verified before costs no I/O and no throttle
         // look-up (a blocked client keeps its cached keys too).
         Some(Ok(credential)) => Ok(credential),
         Some(Err(refused)) => {
             let failures = &state.limits.api_auth_failures_per_client;
-            failures.hit(client_key(address()).as_str(), state.clock.now());
+            failures.hit(client_key(address()).as_str(), now);
             Err(refused)
         }
         None => authenticate(state, token, address()).await,
@@ -309,8 +313,9 @@ impl FromRequestParts<KeyState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &KeyState) -> Result<Self, AppError> {
-        let credential = authenticated(state, parts).await?;
+        // One reading of the clock for the whole request.
         let now = state.clock.now();
+        let credential = authenticated(state, parts, now).await?;
         let limits = &state.limits.api_per_key;
         let verdict = limits.hit(credential.id, now).await?;
         let client = client_address(state, parts);

@@ -8,9 +8,19 @@
 //! still current. While that epoch cannot be trusted (PostgreSQL's listener
 //! is disconnected, or the database is in memory) nothing is cached.
 //! Expiry needs no bump: it is checked against the clock on every request.
+//!
+//! Each thread keeps its own entries: a cached verification then writes
+//! nothing that another core reads (a shared map's lock and a shared
+//! credential's reference count cost the authenticated read measurably on
+//! two cores; docs/benchmarks.md). The price is one database read per key,
+//! thread and minute instead of per key and minute.
 
-use std::collections::HashMap;
+// A fast seeded hash: only keys that verified (hashes no client chooses)
+// are ever entered.
+use foldhash::HashMap;
 use std::sync::{Arc, Mutex};
+
+use thread_local::ThreadLocal;
 
 use super::verify::Credential;
 use crate::platform::changes::Changes;
@@ -29,16 +39,20 @@ struct Entry {
     credential: Arc<Credential>,
 }
 
+type Entries = Mutex<HashMap<String, Entry>>;
+
 pub struct CredentialCache {
     changes: Arc<Changes>,
-    entries: Mutex<HashMap<String, Entry>>,
+    /// Per thread (see above); the lock is only ever contended by
+    /// [`Self::forget_all`].
+    entries: ThreadLocal<Entries>,
 }
 
 impl CredentialCache {
     pub fn new(changes: Arc<Changes>) -> Self {
         Self {
             changes,
-            entries: Mutex::new(HashMap::new()),
+            entries: ThreadLocal::new(),
         }
     }
 
@@ -51,12 +65,14 @@ impl CredentialCache {
     /// Forgets every entry of this process (benchmarks of a cache miss);
     /// changes go through an `AccessChange`, which reaches every process.
     pub fn forget_all(&self) {
-        self.entries.lock().expect("credential cache lock").clear();
+        for entries in self.entries.iter() {
+            entries.lock().expect("credential cache lock").clear();
+        }
     }
 
     pub fn get(&self, key_hash: &str) -> Option<Arc<Credential>> {
         let current = self.epoch()?;
-        let entries = self.entries.lock().expect("credential cache lock");
+        let entries = self.entries.get()?.lock().expect("credential cache lock");
         match entries.get(key_hash) {
             Some(entry) if entry.epoch == current && entry.loaded.elapsed() < MAX_AGE => {
                 Some(Arc::clone(&entry.credential))
@@ -68,7 +84,11 @@ impl CredentialCache {
     /// Remembers a credential loaded while `epoch` was current.
     pub fn put(&self, key_hash: &str, epoch: Option<u64>, credential: Arc<Credential>) {
         let Some(epoch) = epoch else { return };
-        let mut entries = self.entries.lock().expect("credential cache lock");
+        let mut entries = self
+            .entries
+            .get_or_default()
+            .lock()
+            .expect("credential cache lock");
         if entries.len() >= CAPACITY {
             entries.clear();
         }
@@ -174,6 +194,26 @@ mod tests {
         cache.put("h", cache.epoch(), Arc::new(credential("CI")));
         notified.bump();
         assert!(cache.get("h").is_none(), "a notification invalidates");
+    }
+
+    #[test]
+    fn each_thread_keeps_its_own_entries_and_forget_all_clears_every_one() {
+        let (cache, changes) = cache("postgres://localhost/leadline");
+        changes.notified().unwrap().listening();
+        cache.put("h", cache.epoch(), Arc::new(credential("CI")));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert!(cache.get("h").is_none(), "another thread loads its own");
+                cache.put("h", cache.epoch(), Arc::new(credential("CI")));
+                assert!(cache.get("h").is_some());
+            });
+        });
+        assert!(cache.get("h").is_some());
+        cache.forget_all();
+        assert!(cache.get("h").is_none());
+        std::thread::scope(|s| {
+            s.spawn(|| assert!(cache.get("h").is_none(), "forgotten there too"));
+        });
     }
 
     #[test]

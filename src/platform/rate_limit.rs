@@ -9,7 +9,8 @@
 //! is a twentieth of the limit (30 of the default 600). Near the limit an
 //! instance leases one request at a time.
 
-use std::collections::HashMap;
+// A fast seeded hash: the keys are key ids the server gave out.
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Mutex;
 use std::time::Duration;
 

@@ -4,7 +4,8 @@
 //! Flushed every few seconds and at shutdown, as additive increments (so
 //! several instances add up).
 
-use std::collections::HashMap;
+// A fast seeded hash: the keys are ids the server gave out.
+use foldhash::{HashMap, HashMapExt};
 use std::sync::{Arc, Mutex};
 
 use thread_local::ThreadLocal;
