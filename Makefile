@@ -18,7 +18,7 @@ WASM_OPT_BINARYEN := 132
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p;}' Cargo.lock)
 APT_UPDATED := target/.apt-updated
 
-.PHONY: run dev test setup setup-test build release release-with-test-clock budget contract lint apt bench load scale
+.PHONY: run dev test setup setup-test build release release-with-test-clock budget contract lint apt bench load auth-cost scale
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 run: setup release
@@ -71,6 +71,11 @@ bench:
 
 load:
 	scripts/load.sh
+
+# What authentication costs in instructions (callgrind): steady where req/s
+# on shared cores is not.
+auth-cost:
+	scripts/auth-cost.sh
 
 # Lists at 1k and 1M leads on SQLite, then on a throwaway PostgreSQL
 # (not part of `make test`; about 15 minutes). Figures: docs/benchmarks.md.
