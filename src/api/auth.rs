@@ -27,7 +27,7 @@ use crate::platform::throttle::client_key;
 /// The path a refusal remembers, as the client sent it: no query string (it
 /// could carry anything), at most 200 characters.
 fn refusal_path(uri: &Uri) -> String {
-    uri.path().chars().take(200).collect()
+    crate::platform::text::capped(uri.path(), 200).to_owned()
 }
 
 /// What the per-key rate limit said about a request, sent back as the

@@ -284,22 +284,11 @@ fn count_request(route: &str, status: u16, took: std::time::Duration) {
 
 /// A header's text, at most `max` characters (empty if absent or not text).
 fn header_text<'a>(headers: &'a axum::http::HeaderMap, name: &str, max: usize) -> &'a str {
-    crate::keys::requests::recorder::capped(
+    crate::platform::text::capped(
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default(),
         max,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn text_is_capped_at_characters_not_bytes() {
-        use crate::keys::requests::recorder::capped;
-        assert_eq!(capped("héllo", 2), "hé");
-        assert_eq!(capped("hé", 5), "hé");
-        assert_eq!(capped("", 0), "");
-    }
 }

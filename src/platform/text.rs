@@ -42,6 +42,14 @@ pub fn fold(text: &str) -> String {
         .collect()
 }
 
+/// `text`, at most `max` characters (cut on a character, never inside one).
+pub fn capped(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::fold;
@@ -52,5 +60,13 @@ mod tests {
         assert_eq!(fold("Ça-Señor_Zoë+1"), "ca-senor_zoe+1");
         assert_eq!(fold("東京@例え.jp"), "東京@例え.jp");
         assert_eq!(fold(""), "");
+    }
+
+    #[test]
+    fn text_is_capped_at_characters_not_bytes() {
+        use super::capped;
+        assert_eq!(capped("héllo", 2), "hé");
+        assert_eq!(capped("hé", 5), "hé");
+        assert_eq!(capped("", 0), "");
     }
 }

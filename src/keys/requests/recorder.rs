@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use thread_local::ThreadLocal;
 
+use crate::platform::text::capped;
+
 use super::data;
 use crate::platform::Db;
 
@@ -100,14 +102,6 @@ impl RequestTexts {
 
     pub fn user_agent(&self) -> &str {
         &self.text[self.target_len..]
-    }
-}
-
-/// `text`, at most `max` characters.
-pub fn capped(text: &str, max: usize) -> &str {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => &text[..end],
-        None => text,
     }
 }
 
