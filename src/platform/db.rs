@@ -176,6 +176,59 @@ impl<'r> Decode<'r, Any> for SqlBool {
     }
 }
 
+/// Appends many rows at once on PostgreSQL: `COPY … FROM STDIN` in CSV, on
+/// a connection of its own, since sqlx's `Any` driver has no COPY. The
+/// server takes about half the CPU per row that a multi-row `INSERT` costs
+/// it, which matters for the request log, written while the API is busiest
+/// (docs/benchmarks.md). SQLite has no COPY; its writers insert.
+#[derive(Clone)]
+pub struct Copier(sqlx::PgPool);
+
+impl Copier {
+    /// A copier for `db`'s database when it is PostgreSQL. It connects when
+    /// first used, and waits for the database no longer than a request does.
+    pub fn for_pool(db: &Db) -> Option<Self> {
+        if Backend::of_pool(db) != Backend::Postgres {
+            return None;
+        }
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy(db.connect_options().database_url.as_str())
+            .ok()
+            .map(Self)
+    }
+
+    /// Runs `statement` (`COPY table (columns) FROM STDIN (FORMAT csv)`)
+    /// with `csv` as its rows, in one transaction of its own: every row is
+    /// written or none is. Returns how many were.
+    pub async fn copy(&self, statement: &str, csv: &str) -> Result<u64, sqlx::Error> {
+        use sqlx::postgres::PgPoolCopyExt;
+        let mut copy = self.0.copy_in_raw(statement).await?;
+        if let Err(error) = copy.send(csv.as_bytes()).await {
+            let _ = copy.abort(error.to_string()).await;
+            return Err(error);
+        }
+        copy.finish().await
+    }
+}
+
+/// Appends `value` to a CSV row for [`Copier::copy`] as a quoted field, so
+/// that an empty text stays empty (an unquoted empty field is NULL) and
+/// commas, quotes and line breaks in it stay text.
+pub fn csv_text(row: &mut String, value: &str) {
+    row.push('"');
+    let mut parts = value.split('"');
+    if let Some(first) = parts.next() {
+        row.push_str(first);
+    }
+    for part in parts {
+        row.push_str("\"\"");
+        row.push_str(part);
+    }
+    row.push('"');
+}
+
 /// The placeholders of a multi-row `VALUES` list, `rows` rows of `per_row`
 /// values, numbered from 1: `($1, $2), ($3, $4)` on PostgreSQL, and
 /// anonymous `(?, ?), (?, ?)` on SQLite, which finds a named placeholder by
@@ -353,7 +406,20 @@ pub fn database_path(url: &str) -> Option<std::path::PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use super::{row_placeholders, Backend};
+    use super::{csv_text, row_placeholders, Backend};
+
+    #[test]
+    fn csv_text_is_quoted_with_its_quotes_doubled() {
+        let mut row = String::new();
+        for value in ["", "plain", "say \"hi\", twice\n", "\"", "é\\t"] {
+            csv_text(&mut row, value);
+            row.push(',');
+        }
+        assert_eq!(
+            row,
+            "\"\",\"plain\",\"say \"\"hi\"\", twice\n\",\"\"\"\"\",\"é\\t\","
+        );
+    }
 
     #[test]
     fn rows_of_values_are_numbered_on_postgres_and_anonymous_on_sqlite() {

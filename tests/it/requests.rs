@@ -527,6 +527,92 @@ async fn a_full_queue_drops_its_oldest_rows_and_counts_them() {
     assert_eq!(log.waiting(), 0);
 }
 
+/// Whatever a client sends in its path and user agent (quotes, commas,
+/// backslashes, tabs, accents) is written back as it was, and what is
+/// absent stays NULL rather than empty: PostgreSQL's rows go through COPY's
+/// CSV, SQLite's through bound values.
+#[tokio::test]
+async fn a_rows_texts_and_missing_values_are_written_exactly() {
+    let app = spawn_app().await;
+    let log = RequestLog::holding(app.state.db.clone(), 10);
+    let org = {
+        let slug = app.org("Acme", true).await;
+        app.org_id(&slug).await
+    };
+    let agent = "say \"hi\", \\back\\slash\ttab é ,\"\"";
+    let target = "/api/v1/leads/%22x%22,\"y\\?q=%22a%22&li\"mit=5";
+    let row =
+        |n: i64, status: u16, code: Option<&'static str>, bytes: Option<i64>| NewLoggedRequest {
+            request_id: leadline::error::request_id::RequestId::new(),
+            organisation_id: org,
+            key_id: 1,
+            key_prefix: recorder::logged_prefix("sk_\"a,b\\c"),
+            occurred_at: n,
+            method: axum::http::Method::GET,
+            route: "/api/v1/leads/{id}",
+            texts: recorder::RequestTexts::new(target, agent),
+            status,
+            error_code: code,
+            client_ip: "2001:db8::1".parse().unwrap(),
+            latency_us: 10,
+            response_bytes: bytes,
+        };
+    log.push(row(1, 200, None, Some(42)));
+    log.push(row(2, 401, Some("key_revoked"), None));
+    log.push(row(3, 101, None, None));
+    assert_eq!(log.flush().await.unwrap(), 3);
+    type Written = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+    );
+    let written: Vec<Written> = sqlx::query_as(
+        "SELECT path, user_agent, query_names, key_prefix, client_ip, outcome, error_code, response_bytes
+         FROM request_log ORDER BY occurred_at",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    let texts = |w: &Written| {
+        (
+            w.0.clone(),
+            w.1.clone(),
+            w.2.clone(),
+            w.3.clone(),
+            w.4.clone(),
+        )
+    };
+    for w in &written {
+        assert_eq!(
+            texts(w),
+            (
+                "/api/v1/leads/%22x%22,\"y\\".to_owned(),
+                agent.to_owned(),
+                "q,limit".to_owned(),
+                "sk_\"a,b\\c".to_owned(),
+                "2001:db8::1".to_owned()
+            )
+        );
+    }
+    let rest: Vec<_> = written
+        .iter()
+        .map(|w| (w.5.as_deref(), w.6.as_deref(), w.7))
+        .collect();
+    assert_eq!(
+        rest,
+        [
+            (Some("success"), None, Some(42)),
+            (Some("refused"), Some("key_revoked"), None),
+            (None, None, None),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn rows_older_than_the_log_keeps_are_pruned() {
     let app = spawn_app().await;

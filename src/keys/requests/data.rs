@@ -59,15 +59,24 @@ impl From<Row> for LoggedRequest {
     }
 }
 
+/// The columns a flush writes, in the order of each row's values.
+macro_rules! written {
+    () => {
+        "request_id, organisation_id, key_id, key_prefix, occurred_at, method, route, path, \
+         status, status_class, outcome, error_code, client_ip, user_agent, latency_us, \
+         response_bytes, query_names"
+    };
+}
+
 const VALUES_PER_ROW: usize = 17;
 
-/// Writes `rows` in one statement.
+/// Writes `rows` in one statement (SQLite; PostgreSQL copies, see [`COPY`]).
 pub async fn insert(conn: &mut Conn, rows: &[NewLoggedRequest]) -> Result<(), sqlx::Error> {
-    let mut sql = String::from(
-        "INSERT INTO request_log (request_id, organisation_id, key_id, key_prefix, occurred_at, method, route, path,
-                                  status, status_class, outcome, error_code, client_ip, user_agent, latency_us,
-                                  response_bytes, query_names) VALUES ",
-    );
+    let mut sql = String::from(concat!(
+        "INSERT INTO request_log (",
+        written!(),
+        ") VALUES "
+    ));
     sql.push_str(&row_placeholders(
         Backend::of_connection(conn),
         rows.len(),
@@ -76,12 +85,12 @@ pub async fn insert(conn: &mut Conn, rows: &[NewLoggedRequest]) -> Result<(), sq
     let mut query = sqlx::query(&sql);
     for r in rows {
         query = query
-            .bind(r.request_id.as_str().to_owned())
+            .bind(r.request_id.as_str())
             .bind(r.organisation_id)
             .bind(r.key_id)
             .bind(r.key_prefix.as_str())
             .bind(r.occurred_at)
-            .bind(r.method.as_str().to_owned())
+            .bind(r.method.as_str())
             .bind(r.route)
             .bind(r.path())
             .bind(i64::from(r.status))
@@ -96,6 +105,49 @@ pub async fn insert(conn: &mut Conn, rows: &[NewLoggedRequest]) -> Result<(), sq
     }
     query.execute(conn).await?;
     Ok(())
+}
+
+/// How a flush writes on PostgreSQL, with [`copy_rows`] as its data.
+pub const COPY: &str = concat!(
+    "COPY request_log (",
+    written!(),
+    ") FROM STDIN (FORMAT csv)"
+);
+
+/// `rows` as [`COPY`] reads them: CSV, texts quoted, NULL as nothing.
+pub fn copy_rows(rows: &[NewLoggedRequest]) -> String {
+    use std::fmt::Write;
+    let mut csv = String::with_capacity(rows.len() * 256);
+    let text = crate::platform::db::csv_text;
+    for r in rows {
+        text(&mut csv, r.request_id.as_str());
+        let _ = write!(csv, ",{},{},", r.organisation_id, r.key_id);
+        text(&mut csv, r.key_prefix.as_str());
+        let _ = write!(csv, ",{},", r.occurred_at);
+        text(&mut csv, r.method.as_str());
+        csv.push(',');
+        text(&mut csv, r.route);
+        csv.push(',');
+        text(&mut csv, &r.path());
+        let _ = write!(csv, ",{},{},", r.status, StatusClass::of(r.status));
+        if let Some(outcome) = Outcome::of_status(r.status) {
+            text(&mut csv, outcome.key());
+        }
+        csv.push(',');
+        if let Some(code) = r.error_code {
+            text(&mut csv, code);
+        }
+        let _ = write!(csv, ",\"{}\",", r.client_ip);
+        text(&mut csv, r.texts.user_agent());
+        let _ = write!(csv, ",{},", r.latency_us);
+        if let Some(bytes) = r.response_bytes {
+            let _ = write!(csv, "{bytes}");
+        }
+        csv.push(',');
+        text(&mut csv, &r.query_names());
+        csv.push('\n');
+    }
+    csv
 }
 
 /// The filters a list is read with, checked.

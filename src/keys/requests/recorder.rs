@@ -15,6 +15,7 @@ use thread_local::ThreadLocal;
 use crate::platform::text::capped;
 
 use super::data;
+use crate::platform::db::Copier;
 use crate::platform::Db;
 
 /// Rows written per statement: full statements of the largest size, then
@@ -225,6 +226,8 @@ struct Shard {
 #[derive(Clone)]
 pub struct RequestLog {
     db: Db,
+    /// How a flush writes on PostgreSQL; SQLite inserts.
+    copier: Option<Copier>,
     /// One queue per thread that appends: a request locks only its own
     /// thread's, so no lock or counter is shared between cores on the
     /// request path (shared ones cost the authenticated read several
@@ -240,6 +243,7 @@ impl RequestLog {
     /// most that many unwritten.
     pub fn holding(db: Db, held: usize) -> Self {
         Self {
+            copier: Copier::for_pool(&db),
             db,
             shards: Arc::default(),
             dropped: Arc::default(),
@@ -320,14 +324,22 @@ impl RequestLog {
         if batch.is_empty() {
             return Ok(0);
         }
-        let written = async {
-            let mut tx = self.db.begin().await?;
-            for rows in statements(&batch) {
-                data::insert(&mut tx, rows).await?;
+        let written = match &self.copier {
+            Some(copier) => copier
+                .copy(data::COPY, &data::copy_rows(&batch))
+                .await
+                .map(drop),
+            None => {
+                async {
+                    let mut tx = self.db.begin().await?;
+                    for rows in statements(&batch) {
+                        data::insert(&mut tx, rows).await?;
+                    }
+                    tx.commit().await
+                }
+                .await
             }
-            tx.commit().await
-        }
-        .await;
+        };
         if let Err(error) = written {
             let mut shard = self.shard();
             let newer: Vec<NewLoggedRequest> = shard.rows.drain(..).collect();
