@@ -1,7 +1,7 @@
-//! Whether a token is a working key, decided in one place: the shape and
-//! checksum screen (garbage and typos cost no hashing and no database
-//! access), one SHA-256, the credential cache or one indexed look-up, and
-//! the key's status as `KeyStatus::of` gives it.
+//! Whether a token is a working key, decided in one place: one SHA-256 and
+//! the credential cache, or else the shape and checksum screen (garbage and
+//! typos cost no database access), and one indexed look-up; then the key's
+//! status as `KeyStatus::of` gives it.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -135,8 +135,14 @@ pub fn verify_cached(
     address: impl FnOnce() -> IpAddr,
 ) -> Option<Result<Arc<Credential>, AppError>> {
     use crate::platform::metrics::CREDENTIAL_CACHE;
-    let key = screen(state, token).ok()?;
-    let Some(credential) = state.credentials.get(key.hash().as_str()) else {
+    // A cached credential was loaded for a token that passed the screen, and
+    // only that token hashes to it: a hit needs no screen. Garbage of the
+    // wrong length still costs no hashing.
+    if token.len() != super::token::KEY_LEN {
+        return None;
+    }
+    let hash = crate::platform::secret::TokenHash::of(token);
+    let Some(credential) = state.credentials.get(hash.as_str()) else {
         metrics::counter!(CREDENTIAL_CACHE, "result" => "miss").increment(1);
         return None;
     };
