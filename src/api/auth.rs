@@ -19,7 +19,6 @@ use crate::keys::requests::{Attribution, RequestNote};
 use crate::keys::token::{ApiKey, KeyPrefix};
 use crate::keys::usage::domain::NewRefusal;
 use crate::keys::usage::domain::Outcome;
-use crate::keys::usage::recorder::Usage;
 use crate::keys::verify::{verify, verify_cached, Credential};
 use crate::keys::KeyState;
 use crate::platform::throttle::client_key;
@@ -87,9 +86,7 @@ pub struct Caller {
     meter: Meter,
     /// The key's expiry (ms), when it falls within [`EXPIRY_WARNING`].
     expires_soon: Option<i64>,
-    /// Where the outcome of the request is counted, and what a refusal
-    /// remembers of it.
-    usage: Usage,
+    /// What a refusal remembers of the request.
     method: Method,
     uri: Uri,
     client: IpAddr,
@@ -115,14 +112,17 @@ impl std::ops::Deref for Caller {
 
 impl Caller {
     /// The handler's answer, with this request's RateLimit headers; the
-    /// key's use (last used, request count) and the outcome are counted.
-    pub fn answer<T>(&self, result: Result<T, AppError>) -> Metered<T> {
+    /// key's use (last used, request count) and the outcome are counted in
+    /// `state`'s usage. (Borrowed, not held: a clone per request would
+    /// write reference counts that every core shares.)
+    pub fn answer<T>(&self, state: &KeyState, result: Result<T, AppError>) -> Metered<T> {
+        let usage = &state.usage;
         let status = result.as_ref().map_or_else(AppError::status_code, |_| 200);
         let (id, org, now) = (self.credential.id, self.credential.organisation_id, self.at);
         match (Outcome::of_status(status), &result) {
             (Some(Outcome::Refused), Err(error)) => {
-                self.usage.record(id, now);
-                self.usage.refused(NewRefusal {
+                usage.record(id, now);
+                usage.refused(NewRefusal {
                     key_id: id,
                     organisation_id: org,
                     occurred_at: now,
@@ -132,8 +132,8 @@ impl Caller {
                     client_ip: self.client.to_string(),
                 });
             }
-            (Some(outcome), _) => self.usage.answered(id, org, now, outcome),
-            (None, _) => self.usage.record(id, now),
+            (Some(outcome), _) => usage.answered(id, org, now, outcome),
+            (None, _) => usage.record(id, now),
         }
         Metered {
             meter: self.meter,
@@ -357,7 +357,6 @@ impl FromRequestParts<KeyState> for Caller {
             credential,
             meter,
             expires_soon,
-            usage: state.usage.clone(),
             method: parts.method.clone(),
             uri: parts.uri.clone(),
             client,

@@ -247,7 +247,7 @@ pub async fn list(
             next_cursor,
         }))
     };
-    caller.answer(page.await)
+    caller.answer(&state, page.await)
 }
 
 /// The deleted-leads feed's query parameters.
@@ -340,7 +340,7 @@ pub async fn deleted(
             next_cursor,
         }))
     };
-    caller.answer(page.await)
+    caller.answer(&state, page.await)
 }
 
 /// Create a lead.
@@ -364,7 +364,7 @@ pub async fn create(
         )
             .into_response())
     };
-    caller.answer(created.await)
+    caller.answer(&state, created.await)
 }
 
 /// The audit log's name for what a key did.
@@ -388,7 +388,7 @@ pub async fn get(
         caller.require(Permission::Read)?;
         service::get(&state, caller.organisation_id, lead_id(&id)?).await
     };
-    caller.answer(lead.await.map(Json))
+    caller.answer(&state, lead.await.map(Json))
 }
 
 /// The same read as [`get`] with no authentication, compiled only with the
@@ -419,7 +419,7 @@ pub async fn update(
         let id = lead_id(&id)?;
         service::update(&state, caller.organisation_id, id, patch, actor(&caller)).await
     };
-    caller.answer(lead.await.map(Json))
+    caller.answer(&state, lead.await.map(Json))
 }
 
 /// Delete a lead.
@@ -441,5 +441,5 @@ pub async fn delete(
         )
         .await
     };
-    caller.answer(deleted.await.map(|()| StatusCode::NO_CONTENT))
+    caller.answer(&state, deleted.await.map(|()| StatusCode::NO_CONTENT))
 }

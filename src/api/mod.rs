@@ -92,12 +92,14 @@ fn with_allow_for_keys(
 ) -> UtoipaMethodRouter<KeyState> {
     let paths = mounted(paths);
     let allow = allowed(&paths);
-    let method_router = method_router.fallback(move |caller: auth::Caller| {
-        let refusal = AppError::MethodNotAllowed {
-            allow: allow.clone(),
-        };
-        std::future::ready(caller.answer::<()>(Err(refusal)))
-    });
+    let method_router = method_router.fallback(
+        move |axum::extract::State(state): axum::extract::State<KeyState>, caller: auth::Caller| {
+            let refusal = AppError::MethodNotAllowed {
+                allow: allow.clone(),
+            };
+            std::future::ready(caller.answer::<()>(&state, Err(refusal)))
+        },
+    );
     (schemas, paths, method_router)
 }
 
