@@ -275,10 +275,11 @@ pub async fn serve(state: AppState) -> Result<(), BoxError> {
 
     let ticker = state.clone();
     let every = state.config.usage_flush;
+    let log_every = state.config.request_log_flush();
     let (stop, mut stopping) = tokio::sync::watch::channel(false);
     let flusher = tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
-        let mut log_tick = tokio::time::interval(crate::platform::config::REQUEST_LOG_FLUSH);
+        let mut log_tick = tokio::time::interval(log_every);
         let mut last_usage_prune: Option<i64> = None;
         loop {
             tokio::select! {

@@ -72,10 +72,17 @@ pub struct Config {
     pub demo: bool,
 }
 
-/// How often the request log is written: a logged request is findable within
-/// about this long, and its queue holds one interval's rows (a small working
-/// set, which a request's append touches).
+/// How often the request log is written on SQLite: each write is a commit,
+/// and a commit waits for the disk (`synchronous = FULL`), so fewer, larger
+/// writes cost its one writer less. A logged request is findable within
+/// about this long, and each thread's queue holds one interval's rows.
 pub const REQUEST_LOG_FLUSH: Duration = Duration::from_secs(1);
+
+/// How often the request log is written on PostgreSQL: a `COPY` of a
+/// second's rows kept a server process busy long enough to hold up the
+/// requests sharing its cores; a quarter of them at a time does not
+/// (docs/benchmarks.md, session 15). The queues are smaller too.
+pub const REQUEST_LOG_FLUSH_POSTGRES: Duration = Duration::from_millis(250);
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/leadline.db";
 pub const DEFAULT_MAIL_FROM: &str = "Leadline <leadline@localhost>";
@@ -187,11 +194,21 @@ impl Config {
         })
     }
 
+    /// How often this database's request log is written.
+    pub fn request_log_flush(&self) -> Duration {
+        match super::db::Backend::of(&self.database_url) {
+            Ok(super::db::Backend::Postgres) => REQUEST_LOG_FLUSH_POSTGRES,
+            _ => REQUEST_LOG_FLUSH,
+        }
+    }
+
     /// The request log's queue: what it may write per flush, one flush
-    /// every [`REQUEST_LOG_FLUSH`].
+    /// every [`Self::request_log_flush`].
     pub fn request_log_rows_per_flush(&self) -> usize {
-        let per_flush =
-            u64::from(self.request_log_rows_per_sec).saturating_mul(REQUEST_LOG_FLUSH.as_secs());
+        let per_flush = (u128::from(self.request_log_rows_per_sec)
+            * self.request_log_flush().as_millis())
+        .div_ceil(1000);
+        let per_flush = u64::try_from(per_flush).unwrap_or(u64::MAX);
         usize::try_from(per_flush).unwrap_or(usize::MAX)
     }
 
@@ -245,6 +262,12 @@ mod tests {
             config.request_log_rows_per_flush(),
             usize::try_from(u32::MAX).unwrap()
         );
+        // PostgreSQL writes a quarter of a second's rows four times a second.
+        let mut config = super::Config::for_tests("postgres://localhost/leadline");
+        config.request_log_rows_per_sec = 2_000;
+        assert_eq!(config.request_log_rows_per_flush(), 500);
+        config.request_log_rows_per_sec = 1;
+        assert_eq!(config.request_log_rows_per_flush(), 1, "never none");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The request log's side of the request path: a bounded queue in memory,
-//! written out every second (`platform::config::REQUEST_LOG_FLUSH`) and at
+//! written out every second, or quarter second on PostgreSQL
+//! (`platform::config::Config::request_log_flush`), and at
 //! shutdown. Appending is all a request pays. The queue holds what the log
-//! may write per flush (`LEADLINE_REQUEST_LOG_ROWS_PER_SEC` for a second):
+//! may write per flush (`LEADLINE_REQUEST_LOG_ROWS_PER_SEC` for one interval):
 //! past that, the oldest unwritten rows go and are counted. So memory stays
 //! bounded, no request waits for the log, and writing it never takes more
 //! than its share of the machine from the requests themselves.
