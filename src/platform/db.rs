@@ -417,7 +417,7 @@ mod tests {
         }
         assert_eq!(
             row,
-            "\"\",\"plain\",\"say \"\"hi\"\", twice\n\",\"\"\"\"\",\"é\\t\","
+            "\"\",\"plain\",\"say \"\"hi\"\", twice\n\",\"\"\"\",\"é\\t\","
         );
     }
 
