@@ -191,6 +191,16 @@ async fn a_stopped_database_is_answered_at_once_and_service_resumes_by_itself() 
         String::from_utf8_lossy(&page.body).contains("Leadline is unavailable"),
         "the dashboard says so"
     );
+    // The request log's rows wait in memory while the database is away: a
+    // write that fails (its COPY, on a connection of its own) loses none.
+    let log = &app.state.keys.requests;
+    let waiting = log.waiting();
+    assert!(
+        waiting >= 2,
+        "the answered and the refused request: {waiting}"
+    );
+    assert!(log.flush().await.is_err());
+    assert_eq!(log.waiting(), waiting, "put back for the next write");
 
     let cluster = tokio::task::spawn_blocking(move || {
         cluster.start();
@@ -216,5 +226,13 @@ async fn a_stopped_database_is_answered_at_once_and_service_resumes_by_itself() 
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Once it is back, the next write has them all.
+    let written = log.flush().await.unwrap();
+    assert!(written >= waiting, "{written} of at least {waiting}");
+    let logged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM request_log")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(usize::try_from(logged).unwrap(), written);
     drop(cluster);
 }
